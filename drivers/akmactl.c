@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * akmactl: the operator's tool. `akmactl derive ...` runs the AKMA key
+ * derivations locally, from keys given in hex; it is also how tests outside C
+ * check the engine's derivations. Exit status: 0 ok, 2 bad input or usage.
+ * Errors are one line on stderr naming the option at fault; stdout then stays
+ * empty, so scripts can trust what they read.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "akma_version.h"
+#include "err.h"
+#include "hex.h"
+#include "kdf.h"
+#include "mb.h"
+
+enum { EXIT_OK = 0, EXIT_BAD_INPUT = 2 };
+
+static const char usage_text[] =
+	"Usage: akmactl derive WHAT [OPTIONS]\n"
+	"       akmactl --help | --version\n"
+	"\n"
+	"Run the AKMA key derivations of 3GPP TS 33.535 Annex A locally.\n"
+	"\n"
+	"  derive kakma --kausf HEX64 --supi SUPI\n"
+	"        K_AKMA = KDF(K_AUSF, 0x80, \"AKMA\", SUPI), 64 hex digits.\n"
+	"  derive atid  --kausf HEX64 --supi SUPI\n"
+	"        A-TID = KDF(K_AUSF, 0x81, \"A-TID\", SUPI), 64 hex digits.\n"
+	"  derive kaf   --kakma HEX64 --af-fqdn FQDN --ua-id HEX10\n"
+	"  derive kaf   --kakma HEX64 --af-id 'FQDN;ua=HEX10'\n"
+	"        K_AF = KDF(K_AKMA, 0x82, FQDN || Ua* id), 64 hex digits; derived\n"
+	"        through the same ipsec-mb burst path the engine uses.\n"
+	"  derive akid  --kausf HEX64 --supi SUPI --rid RID --mcc MCC --mnc MNC\n"
+	"        The A-KID RID.base64url(A-TID)@akma.5gc.mncMNC.mccMCC.3gppnetwork.org\n"
+	"        (akmad's convention; 3GPP fixes only username@realm).\n"
+	"\n"
+	"Options:\n"
+	"  --kausf HEX64   K_AUSF, 32 octets in hex (either case); '-' reads it\n"
+	"                  from standard input, keeping it out of the process list\n"
+	"  --kakma HEX64   K_AKMA, likewise\n"
+	"  --supi SUPI     imsi-<5..15 digits>, nai-<user@realm>, or the bare forms;\n"
+	"                  the KDF takes the value without its prefix\n"
+	"  --af-fqdn FQDN  the AF's FQDN: 1..253 octets of LDH labels, no final dot,\n"
+	"                  taken byte for byte (no case folding)\n"
+	"  --ua-id HEX10   Ua* security protocol identifier, 5 octets (TS 33.220\n"
+	"                  Annex H): 0100000007 TLS 1.3 PSK, 0100000002 HTTP digest,\n"
+	"                  01000113yy TLS with cipher suite 0x13yy, 0000000000 default\n"
+	"  --af-id TEXT    FQDN and Ua* id in one: 'FQDN;ua=HEX10'\n"
+	"  --rid RID       routing indicator, 1..4 digits\n"
+	"  --mcc MCC       mobile country code, 3 digits\n"
+	"  --mnc MNC       mobile network code, 2 or 3 digits\n"
+	"  --mb-arch NAME  ipsec-mb manager for kaf: auto (default: the fastest,\n"
+	"                  timed at start), sse, avx, avx2, avx512\n"
+	"  --json          print one JSON object instead of the bare value\n"
+	"  -h, --help      this text\n"
+	"  -V, --version   akmactl and ipsec-mb versions\n"
+	"\n"
+	"Exit status: 0 success; 2 bad input or usage (one line on stderr names the\n"
+	"option and the rule it broke; nothing is printed on stdout).\n"
+	"Keys given on the command line are visible to other local users in the\n"
+	"process list: prefer '-' and standard input on shared hosts.\n";
+
+struct derive_args {
+	const char *kausf, *kakma, *supi, *af_fqdn, *ua_id, *af_id, *rid, *mcc, *mnc, *mb_arch;
+	int json;
+};
+
+static int fail(const char *field, int err)
+{
+	const char *name = akma_errname(err);
+
+	if (name)
+		fprintf(stderr, "akmactl: %s: %s (%s)\n", field, akma_strerror(err), name);
+	else
+		fprintf(stderr, "akmactl: %s: %s\n", field, akma_strerror(err));
+	return EXIT_BAD_INPUT;
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "akmactl: %s%s%s (see akmactl --help)\n", msg, arg ? ": " : "",
+		arg ? arg : "");
+	return EXIT_BAD_INPUT;
+}
+
+/* Decode a 32-octet key given in hex, or read from stdin for "-". */
+static int read_key(const char *field, const char *arg, uint8_t key[AKMA_KEY_LEN])
+{
+	char line[256];
+	int rc;
+
+	if (strcmp(arg, "-") == 0) {
+		if (!fgets(line, sizeof(line), stdin))
+			return fail(field, -AKMA_E_KEY_LENGTH);
+		size_t len = strcspn(line, "\r\n");
+		rc = akma_hex_decode(line, len, key, AKMA_KEY_LEN, -AKMA_E_KEY_LENGTH);
+		explicit_bzero(line, sizeof(line));
+	} else {
+		rc = akma_hex_decode(arg, strlen(arg), key, AKMA_KEY_LEN, -AKMA_E_KEY_LENGTH);
+	}
+	return rc ? fail(field, rc) : 0;
+}
+
+/* Print s as a JSON string. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void print_result(const struct derive_args *a, const char *const *names,
+			 const char *const *values, int n)
+{
+	if (!a->json) {
+		puts(values[n - 1]);
+		return;
+	}
+	putchar('{');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", stdout);
+		json_string(names[i]);
+		fputs(": ", stdout);
+		json_string(values[i]);
+	}
+	puts("}");
+}
+
+static int need(const char *value, const char *option)
+{
+	if (!value) {
+		usage_error("missing option", option);
+		return -1;
+	}
+	return 0;
+}
+
+static int derive_from_kausf(const char *what, const struct derive_args *a)
+{
+	uint8_t kausf[AKMA_KEY_LEN], out[AKMA_KEY_LEN];
+	struct akma_supi supi;
+	char supi_text[AKMA_SUPI_MAX + 8], hex[2 * AKMA_KEY_LEN + 1];
+	char akid[AKMA_AKID_MAX + 1];
+	int rc;
+
+	if (need(a->kausf, "--kausf") || need(a->supi, "--supi"))
+		return EXIT_BAD_INPUT;
+	int want_akid = strcmp(what, "akid") == 0;
+	if (want_akid && (need(a->rid, "--rid") || need(a->mcc, "--mcc") || need(a->mnc, "--mnc")))
+		return EXIT_BAD_INPUT;
+	if ((rc = akma_supi_parse(a->supi, strlen(a->supi), &supi)) != 0)
+		return fail("--supi", rc);
+	if ((rc = read_key("--kausf", a->kausf, kausf)) != 0)
+		return rc;
+	akma_supi_format(&supi, supi_text, sizeof(supi_text));
+
+	if (strcmp(what, "kakma") == 0)
+		akma_derive_kakma(kausf, &supi, out);
+	else
+		akma_derive_atid(kausf, &supi, out);
+	explicit_bzero(kausf, sizeof(kausf));
+	akma_hex_encode(out, sizeof(out), hex);
+
+	if (want_akid) {
+		rc = akma_akid_compose(out, a->rid, a->mcc, a->mnc, akid, sizeof(akid));
+		explicit_bzero(out, sizeof(out));
+		if (rc < 0) {
+			explicit_bzero(hex, sizeof(hex));
+			return fail(rc == -AKMA_E_RID ? "--rid" : rc == -AKMA_E_MCC ? "--mcc" : "--mnc",
+				    rc);
+		}
+		const char *names[] = {"supi", "atid", "akid"};
+		const char *values[] = {supi_text, hex, akid};
+		print_result(a, names, values, 3);
+	} else {
+		explicit_bzero(out, sizeof(out));
+		const char *names[] = {"supi", what};
+		const char *values[] = {supi_text, hex};
+		print_result(a, names, values, 2);
+	}
+	explicit_bzero(hex, sizeof(hex));
+	return EXIT_OK;
+}
+
+static int derive_kaf(const struct derive_args *a)
+{
+	uint8_t kakma[AKMA_KEY_LEN], kaf[AKMA_KEY_LEN], ua[AKMA_UA_ID_LEN];
+	uint8_t af_octets[AKMA_AF_ID_MAX];
+	struct akma_af_id af;
+	struct akma_hmac_midstate ms;
+	enum akma_mb_arch arch = AKMA_MB_AUTO;
+	char af_text[AKMA_AF_ID_MAX * 2 + 8], hex[2 * AKMA_KEY_LEN + 1];
+	int rc;
+
+	if (need(a->kakma, "--kakma"))
+		return EXIT_BAD_INPUT;
+	if (a->af_id && (a->af_fqdn || a->ua_id))
+		return usage_error("give either --af-id or --af-fqdn with --ua-id", NULL);
+	if (a->af_id) {
+		if ((rc = akma_af_id_parse(a->af_id, strlen(a->af_id), NULL, &af)) != 0)
+			return fail("--af-id", rc);
+	} else {
+		if (need(a->af_fqdn, "--af-fqdn") || need(a->ua_id, "--ua-id"))
+			return EXIT_BAD_INPUT;
+		if ((rc = akma_hex_decode(a->ua_id, strlen(a->ua_id), ua, sizeof(ua),
+					  -AKMA_E_UA_ID_LEN)) != 0)
+			return fail("--ua-id", rc);
+		if ((rc = akma_af_id_set(&af, a->af_fqdn, strlen(a->af_fqdn), ua)) != 0)
+			return fail("--af-fqdn", rc);
+	}
+	if (a->mb_arch && (rc = akma_mb_arch_parse(a->mb_arch, &arch)) != 0)
+		return fail("--mb-arch", rc);
+	if ((rc = read_key("--kakma", a->kakma, kakma)) != 0)
+		return rc;
+
+	struct akma_mb *mb = akma_mb_create(arch, 1, &rc);
+	if (!mb) {
+		explicit_bzero(kakma, sizeof(kakma));
+		return fail("--mb-arch", rc);
+	}
+	akma_hmac_midstate(kakma, sizeof(kakma), &ms);
+	explicit_bzero(kakma, sizeof(kakma));
+	size_t n = akma_af_id_octets(&af, af_octets);
+	rc = akma_mb_kaf_one(mb, &ms, af_octets, (uint16_t)n, kaf);
+	explicit_bzero(&ms, sizeof(ms));
+	akma_mb_free(mb);
+	if (rc) {
+		fprintf(stderr, "akmactl: internal error: %s\n", akma_strerror(rc));
+		return 1;
+	}
+	akma_hex_encode(kaf, sizeof(kaf), hex);
+	explicit_bzero(kaf, sizeof(kaf));
+	akma_af_id_format(&af, af_text, sizeof(af_text));
+	const char *names[] = {"af_id", "kaf"};
+	const char *values[] = {af_text, hex};
+	print_result(a, names, values, 2);
+	explicit_bzero(hex, sizeof(hex));
+	return EXIT_OK;
+}
+
+static int cmd_derive(int argc, char **argv)
+{
+	enum { O_KAUSF = 256, O_KAKMA, O_SUPI, O_AF_FQDN, O_UA_ID, O_AF_ID, O_RID, O_MCC,
+	       O_MNC, O_MB_ARCH, O_JSON };
+	static const struct option options[] = {
+		{"kausf", required_argument, NULL, O_KAUSF},
+		{"kakma", required_argument, NULL, O_KAKMA},
+		{"supi", required_argument, NULL, O_SUPI},
+		{"af-fqdn", required_argument, NULL, O_AF_FQDN},
+		{"ua-id", required_argument, NULL, O_UA_ID},
+		{"af-id", required_argument, NULL, O_AF_ID},
+		{"rid", required_argument, NULL, O_RID},
+		{"mcc", required_argument, NULL, O_MCC},
+		{"mnc", required_argument, NULL, O_MNC},
+		{"mb-arch", required_argument, NULL, O_MB_ARCH},
+		{"json", no_argument, NULL, O_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct derive_args a = {0};
+	const char **slot[] = {
+		[O_KAUSF - O_KAUSF] = &a.kausf,     [O_KAKMA - O_KAUSF] = &a.kakma,
+		[O_SUPI - O_KAUSF] = &a.supi,       [O_AF_FQDN - O_KAUSF] = &a.af_fqdn,
+		[O_UA_ID - O_KAUSF] = &a.ua_id,     [O_AF_ID - O_KAUSF] = &a.af_id,
+		[O_RID - O_KAUSF] = &a.rid,         [O_MCC - O_KAUSF] = &a.mcc,
+		[O_MNC - O_KAUSF] = &a.mnc,         [O_MB_ARCH - O_KAUSF] = &a.mb_arch,
+	};
+	int c;
+
+	if (argc < 2)
+		return usage_error("derive needs what to derive: kakma, atid, kaf or akid", NULL);
+	const char *what = argv[1];
+	if (strcmp(what, "-h") == 0 || strcmp(what, "--help") == 0) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	optind = 2;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		}
+		if (c == O_JSON)
+			a.json = 1;
+		else if (c >= O_KAUSF && c < O_JSON)
+			*slot[c - O_KAUSF] = optarg;
+		else if (c == ':')
+			return usage_error("option needs a value", argv[optind - 1]);
+		else
+			return usage_error("unknown option", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument", argv[optind]);
+
+	if (strcmp(what, "kakma") == 0 || strcmp(what, "atid") == 0 || strcmp(what, "akid") == 0)
+		return derive_from_kausf(what, &a);
+	if (strcmp(what, "kaf") == 0)
+		return derive_kaf(&a);
+	return usage_error("unknown derivation (kakma, atid, kaf, akid)", what);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("akmactl %s (ipsec-mb %s)\n", AKMA_VERSION, akma_mb_library_version());
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "derive") == 0)
+		return cmd_derive(argc - 1, argv + 1);
+	return usage_error("unknown command", argv[1]);
+}
