@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * akma-bench: the benchmarks. Each mode measures one layer of akmad beside a
+ * baseline measured in the same run, because the machines are shared and
+ * noisy and only a same-run ratio means anything. Benchmarks print numbers;
+ * they never pass or fail on time.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_version.h>
+
+#include "akma_version.h"
+#include "bench.h"
+#include "mb.h"
+#include "sha256.h"
+
+static const char usage_text[] =
+	"Usage: akma-bench MODE [OPTIONS]\n"
+	"       akma-bench MODE --help\n"
+	"\n"
+	"Measure akmad's building blocks on this machine, each beside a baseline\n"
+	"measured in the same run.\n"
+	"\n"
+	"Modes:\n"
+	"  kdf     K_AF derivation rate: OpenSSL HMAC() one-shot, cached HMAC\n"
+	"          midstates with one-lane SHA-256, and the ipsec-mb burst path for\n"
+	"          every manager this CPU runs, at bursts 8, 16, 32 and 64\n"
+	"\n"
+	"Every mode prints the environment first (CPU, its SHA/AVX flags, ipsec-mb\n"
+	"and DPDK versions), then a table; --csv prints the same rows as CSV.\n";
+
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int bench_pin(int core)
+{
+	cpu_set_t allowed, one;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+		perror("akma-bench: sched_getaffinity");
+		return -1;
+	}
+	if (core < 0) {
+		for (int c = CPU_SETSIZE - 1; c >= 0; c--) {
+			if (CPU_ISSET(c, &allowed)) {
+				core = c;
+				break;
+			}
+		}
+	}
+	if (core < 0 || core >= CPU_SETSIZE || !CPU_ISSET(core, &allowed)) {
+		fprintf(stderr, "akma-bench: core %d is not available to this process\n", core);
+		return -1;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(core, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) != 0) {
+		fprintf(stderr, "akma-bench: cannot pin to core %d: %s\n", core, strerror(errno));
+		return -1;
+	}
+	return core;
+}
+
+static void cpu_model(char *buf, size_t size, char *flags, size_t fsize)
+{
+	static const char *const wanted[] = {"sha_ni", "aes", "vaes", "avx2", "avx512f",
+					     "avx512vl", "gfni"};
+	char line[8192];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	snprintf(buf, size, "unknown");
+	flags[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		char *value = colon + 1 + (colon[1] == ' ');
+		value[strcspn(value, "\n")] = '\0';
+		if (strncmp(line, "model name", 10) == 0 && strcmp(buf, "unknown") == 0) {
+			snprintf(buf, size, "%s", value);
+		} else if (strncmp(line, "flags", 5) == 0 && flags[0] == '\0') {
+			size_t used = 0;
+			for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+				char pat[32];
+				snprintf(pat, sizeof(pat), " %s ", wanted[i]);
+				char padded[8200];
+				snprintf(padded, sizeof(padded), " %s ", value);
+				int n = snprintf(flags + used, fsize - used, "%s%s%s",
+						 used ? " " : "", wanted[i],
+						 strstr(padded, pat) ? "+" : "-");
+				if (n > 0 && (size_t)n < fsize - used)
+					used += (size_t)n;
+			}
+			break;
+		}
+	}
+	fclose(f);
+}
+
+void bench_print_env(FILE *out, int csv, int core)
+{
+	char model[256], flags[256], managers[128] = "";
+	const char *p = csv ? "# " : "";
+
+	cpu_model(model, sizeof(model), flags, sizeof(flags));
+	for (int a = AKMA_MB_SSE; a < AKMA_MB_ARCH_COUNT; a++) {
+		if (!akma_mb_arch_supported((enum akma_mb_arch)a))
+			continue;
+		strncat(managers, managers[0] ? " " : "", sizeof(managers) - strlen(managers) - 1);
+		strncat(managers, akma_mb_arch_name((enum akma_mb_arch)a),
+			sizeof(managers) - strlen(managers) - 1);
+	}
+	fprintf(out, "%sakma-bench %s\n", p, AKMA_VERSION);
+	fprintf(out, "%scpu        %s (%ld online), pinned to core %d\n", p, model,
+		sysconf(_SC_NPROCESSORS_ONLN), core);
+	fprintf(out, "%scpu flags  %s\n", p, flags);
+	fprintf(out, "%ssha-256    %s for midstates and the one-lane path\n", p,
+		akma_sha256_has_shani() ? "SHA-NI" : "portable C (no SHA-NI)");
+	fprintf(out, "%sipsec-mb   %s, managers this CPU runs: %s\n", p,
+		akma_mb_library_version(), managers[0] ? managers : "none");
+	fprintf(out, "%sdpdk       %s\n", p, rte_version());
+}
+
+void bench_table_header(FILE *out, int csv, const char *unit)
+{
+	if (csv)
+		fprintf(out, "method,arch,burst,m_%s_per_s,ns_per_%s,ratio_to_baseline\n", unit,
+			unit);
+	else
+		fprintf(out, "\n%-28s %-7s %5s %12s %10s %10s\n", "method", "arch", "burst",
+			"M/s", "ns/op", "x baseline");
+}
+
+void bench_table_row(FILE *out, int csv, const struct bench_row *r)
+{
+	char burst[16] = "-", ratio[16] = "-";
+
+	if (r->burst)
+		snprintf(burst, sizeof(burst), "%u", r->burst);
+	if (r->ratio > 0)
+		snprintf(ratio, sizeof(ratio), "%.2f", r->ratio);
+	if (csv)
+		fprintf(out, "%s,%s,%s,%.4f,%.2f,%s\n", r->method, r->arch, burst,
+			r->ops_per_sec / 1e6, r->ns_per_op, r->ratio > 0 ? ratio : "");
+	else
+		fprintf(out, "%-28s %-7s %5s %12.3f %10.1f %10s\n", r->method, r->arch, burst,
+			r->ops_per_sec / 1e6, r->ns_per_op, ratio);
+	fflush(out);
+}
+
+void bench_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = getrandom(p, len > 256 ? 256 : len, 0);
+		if (n <= 0) {
+			perror("akma-bench: getrandom");
+			exit(1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("akma-bench %s (ipsec-mb %s, %s)\n", AKMA_VERSION, akma_mb_library_version(),
+		       rte_version());
+		return 0;
+	}
+	if (strcmp(argv[1], "kdf") == 0)
+		return bench_kdf_main(argc - 1, argv + 1);
+	fprintf(stderr, "akma-bench: unknown mode '%s' (see akma-bench --help)\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef AKMA_BENCH_H
+#define AKMA_BENCH_H
+
+/* Shared pieces of the akma-bench modes: timing, pinning, the banner, and the
+ * row printer that makes every mode's table and CSV look alike. */
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct bench_row {
+	const char *method;   /* what was measured */
+	const char *arch;     /* ipsec-mb manager, or "-" */
+	unsigned burst;       /* 0 prints "-" */
+	double ops_per_sec;   /* derivations (or operations) per second */
+	double ns_per_op;
+	double ratio;         /* to the baseline of the same run; 0 prints "-" */
+};
+
+uint64_t bench_now_ns(void);
+
+/* Pin the calling thread to core (-1: the highest CPU it may run on). Returns
+ * the core used, or -1 with a message on stderr. */
+int bench_pin(int core);
+
+/* Print the environment: CPU, the flags that matter, library versions. With
+ * csv each line starts with '#'. */
+void bench_print_env(FILE *out, int csv, int core);
+
+void bench_table_header(FILE *out, int csv, const char *unit);
+void bench_table_row(FILE *out, int csv, const struct bench_row *row);
+
+/* Fill buf with random octets (getrandom; never fails for small sizes). */
+void bench_random(void *buf, size_t len);
+
+int bench_kdf_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * akma-bench kdf: K_AF derivations per second on one pinned core, every
+ * derivation under a different K_AKMA (drawn from >= 4096 random keys in a
+ * shuffled order, as requests arrive in production), every method building
+ * S = 0x82 || AF_ID || L0 per request. The baseline is OpenSSL's one-shot
+ * HMAC(), the obvious way to write this; every other row is a ratio to it.
+ * Before a method is timed its output is checked against OpenSSL, so a fast
+ * wrong row cannot appear.
+ */
+#include <getopt.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <intel-ipsec-mb.h>
+
+#include "bench.h"
+#include "err.h"
+#include "kdf.h"
+#include "mb.h"
+#include "sha256.h"
+
+static const char usage_text[] =
+	"Usage: akma-bench kdf [OPTIONS]\n"
+	"\n"
+	"K_AF = HMAC-SHA-256(K_AKMA, 0x82 || AF_ID || L0) derivation rate on one\n"
+	"pinned core, each derivation under a different K_AKMA. Rows:\n"
+	"  openssl HMAC() one-shot     the baseline: OpenSSL 3's HMAC(), key each time\n"
+	"  midstate + sha256 x1        cached HMAC midstates, one-lane SHA-256\n"
+	"                              (SHA-NI when the CPU has it)\n"
+	"  ipsec-mb burst              cached midstates, IMB_SUBMIT_HASH_BURST, for\n"
+	"                              each manager and burst size\n"
+	"and, per new K_AKMA, the midstate computation: ipsec-mb's\n"
+	"IMB_SHA256_ONE_BLOCK twice (baseline) against akmad's SHA-256 code.\n"
+	"\n"
+	"Options:\n"
+	"  --duration SEC   time per row and round (default 0.3)\n"
+	"  --rounds N       rounds over all rows (default 3, 1..16); each row shows\n"
+	"                   its median round, so noise from other tenants of the\n"
+	"                   machine hits every row alike\n"
+	"  --af-len N       AF_ID octets, FQDN plus the 5-octet Ua* id (default 19,\n"
+	"                   as af.example.com; 6..258). S = N + 3 octets: up to\n"
+	"                   N = 52 K_AF costs 2 SHA-256 blocks from the midstates,\n"
+	"                   53..116 costs 3\n"
+	"  --keys N         distinct K_AKMA keys (default 4096, at least 4096)\n"
+	"  --bursts LIST    burst sizes, comma separated (default 8,16,32,64; 1..64)\n"
+	"  --arch LIST      ipsec-mb managers (default every one this CPU runs:\n"
+	"                   sse,avx,avx2,avx512)\n"
+	"  --core N         pin to CPU N (default the highest CPU allowed)\n"
+	"  --csv            CSV rows instead of a table (environment as # lines)\n"
+	"  -h, --help       this text\n";
+
+struct kdf_bench {
+	double duration;
+	unsigned rounds;
+	unsigned n_keys;
+	unsigned af_len;
+	uint8_t af_id[AKMA_AF_ID_MAX];
+	uint8_t (*kakma)[AKMA_KEY_LEN];
+	struct akma_hmac_midstate *ms;
+	uint32_t *order; /* shuffled key indices */
+	int csv;
+};
+
+/* 4096 derivations between clock reads: the read costs nothing beside them. */
+#define CHUNK 4096
+
+static void fill_fqdn(uint8_t *out, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		out[i] = (i % 16 == 15 && i + 1 < len) ? '.' : (uint8_t)('a' + i % 26);
+}
+
+static void openssl_kaf(const uint8_t *key, const uint8_t *s, size_t len, uint8_t out[32])
+{
+	unsigned out_len = 32;
+
+	HMAC(EVP_sha256(), key, AKMA_KEY_LEN, s, len, out, &out_len);
+}
+
+static int check_against_openssl(const struct kdf_bench *b, const uint8_t (*got)[AKMA_KEY_LEN],
+				 unsigned n, const char *what)
+{
+	uint8_t s[AKMA_KAF_S_MAX], want[AKMA_KEY_LEN];
+	size_t len = akma_kaf_s(b->af_id, b->af_len, s);
+
+	for (unsigned i = 0; i < n; i++) {
+		openssl_kaf(b->kakma[b->order[i]], s, len, want);
+		if (memcmp(want, got[i], AKMA_KEY_LEN) != 0) {
+			fprintf(stderr, "akma-bench: %s gives a wrong K_AF (request %u): not timed\n",
+				what, i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+enum method_kind { M_OPENSSL, M_SCALAR, M_BURST, M_MIDSTATE_IMB, M_MIDSTATE_AKMA };
+
+/* One row of the table: what to run, and the ns/op of each round. */
+struct kdf_method {
+	enum method_kind kind;
+	const char *name;
+	const char *arch;
+	unsigned burst;
+	struct akma_mb *mb;
+	IMB_MGR *imb;
+	double ns[16];
+};
+
+/* Run one method for b->duration seconds; returns ns per operation. */
+static double measure(const struct kdf_bench *b, const struct kdf_method *m)
+{
+	struct akma_kaf_job jobs[AKMA_MB_BURST_MAX];
+	uint8_t out[AKMA_MB_BURST_MAX][AKMA_KEY_LEN], s[AKMA_KAF_S_MAX], block[64];
+	struct akma_hmac_midstate ms;
+	uint64_t n = 0, t0 = bench_now_ns(), end = t0 + (uint64_t)(b->duration * 1e9), t;
+	unsigned k = 0;
+	/* OpenSSL and ipsec-mb's one-block hash are slow: smaller chunks keep the
+	 * clock reads from overshooting a short duration. */
+	unsigned chunk = m->kind == M_OPENSSL ? CHUNK / 8 : m->kind == M_MIDSTATE_IMB ? CHUNK / 4 : CHUNK;
+
+	for (unsigned j = 0; j < m->burst && m->kind == M_BURST; j++)
+		jobs[j] = (struct akma_kaf_job){NULL, b->af_id, (uint16_t)b->af_len, out[j]};
+	do {
+		switch (m->kind) {
+		case M_OPENSSL:
+			for (unsigned i = 0; i < chunk; i++) {
+				size_t len = akma_kaf_s(b->af_id, b->af_len, s);
+				openssl_kaf(b->kakma[b->order[k]], s, len, out[0]);
+				if (++k == b->n_keys)
+					k = 0;
+			}
+			n += chunk;
+			break;
+		case M_SCALAR:
+			for (unsigned i = 0; i < chunk; i++) {
+				size_t len = akma_kaf_s(b->af_id, b->af_len, s);
+				akma_hmac_from_midstate(&b->ms[b->order[k]], s, len, out[0]);
+				if (++k == b->n_keys)
+					k = 0;
+			}
+			n += chunk;
+			break;
+		case M_BURST:
+			for (unsigned i = 0; i < chunk; i += m->burst) {
+				for (unsigned j = 0; j < m->burst; j++) {
+					jobs[j].key = &b->ms[b->order[k]];
+					if (++k == b->n_keys)
+						k = 0;
+				}
+				n += akma_mb_kaf_burst(m->mb, jobs, m->burst);
+			}
+			break;
+		case M_MIDSTATE_IMB:
+			for (unsigned i = 0; i < chunk; i++) {
+				const uint8_t *key = b->kakma[b->order[k]];
+				memset(block, 0x36, 64);
+				for (int j = 0; j < AKMA_KEY_LEN; j++)
+					block[j] ^= key[j];
+				IMB_SHA256_ONE_BLOCK(m->imb, block, ms.inner);
+				for (int j = 0; j < 64; j++)
+					block[j] ^= 0x36 ^ 0x5c;
+				IMB_SHA256_ONE_BLOCK(m->imb, block, ms.outer);
+				if (++k == b->n_keys)
+					k = 0;
+			}
+			n += chunk;
+			break;
+		case M_MIDSTATE_AKMA:
+			for (unsigned i = 0; i < chunk; i++) {
+				akma_hmac_midstate(b->kakma[b->order[k]], AKMA_KEY_LEN, &ms);
+				if (++k == b->n_keys)
+					k = 0;
+			}
+			n += chunk;
+			break;
+		}
+		t = bench_now_ns();
+	} while (t < end);
+	explicit_bzero(&ms, sizeof(ms));
+	explicit_bzero(block, sizeof(block));
+	explicit_bzero(out, sizeof(out));
+	return n ? (double)(t - t0) / (double)n : 0;
+}
+
+static int verify_burst(const struct kdf_bench *b, struct akma_mb *mb, unsigned burst)
+{
+	struct akma_kaf_job jobs[AKMA_MB_BURST_MAX];
+	uint8_t out[AKMA_MB_BURST_MAX][AKMA_KEY_LEN];
+
+	for (unsigned j = 0; j < burst; j++)
+		jobs[j] = (struct akma_kaf_job){&b->ms[b->order[j]], b->af_id, (uint16_t)b->af_len,
+						out[j]};
+	if (akma_mb_kaf_burst(mb, jobs, burst) != burst) {
+		fprintf(stderr, "akma-bench: ipsec-mb %s refused a burst of %u\n",
+			akma_mb_arch_name(akma_mb_arch_of(mb)), burst);
+		return -1;
+	}
+	return check_against_openssl(b, (const uint8_t(*)[AKMA_KEY_LEN])out, burst, "burst path");
+}
+
+static int verify_scalar(const struct kdf_bench *b)
+{
+	uint8_t s[AKMA_KAF_S_MAX], out[64][AKMA_KEY_LEN];
+	size_t len = akma_kaf_s(b->af_id, b->af_len, s);
+
+	for (unsigned i = 0; i < 64; i++)
+		akma_hmac_from_midstate(&b->ms[b->order[i]], s, len, out[i]);
+	return check_against_openssl(b, (const uint8_t(*)[AKMA_KEY_LEN])out, 64, "scalar path");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(const double *v, unsigned n)
+{
+	double tmp[16];
+
+	memcpy(tmp, v, n * sizeof(*v));
+	qsort(tmp, n, sizeof(*tmp), cmp_double);
+	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+static int parse_list(const char *text, unsigned *vals, unsigned max, unsigned lo, unsigned hi)
+{
+	unsigned n = 0;
+	char *copy = strdup(text), *save = NULL;
+
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		unsigned long v = strtoul(tok, &end, 10);
+		if (*end || v < lo || v > hi || n == max) {
+			free(copy);
+			return -1;
+		}
+		vals[n++] = (unsigned)v;
+	}
+	free(copy);
+	return (int)n;
+}
+
+int bench_kdf_main(int argc, char **argv)
+{
+	enum { O_DURATION = 256, O_ROUNDS, O_AF_LEN, O_KEYS, O_BURSTS, O_ARCH, O_CORE, O_CSV };
+	static const struct option options[] = {
+		{"duration", required_argument, NULL, O_DURATION},
+		{"rounds", required_argument, NULL, O_ROUNDS},
+		{"af-len", required_argument, NULL, O_AF_LEN},
+		{"keys", required_argument, NULL, O_KEYS},
+		{"bursts", required_argument, NULL, O_BURSTS},
+		{"arch", required_argument, NULL, O_ARCH},
+		{"core", required_argument, NULL, O_CORE},
+		{"csv", no_argument, NULL, O_CSV},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct kdf_bench b = {.duration = 0.3, .rounds = 3, .n_keys = 4096, .af_len = 19};
+	unsigned bursts[16] = {8, 16, 32, 64}, n_bursts = 4;
+	int archs[AKMA_MB_ARCH_COUNT] = {0}, arch_given = 0, core = -1, c;
+	char *end;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		switch (c) {
+		case O_DURATION:
+			b.duration = strtod(optarg, &end);
+			if (*end || !(b.duration >= 0.01 && b.duration <= 600))
+				goto bad;
+			break;
+		case O_ROUNDS:
+			b.rounds = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || b.rounds < 1 || b.rounds > 16)
+				goto bad;
+			break;
+		case O_AF_LEN:
+			b.af_len = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || b.af_len < 6 || b.af_len > AKMA_AF_ID_MAX)
+				goto bad;
+			break;
+		case O_KEYS:
+			b.n_keys = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || b.n_keys < 4096 || b.n_keys > (1u << 24))
+				goto bad;
+			break;
+		case O_BURSTS: {
+			int n = parse_list(optarg, bursts, 16, 1, AKMA_MB_BURST_MAX);
+			if (n <= 0)
+				goto bad;
+			n_bursts = (unsigned)n;
+			break;
+		}
+		case O_ARCH: {
+			char *copy = strdup(optarg), *save = NULL;
+			for (char *tok = strtok_r(copy, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				enum akma_mb_arch a;
+				if (akma_mb_arch_parse(tok, &a) || a == AKMA_MB_AUTO) {
+					free(copy);
+					goto bad;
+				}
+				archs[a] = 1;
+			}
+			free(copy);
+			arch_given = 1;
+			break;
+		}
+		case O_CORE:
+			core = (int)strtol(optarg, &end, 10);
+			if (*end || core < 0)
+				goto bad;
+			break;
+		case O_CSV:
+			b.csv = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "akma-bench kdf: unknown option or missing value: %s\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "akma-bench kdf: unexpected argument: %s\n", argv[optind]);
+		return 2;
+	}
+	if (!arch_given)
+		for (int a = AKMA_MB_SSE; a < AKMA_MB_ARCH_COUNT; a++)
+			archs[a] = 1;
+
+	if ((core = bench_pin(core)) < 0)
+		return 1;
+	bench_print_env(stdout, b.csv, core);
+
+	b.kakma = malloc((size_t)b.n_keys * AKMA_KEY_LEN);
+	b.ms = aligned_alloc(64, (size_t)b.n_keys * sizeof(*b.ms));
+	b.order = malloc((size_t)b.n_keys * sizeof(*b.order));
+	if (!b.kakma || !b.ms || !b.order) {
+		fprintf(stderr, "akma-bench kdf: out of memory\n");
+		return 1;
+	}
+	bench_random(b.kakma, (size_t)b.n_keys * AKMA_KEY_LEN);
+	for (unsigned i = 0; i < b.n_keys; i++) {
+		akma_hmac_midstate(b.kakma[i], AKMA_KEY_LEN, &b.ms[i]);
+		b.order[i] = i;
+	}
+	for (unsigned i = b.n_keys - 1; i > 0; i--) { /* Fisher-Yates */
+		uint32_t r;
+		bench_random(&r, sizeof(r));
+		uint32_t j = r % (i + 1), tmp = b.order[i];
+		b.order[i] = b.order[j];
+		b.order[j] = tmp;
+	}
+	fill_fqdn(b.af_id, b.af_len - AKMA_UA_ID_LEN);
+	memcpy(b.af_id + b.af_len - AKMA_UA_ID_LEN, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
+	const char *pfx = b.csv ? "# " : "";
+	printf("%sworkload   %u distinct K_AKMA, AF_ID %u octets, |S| = %u (%s), %u rounds of %.2f s a row\n",
+	       pfx, b.n_keys, b.af_len, b.af_len + 3,
+	       b.af_len + 3 <= 55 ? "2 SHA-256 blocks from the midstates"
+				  : b.af_len + 3 <= 119 ? "3 blocks" : "4+ blocks",
+	       b.rounds, b.duration);
+
+	/* The rows, in the order printed. */
+	struct kdf_method methods[2 + AKMA_MB_ARCH_COUNT * 16 + 2];
+	unsigned n_methods = 0;
+	methods[n_methods++] = (struct kdf_method){.kind = M_OPENSSL,
+						   .name = "openssl HMAC() one-shot",
+						   .arch = "-", .burst = 1};
+	if (verify_scalar(&b) == 0)
+		methods[n_methods++] = (struct kdf_method){
+			.kind = M_SCALAR,
+			.name = akma_sha256_has_shani() ? "midstate + sha-ni x1"
+							: "midstate + C sha256 x1",
+			.arch = "-", .burst = 1};
+	for (int a = AKMA_MB_SSE; a < AKMA_MB_ARCH_COUNT; a++) {
+		if (!archs[a])
+			continue;
+		int err;
+		struct akma_mb *mb = akma_mb_create((enum akma_mb_arch)a, 0, &err);
+		if (!mb) {
+			printf("%s%s: %s\n", pfx, akma_mb_arch_name((enum akma_mb_arch)a),
+			       akma_strerror(err));
+			continue;
+		}
+		for (unsigned i = 0; i < n_bursts; i++)
+			if (verify_burst(&b, mb, bursts[i]) == 0)
+				methods[n_methods++] = (struct kdf_method){
+					.kind = M_BURST, .name = "ipsec-mb burst",
+					.arch = akma_mb_arch_name((enum akma_mb_arch)a),
+					.burst = bursts[i], .mb = mb};
+	}
+	unsigned first_midstate = n_methods;
+	IMB_MGR *imb = alloc_mb_mgr(0);
+	if (imb && akma_mb_arch_supported(AKMA_MB_SSE)) {
+		init_mb_mgr_sse(imb);
+		methods[n_methods++] = (struct kdf_method){.kind = M_MIDSTATE_IMB,
+							   .name = "midstates: ipsec-mb 1BLK x2",
+							   .arch = "sse", .imb = imb};
+	}
+	methods[n_methods++] = (struct kdf_method){
+		.kind = M_MIDSTATE_AKMA,
+		.name = akma_sha256_has_shani() ? "midstates: akma sha-ni" : "midstates: akma C",
+		.arch = "-"};
+
+	/* Rounds interleave the rows, so a noisy neighbour hits them all alike;
+	 * each row reports its median round. */
+	int progress = !b.csv && isatty(STDERR_FILENO);
+	for (unsigned r = 0; r < b.rounds; r++) {
+		if (progress)
+			fprintf(stderr, "\rround %u/%u", r + 1, b.rounds);
+		for (unsigned i = 0; i < n_methods; i++)
+			methods[i].ns[r] = measure(&b, &methods[i]);
+	}
+	if (progress)
+		fprintf(stderr, "\r%20s\r", "");
+
+	bench_table_header(stdout, b.csv, "kaf");
+	double baseline = median(methods[0].ns, b.rounds);
+	double midstate_baseline = 0;
+	for (unsigned i = 0; i < n_methods; i++) {
+		struct kdf_method *m = &methods[i];
+		double ns = median(m->ns, b.rounds);
+		double ratio = 0;
+		if (i < first_midstate) {
+			ratio = baseline / ns;
+		} else {
+			if (i == first_midstate && !b.csv)
+				printf("\nper new K_AKMA (ratio: to ipsec-mb's IMB_SHA256_ONE_BLOCK)\n");
+			if (m->kind == M_MIDSTATE_IMB)
+				midstate_baseline = ns;
+			else if (midstate_baseline > 0)
+				ratio = midstate_baseline / ns;
+		}
+		struct bench_row row = {m->name, m->arch, m->burst, 1e9 / ns, ns, ratio};
+		bench_table_row(stdout, b.csv, &row);
+	}
+	for (unsigned i = 0; i < n_methods; i++)
+		if (methods[i].kind == M_BURST && (i + 1 == n_methods || methods[i + 1].mb != methods[i].mb))
+			akma_mb_free(methods[i].mb);
+	free_mb_mgr(imb);
+
+	explicit_bzero(b.kakma, (size_t)b.n_keys * AKMA_KEY_LEN);
+	explicit_bzero(b.ms, (size_t)b.n_keys * sizeof(*b.ms));
+	free(b.kakma);
+	free(b.ms);
+	free(b.order);
+	return 0;
+bad:
+	fprintf(stderr, "akma-bench kdf: bad value for %s: %s (see akma-bench kdf --help)\n",
+		argv[optind - 1], optarg);
+	return 2;
+}
