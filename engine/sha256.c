@@ -129,7 +129,6 @@ static void compress_shani(uint32_t state[8], const uint8_t *blocks, size_t nblo
 		}
 		abef = _mm_add_epi32(abef, abef_in);
 		cdgh = _mm_add_epi32(cdgh, cdgh_in);
-		w[0] = w[1] = w[2] = w[3] = _mm_setzero_si128();
 	}
 
 	__m128i feba = _mm_shuffle_epi32(abef, 0x1b);
