@@ -45,6 +45,11 @@ static const struct err_text err_texts[AKMA_E_LAST - AKMA_E_BASE] = {
 	[AKMA_E_MB_ARCH - AKMA_E_BASE] = {"MB_ARCH",
 					  "ipsec-mb manager unknown or not supported by this CPU"},
 	[AKMA_E_MB_JOB - AKMA_E_BASE] = {"MB_JOB", "ipsec-mb failed a job"},
+	[AKMA_E_AKID_LEN - AKMA_E_BASE] = {"AKID_LEN", "A-KID must be 1 to 253 octets"},
+	[AKMA_E_UEID_LEN - AKMA_E_BASE] = {"UEID_LEN", "SUPI/GPSI must be 1 to 260 octets"},
+	[AKMA_E_AKID_IN_USE - AKMA_E_BASE] = {"AKID_IN_USE",
+					      "A-KID already registered for another subscriber"},
+	[AKMA_E_STORE_FULL - AKMA_E_BASE] = {"STORE_FULL", "context store is full"},
 };
 
 static const struct err_text *lookup(int err)

@@ -35,6 +35,10 @@ enum akma_err {
 	AKMA_E_KDF_PARAM,      /* a KDF parameter longer than 65535 octets */
 	AKMA_E_MB_ARCH,        /* ipsec-mb manager unknown or not supported by this CPU */
 	AKMA_E_MB_JOB,         /* ipsec-mb refused or failed a job */
+	AKMA_E_AKID_LEN,       /* A-KID empty or longer than 253 octets */
+	AKMA_E_UEID_LEN,       /* UE identity empty or too long */
+	AKMA_E_AKID_IN_USE,    /* A-KID already registered for another UE */
+	AKMA_E_STORE_FULL,     /* context store full */
 	AKMA_E_LAST,
 };
 

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef AKMA_CTX_H
+#define AKMA_CTX_H
+
+/*
+ * The AKMA context store: what the AAnF keeps per subscriber (TS 33.535
+ * 6.1): A-KID, SUPI or GPSI, K_AKMA and its HMAC midstates, creation time and
+ * end of life. Built for ten million contexts and bulk lookups by A-KID.
+ *
+ * Shape. Each context is one block of 64-octet units in a single arena
+ * mapped at creation (capacity x 256 octets plus 1/16 slack, excluded from
+ * core dumps); its first cache line is the midstates, its second starts with
+ * the header and the A-KID, so a lookup touches the two index buckets and
+ * two or three lines of the context. Two indexes map to blocks: one by A-KID
+ * (the hot one) and one by UE identity (for replace and remove). Both are
+ * bucketized cuckoo tables of 64-octet buckets, eight slots of a 32-bit tag
+ * and a 32-bit block reference; a key lives in one of its two buckets, the
+ * second found from the first and the tag (partial-key cuckoo hashing).
+ *
+ * Concurrency. Readers never lock and never wait: they run on liburcu QSBR
+ * threads (the worker lcores), and a block is reused only after a grace
+ * period, its key material wiped first. Writers (register, remove, sweep) are
+ * serialised store-wide by one spinlock, so two writes for the same UE
+ * identity are applied in the order they take it; the engine keeps requests
+ * for one SUPI on one worker, so that order is the order they arrived in.
+ * A write never waits for readers: retired blocks go to liburcu's call_rcu
+ * thread in batches, which wipes them and returns them to the free lists.
+ *
+ * Replacement. Registering a UE identity that already has a context marks
+ * the old one dead before the new A-KID is published, so there is no moment
+ * at which both A-KIDs resolve; a lookup racing with the write may see
+ * neither for those few nanoseconds, as if it had arrived just before.
+ * Re-registering the same A-KID swaps one block reference: an atomic switch.
+ *
+ * Times are milliseconds of the caller's clock (CLOCK_REALTIME in akmad), so
+ * tests can drive expiry. An end of life of 0 means never.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kdf.h"
+
+#define AKMA_AKID_MIN 1
+#define AKMA_UEID_MAX 260 /* "nai-" + a 253-octet NAI, with room */
+
+/* One stored context. Readers get const pointers valid until their thread's
+ * next quiescent state; every field is stable while the context lives. */
+struct akma_ctx {
+	struct akma_hmac_midstate ms; /* cache line 0: all the K_AF burst needs */
+	uint64_t eol_ms;              /* end of life, 0 = never */
+	uint64_t created_ms;
+	uint32_t link;                /* free-list link while free */
+	uint16_t akid_len;
+	uint16_t ueid_len;
+	uint8_t units;                /* block size in 64-octet units */
+	uint8_t state;                /* enum akma_ctx_state */
+	uint8_t ueid_type;            /* the caller's (SUPI, GPSI...) */
+	uint8_t flags;
+	uint8_t data[];               /* A-KID, UE identity, K_AKMA */
+};
+
+enum akma_ctx_state { AKMA_CTX_FREE = 0, AKMA_CTX_LIVE = 1, AKMA_CTX_DEAD = 2 };
+
+/* Per-key outcome of a bulk lookup. */
+enum akma_ctx_result { AKMA_CTX_MISS = 0, AKMA_CTX_HIT = 1, AKMA_CTX_EXPIRED = 2 };
+
+static inline const uint8_t *akma_ctx_akid(const struct akma_ctx *c)
+{
+	return c->data;
+}
+
+static inline const uint8_t *akma_ctx_ueid(const struct akma_ctx *c)
+{
+	return c->data + c->akid_len;
+}
+
+static inline const uint8_t *akma_ctx_kakma(const struct akma_ctx *c)
+{
+	return c->data + c->akid_len + c->ueid_len;
+}
+
+struct akma_ctx_store_params {
+	uint32_t capacity;      /* contexts; the arena holds capacity 256-octet blocks + 1/16 */
+	uint64_t kakma_life_ms; /* K_AKMA lifetime from registration; 0 = none */
+};
+
+/* What register stores. */
+struct akma_ctx_reg {
+	const uint8_t *akid;
+	uint16_t akid_len;                /* 1..AKMA_AKID_MAX */
+	const uint8_t *ueid;              /* SUPI or GPSI as the caller writes it */
+	uint16_t ueid_len;                /* 1..AKMA_UEID_MAX */
+	uint8_t ueid_type;
+	const uint8_t *kakma;             /* 32 octets */
+	const struct akma_hmac_midstate *ms; /* of kakma; NULL: computed here */
+	uint64_t eol_ms;                  /* 0: now + kakma_life_ms (or never) */
+};
+
+struct akma_ctx_stats {
+	uint64_t live;        /* contexts stored */
+	uint64_t capacity;
+	uint64_t arena_bytes; /* reserved for blocks */
+	uint64_t arena_used;  /* bytes of blocks handed out, live or awaiting reuse */
+	uint64_t index_bytes; /* both indexes */
+	uint64_t retired;     /* blocks waiting for a grace period */
+	uint64_t registered, replaced, removed, expired_swept, full, displaced;
+};
+
+struct akma_ctx_store;
+
+/* Create a store. Maps capacity * 272 octets of arena (touched lazily) and
+ * the indexes; needs liburcu QSBR (starts its call_rcu thread). Returns NULL
+ * with *err = -EINVAL (capacity 0 or above 2^28) or -ENOMEM. Blocks; call
+ * from the control thread. */
+struct akma_ctx_store *akma_ctx_store_create(const struct akma_ctx_store_params *p, int *err);
+
+/* Wipe every context's key material and unmap. Precondition: no reader or
+ * writer uses the store any more. Waits for pending grace periods. */
+void akma_ctx_store_free(struct akma_ctx_store *s);
+
+/* Register (store the latest): a new context, or the replacement of the
+ * UE identity's current one. Caller: a thread registered with liburcu QSBR
+ * and online (any lcore or non-EAL thread). Takes the writer spinlock, never
+ * sleeps. Returns 0, or
+ *   -AKMA_E_AKID_LEN     A-KID empty or longer than 253 octets
+ *   -AKMA_E_UEID_LEN     UE identity empty or longer than AKMA_UEID_MAX
+ *   -AKMA_E_AKID_IN_USE  the A-KID belongs to another UE identity
+ *   -AKMA_E_STORE_FULL   no room (capacity, arena or index); nothing changed
+ *   -EBUSY               the room is held by replaced or removed blocks
+ *                        still waiting for a grace period (readers must pass
+ *                        quiescent states; call akma_ctx_flush() often);
+ *                        transient, nothing changed */
+int akma_ctx_register(struct akma_ctx_store *s, const struct akma_ctx_reg *reg, uint64_t now_ms);
+
+/* Remove the UE identity's context. Same caller rules as register. Returns 0,
+ * -ENOENT (none), -AKMA_E_UEID_LEN, or -EBUSY as above. */
+int akma_ctx_remove(struct akma_ctx_store *s, const uint8_t *ueid, uint16_t ueid_len);
+
+/* Look up n <= 64 A-KIDs at once, in three prefetched stages. For each key
+ * sets result[i] and, for hits, ctx[i] (NULL otherwise). An expired context
+ * is reported as AKMA_CTX_EXPIRED and never returned. Caller: an online QSBR
+ * reader; results stay valid until its next quiescent state. Lock-free,
+ * never waits. Returns the number of hits. */
+unsigned akma_ctx_lookup_bulk(const struct akma_ctx_store *s, const uint8_t *const akid[],
+			      const uint16_t akid_len[], unsigned n, uint64_t now_ms,
+			      const struct akma_ctx *ctx[], uint8_t result[]);
+
+/* The context of one UE identity, or NULL (missing or expired). Same rules
+ * as the bulk lookup. */
+const struct akma_ctx *akma_ctx_lookup_ueid(const struct akma_ctx_store *s, const uint8_t *ueid,
+					    uint16_t ueid_len, uint64_t now_ms);
+
+/* Reclaim up to budget blocks' worth of expired contexts, walking the arena
+ * from where the last call stopped. Same caller rules as register. Returns
+ * how many contexts it removed. */
+unsigned akma_ctx_sweep(struct akma_ctx_store *s, uint64_t now_ms, unsigned budget);
+
+/* Hand retired blocks to call_rcu now rather than when a batch of 256
+ * fills; the control thread calls it every few milliseconds so that room
+ * comes back promptly. Same caller rules as register. */
+void akma_ctx_flush(struct akma_ctx_store *s);
+
+/* Counters; any thread, lock-free, approximate while writers run. */
+void akma_ctx_stats(const struct akma_ctx_store *s, struct akma_ctx_stats *st);
+
+/* The 64-bit hash the indexes use; exposed for the benchmarks, which feed
+ * the same hash to the tables they compare with. */
+uint64_t akma_ctx_hash(const uint8_t *key, size_t len);
+
+/* Test hook: the raw octets of the block a context occupied, for checking
+ * that key material is wiped once it is reclaimed (after rcu_barrier()). */
+const uint8_t *akma_ctx_debug_block(const struct akma_ctx_store *s, const struct akma_ctx *c,
+				    size_t *size);
+
+#endif
