@@ -37,7 +37,10 @@
 #define UNIT 64
 #define SLOTS 8
 #define HEADER_OCTETS offsetof(struct akma_ctx, data)
-#define MAX_UNITS ((HEADER_OCTETS + AKMA_AKID_MAX + AKMA_UEID_MAX + AKMA_KEY_LEN + UNIT - 1) / UNIT)
+/* header and identities, rounded to a line; midstates; K_AKMA; created_ms */
+#define TAIL_OCTETS (sizeof(struct akma_hmac_midstate) + AKMA_KEY_LEN + sizeof(uint64_t))
+#define MAX_UNITS ((HEADER_OCTETS + AKMA_AKID_MAX + AKMA_UEID_MAX + UNIT - 1) / UNIT + \
+		   (TAIL_OCTETS + UNIT - 1) / UNIT)
 #define RETIRE_BATCH 256
 #define RETIRE_POOL 256 /* up to 65536 blocks awaiting a grace period */
 #define CUCKOO_BFS_MAX 512
@@ -91,9 +94,14 @@ static inline struct akma_ctx *block(const struct akma_ctx_store *s, uint32_t re
 	return (struct akma_ctx *)(s->arena + (size_t)ref * UNIT);
 }
 
+static inline uint32_t ms_line_for(size_t akid_len, size_t ueid_len)
+{
+	return (uint32_t)((HEADER_OCTETS + akid_len + ueid_len + UNIT - 1) / UNIT);
+}
+
 static inline uint32_t units_for(size_t akid_len, size_t ueid_len)
 {
-	return (uint32_t)((HEADER_OCTETS + akid_len + ueid_len + AKMA_KEY_LEN + UNIT - 1) / UNIT);
+	return ms_line_for(akid_len, ueid_len) + (uint32_t)((TAIL_OCTETS + UNIT - 1) / UNIT);
 }
 
 static void lock(struct akma_ctx_store *s)
@@ -375,15 +383,31 @@ void akma_ctx_flush(struct akma_ctx_store *s)
 
 /* ---- create and free --------------------------------------------------------------- */
 
+/* Map memory for keys and indexes: never in a core dump, on transparent
+ * huge pages where the kernel allows (random lookups at 10 M contexts went
+ * from 238 to 222 ns with them here), and prefaulted: loading 10 M contexts
+ * ran at 0.78 M/s when every first touch faulted a page in, 3.3 M/s with the
+ * faults taken once at creation. */
 static void *map_bytes(size_t bytes)
 {
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED)
 		return NULL;
-	/* Key material never goes to a core dump. */
 	madvise(p, bytes, MADV_DONTDUMP);
+	madvise(p, bytes, MADV_HUGEPAGE);
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+	if (madvise(p, bytes, MADV_POPULATE_WRITE) != 0) {
+		if (errno == ENOMEM) {
+			munmap(p, bytes);
+			return NULL;
+		}
+		for (size_t off = 0; off < bytes; off += 4096) /* kernels before 5.14 */
+			((volatile uint8_t *)p)[off] = 0;
+	}
 	return p;
 }
 
@@ -475,109 +499,152 @@ static void unlink_akid(struct akma_ctx_store *s, struct akma_ctx *c, uint32_t r
 		clear(&s->by_akid.b[p.bucket], p.slot);
 }
 
-int akma_ctx_register(struct akma_ctx_store *s, const struct akma_ctx_reg *reg, uint64_t now_ms)
-{
+/* What register computes before taking the lock. */
+struct reg_prep {
 	struct akma_hmac_midstate ms;
-	int rc = 0;
+	uint64_t ha, hu, eol;
+	uint32_t units;
+};
 
+static int reg_prepare(const struct akma_ctx_store *s, const struct akma_ctx_reg *reg,
+		       uint64_t now_ms, struct reg_prep *p)
+{
 	if (reg->akid_len < AKMA_AKID_MIN || reg->akid_len > AKMA_AKID_MAX)
 		return -AKMA_E_AKID_LEN;
 	if (reg->ueid_len == 0 || reg->ueid_len > AKMA_UEID_MAX)
 		return -AKMA_E_UEID_LEN;
-	if (!reg->ms)
-		akma_hmac_midstate(reg->kakma, AKMA_KEY_LEN, &ms);
-	uint64_t ha = akma_ctx_hash(reg->akid, reg->akid_len);
-	uint64_t hu = akma_ctx_hash(reg->ueid, reg->ueid_len);
-	uint32_t units = units_for(reg->akid_len, reg->ueid_len);
-	uint64_t eol = reg->eol_ms ? reg->eol_ms : s->kakma_life_ms ? now_ms + s->kakma_life_ms : 0;
+	if (reg->ms)
+		p->ms = *reg->ms;
+	else
+		akma_hmac_midstate(reg->kakma, AKMA_KEY_LEN, &p->ms);
+	p->ha = akma_ctx_hash(reg->akid, reg->akid_len);
+	p->hu = akma_ctx_hash(reg->ueid, reg->ueid_len);
+	p->units = units_for(reg->akid_len, reg->ueid_len);
+	p->eol = reg->eol_ms ? reg->eol_ms : s->kakma_life_ms ? now_ms + s->kakma_life_ms : 0;
+	return 0;
+}
 
-	lock(s);
-	struct place old = find(s, &s->by_ueid, hu, reg->ueid, reg->ueid_len, ueid_equals);
-	struct place same = find(s, &s->by_akid, ha, reg->akid, reg->akid_len, akid_equals);
-	if (same.slot >= 0 && same.ref != old.ref) {
-		rc = -AKMA_E_AKID_IN_USE;
-		goto out;
-	}
-	if (old.slot < 0 && atomic_load_explicit(&s->live, memory_order_relaxed) >= s->capacity) {
-		rc = -AKMA_E_STORE_FULL;
-		goto out_full;
-	}
-	if (old.slot >= 0 && !can_retire(s)) {
-		rc = -EBUSY;
-		goto out;
-	}
+static void prefetch_buckets(const struct index *x, uint64_t h)
+{
+	uint32_t b0 = (uint32_t)h & x->mask;
+	__builtin_prefetch(&x->b[b0], 1);
+	__builtin_prefetch(&x->b[alt_bucket(x, b0, tag_of(h))], 1);
+}
+
+/* Register with the lock held and the preparation done. */
+static int register_locked(struct akma_ctx_store *s, const struct akma_ctx_reg *reg,
+			   const struct reg_prep *p, uint64_t now_ms)
+{
+	struct place old = find(s, &s->by_ueid, p->hu, reg->ueid, reg->ueid_len, ueid_equals);
+	struct place same = find(s, &s->by_akid, p->ha, reg->akid, reg->akid_len, akid_equals);
+
+	if (same.slot >= 0 && same.ref != old.ref)
+		return -AKMA_E_AKID_IN_USE;
+	if (old.slot < 0 && atomic_load_explicit(&s->live, memory_order_relaxed) >= s->capacity)
+		goto full;
+	if (old.slot >= 0 && !can_retire(s))
+		return -EBUSY;
 	/* Room in the indexes first: failing after this point is impossible. */
 	struct place akid_at = same, ueid_at = old;
-	if (same.slot < 0) {
-		akid_at = reserve(s, &s->by_akid, ha);
-		if (akid_at.slot < 0) {
-			rc = -AKMA_E_STORE_FULL;
-			goto out_full;
-		}
-	}
-	if (old.slot < 0) {
-		ueid_at = reserve(s, &s->by_ueid, hu);
-		if (ueid_at.slot < 0) {
-			rc = -AKMA_E_STORE_FULL;
-			goto out_full;
-		}
-	}
-	uint32_t ref = block_alloc(s, units);
+	if (same.slot < 0 && (akid_at = reserve(s, &s->by_akid, p->ha)).slot < 0)
+		goto full;
+	if (old.slot < 0 && (ueid_at = reserve(s, &s->by_ueid, p->hu)).slot < 0)
+		goto full;
+	uint32_t ref = block_alloc(s, p->units);
 	if (!ref) {
 		/* Room comes back once retired blocks pass a grace period. */
 		if (atomic_load_explicit(&s->retired, memory_order_relaxed)) {
 			if (s->retire_cur && s->retire_cur->n)
 				submit_batch(s);
-			rc = -EBUSY;
-			goto out;
+			return -EBUSY;
 		}
-		rc = -AKMA_E_STORE_FULL;
-		goto out_full;
+		goto full;
 	}
 
 	struct akma_ctx *c = block(s, ref);
-	c->ms = reg->ms ? *reg->ms : ms;
-	c->eol_ms = eol;
-	c->created_ms = now_ms;
+	c->eol_ms = p->eol;
 	c->link = 0;
-	c->akid_len = reg->akid_len;
+	c->akid_len = (uint8_t)reg->akid_len;
 	c->ueid_len = reg->ueid_len;
-	c->units = (uint8_t)units;
+	c->units = (uint8_t)p->units;
 	c->ueid_type = reg->ueid_type;
+	c->ms_line = (uint8_t)ms_line_for(reg->akid_len, reg->ueid_len);
 	c->flags = 0;
 	memcpy(c->data, reg->akid, reg->akid_len);
 	memcpy(c->data + reg->akid_len, reg->ueid, reg->ueid_len);
-	memcpy(c->data + reg->akid_len + reg->ueid_len, reg->kakma, AKMA_KEY_LEN);
+	uint8_t *tail = (uint8_t *)c + UNIT * (size_t)c->ms_line;
+	memcpy(tail, &p->ms, sizeof(p->ms));
+	memcpy(tail + sizeof(p->ms), reg->kakma, AKMA_KEY_LEN);
+	memcpy(tail + sizeof(p->ms) + AKMA_KEY_LEN, &now_ms, sizeof(now_ms));
 	__atomic_store_n(&c->state, AKMA_CTX_LIVE, __ATOMIC_RELEASE);
 
 	if (old.slot >= 0) {
 		struct akma_ctx *prev = block(s, old.ref);
 		if (same.slot >= 0) {
 			/* Same A-KID: one reference swap switches every reader. */
-			publish(&s->by_akid.b[same.bucket], same.slot, tag_of(ha), ref);
+			publish(&s->by_akid.b[same.bucket], same.slot, tag_of(p->ha), ref);
 			__atomic_store_n(&prev->state, AKMA_CTX_DEAD, __ATOMIC_RELEASE);
 		} else {
 			/* The old A-KID dies before the new one resolves. */
 			__atomic_store_n(&prev->state, AKMA_CTX_DEAD, __ATOMIC_RELEASE);
 			unlink_akid(s, prev, old.ref);
-			publish(&s->by_akid.b[akid_at.bucket], akid_at.slot, tag_of(ha), ref);
+			publish(&s->by_akid.b[akid_at.bucket], akid_at.slot, tag_of(p->ha), ref);
 		}
-		publish(&s->by_ueid.b[old.bucket], old.slot, tag_of(hu), ref);
+		publish(&s->by_ueid.b[old.bucket], old.slot, tag_of(p->hu), ref);
 		retire(s, old.ref);
 		bump(&s->replaced, 1);
 	} else {
-		publish(&s->by_ueid.b[ueid_at.bucket], ueid_at.slot, tag_of(hu), ref);
-		publish(&s->by_akid.b[akid_at.bucket], akid_at.slot, tag_of(ha), ref);
+		publish(&s->by_ueid.b[ueid_at.bucket], ueid_at.slot, tag_of(p->hu), ref);
+		publish(&s->by_akid.b[akid_at.bucket], akid_at.slot, tag_of(p->ha), ref);
 		bump(&s->live, 1);
 	}
 	bump(&s->registered, 1);
-	goto out;
-out_full:
+	return 0;
+full:
 	bump(&s->full, 1);
-out:
-	unlock(s);
-	explicit_bzero(&ms, sizeof(ms));
+	return -AKMA_E_STORE_FULL;
+}
+
+int akma_ctx_register(struct akma_ctx_store *s, const struct akma_ctx_reg *reg, uint64_t now_ms)
+{
+	struct reg_prep p;
+	int rc = reg_prepare(s, reg, now_ms, &p);
+
+	if (rc == 0) {
+		lock(s);
+		rc = register_locked(s, reg, &p, now_ms);
+		unlock(s);
+	}
+	explicit_bzero(&p.ms, sizeof(p.ms));
 	return rc;
+}
+
+unsigned akma_ctx_register_bulk(struct akma_ctx_store *s, const struct akma_ctx_reg *reg,
+				unsigned n, uint64_t now_ms, int rc[])
+{
+	struct reg_prep p[AKMA_CTX_BULK_MAX];
+	unsigned ok = 0;
+
+	if (n > AKMA_CTX_BULK_MAX)
+		n = AKMA_CTX_BULK_MAX;
+	/* Hash everything and start the four bucket fetches of each, so the
+	 * misses overlap instead of queueing behind the lock. */
+	for (unsigned i = 0; i < n; i++) {
+		rc[i] = reg_prepare(s, &reg[i], now_ms, &p[i]);
+		if (rc[i] == 0) {
+			prefetch_buckets(&s->by_ueid, p[i].hu);
+			prefetch_buckets(&s->by_akid, p[i].ha);
+		}
+	}
+	lock(s);
+	for (unsigned i = 0; i < n; i++) {
+		if (rc[i] == 0)
+			rc[i] = register_locked(s, &reg[i], &p[i], now_ms);
+		ok += rc[i] == 0;
+	}
+	unlock(s);
+	explicit_bzero(p, sizeof(p));
+	return ok;
 }
 
 /* Unlink a live context from both indexes and retire it. Lock held,
@@ -681,7 +748,7 @@ static enum akma_ctx_result lookup_slow(const struct akma_ctx_store *s, const ui
 
 unsigned akma_ctx_lookup_bulk(const struct akma_ctx_store *s, const uint8_t *const akid[],
 			      const uint16_t akid_len[], unsigned n, uint64_t now_ms,
-			      const struct akma_ctx *ctx[], uint8_t result[])
+			      const struct akma_ctx *ctx[], uint8_t result[], unsigned flags)
 {
 	uint64_t h[64];
 	uint32_t ref[64];
@@ -692,14 +759,14 @@ unsigned akma_ctx_lookup_bulk(const struct akma_ctx_store *s, const uint8_t *con
 		n = 64;
 	uint32_t change = atomic_load_explicit(&s->change, memory_order_acquire);
 
-	/* Stage 1: hash, prefetch both buckets. */
+	/* Stage 1: hash, prefetch the first bucket. Inserts prefer it, so stage
+	 * 2 reads the second directly for the few keys there; prefetching both
+	 * cost 0.5-6 ns more a lookup at 10 M keys here (87.1 vs 93.0 ns). */
 	for (unsigned i = 0; i < n; i++) {
 		h[i] = akma_ctx_hash(akid[i], akid_len[i]);
-		uint32_t b0 = (uint32_t)h[i] & x->mask;
-		__builtin_prefetch(&x->b[b0]);
-		__builtin_prefetch(&x->b[alt_bucket(x, b0, tag_of(h[i]))]);
+		__builtin_prefetch(&x->b[(uint32_t)h[i] & x->mask]);
 	}
-	/* Stage 2: tag match, prefetch the context's lines. */
+	/* Stage 2: tag match, prefetch the context's header and A-KID lines. */
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t tag = tag_of(h[i]);
 		uint32_t b0 = (uint32_t)h[i] & x->mask;
@@ -712,10 +779,10 @@ unsigned akma_ctx_lookup_bulk(const struct akma_ctx_store *s, const uint8_t *con
 		ref[i] = m ? load_ref(bk, (unsigned)__builtin_ctz(m)) : 0;
 		if (ref[i]) {
 			const uint8_t *line = (const uint8_t *)block(s, ref[i]);
-			__builtin_prefetch(line);       /* midstates */
-			__builtin_prefetch(line + 64);  /* header, A-KID start */
-			if (HEADER_OCTETS + akid_len[i] > 128)
-				__builtin_prefetch(line + 128); /* A-KID spill */
+			size_t akid_end = HEADER_OCTETS + akid_len[i];
+			__builtin_prefetch(line);
+			for (size_t off = UNIT; off < akid_end; off += UNIT)
+				__builtin_prefetch(line + off);
 		}
 	}
 	/* Stage 3: verify. A dead context, a tag collision, or a miss while a
@@ -735,6 +802,8 @@ unsigned akma_ctx_lookup_bulk(const struct akma_ctx_store *s, const uint8_t *con
 		}
 		if (retry)
 			r = lookup_slow(s, akid[i], akid_len[i], h[i], now_ms, &c);
+		if (r == AKMA_CTX_HIT && (flags & AKMA_CTX_PREFETCH_MS))
+			__builtin_prefetch(akma_ctx_midstate(c));
 		result[i] = (uint8_t)r;
 		ctx[i] = r == AKMA_CTX_HIT ? c : NULL;
 		hits += r == AKMA_CTX_HIT;

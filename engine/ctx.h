@@ -8,14 +8,15 @@
  * end of life. Built for ten million contexts and bulk lookups by A-KID.
  *
  * Shape. Each context is one block of 64-octet units in a single arena
- * mapped at creation (capacity x 256 octets plus 1/16 slack, excluded from
- * core dumps); its first cache line is the midstates, its second starts with
- * the header and the A-KID, so a lookup touches the two index buckets and
- * two or three lines of the context. Two indexes map to blocks: one by A-KID
- * (the hot one) and one by UE identity (for replace and remove). Both are
+ * mapped and prefaulted at creation (capacity x 256 octets plus 1/16 slack,
+ * excluded from core dumps). Two indexes map to blocks: one by A-KID (the
+ * hot one) and one by UE identity (for replace and remove). Both are
  * bucketized cuckoo tables of 64-octet buckets, eight slots of a 32-bit tag
  * and a 32-bit block reference; a key lives in one of its two buckets, the
- * second found from the first and the tag (partial-key cuckoo hashing).
+ * second found from the first and the tag (partial-key cuckoo hashing), and
+ * inserts prefer the first, so a lookup almost always reads one bucket line
+ * and the context's header and A-KID lines: three random lines, where memory
+ * parallelism, not instructions, sets the pace.
  *
  * Concurrency. Readers never lock and never wait: they run on liburcu QSBR
  * threads (the worker lcores), and a block is reused only after a grace
@@ -45,19 +46,22 @@
 #define AKMA_UEID_MAX 260 /* "nai-" + a 253-octet NAI, with room */
 
 /* One stored context. Readers get const pointers valid until their thread's
- * next quiescent state; every field is stable while the context lives. */
+ * next quiescent state; every field is stable while the context lives.
+ * Layout, in 64-octet lines: this header and the A-KID first (what a lookup
+ * verifies: two lines for an 86-octet A-KID), the UE identity after it, then
+ * on a line of their own the midstates (what the K_AF burst reads), then
+ * K_AKMA and the creation time (cold). */
 struct akma_ctx {
-	struct akma_hmac_midstate ms; /* cache line 0: all the K_AF burst needs */
-	uint64_t eol_ms;              /* end of life, 0 = never */
-	uint64_t created_ms;
-	uint32_t link;                /* free-list link while free */
-	uint16_t akid_len;
-	uint16_t ueid_len;
-	uint8_t units;                /* block size in 64-octet units */
-	uint8_t state;                /* enum akma_ctx_state */
-	uint8_t ueid_type;            /* the caller's (SUPI, GPSI...) */
+	uint64_t eol_ms;   /* end of life, 0 = never */
+	uint32_t link;     /* free-list link while free */
+	uint8_t state;     /* enum akma_ctx_state */
+	uint8_t akid_len;  /* 1..253 */
+	uint16_t ueid_len; /* 1..AKMA_UEID_MAX */
+	uint8_t units;     /* block size in 64-octet units */
+	uint8_t ueid_type; /* the caller's (SUPI, GPSI...) */
+	uint8_t ms_line;   /* the midstates are at line ms_line of the block */
 	uint8_t flags;
-	uint8_t data[];               /* A-KID, UE identity, K_AKMA */
+	uint8_t data[];    /* A-KID, UE identity; midstates; K_AKMA, created_ms */
 };
 
 enum akma_ctx_state { AKMA_CTX_FREE = 0, AKMA_CTX_LIVE = 1, AKMA_CTX_DEAD = 2 };
@@ -75,9 +79,21 @@ static inline const uint8_t *akma_ctx_ueid(const struct akma_ctx *c)
 	return c->data + c->akid_len;
 }
 
+static inline const struct akma_hmac_midstate *akma_ctx_midstate(const struct akma_ctx *c)
+{
+	return (const struct akma_hmac_midstate *)((const uint8_t *)c + 64 * (size_t)c->ms_line);
+}
+
 static inline const uint8_t *akma_ctx_kakma(const struct akma_ctx *c)
 {
-	return c->data + c->akid_len + c->ueid_len;
+	return (const uint8_t *)(akma_ctx_midstate(c) + 1);
+}
+
+static inline uint64_t akma_ctx_created_ms(const struct akma_ctx *c)
+{
+	uint64_t t;
+	__builtin_memcpy(&t, akma_ctx_kakma(c) + AKMA_KEY_LEN, sizeof(t));
+	return t;
 }
 
 struct akma_ctx_store_params {
@@ -109,10 +125,11 @@ struct akma_ctx_stats {
 
 struct akma_ctx_store;
 
-/* Create a store. Maps capacity * 272 octets of arena (touched lazily) and
- * the indexes; needs liburcu QSBR (starts its call_rcu thread). Returns NULL
- * with *err = -EINVAL (capacity 0 or above 2^28) or -ENOMEM. Blocks; call
- * from the control thread. */
+/* Create a store. Maps and prefaults ~272 octets of arena and ~27 of index
+ * per context of capacity (10 M: ~3 GB, ~1.5 s), so no page fault lands on
+ * the data path later; needs liburcu QSBR (starts its call_rcu thread).
+ * Returns NULL with *err = -EINVAL (capacity 0 or above 2^28) or -ENOMEM.
+ * Blocks; call from the control thread. */
 struct akma_ctx_store *akma_ctx_store_create(const struct akma_ctx_store_params *p, int *err);
 
 /* Wipe every context's key material and unmap. Precondition: no reader or
@@ -133,18 +150,30 @@ void akma_ctx_store_free(struct akma_ctx_store *s);
  *                        transient, nothing changed */
 int akma_ctx_register(struct akma_ctx_store *s, const struct akma_ctx_reg *reg, uint64_t now_ms);
 
+#define AKMA_CTX_BULK_MAX 64
+
+/* Register n <= 64 contexts, as recovery and bulk loads do: all hashed and
+ * their index buckets prefetched first, then applied in order under one
+ * take of the lock. rc[i] gets each one's result as akma_ctx_register().
+ * Same caller rules. Returns how many succeeded. */
+unsigned akma_ctx_register_bulk(struct akma_ctx_store *s, const struct akma_ctx_reg *reg,
+				unsigned n, uint64_t now_ms, int rc[]);
+
 /* Remove the UE identity's context. Same caller rules as register. Returns 0,
  * -ENOENT (none), -AKMA_E_UEID_LEN, or -EBUSY as above. */
 int akma_ctx_remove(struct akma_ctx_store *s, const uint8_t *ueid, uint16_t ueid_len);
 
 /* Look up n <= 64 A-KIDs at once, in three prefetched stages. For each key
  * sets result[i] and, for hits, ctx[i] (NULL otherwise). An expired context
- * is reported as AKMA_CTX_EXPIRED and never returned. Caller: an online QSBR
- * reader; results stay valid until its next quiescent state. Lock-free,
- * never waits. Returns the number of hits. */
+ * is reported as AKMA_CTX_EXPIRED and never returned. With
+ * AKMA_CTX_PREFETCH_MS the hits' midstates lines are prefetched too, for a
+ * K_AF burst that follows. Caller: an online QSBR reader; results stay valid
+ * until its next quiescent state. Lock-free; a key that races a cuckoo move
+ * is searched again until the move is done. Returns the number of hits. */
+#define AKMA_CTX_PREFETCH_MS 1u
 unsigned akma_ctx_lookup_bulk(const struct akma_ctx_store *s, const uint8_t *const akid[],
 			      const uint16_t akid_len[], unsigned n, uint64_t now_ms,
-			      const struct akma_ctx *ctx[], uint8_t result[]);
+			      const struct akma_ctx *ctx[], uint8_t result[], unsigned flags);
 
 /* The context of one UE identity, or NULL (missing or expired). Same rules
  * as the bulk lookup. */

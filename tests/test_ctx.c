@@ -36,7 +36,7 @@ static int get(struct akma_ctx_store *s, const char *akid, const struct akma_ctx
 	const struct akma_ctx *c[1];
 	uint8_t res[1];
 
-	akma_ctx_lookup_bulk(s, k, len, 1, now, c, res);
+	akma_ctx_lookup_bulk(s, k, len, 1, now, c, res, AKMA_CTX_PREFETCH_MS);
 	if (out)
 		*out = c[0];
 	CHECK((res[0] == AKMA_CTX_HIT) == (c[0] != NULL), "pointer only on hits");
@@ -65,11 +65,12 @@ static void basics(void)
 	CHECK(reg(s, "0.aaaa@akma.example", "imsi-001010000000001", k1) == 0, "register");
 	CHECK(get(s, "0.aaaa@akma.example", &c) == AKMA_CTX_HIT, "hit");
 	akma_hmac_midstate(k1, 32, &ms);
-	CHECK(c && memcmp(&c->ms, &ms, sizeof(ms)) == 0, "midstates of K_AKMA stored");
+	CHECK(c && memcmp(akma_ctx_midstate(c), &ms, sizeof(ms)) == 0, "midstates of K_AKMA stored");
+	CHECK(c && ((uintptr_t)akma_ctx_midstate(c) & 63) == 0, "midstates on a line of their own");
 	CHECK(c && memcmp(akma_ctx_kakma(c), k1, 32) == 0, "K_AKMA stored");
 	CHECK(c && c->ueid_len == 20 && memcmp(akma_ctx_ueid(c), "imsi-001010000000001", 20) == 0,
 	      "SUPI stored");
-	CHECK(c && c->created_ms == now && c->eol_ms == 0, "created now, no end of life");
+	CHECK(c && akma_ctx_created_ms(c) == now && c->eol_ms == 0, "created now, no end of life");
 	CHECK(akma_ctx_lookup_ueid(s, (const uint8_t *)"imsi-001010000000001", 20, now) == c,
 	      "lookup by SUPI");
 
@@ -82,7 +83,7 @@ static void basics(void)
 	uint16_t kl[1] = {20};
 	const struct akma_ctx *cp[1];
 	uint8_t rs[1];
-	akma_ctx_lookup_bulk(s, kp, kl, 1, now, cp, rs);
+	akma_ctx_lookup_bulk(s, kp, kl, 1, now, cp, rs, 0);
 	CHECK(rs[0] == AKMA_CTX_MISS, "trailing NUL misses");
 
 	/* Re-register with a new A-KID: the old one stops resolving. */
@@ -215,6 +216,39 @@ static void expiry(void)
 	akma_ctx_store_free(s);
 }
 
+/* Bulk registration: applied in order, each with its own result. */
+static void bulk_register(void)
+{
+	struct akma_ctx_store *s = make(1000, 0);
+	struct akma_ctx_reg r[64];
+	char akid[64][32], ueid[64][32];
+	uint8_t keys[64][32];
+	int rc[64];
+
+	for (unsigned i = 0; i < 64; i++) {
+		snprintf(akid[i], sizeof(akid[i]), "%u.bulk@akma.example", i);
+		/* entries 10 and 11 share a SUPI: 11 replaces 10 */
+		snprintf(ueid[i], sizeof(ueid[i]), "imsi-0010100000%05u", i == 11 ? 10 : i);
+		key_for(i, 5, keys[i]);
+		r[i] = (struct akma_ctx_reg){(const uint8_t *)akid[i], (uint16_t)strlen(akid[i]),
+					     (const uint8_t *)ueid[i], (uint16_t)strlen(ueid[i]), 1,
+					     keys[i], NULL, 0};
+	}
+	r[20].akid_len = 0;
+	CHECK(akma_ctx_register_bulk(s, r, 64, now, rc) == 63, "63 of 64 registered");
+	CHECK(rc[20] == -AKMA_E_AKID_LEN && rc[19] == 0 && rc[21] == 0, "the bad one alone refused");
+	CHECK(get(s, "10.bulk@akma.example", NULL) == AKMA_CTX_MISS, "10 replaced by 11, in order");
+	const struct akma_ctx *c;
+	CHECK(get(s, "11.bulk@akma.example", &c) == AKMA_CTX_HIT && c &&
+		      memcmp(akma_ctx_kakma(c), keys[11], 32) == 0,
+	      "11 holds its own key");
+	CHECK(get(s, "63.bulk@akma.example", NULL) == AKMA_CTX_HIT, "last one stored");
+	struct akma_ctx_stats st;
+	akma_ctx_stats(s, &st);
+	CHECK(st.live == 62 && st.replaced == 1, "62 contexts, one replacement");
+	akma_ctx_store_free(s);
+}
+
 static int all_zero(const uint8_t *p, size_t n)
 {
 	uint8_t acc = 0;
@@ -247,7 +281,10 @@ static void key_wipe(void)
 	urcu_qsbr_barrier();
 	urcu_qsbr_thread_online();
 	CHECK(all_zero(raw + kakma_at, 32), "K_AKMA wiped after the grace period");
-	CHECK(all_zero(raw, sizeof(struct akma_hmac_midstate)), "midstates wiped");
+	CHECK(all_zero(raw + kakma_at - sizeof(struct akma_hmac_midstate),
+		       sizeof(struct akma_hmac_midstate)),
+	      "midstates wiped");
+	CHECK(all_zero(raw + offsetof(struct akma_ctx, data), 17), "A-KID wiped");
 	CHECK(raw[offsetof(struct akma_ctx, state)] == AKMA_CTX_FREE, "block free");
 	akma_ctx_store_free(s);
 }
@@ -307,7 +344,7 @@ static void reference_map(void)
 			kp[j] = (const uint8_t *)akid[j];
 			kl[j] = (uint16_t)strlen(akid[j]);
 		}
-		akma_ctx_lookup_bulk(s, kp, kl, 64, now, cp, res);
+		akma_ctx_lookup_bulk(s, kp, kl, 64, now, cp, res, round & 1 ? AKMA_CTX_PREFETCH_MS : 0);
 		for (unsigned j = 0; j < 64; j++) {
 			unsigned i, v;
 			sscanf(akid[j], "%u.%u@", &i, &v);
@@ -359,6 +396,7 @@ int main(void)
 	limits();
 	full_store();
 	expiry();
+	bulk_register();
 	key_wipe();
 	reference_map();
 	urcu_qsbr_thread_offline();
