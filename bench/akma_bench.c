@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_version.h>
 
 #include "akma_version.h"
@@ -32,6 +34,9 @@ static const char usage_text[] =
 	"  kdf     K_AF derivation rate: OpenSSL HMAC() one-shot, cached HMAC\n"
 	"          midstates with one-lane SHA-256, and the ipsec-mb burst path for\n"
 	"          every manager this CPU runs, at bursts 8, 16, 32 and 64\n"
+	"  store   the context store at N contexts: build rate, bytes per context,\n"
+	"          bulk lookups by A-KID, beside liburcu's cds_lfht and DPDK's\n"
+	"          rte_hash on the same keys\n"
 	"\n"
 	"Every mode prints the environment first (CPU, its SHA/AVX flags, ipsec-mb\n"
 	"and DPDK versions), then a table; --csv prints the same rows as CSV.\n";
@@ -177,6 +182,48 @@ void bench_random(void *buf, size_t len)
 	}
 }
 
+int bench_eal_init(const char *lcores, unsigned mem_mb)
+{
+	char prefix[64], mem[16], lc[64];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=akma-bench-%d", (int)getpid());
+	snprintf(mem, sizeof(mem), "%u", mem_mb);
+	snprintf(lc, sizeof(lc), "%s", lcores);
+	char *argv[] = {"akma-bench", "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
+			prefix, "-m", mem, "-l", lc, "--log-level=lib.eal:error", NULL};
+	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv) < 0) {
+		fprintf(stderr, "akma-bench: DPDK EAL did not start: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t bench_rss(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+void bench_progress(const char *what, uint64_t done, uint64_t total)
+{
+	static int tty = -1;
+
+	if (tty < 0)
+		tty = isatty(STDERR_FILENO);
+	if (!tty)
+		return;
+	if (done < total)
+		fprintf(stderr, "\r%s: %.1f M of %.1f M", what, (double)done / 1e6, (double)total / 1e6);
+	else
+		fprintf(stderr, "\r%60s\r", "");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -194,6 +241,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "kdf") == 0)
 		return bench_kdf_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "store") == 0)
+		return bench_store_main(argc - 1, argv + 1);
 	fprintf(stderr, "akma-bench: unknown mode '%s' (see akma-bench --help)\n", argv[1]);
 	return 2;
 }

@@ -33,6 +33,27 @@ void bench_table_row(FILE *out, int csv, const struct bench_row *row);
 /* Fill buf with random octets (getrandom; never fails for small sizes). */
 void bench_random(void *buf, size_t len);
 
+/* Start DPDK's EAL with the defaults that run anywhere: no hugepages, no
+ * PCI, no shared config, a private file prefix, mem_mb of memory, the given
+ * lcores ("1" or "0-1"). Returns 0 or -1 with a message. */
+int bench_eal_init(const char *lcores, unsigned mem_mb);
+
+/* Resident set size of this process in bytes. */
+uint64_t bench_rss(void);
+
+/* A fast deterministic generator for workloads (splitmix64). */
+static inline uint64_t bench_rand(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A progress line on stderr, only when it is a terminal. */
+void bench_progress(const char *what, uint64_t done, uint64_t total);
+
 int bench_kdf_main(int argc, char **argv);
+int bench_store_main(int argc, char **argv);
 
 #endif
