@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set up (missing Debian packages, meson build into build/ with warnings as
 # errors) and run the whole test suite: every meson suite in build/, then the
-# fast suite again under AddressSanitizer and UndefinedBehaviorSanitizer in
-# build-asan/. Exits non-zero on any failure; the last line is the count.
+# fast and stress suites again under AddressSanitizer and
+# UndefinedBehaviorSanitizer in build-asan/. Exits non-zero on any failure; the last line is the count.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -19,8 +19,9 @@ trap 'rm -f "$log"' EXIT
 status=0
 echo "== build/: all suites"
 meson test -C build --print-errorlogs 2>&1 | tee -a "$log" || status=1
-echo "== build-asan/: fast suite under ASan+UBSan"
-meson test -C build-asan --suite fast --print-errorlogs 2>&1 | tee -a "$log" || status=1
+echo "== build-asan/: fast and stress suites under ASan+UBSan"
+AKMA_STRESS_SECONDS=5 meson test -C build-asan --suite fast --suite stress --print-errorlogs 2>&1 |
+	tee -a "$log" || status=1
 
 ok=$(awk '/^Ok:/ {s += $2} END {print s + 0}' "$log")
 bad=$(awk '/^(Fail|Unexpected Pass|Timeout):/ {s += $NF} END {print s + 0}' "$log")
