@@ -37,6 +37,8 @@ static const char usage_text[] =
 	"  store   the context store at N contexts: build rate, bytes per context,\n"
 	"          bulk lookups by A-KID, beside liburcu's cds_lfht and DPDK's\n"
 	"          rte_hash on the same keys\n"
+	"  engine  K_AF requests through the engine's rings and worker lcores,\n"
+	"          with latency percentiles, beside a naive one-core server\n"
 	"\n"
 	"Every mode prints the environment first (CPU, its SHA/AVX flags, ipsec-mb\n"
 	"and DPDK versions), then a table; --csv prints the same rows as CSV.\n";
@@ -243,6 +245,8 @@ int main(int argc, char **argv)
 		return bench_kdf_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "store") == 0)
 		return bench_store_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "engine") == 0)
+		return bench_engine_main(argc - 1, argv + 1);
 	fprintf(stderr, "akma-bench: unknown mode '%s' (see akma-bench --help)\n", argv[1]);
 	return 2;
 }

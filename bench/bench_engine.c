@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * akma-bench engine: the engine core end to end, minus the network. The main
+ * lcore is the producer: it keeps a window of requests in flight, each with
+ * a uniformly random A-KID copied in from a query stream (and a share of
+ * never-registered A-KIDs and of REGISTERs), submits them through the rings
+ * and polls the completions, timing each from submission to completion. The
+ * baseline, measured in the same run on the same core, is the naive server:
+ * one request at a time, a cds_lfht lookup and OpenSSL's HMAC() one-shot.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <urcu/urcu-qsbr.h>
+#include <urcu/rculfhash.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+
+#include "bench.h"
+#include "ctx.h"
+#include "err.h"
+#include "kdf.h"
+#include "worker.h"
+
+static const char usage_text[] =
+	"Usage: akma-bench engine [OPTIONS]\n"
+	"\n"
+	"Preload N contexts, then drive GET_KAF requests with uniformly random\n"
+	"A-KIDs through the engine's rings to its worker lcores from the main\n"
+	"lcore, and report K_AF/s and latency from submission to completion;\n"
+	"beside it the same workload through a naive path (one request at a time:\n"
+	"cds_lfht lookup, OpenSSL HMAC() one-shot) on one core, in the same run.\n"
+	"\n"
+	"Options:\n"
+	"  --contexts N        contexts to preload (default 1000000)\n"
+	"  --workers W         worker lcores (default every CPU but the main one)\n"
+	"  --duration SEC      time per row and round (default 1.0)\n"
+	"  --rounds N          interleaved rounds, median shown (default 3)\n"
+	"  --miss-share F      share of GET_KAF for unknown A-KIDs (default 0)\n"
+	"  --register-share F  share of REGISTERs re-keying a known SUPI (default 0)\n"
+	"  --inflight N        requests kept in flight (default 512)\n"
+	"  --burst N           worker dequeue burst, 1..64 (default 32)\n"
+	"  --af-len N          AF_ID octets (default 19)\n"
+	"  --mb-arch NAME      ipsec-mb manager: auto (default), sse, avx, avx2, avx512\n"
+	"  --csv               CSV rows instead of tables\n"
+	"  -h, --help          this text\n";
+
+#define AKID_STRIDE 96
+#define N_QUERIES (1u << 21)
+
+struct engine_bench {
+	uint64_t n;
+	unsigned workers;
+	double duration, miss_share, register_share;
+	unsigned rounds, inflight, burst, af_len;
+	enum akma_mb_arch arch;
+	int csv;
+	uint8_t *akids;   /* registered A-KIDs, AKID_STRIDE apart, length last */
+	uint8_t *queries; /* the request stream: A-KID, then kind in octet 94 */
+	struct akma_engine *e;
+	struct akma_ctx_store *store;
+	struct cds_lfht *lfht;
+	uint8_t af_id[AKMA_AF_ID_MAX];
+	double tsc_ns;
+};
+
+enum query_kind { Q_HIT = 0, Q_MISS = 1, Q_REGISTER = 2 };
+
+struct lfht_node {
+	struct cds_lfht_node node;
+	const struct akma_ctx *ctx;
+};
+
+/* Latency histogram: 32 sub-buckets per power of two of nanoseconds. */
+#define LAT_BUCKETS (64 * 32)
+struct latency {
+	uint64_t count[LAT_BUCKETS];
+	uint64_t total;
+};
+
+static inline unsigned lat_bucket(uint64_t ns)
+{
+	if (ns < 32)
+		return (unsigned)ns;
+	unsigned msb = 63 - (unsigned)__builtin_clzll(ns);
+	return (msb - 4) * 32 + (unsigned)((ns >> (msb - 5)) & 31);
+}
+
+static double lat_value(unsigned b)
+{
+	if (b < 32)
+		return b;
+	unsigned msb = b / 32 + 4, sub = b % 32;
+	return ldexp(1.0 + (sub + 0.5) / 32.0, (int)msb);
+}
+
+static double lat_percentile(const struct latency *l, double q)
+{
+	uint64_t want = (uint64_t)(q * (double)l->total), seen = 0;
+	for (unsigned b = 0; b < LAT_BUCKETS; b++) {
+		seen += l->count[b];
+		if (seen > want)
+			return lat_value(b);
+	}
+	return 0;
+}
+
+static void fill_request(struct engine_bench *b, struct akma_req *r, uint64_t *pos, uint64_t *rng)
+{
+	const uint8_t *q = b->queries + *pos * AKID_STRIDE;
+	if (++*pos == N_QUERIES)
+		*pos = 0;
+	r->akid_len = q[AKID_STRIDE - 1];
+	memcpy(r->akid, q, r->akid_len);
+	if (q[AKID_STRIDE - 2] == Q_REGISTER) {
+		/* Re-key the A-KID's own SUPI, so the stream stays valid. */
+		uint32_t idx;
+		memcpy(&idx, q + AKID_STRIDE - 6, 4);
+		r->type = AKMA_REQ_REGISTER;
+		r->ueid_len = (uint16_t)snprintf((char *)r->ueid, sizeof(r->ueid), "imsi-00101%010u", idx);
+		r->ueid_type = 1;
+		for (int k = 0; k < 4; k++) {
+			uint64_t x = bench_rand(rng);
+			memcpy(r->kakma + 8 * k, &x, 8);
+		}
+	} else {
+		r->type = AKMA_REQ_GET_KAF;
+		r->flags = 0;
+		r->af_id_len = (uint16_t)b->af_len;
+		memcpy(r->af_id, b->af_id, b->af_len);
+	}
+}
+
+struct engine_result {
+	double ns_per_req;
+	uint64_t ok, not_found, other;
+	struct latency lat;
+};
+
+static void run_engine(struct engine_bench *b, unsigned producer, struct engine_result *res)
+{
+	static struct akma_req *queue[4096], *keep[4096];
+	struct akma_req *out[256], *rej[64];
+	unsigned n_rej, q = b->inflight, outstanding = 0;
+	uint64_t pos = (uint64_t)(bench_now_ns() % N_QUERIES), rng = 99, done = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (akma_engine_req_alloc(b->e, queue, b->inflight) != 0) {
+		fprintf(stderr, "akma-bench engine: request pool too small\n");
+		exit(1);
+	}
+	for (unsigned i = 0; i < q; i++)
+		fill_request(b, queue[i], &pos, &rng);
+	uint64_t t0 = bench_now_ns();
+	uint64_t end_tsc = rte_rdtsc() + (uint64_t)(b->duration * (double)rte_get_tsc_hz());
+	int stop = 0;
+	for (;;) {
+		/* Submit the queue; what a full ring refuses waits for the next pass. */
+		unsigned nkeep = 0, i = 0;
+		while (i < q) {
+			unsigned m = q - i > 64 ? 64 : q - i;
+			outstanding += akma_engine_submit(b->e, producer, queue + i, m, rej, &n_rej);
+			memcpy(keep + nkeep, rej, n_rej * sizeof(*rej));
+			nkeep += n_rej;
+			i += m;
+			if (n_rej) {
+				memcpy(keep + nkeep, queue + i, (q - i) * sizeof(*queue));
+				nkeep += q - i;
+				break;
+			}
+		}
+		memcpy(queue, keep, nkeep * sizeof(*keep));
+		q = nkeep;
+
+		unsigned got = akma_engine_poll(b->e, producer, out, 256);
+		uint64_t now_tsc = rte_rdtsc();
+		for (unsigned k = 0; k < got; k++) { /* written by the worker's core */
+			__builtin_prefetch(out[k]);
+			__builtin_prefetch(out[k]->akid, 1);
+			__builtin_prefetch(out[k]->akid + 64, 1);
+			__builtin_prefetch(out[k]->af_id, 1);
+		}
+		outstanding -= got;
+		if (!stop && now_tsc >= end_tsc) {
+			stop = 1;
+			akma_engine_req_free(b->e, queue, q); /* never submitted */
+			q = 0;
+		}
+		for (unsigned k = 0; k < got; k++) {
+			struct akma_req *r = out[k];
+			uint64_t ns = (uint64_t)((double)(now_tsc - r->t_submit) * b->tsc_ns);
+			unsigned bucket = lat_bucket(ns);
+			res->lat.count[bucket < LAT_BUCKETS ? bucket : LAT_BUCKETS - 1]++;
+			res->lat.total++;
+			if (r->status == AKMA_ST_OK)
+				res->ok++;
+			else if (r->status == AKMA_ST_NOT_FOUND)
+				res->not_found++;
+			else
+				res->other++;
+			done++;
+			if (stop) {
+				akma_engine_req_free(b->e, &r, 1);
+			} else {
+				fill_request(b, r, &pos, &rng);
+				queue[q++] = r;
+			}
+		}
+		if (stop && outstanding == 0)
+			break;
+	}
+	res->ns_per_req = (double)(bench_now_ns() - t0) / (double)done;
+}
+
+static int lfht_match(struct cds_lfht_node *node, const void *key)
+{
+	const struct lfht_node *n = caa_container_of(node, struct lfht_node, node);
+	const uint8_t *k = key;
+	uint16_t len = k[AKID_STRIDE - 1];
+	return n->ctx->akid_len == len && memcmp(akma_ctx_akid(n->ctx), k, len) == 0;
+}
+
+/* The naive server: per request, cds_lfht lookup and OpenSSL HMAC(). */
+static double run_naive(struct engine_bench *b, uint64_t *ok)
+{
+	uint8_t s[AKMA_KAF_S_MAX], kaf[32];
+	uint64_t pos = 12345, n = 0, t0 = bench_now_ns(), end = t0 + (uint64_t)(b->duration * 1e9), t;
+
+	do {
+		for (int i = 0; i < 1024; i++) {
+			const uint8_t *q = b->queries + pos * AKID_STRIDE;
+			if (++pos == N_QUERIES)
+				pos = 0;
+			uint16_t len = q[AKID_STRIDE - 1];
+			struct cds_lfht_iter iter;
+			cds_lfht_lookup(b->lfht, akma_ctx_hash(q, len), lfht_match, q, &iter);
+			struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
+			if (node) {
+				const struct akma_ctx *c = caa_container_of(node, struct lfht_node, node)->ctx;
+				size_t sl = akma_kaf_s(b->af_id, b->af_len, s);
+				unsigned ol = 32;
+				HMAC(EVP_sha256(), akma_ctx_kakma(c), AKMA_KEY_LEN, s, sl, kaf, &ol);
+				(*ok)++;
+			}
+			n++;
+		}
+		urcu_qsbr_quiescent_state();
+		t = bench_now_ns();
+	} while (t < end);
+	explicit_bzero(kaf, sizeof(kaf));
+	return (double)(t - t0) / (double)n;
+}
+
+static void preload(struct engine_bench *b)
+{
+	struct akma_ctx_reg reg[AKMA_CTX_BULK_MAX];
+	char ueid[AKMA_CTX_BULK_MAX][24];
+	uint8_t keys[AKMA_CTX_BULK_MAX][AKMA_KEY_LEN], atid[32];
+	char text[AKMA_AKID_MAX + 1], rid[8];
+	int rc[AKMA_CTX_BULK_MAX];
+	uint64_t rng = 0x5eed;
+
+	for (uint64_t i = 0; i < b->n; i++) {
+		for (int j = 0; j < 4; j++) {
+			uint64_t r = bench_rand(&rng);
+			memcpy(atid + 8 * j, &r, 8);
+		}
+		snprintf(rid, sizeof(rid), "%u", (unsigned)(bench_rand(&rng) % 10000));
+		int len = akma_akid_compose(atid, rid, "001", "01", text, sizeof(text));
+		memcpy(b->akids + i * AKID_STRIDE, text, (size_t)len);
+		b->akids[i * AKID_STRIDE + AKID_STRIDE - 1] = (uint8_t)len;
+	}
+	uint64_t t0 = bench_now_ns();
+	for (uint64_t base = 0; base < b->n; base += AKMA_CTX_BULK_MAX) {
+		unsigned m = b->n - base < AKMA_CTX_BULK_MAX ? (unsigned)(b->n - base) : AKMA_CTX_BULK_MAX;
+		for (unsigned j = 0; j < m; j++) {
+			uint64_t i = base + j;
+			int ul = snprintf(ueid[j], sizeof(ueid[j]), "imsi-00101%010llu", (unsigned long long)i);
+			for (int k = 0; k < 4; k++) {
+				uint64_t r = bench_rand(&rng);
+				memcpy(keys[j] + 8 * k, &r, 8);
+			}
+			const uint8_t *a = b->akids + i * AKID_STRIDE;
+			reg[j] = (struct akma_ctx_reg){a, a[AKID_STRIDE - 1], (const uint8_t *)ueid[j],
+						       (uint16_t)ul, 1, keys[j], NULL, 0};
+		}
+		if (akma_ctx_register_bulk(b->store, reg, m, (uint64_t)time(NULL) * 1000, rc) != m) {
+			fprintf(stderr, "akma-bench engine: preload failed at %llu: %s\n",
+				(unsigned long long)base, akma_strerror(rc[0] ? rc[0] : rc[m - 1]));
+			exit(1);
+		}
+		if ((base & 0x3ffff) == 0) {
+			bench_progress("preloading contexts", base, b->n);
+			urcu_qsbr_quiescent_state();
+		}
+	}
+	bench_progress("preloading contexts", b->n, b->n);
+	double s = (double)(bench_now_ns() - t0) / 1e9;
+	printf("%spreloaded  %llu contexts in %.2f s (%.2f M/s)\n", b->csv ? "# " : "",
+	       (unsigned long long)b->n, s, (double)b->n / s / 1e6);
+	explicit_bzero(keys, sizeof(keys));
+
+	/* The query stream, and the naive path's index over the same contexts. */
+	unsigned long size = 1;
+	while (size < b->n)
+		size <<= 1;
+	b->lfht = cds_lfht_new_flavor(size, size, size, 0, &urcu_qsbr_flavor, NULL);
+	struct lfht_node *nodes = malloc(b->n * sizeof(*nodes));
+	const uint8_t *kp[64];
+	uint16_t kl[64];
+	const struct akma_ctx *found[64];
+	uint8_t res[64];
+	if (!b->lfht || !nodes) {
+		fprintf(stderr, "akma-bench engine: out of memory for the naive index\n");
+		exit(1);
+	}
+	for (uint64_t base = 0; base < b->n; base += 64) {
+		unsigned m = b->n - base < 64 ? (unsigned)(b->n - base) : 64;
+		for (unsigned j = 0; j < m; j++) {
+			kp[j] = b->akids + (base + j) * AKID_STRIDE;
+			kl[j] = kp[j][AKID_STRIDE - 1];
+		}
+		akma_ctx_lookup_bulk(b->store, kp, kl, m, (uint64_t)time(NULL) * 1000, found, res, 0);
+		for (unsigned j = 0; j < m; j++) {
+			cds_lfht_node_init(&nodes[base + j].node);
+			nodes[base + j].ctx = found[j];
+			cds_lfht_add(b->lfht, akma_ctx_hash(kp[j], kl[j]), &nodes[base + j].node);
+		}
+		if ((base & 0x3ffff) == 0) {
+			bench_progress("indexing for the naive path", base, b->n);
+			urcu_qsbr_quiescent_state();
+		}
+	}
+	bench_progress("indexing for the naive path", b->n, b->n);
+	for (uint64_t i = 0; i < N_QUERIES; i++) {
+		uint8_t *q = b->queries + i * AKID_STRIDE;
+		double u = (double)(bench_rand(&rng) >> 11) / 9007199254740992.0;
+		uint32_t idx = (uint32_t)(bench_rand(&rng) % b->n);
+		memcpy(q, b->akids + (uint64_t)idx * AKID_STRIDE, AKID_STRIDE);
+		memcpy(q + AKID_STRIDE - 6, &idx, 4);
+		q[AKID_STRIDE - 2] = Q_HIT;
+		if (u < b->miss_share) {
+			q[0] ^= 0x40; /* "0".."9" becomes 'p'..'y': never registered */
+			q[AKID_STRIDE - 2] = Q_MISS;
+		} else if (u < b->miss_share + b->register_share) {
+			q[AKID_STRIDE - 2] = Q_REGISTER;
+		}
+	}
+}
+
+static int cmp_double(const void *a, const void *c)
+{
+	double x = *(const double *)a, y = *(const double *)c;
+	return (x > y) - (x < y);
+}
+
+int bench_engine_main(int argc, char **argv)
+{
+	enum { O_CONTEXTS = 256, O_WORKERS, O_DURATION, O_ROUNDS, O_MISS, O_REG, O_INFLIGHT,
+	       O_BURST, O_AF_LEN, O_ARCH, O_CSV };
+	static const struct option options[] = {
+		{"contexts", required_argument, NULL, O_CONTEXTS},
+		{"workers", required_argument, NULL, O_WORKERS},
+		{"duration", required_argument, NULL, O_DURATION},
+		{"rounds", required_argument, NULL, O_ROUNDS},
+		{"miss-share", required_argument, NULL, O_MISS},
+		{"register-share", required_argument, NULL, O_REG},
+		{"inflight", required_argument, NULL, O_INFLIGHT},
+		{"burst", required_argument, NULL, O_BURST},
+		{"af-len", required_argument, NULL, O_AF_LEN},
+		{"mb-arch", required_argument, NULL, O_ARCH},
+		{"csv", no_argument, NULL, O_CSV},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct engine_bench b = {.n = 1000000, .duration = 1.0, .rounds = 3, .inflight = 512,
+				 .burst = 32, .af_len = 19, .arch = AKMA_MB_AUTO};
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int c;
+	char *end;
+
+	b.workers = ncpu > 1 ? (unsigned)ncpu - 1 : 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		switch (c) {
+		case O_CONTEXTS:
+			b.n = strtoull(optarg, &end, 10);
+			if (*end || b.n < 64 || b.n > 100000000)
+				goto bad;
+			break;
+		case O_WORKERS:
+			b.workers = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || b.workers < 1 || b.workers > AKMA_MAX_WORKERS)
+				goto bad;
+			break;
+		case O_DURATION:
+			b.duration = strtod(optarg, &end);
+			if (*end || !(b.duration >= 0.01 && b.duration <= 600))
+				goto bad;
+			break;
+		case O_ROUNDS:
+			b.rounds = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || b.rounds < 1 || b.rounds > 16)
+				goto bad;
+			break;
+		case O_MISS:
+			b.miss_share = strtod(optarg, &end);
+			if (*end || !(b.miss_share >= 0 && b.miss_share <= 1))
+				goto bad;
+			break;
+		case O_REG:
+			b.register_share = strtod(optarg, &end);
+			if (*end || !(b.register_share >= 0 && b.register_share <= 1))
+				goto bad;
+			break;
+		case O_INFLIGHT:
+			b.inflight = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || b.inflight < 1 || b.inflight > 4096)
+				goto bad;
+			break;
+		case O_BURST:
+			b.burst = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || b.burst < 1 || b.burst > 64)
+				goto bad;
+			break;
+		case O_AF_LEN:
+			b.af_len = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || b.af_len < 6 || b.af_len > AKMA_AF_ID_MAX)
+				goto bad;
+			break;
+		case O_ARCH:
+			if (akma_mb_arch_parse(optarg, &b.arch) != 0)
+				goto bad;
+			break;
+		case O_CSV:
+			b.csv = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "akma-bench engine: unknown option or missing value: %s\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc || b.miss_share + b.register_share > 1) {
+		fprintf(stderr, "akma-bench engine: unexpected argument or shares above 1\n");
+		return 2;
+	}
+	if (b.workers + 1 > (unsigned)ncpu)
+		fprintf(stderr, "akma-bench engine: %u workers + the main lcore on %ld CPUs: "
+				"they will share cores\n", b.workers, ncpu);
+
+	char lcores[32];
+	snprintf(lcores, sizeof(lcores), "0-%u", b.workers);
+	if (bench_eal_init(lcores, 512) != 0)
+		return 1;
+	urcu_qsbr_register_thread();
+	bench_print_env(stdout, b.csv, (int)rte_lcore_id());
+	b.tsc_ns = 1e9 / (double)rte_get_tsc_hz();
+
+	struct akma_engine_params p = {.capacity = (uint32_t)b.n, .kaf_life_ms = 3600 * 1000,
+				       .burst = b.burst, .mb_arch = b.arch};
+	int err;
+	b.e = akma_engine_create(&p, &err);
+	if (!b.e) {
+		fprintf(stderr, "akma-bench engine: %s\n", akma_strerror(err));
+		return 1;
+	}
+	b.store = akma_engine_store(b.e);
+	const char *pfx = b.csv ? "# " : "";
+	printf("%sengine     %u worker lcore(s), ipsec-mb %s, burst %u, %u in flight\n", pfx,
+	       akma_engine_workers(b.e), akma_mb_arch_name(akma_engine_mb_arch(b.e)), b.burst,
+	       b.inflight);
+	for (unsigned i = 0; i < b.af_len - AKMA_UA_ID_LEN; i++)
+		b.af_id[i] = (i % 16 == 15 && i + 1 < b.af_len - AKMA_UA_ID_LEN) ? '.' : (uint8_t)('a' + i % 26);
+	memcpy(b.af_id + b.af_len - AKMA_UA_ID_LEN, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
+	b.akids = malloc(b.n * AKID_STRIDE);
+	b.queries = malloc((size_t)N_QUERIES * AKID_STRIDE);
+	if (!b.akids || !b.queries) {
+		fprintf(stderr, "akma-bench engine: out of memory\n");
+		return 1;
+	}
+	preload(&b);
+	printf("%sworkload   GET_KAF over uniformly random A-KIDs, %.0f%% misses, %.0f%% REGISTER, "
+	       "AF_ID %u octets, %u rounds of %.2f s a row\n",
+	       pfx, b.miss_share * 100, b.register_share * 100, b.af_len, b.rounds, b.duration);
+
+	int producer = akma_engine_producer(b.e);
+	if (producer < 0 || akma_engine_start(b.e) != 0) {
+		fprintf(stderr, "akma-bench engine: cannot start the workers\n");
+		return 1;
+	}
+	double eng_ns[16], naive_ns[16];
+	static struct engine_result res[16];
+	uint64_t naive_ok = 0;
+	for (unsigned r = 0; r < b.rounds; r++) {
+		if (!b.csv && isatty(STDERR_FILENO))
+			fprintf(stderr, "\rround %u/%u", r + 1, b.rounds);
+		run_engine(&b, (unsigned)producer, &res[r]);
+		eng_ns[r] = res[r].ns_per_req;
+		naive_ns[r] = run_naive(&b, &naive_ok);
+		urcu_qsbr_quiescent_state();
+	}
+	if (!b.csv && isatty(STDERR_FILENO))
+		fprintf(stderr, "\r%20s\r", "");
+
+	/* The median round of each; latency from the engine's median round. */
+	double eng_sorted[16], naive_sorted[16];
+	memcpy(eng_sorted, eng_ns, sizeof(eng_ns));
+	memcpy(naive_sorted, naive_ns, sizeof(naive_ns));
+	qsort(eng_sorted, b.rounds, sizeof(double), cmp_double);
+	qsort(naive_sorted, b.rounds, sizeof(double), cmp_double);
+	double eng = eng_sorted[b.rounds / 2], naive = naive_sorted[b.rounds / 2];
+	unsigned med = 0;
+	for (unsigned r = 0; r < b.rounds; r++)
+		if (eng_ns[r] == eng)
+			med = r;
+
+	bench_table_header(stdout, b.csv, "req");
+	struct bench_row naive_row = {"naive: cds_lfht + HMAC()", "-", 1, 1e9 / naive, naive, 1.0};
+	struct bench_row eng_row = {"engine: rings+bulk+mb", akma_mb_arch_name(akma_engine_mb_arch(b.e)),
+				    b.burst, 1e9 / eng, eng, naive / eng};
+	bench_table_row(stdout, b.csv, &naive_row);
+	bench_table_row(stdout, b.csv, &eng_row);
+	const struct latency *l = &res[med].lat;
+	if (b.csv)
+		printf("# latency_ns,p50,%.0f,p99,%.0f,p99.9,%.0f\n", lat_percentile(l, 0.5),
+		       lat_percentile(l, 0.99), lat_percentile(l, 0.999));
+	else
+		printf("\nengine latency, submission to completion (%u in flight): p50 %.1f us, "
+		       "p99 %.1f us, p99.9 %.1f us\n",
+		       b.inflight, lat_percentile(l, 0.5) / 1e3, lat_percentile(l, 0.99) / 1e3,
+		       lat_percentile(l, 0.999) / 1e3);
+	printf("%sengine answers in that round: %llu ok, %llu not found, %llu other\n", pfx,
+	       (unsigned long long)res[med].ok, (unsigned long long)res[med].not_found,
+	       (unsigned long long)res[med].other);
+	for (unsigned w = 0; w < akma_engine_workers(b.e); w++) {
+		struct akma_worker_stats st;
+		akma_engine_worker_stats(b.e, w, &st);
+		printf("%sworker %u (lcore %u): %llu GET_KAF, %llu hits, %llu misses, %llu REGISTER, "
+		       "%llu bursts (mean %.1f), idle polls %llu\n",
+		       pfx, w, akma_engine_worker_lcore(b.e, w), (unsigned long long)st.get_kaf,
+		       (unsigned long long)st.hits, (unsigned long long)st.misses,
+		       (unsigned long long)st.registers, (unsigned long long)st.bursts,
+		       st.bursts ? (double)(st.get_kaf + st.registers + st.removes) / (double)st.bursts : 0,
+		       (unsigned long long)st.idle_polls);
+	}
+	akma_engine_stop(b.e);
+	urcu_qsbr_thread_offline();
+	akma_engine_free(b.e);
+	free(b.akids);
+	free(b.queries);
+	return 0;
+bad:
+	fprintf(stderr, "akma-bench engine: bad value for %s: %s (see akma-bench engine --help)\n",
+		argv[optind - 1], optarg);
+	return 2;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef AKMA_REQ_H
+#define AKMA_REQ_H
+
+/*
+ * The one request type of akmad. Front ends (the wire protocol's decoder,
+ * the SBI driver, akma-bench) fill one per operation, the engine's workers
+ * answer in place, and the front end turns the answer into its own protocol.
+ * Objects come from the engine's mempool; a request is owned by its producer
+ * until submitted and again once polled back.
+ */
+
+#include <stdint.h>
+
+#include "ctx.h"
+#include "kdf.h"
+
+enum akma_req_type {
+	AKMA_REQ_GET_KAF = 1, /* A-KID, AF_ID [, anonymous] -> K_AF, expiry [, SUPI] */
+	AKMA_REQ_REGISTER = 2, /* SUPI or GPSI, A-KID, K_AKMA -> stored */
+	AKMA_REQ_REMOVE = 3,   /* SUPI -> removed */
+};
+
+/* Outcomes, one to one with the SBI's (TS 29.535; spec/AKMA.md 3). */
+enum akma_status {
+	AKMA_ST_OK = 0,
+	AKMA_ST_NOT_FOUND = 1,  /* no such (or an expired) context: 204 / 404 */
+	AKMA_ST_BAD_FIELD = 2,  /* bad_field says which: 400 */
+	AKMA_ST_STORE_FULL = 3, /* 503 */
+	AKMA_ST_OVERLOAD = 4,   /* a ring was full or room awaits reclaim: 429/503 */
+	AKMA_ST_INTERNAL = 5,   /* 500 */
+};
+
+enum akma_field {
+	AKMA_FIELD_NONE = 0,
+	AKMA_FIELD_UEID,   /* supi / gpsi */
+	AKMA_FIELD_AKID,   /* aKId; also when it belongs to another subscriber */
+	AKMA_FIELD_KAKMA,  /* kAkma */
+	AKMA_FIELD_AF_ID,  /* afId */
+	AKMA_FIELD_TYPE,   /* unknown request type */
+};
+
+#define AKMA_REQ_ANONYMOUS 0x01 /* GET_KAF: return no UE identity */
+
+struct akma_req {
+	/* in */
+	uint8_t type;           /* enum akma_req_type */
+	uint8_t flags;          /* AKMA_REQ_ANONYMOUS */
+	uint8_t ueid_type;      /* REGISTER: the caller's SUPI/GPSI marker */
+	uint8_t akid_len;       /* 1..253 */
+	uint16_t ueid_len;      /* REGISTER, REMOVE in; GET_KAF out */
+	uint16_t af_id_len;     /* GET_KAF: 1..AKMA_AF_ID_MAX */
+	uint64_t client_id;     /* echoed, never read by the engine */
+	void *producer_data;    /* the front end's (reply address...) */
+	uint64_t t_submit;      /* TSC at submission, for latency */
+	/* out */
+	uint8_t status;         /* enum akma_status */
+	uint8_t bad_field;      /* enum akma_field when status is BAD_FIELD */
+	uint8_t worker;         /* which worker answered */
+	uint8_t producer;       /* set by akma_engine_submit() */
+	uint64_t expiry_ms;     /* GET_KAF: K_AF end of life (Unix ms) */
+	uint8_t kaf[AKMA_KEY_LEN];
+	/* in (REGISTER) */
+	uint8_t kakma[AKMA_KEY_LEN];
+	uint8_t akid[AKMA_AKID_MAX];
+	uint8_t af_id[AKMA_AF_ID_MAX];
+	uint8_t ueid[AKMA_UEID_MAX];
+} __attribute__((aligned(64)));
+
+#endif

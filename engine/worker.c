@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The engine core (see worker.h for the shape).
+ *
+ * Completion rings are as large as the request mempool, so a worker can
+ * always hand a finished request back: no request can be in two places, and
+ * the total in flight never exceeds the pool. A worker therefore never waits
+ * on a slow producer, and a producer that stops polling only starves itself
+ * (its input rings fill and its submissions come back AKMA_ST_OVERLOAD).
+ *
+ * Within a burst, requests are applied in ring order: a run of GET_KAF
+ * requests is looked up and derived as one batch, and a REGISTER or REMOVE
+ * in the middle of the burst is applied after the batch before it.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "err.h"
+
+struct worker {
+	struct akma_engine *e;
+	unsigned id;
+	unsigned lcore;
+	struct akma_mb *mb;
+	struct akma_worker_stats st;
+} __rte_cache_aligned;
+
+struct producer {
+	struct akma_producer_stats st;
+} __rte_cache_aligned;
+
+struct akma_engine {
+	struct akma_engine_params p;
+	struct akma_ctx_store *store;
+	struct rte_mempool *pool;
+	unsigned n_workers;
+	unsigned n_producers;
+	int running;
+	int launched;
+	enum akma_mb_arch arch;
+	struct rte_ring *in[AKMA_MAX_PRODUCERS][AKMA_MAX_WORKERS];
+	struct rte_ring *done[AKMA_MAX_WORKERS][AKMA_MAX_PRODUCERS];
+	struct worker workers[AKMA_MAX_WORKERS];
+	struct producer producers[AKMA_MAX_PRODUCERS];
+};
+
+/* ---- EAL ---------------------------------------------------------------------- */
+
+int akma_eal_init(const char *name, int argc, char **argv, unsigned mem_mb)
+{
+	char prefix[96], mem[16];
+	int rc;
+
+	if (argc > 1) {
+		rc = rte_eal_init(argc, argv);
+	} else {
+		snprintf(prefix, sizeof(prefix), "--file-prefix=%s-%d", name, (int)getpid());
+		snprintf(mem, sizeof(mem), "%u", mem_mb);
+		char *args[] = {(char *)name, "--no-huge", "--no-pci", "--no-shconf", prefix, "-m",
+				mem, "--log-level=lib.eal:error", NULL};
+		rc = rte_eal_init((int)RTE_DIM(args) - 1, args);
+		if (rc >= 0)
+			rc = 0; /* none of the caller's arguments was consumed */
+	}
+	if (rc < 0)
+		fprintf(stderr, "%s: DPDK EAL did not start: %s\n", name, rte_strerror(rte_errno));
+	return rc;
+}
+
+/* ---- time ---------------------------------------------------------------------- */
+
+static inline uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- the worker loop ------------------------------------------------------------------ */
+
+static inline void count(uint64_t *c, uint64_t by)
+{
+	__atomic_store_n(c, *c + by, __ATOMIC_RELAXED);
+}
+
+static void fail(struct akma_req *r, enum akma_status st, enum akma_field field)
+{
+	r->status = (uint8_t)st;
+	r->bad_field = (uint8_t)field;
+}
+
+/* A run of GET_KAF requests: one bulk lookup, one K_AF burst. */
+static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uint64_t now)
+{
+	struct akma_engine *e = w->e;
+	const uint8_t *akid[AKMA_MB_BURST_MAX];
+	uint16_t akid_len[AKMA_MB_BURST_MAX];
+	const struct akma_ctx *ctx[AKMA_MB_BURST_MAX];
+	uint8_t result[AKMA_MB_BURST_MAX];
+	struct akma_kaf_job jobs[AKMA_MB_BURST_MAX];
+	struct akma_req *hit[AKMA_MB_BURST_MAX];
+	struct akma_req *valid[AKMA_MB_BURST_MAX];
+	unsigned nv = 0, nh = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (r[i]->akid_len == 0) {
+			fail(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_AKID);
+			count(&w->st.bad_requests, 1);
+		} else if (r[i]->af_id_len == 0 || r[i]->af_id_len > AKMA_AF_ID_MAX) {
+			fail(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_AF_ID);
+			count(&w->st.bad_requests, 1);
+		} else {
+			akid[nv] = r[i]->akid;
+			akid_len[nv] = r[i]->akid_len;
+			valid[nv++] = r[i];
+		}
+	}
+	if (!nv)
+		return;
+	akma_ctx_lookup_bulk(e->store, akid, akid_len, nv, now, ctx, result, AKMA_CTX_PREFETCH_MS);
+	for (unsigned i = 0; i < nv; i++) {
+		struct akma_req *q = valid[i];
+		if (result[i] != AKMA_CTX_HIT) {
+			fail(q, AKMA_ST_NOT_FOUND, AKMA_FIELD_NONE);
+			count(result[i] == AKMA_CTX_EXPIRED ? &w->st.expired : &w->st.misses, 1);
+			continue;
+		}
+		jobs[nh] = (struct akma_kaf_job){akma_ctx_midstate(ctx[i]), q->af_id, q->af_id_len,
+						 q->kaf};
+		uint64_t expiry = now + e->p.kaf_life_ms;
+		if (ctx[i]->eol_ms && ctx[i]->eol_ms < expiry)
+			expiry = ctx[i]->eol_ms;
+		q->expiry_ms = expiry;
+		if (q->flags & AKMA_REQ_ANONYMOUS) {
+			q->ueid_len = 0;
+		} else {
+			q->ueid_len = ctx[i]->ueid_len;
+			q->ueid_type = ctx[i]->ueid_type;
+			memcpy(q->ueid, akma_ctx_ueid(ctx[i]), ctx[i]->ueid_len);
+		}
+		hit[nh++] = q;
+	}
+	unsigned derived = nh ? akma_mb_kaf_burst(w->mb, jobs, nh) : 0;
+	for (unsigned i = 0; i < nh; i++) {
+		if (i < derived) {
+			fail(hit[i], AKMA_ST_OK, AKMA_FIELD_NONE);
+		} else {
+			explicit_bzero(hit[i]->kaf, AKMA_KEY_LEN);
+			fail(hit[i], AKMA_ST_INTERNAL, AKMA_FIELD_NONE);
+			count(&w->st.internal_errors, 1);
+		}
+	}
+	count(&w->st.hits, derived);
+}
+
+static void apply_register(struct worker *w, struct akma_req *q, uint64_t now)
+{
+	struct akma_ctx_reg reg = {q->akid, q->akid_len, q->ueid, q->ueid_len, q->ueid_type,
+				   q->kakma, NULL, 0};
+	int rc = akma_ctx_register(w->e->store, &reg, now);
+
+	explicit_bzero(q->kakma, AKMA_KEY_LEN); /* the store has it now */
+	switch (rc) {
+	case 0:
+		fail(q, AKMA_ST_OK, AKMA_FIELD_NONE);
+		return;
+	case -AKMA_E_AKID_LEN:
+	case -AKMA_E_AKID_IN_USE:
+		fail(q, AKMA_ST_BAD_FIELD, AKMA_FIELD_AKID);
+		break;
+	case -AKMA_E_UEID_LEN:
+		fail(q, AKMA_ST_BAD_FIELD, AKMA_FIELD_UEID);
+		break;
+	case -AKMA_E_STORE_FULL:
+		fail(q, AKMA_ST_STORE_FULL, AKMA_FIELD_NONE);
+		break;
+	case -EBUSY:
+		fail(q, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
+		break;
+	default:
+		fail(q, AKMA_ST_INTERNAL, AKMA_FIELD_NONE);
+		count(&w->st.internal_errors, 1);
+		break;
+	}
+	count(&w->st.reg_failed, 1);
+}
+
+static void apply_remove(struct worker *w, struct akma_req *q)
+{
+	int rc = akma_ctx_remove(w->e->store, q->ueid, q->ueid_len);
+
+	if (rc == 0)
+		fail(q, AKMA_ST_OK, AKMA_FIELD_NONE);
+	else if (rc == -ENOENT) {
+		fail(q, AKMA_ST_NOT_FOUND, AKMA_FIELD_NONE);
+		count(&w->st.remove_not_found, 1);
+	} else if (rc == -AKMA_E_UEID_LEN)
+		fail(q, AKMA_ST_BAD_FIELD, AKMA_FIELD_UEID);
+	else if (rc == -EBUSY)
+		fail(q, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
+	else {
+		fail(q, AKMA_ST_INTERNAL, AKMA_FIELD_NONE);
+		count(&w->st.internal_errors, 1);
+	}
+}
+
+static void process(struct worker *w, struct akma_req **r, unsigned n, uint64_t now)
+{
+	unsigned run = 0; /* start of the pending GET_KAF run */
+
+	count(&w->st.bursts, 1);
+	count(&w->st.burst_hist[n >= 64 ? 6 : 31 - __builtin_clz(n)], 1);
+	for (unsigned i = 0; i < n; i++) {
+		r[i]->worker = (uint8_t)w->id;
+		if (r[i]->type == AKMA_REQ_GET_KAF)
+			continue;
+		if (i > run)
+			get_kaf_batch(w, r + run, i - run, now);
+		run = i + 1;
+		if (r[i]->type == AKMA_REQ_REGISTER) {
+			count(&w->st.registers, 1);
+			apply_register(w, r[i], now);
+		} else if (r[i]->type == AKMA_REQ_REMOVE) {
+			count(&w->st.removes, 1);
+			apply_remove(w, r[i]);
+		} else {
+			fail(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_TYPE);
+			count(&w->st.bad_requests, 1);
+		}
+	}
+	if (n > run)
+		get_kaf_batch(w, r + run, n - run, now);
+}
+
+/* The requests were just written by their producer's core: start every
+ * line a burst will read on its way here at once, instead of taking one
+ * cross-core miss after another as each A-KID is hashed. */
+static inline void prefetch_requests(struct akma_req **r, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *q = (const uint8_t *)r[i];
+		__builtin_prefetch(q);
+		__builtin_prefetch(r[i]->akid);
+		__builtin_prefetch(r[i]->akid + 64);
+		__builtin_prefetch(r[i]->af_id);
+	}
+}
+
+static int worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct akma_engine *e = w->e;
+	struct akma_req *burst[AKMA_MB_BURST_MAX];
+
+	urcu_qsbr_register_thread();
+	for (;;) {
+		int running = __atomic_load_n(&e->running, __ATOMIC_ACQUIRE);
+		unsigned producers = __atomic_load_n(&e->n_producers, __ATOMIC_ACQUIRE);
+		unsigned got = 0;
+		uint64_t now = 0;
+
+		for (unsigned p = 0; p < producers; p++) {
+			unsigned n = rte_ring_sc_dequeue_burst(e->in[p][w->id], (void **)burst,
+							       e->p.burst, NULL);
+			if (!n)
+				continue;
+			if (!now)
+				now = now_ms();
+			prefetch_requests(burst, n);
+			unsigned gets = 0;
+			for (unsigned i = 0; i < n; i++)
+				gets += burst[i]->type == AKMA_REQ_GET_KAF;
+			count(&w->st.get_kaf, gets);
+			process(w, burst, n, now);
+			/* Sized to the pool: always room. */
+			rte_ring_sp_enqueue_burst(e->done[w->id][p], (void **)burst, n, NULL);
+			got += n;
+		}
+		urcu_qsbr_quiescent_state();
+		if (!got) {
+			if (!running)
+				break; /* stopping, and every input ring is empty */
+			count(&w->st.idle_polls, 1);
+			rte_pause();
+		}
+	}
+	urcu_qsbr_unregister_thread();
+	return 0;
+}
+
+/* ---- creation and control ----------------------------------------------------------- */
+
+struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *err)
+{
+	struct akma_engine *e;
+	char name[RTE_RING_NAMESIZE];
+	int dummy;
+
+	if (!err)
+		err = &dummy;
+	e = rte_zmalloc("akma_engine", sizeof(*e), RTE_CACHE_LINE_SIZE);
+	if (!e) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	e->p = *p;
+	if (!e->p.ring_size)
+		e->p.ring_size = 1024;
+	if (!e->p.burst || e->p.burst > AKMA_MB_BURST_MAX)
+		e->p.burst = 32;
+	if (!e->p.n_requests)
+		e->p.n_requests = 65536;
+	if (!rte_is_power_of_2(e->p.ring_size) || e->p.ring_size < 2 || e->p.n_requests < 64) {
+		*err = -EINVAL;
+		goto fail;
+	}
+
+	unsigned lcore;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (e->n_workers == AKMA_MAX_WORKERS)
+			break;
+		e->workers[e->n_workers].lcore = lcore;
+		e->workers[e->n_workers].id = e->n_workers;
+		e->workers[e->n_workers].e = e;
+		e->n_workers++;
+	}
+	if (!e->n_workers) {
+		*err = -ENODEV;
+		goto fail;
+	}
+
+	struct akma_ctx_store_params sp = {p->capacity, p->kakma_life_ms};
+	e->store = akma_ctx_store_create(&sp, err);
+	if (!e->store)
+		goto fail;
+
+	snprintf(name, sizeof(name), "akma_req_%p", (void *)e);
+	e->pool = rte_mempool_create(name, e->p.n_requests, sizeof(struct akma_req), 256, 0, NULL,
+				     NULL, NULL, NULL, SOCKET_ID_ANY, 0);
+	if (!e->pool) {
+		*err = -ENOMEM;
+		goto fail;
+	}
+	uint32_t done_size = rte_align32pow2(e->p.n_requests + 1);
+	for (unsigned w = 0; w < e->n_workers; w++) {
+		for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++) {
+			snprintf(name, sizeof(name), "akin%u.%u.%p", q, w, (void *)e);
+			e->in[q][w] = rte_ring_create(name, e->p.ring_size, SOCKET_ID_ANY,
+						      RING_F_SP_ENQ | RING_F_SC_DEQ);
+			snprintf(name, sizeof(name), "akdn%u.%u.%p", w, q, (void *)e);
+			e->done[w][q] = rte_ring_create(name, done_size, SOCKET_ID_ANY,
+							RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!e->in[q][w] || !e->done[w][q]) {
+				*err = -ENOMEM;
+				goto fail;
+			}
+		}
+		e->workers[w].mb = akma_mb_create(p->mb_arch, e->p.burst, err);
+		if (!e->workers[w].mb)
+			goto fail;
+	}
+	e->arch = akma_mb_arch_of(e->workers[0].mb);
+	*err = 0;
+	return e;
+fail:
+	akma_engine_free(e);
+	return NULL;
+}
+
+struct akma_ctx_store *akma_engine_store(struct akma_engine *e)
+{
+	return e->store;
+}
+
+int akma_engine_producer(struct akma_engine *e)
+{
+	unsigned id = __atomic_load_n(&e->n_producers, __ATOMIC_RELAXED);
+
+	do {
+		if (id >= AKMA_MAX_PRODUCERS)
+			return -ENOSPC;
+	} while (!__atomic_compare_exchange_n(&e->n_producers, &id, id + 1, 0, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+	return (int)id;
+}
+
+int akma_engine_start(struct akma_engine *e)
+{
+	__atomic_store_n(&e->running, 1, __ATOMIC_RELEASE);
+	for (unsigned w = 0; w < e->n_workers; w++) {
+		int rc = rte_eal_remote_launch(worker_main, &e->workers[w], e->workers[w].lcore);
+		if (rc) {
+			akma_engine_stop(e);
+			return rc;
+		}
+		e->launched++;
+	}
+	return 0;
+}
+
+void akma_engine_stop(struct akma_engine *e)
+{
+	__atomic_store_n(&e->running, 0, __ATOMIC_RELEASE);
+	for (int w = 0; w < e->launched; w++)
+		rte_eal_wait_lcore(e->workers[w].lcore);
+	e->launched = 0;
+}
+
+void akma_engine_free(struct akma_engine *e)
+{
+	if (!e)
+		return;
+	if (e->launched)
+		akma_engine_stop(e);
+	for (unsigned w = 0; w < AKMA_MAX_WORKERS; w++) {
+		akma_mb_free(e->workers[w].mb);
+		for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++) {
+			rte_ring_free(e->in[q][w]);
+			rte_ring_free(e->done[w][q]);
+		}
+	}
+	rte_mempool_free(e->pool);
+	akma_ctx_store_free(e->store); /* wipes every context's keys */
+	rte_free(e);
+}
+
+/* ---- producers ------------------------------------------------------------------------------ */
+
+int akma_engine_req_alloc(struct akma_engine *e, struct akma_req **reqs, unsigned n)
+{
+	return rte_mempool_get_bulk(e->pool, (void **)reqs, n) == 0 ? 0 : -ENOBUFS;
+}
+
+void akma_engine_req_free(struct akma_engine *e, struct akma_req **reqs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		explicit_bzero(reqs[i]->kaf, AKMA_KEY_LEN);
+		explicit_bzero(reqs[i]->kakma, AKMA_KEY_LEN);
+	}
+	rte_mempool_put_bulk(e->pool, (void **)reqs, n);
+}
+
+static inline unsigned steer(const struct akma_engine *e, const struct akma_req *r)
+{
+	if (e->n_workers == 1)
+		return 0;
+	uint64_t h = r->type == AKMA_REQ_GET_KAF ? akma_ctx_hash(r->akid, r->akid_len)
+						 : akma_ctx_hash(r->ueid, r->ueid_len);
+	return (unsigned)((h >> 40) % e->n_workers);
+}
+
+unsigned akma_engine_submit(struct akma_engine *e, unsigned producer, struct akma_req **reqs,
+			    unsigned n, struct akma_req **rejected, unsigned *n_rejected)
+{
+	struct akma_req *group[AKMA_MAX_WORKERS][AKMA_MB_BURST_MAX];
+	unsigned count_in[AKMA_MAX_WORKERS];
+	struct producer *p = &e->producers[producer];
+	uint64_t tsc = rte_rdtsc();
+	unsigned accepted = 0;
+
+	*n_rejected = 0;
+	for (unsigned base = 0; base < n; base += AKMA_MB_BURST_MAX) {
+		unsigned m = n - base < AKMA_MB_BURST_MAX ? n - base : AKMA_MB_BURST_MAX;
+		memset(count_in, 0, sizeof(count_in[0]) * e->n_workers);
+		for (unsigned i = 0; i < m; i++) {
+			struct akma_req *r = reqs[base + i];
+			unsigned w = steer(e, r);
+			r->producer = (uint8_t)producer;
+			r->t_submit = tsc;
+			group[w][count_in[w]++] = r;
+		}
+		for (unsigned w = 0; w < e->n_workers; w++) {
+			if (!count_in[w])
+				continue;
+			unsigned k = rte_ring_sp_enqueue_burst(e->in[producer][w], (void **)group[w],
+							       count_in[w], NULL);
+			accepted += k;
+			if (k < count_in[w]) {
+				p->st.ring_full++;
+				for (unsigned i = k; i < count_in[w]; i++) {
+					group[w][i]->status = AKMA_ST_OVERLOAD;
+					rejected[(*n_rejected)++] = group[w][i];
+				}
+			}
+		}
+	}
+	p->st.submitted += accepted;
+	return accepted;
+}
+
+unsigned akma_engine_poll(struct akma_engine *e, unsigned producer, struct akma_req **out,
+			  unsigned max)
+{
+	unsigned got = 0;
+
+	for (unsigned w = 0; w < e->n_workers && got < max; w++)
+		got += rte_ring_sc_dequeue_burst(e->done[w][producer], (void **)(out + got), max - got,
+						 NULL);
+	e->producers[producer].st.completed += got;
+	return got;
+}
+
+/* ---- introspection ----------------------------------------------------------------------------- */
+
+unsigned akma_engine_workers(const struct akma_engine *e)
+{
+	return e->n_workers;
+}
+
+unsigned akma_engine_worker_lcore(const struct akma_engine *e, unsigned w)
+{
+	return e->workers[w].lcore;
+}
+
+void akma_engine_worker_stats(const struct akma_engine *e, unsigned w, struct akma_worker_stats *st)
+{
+	const uint64_t *src = (const uint64_t *)&e->workers[w].st;
+	uint64_t *dst = (uint64_t *)st;
+
+	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+void akma_engine_producer_stats(const struct akma_engine *e, unsigned p,
+				struct akma_producer_stats *st)
+{
+	*st = e->producers[p].st;
+}
+
+enum akma_mb_arch akma_engine_mb_arch(const struct akma_engine *e)
+{
+	return e->arch;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef AKMA_WORKER_H
+#define AKMA_WORKER_H
+
+/*
+ * The engine core: poll-mode workers on DPDK lcores and the rings that feed
+ * them.
+ *
+ *   producer p --in[p][w] (SP/SC rte_ring)--> worker w --done[w][p]--> producer p
+ *
+ * Every producer (the main lcore's I/O loop, the SBI thread, a benchmark)
+ * has its own single-producer ring to each worker and its own
+ * single-consumer completion ring back from each, so no ring has two writers
+ * and nothing takes a lock. A request goes to the worker chosen by a hash of
+ * its SUPI (REGISTER, REMOVE) or A-KID (GET_KAF), so writes for one SUPI
+ * from one producer are applied in the order they were submitted.
+ *
+ * A worker dequeues bursts, runs the GET_KAF requests of a burst through one
+ * bulk context lookup and one ipsec-mb K_AF burst, applies REGISTER and
+ * REMOVE to the store, and enqueues the completions. It never blocks, never
+ * allocates, never logs per request; it counts, in counters the control
+ * thread reads while it runs. A full input ring is reported to the producer
+ * at once (the request comes back with AKMA_ST_OVERLOAD); nothing is dropped.
+ */
+
+#include <stdint.h>
+
+#include "ctx.h"
+#include "mb.h"
+#include "req.h"
+
+#define AKMA_MAX_WORKERS 16
+#define AKMA_MAX_PRODUCERS 8
+#define AKMA_BURST_HIST 7 /* bursts of 1, 2-3, 4-7, 8-15, 16-31, 32-63, 64 */
+
+struct akma_engine_params {
+	uint32_t capacity;        /* contexts */
+	uint64_t kakma_life_ms;   /* 0: none */
+	uint64_t kaf_life_ms;     /* K_AF lifetime; never past the context's end */
+	unsigned ring_size;       /* per ring, a power of two (default 1024) */
+	unsigned burst;           /* dequeue burst, 1..64 (default 32) */
+	unsigned n_requests;      /* mempool objects (default 65536) */
+	enum akma_mb_arch mb_arch; /* AKMA_MB_AUTO: timed at start */
+};
+
+/* What a worker counts. Written by its worker only; read by anyone. */
+struct akma_worker_stats {
+	uint64_t get_kaf, registers, removes;
+	uint64_t hits, misses, expired;
+	uint64_t reg_failed, remove_not_found, bad_requests, internal_errors;
+	uint64_t bursts, burst_hist[AKMA_BURST_HIST];
+	uint64_t idle_polls;
+};
+
+/* What a producer counts (its own thread writes them). */
+struct akma_producer_stats {
+	uint64_t submitted, ring_full, completed;
+};
+
+struct akma_engine;
+
+/* Start DPDK's EAL. With argc == 0 (no EAL options given), uses defaults that
+ * run on a laptop or CI box: --no-huge --no-pci --no-shconf, a file prefix
+ * of "<name>-<pid>", -m mem_mb, every CPU this process may use as an lcore.
+ * Returns the number of arguments EAL consumed (as rte_eal_init) or -1 with
+ * a message on stderr. Call once, from main, before anything else here. */
+int akma_eal_init(const char *name, int argc, char **argv, unsigned mem_mb);
+
+/* Create the engine: the context store, the request mempool, the rings for
+ * every worker lcore (all lcores but the main one) and up to
+ * AKMA_MAX_PRODUCERS producers. Needs EAL initialized and at least one
+ * worker lcore. Returns NULL with *err (-EINVAL, -ENOMEM, -ENODEV when no
+ * worker lcore). Blocks (prefaults the store). */
+struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *err);
+
+/* The store, for bulk loads and lookups from QSBR threads. */
+struct akma_ctx_store *akma_engine_store(struct akma_engine *e);
+
+/* Claim a producer id (0..AKMA_MAX_PRODUCERS-1) for the calling thread, or
+ * -ENOSPC. Each id must be used by one thread at a time. */
+int akma_engine_producer(struct akma_engine *e);
+
+/* Launch the workers on their lcores. Returns 0 or a negative errno. */
+int akma_engine_start(struct akma_engine *e);
+
+/* Requests from the mempool: n objects or none (returns 0 or -ENOBUFS).
+ * Any thread. */
+int akma_engine_req_alloc(struct akma_engine *e, struct akma_req **reqs, unsigned n);
+void akma_engine_req_free(struct akma_engine *e, struct akma_req **reqs, unsigned n);
+
+/* Submit n requests as producer. Each goes to its worker's ring; those a full
+ * ring refuses are moved to rejected[] with status AKMA_ST_OVERLOAD, still
+ * owned by the caller. Returns how many were accepted. Non-blocking. */
+unsigned akma_engine_submit(struct akma_engine *e, unsigned producer, struct akma_req **reqs,
+			    unsigned n, struct akma_req **rejected, unsigned *n_rejected);
+
+/* Collect up to max completed requests of producer. Non-blocking. */
+unsigned akma_engine_poll(struct akma_engine *e, unsigned producer, struct akma_req **out,
+			  unsigned max);
+
+/* Stop: workers finish every request already in their rings, then return.
+ * Blocks until they have; completions stay to be polled. */
+void akma_engine_stop(struct akma_engine *e);
+
+/* Free everything; every context's key material is wiped. After stop, with
+ * every request polled back and freed. */
+void akma_engine_free(struct akma_engine *e);
+
+unsigned akma_engine_workers(const struct akma_engine *e);
+/* The lcore id of worker w. */
+unsigned akma_engine_worker_lcore(const struct akma_engine *e, unsigned w);
+/* Snapshot counters; any thread, while the engine runs. */
+void akma_engine_worker_stats(const struct akma_engine *e, unsigned w, struct akma_worker_stats *st);
+void akma_engine_producer_stats(const struct akma_engine *e, unsigned p,
+				struct akma_producer_stats *st);
+/* The ipsec-mb manager the workers use. */
+enum akma_mb_arch akma_engine_mb_arch(const struct akma_engine *e);
+
+#endif

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The engine core through its rings, with a real worker lcore: K_AF answers
+ * against the independent scalar derivation, replace, remove, every error
+ * status, writes for one SUPI applied in order, back-pressure on a full ring
+ * (nothing lost), clean shutdown with every accepted request answered, and
+ * the per-worker counters. */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu/urcu-qsbr.h>
+
+#include <rte_eal.h>
+#include <rte_lcore.h>
+
+#include "check.h"
+#include "ctx.h"
+#include "err.h"
+#include "kdf.h"
+#include "worker.h"
+
+static struct akma_engine *e;
+static unsigned prod;
+
+static struct akma_req *req(void)
+{
+	struct akma_req *r;
+	CHECK(akma_engine_req_alloc(e, &r, 1) == 0, "request pool");
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+static void set_str(uint8_t *dst, uint8_t *len8, uint16_t *len16, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(dst, s, n);
+	if (len8)
+		*len8 = (uint8_t)n;
+	if (len16)
+		*len16 = (uint16_t)n;
+}
+
+static struct akma_req *reg_req(const char *supi, const char *akid, const uint8_t key[32])
+{
+	struct akma_req *r = req();
+	r->type = AKMA_REQ_REGISTER;
+	set_str(r->ueid, NULL, &r->ueid_len, supi);
+	set_str(r->akid, &r->akid_len, NULL, akid);
+	memcpy(r->kakma, key, 32);
+	return r;
+}
+
+static struct akma_req *get_req(const char *akid, const char *fqdn, int anon)
+{
+	struct akma_req *r = req();
+	r->type = AKMA_REQ_GET_KAF;
+	r->flags = anon ? AKMA_REQ_ANONYMOUS : 0;
+	set_str(r->akid, &r->akid_len, NULL, akid);
+	size_t n = strlen(fqdn);
+	memcpy(r->af_id, fqdn, n);
+	memcpy(r->af_id + n, akma_ua_id_tls13_psk, 5);
+	r->af_id_len = (uint16_t)(n + 5);
+	return r;
+}
+
+static struct akma_req *rm_req(const char *supi)
+{
+	struct akma_req *r = req();
+	r->type = AKMA_REQ_REMOVE;
+	set_str(r->ueid, NULL, &r->ueid_len, supi);
+	return r;
+}
+
+/* Submit n requests and wait for all of them (bounded: 5 s). */
+static void run(struct akma_req **r, unsigned n)
+{
+	struct akma_req *rej[64], *out[64];
+	unsigned n_rej, got = 0;
+	CHECK(akma_engine_submit(e, prod, r, n, rej, &n_rej) == n && n_rej == 0, "all accepted");
+	time_t give_up = time(NULL) + 5;
+	while (got < n && time(NULL) < give_up)
+		got += akma_engine_poll(e, prod, out, 64);
+	CHECK(got == n, "all %u answered (%u)", n, got);
+}
+
+static void release(struct akma_req **r, unsigned n)
+{
+	akma_engine_req_free(e, r, n);
+}
+
+static void answers(void)
+{
+	uint8_t k1[32], k2[32], want[32];
+	struct akma_af_id af;
+
+	for (int i = 0; i < 32; i++) {
+		k1[i] = (uint8_t)(i + 1);
+		k2[i] = (uint8_t)(0xa0 + i);
+	}
+	struct akma_req *r[4] = {reg_req("imsi-001010000000001", "1.one@akma.example", k1),
+				 get_req("1.one@akma.example", "af.example.com", 0),
+				 get_req("1.one@akma.example", "af.example.com", 1),
+				 get_req("nobody@akma.example", "af.example.com", 0)};
+	uint64_t before = (uint64_t)time(NULL) * 1000;
+	run(r, 4);
+	CHECK(r[0]->status == AKMA_ST_OK, "register ok (%u)", r[0]->status);
+	CHECK(r[1]->status == AKMA_ST_OK, "get ok after register in the same burst (%u)", r[1]->status);
+	akma_af_id_set(&af, "af.example.com", 14, akma_ua_id_tls13_psk);
+	akma_derive_kaf(k1, &af, want);
+	CHECK(memcmp(r[1]->kaf, want, 32) == 0, "K_AF equals the scalar derivation");
+	CHECK(r[1]->ueid_len == 20 && memcmp(r[1]->ueid, "imsi-001010000000001", 20) == 0,
+	      "SUPI returned");
+	CHECK(r[1]->expiry_ms >= before + 3600 * 1000 && r[1]->expiry_ms <= before + 3602 * 1000,
+	      "K_AF expiry = now + 1 h (%llu)", (unsigned long long)(r[1]->expiry_ms - before));
+	CHECK(r[2]->status == AKMA_ST_OK && r[2]->ueid_len == 0 && memcmp(r[2]->kaf, want, 32) == 0,
+	      "anonymous: same key, no SUPI");
+	CHECK(r[3]->status == AKMA_ST_NOT_FOUND, "unknown A-KID: not found");
+	CHECK(r[0]->kakma[0] == 0 && r[0]->kakma[31] == 0, "K_AKMA wiped from the request");
+	release(r, 4);
+
+	/* Replace with a new A-KID, then remove. */
+	struct akma_req *s[5] = {reg_req("imsi-001010000000001", "1.two@akma.example", k2),
+				 get_req("1.one@akma.example", "af.example.com", 0),
+				 get_req("1.two@akma.example", "af.example.com", 0),
+				 rm_req("imsi-001010000000001"),
+				 get_req("1.two@akma.example", "af.example.com", 0)};
+	run(s, 5);
+	akma_derive_kaf(k2, &af, want);
+	CHECK(s[0]->status == AKMA_ST_OK, "re-register ok");
+	CHECK(s[1]->status == AKMA_ST_NOT_FOUND, "old A-KID gone");
+	CHECK(s[2]->status == AKMA_ST_OK && memcmp(s[2]->kaf, want, 32) == 0, "new A-KID, new key");
+	CHECK(s[3]->status == AKMA_ST_OK, "remove ok");
+	CHECK(s[4]->status == AKMA_ST_NOT_FOUND, "removed");
+	release(s, 5);
+}
+
+static void errors(void)
+{
+	uint8_t k[32] = {1};
+	struct akma_req *r[6];
+	r[0] = reg_req("imsi-001010000000002", "2.x@akma.example", k);
+	r[1] = reg_req("imsi-001010000000003", "2.x@akma.example", k); /* A-KID of another SUPI */
+	r[2] = get_req("2.x@akma.example", "af.example.com", 0);
+	r[2]->af_id_len = 0;
+	r[3] = get_req("", "af.example.com", 0);
+	r[4] = rm_req("imsi-001019999999999");
+	r[5] = req();
+	r[5]->type = 99;
+	run(r, 6);
+	CHECK(r[0]->status == AKMA_ST_OK, "register");
+	CHECK(r[1]->status == AKMA_ST_BAD_FIELD && r[1]->bad_field == AKMA_FIELD_AKID,
+	      "A-KID in use: bad aKId");
+	CHECK(r[2]->status == AKMA_ST_BAD_FIELD && r[2]->bad_field == AKMA_FIELD_AF_ID, "empty AF_ID");
+	CHECK(r[3]->status == AKMA_ST_BAD_FIELD && r[3]->bad_field == AKMA_FIELD_AKID, "empty A-KID");
+	CHECK(r[4]->status == AKMA_ST_NOT_FOUND, "remove unknown");
+	CHECK(r[5]->status == AKMA_ST_BAD_FIELD && r[5]->bad_field == AKMA_FIELD_TYPE, "unknown type");
+	release(r, 6);
+}
+
+/* 63 writes for 3 SUPIs interleaved, in one submission (steps 0..20, every
+ * fifth a REMOVE): each SUPI's last write decides, and every write answers
+ * as its place in the order says. */
+static void ordered_writes(void)
+{
+	struct akma_req *r[64];
+	char akid[64], supi[32];
+	uint8_t k[32] = {7};
+	unsigned n = 0;
+
+	for (unsigned step = 0; step < 21; step++) {
+		for (unsigned s = 0; s < 3; s++) {
+			snprintf(supi, sizeof(supi), "imsi-00101000000010%u", s);
+			if (step % 5 == 4) {
+				r[n++] = rm_req(supi);
+			} else {
+				snprintf(akid, sizeof(akid), "%u.%u@order", s, step);
+				r[n++] = reg_req(supi, akid, k);
+			}
+		}
+	}
+	run(r, n);
+	unsigned wrong = 0;
+	for (unsigned i = 0; i < n; i++)
+		wrong += r[i]->status != AKMA_ST_OK; /* a REMOVE after a REGISTER always finds it */
+	CHECK(wrong == 0, "%u writes answered out of order", wrong);
+	release(r, n);
+	struct akma_req *g[6];
+	for (unsigned s = 0; s < 3; s++) {
+		snprintf(akid, sizeof(akid), "%u.20@order", s);
+		g[s] = get_req(akid, "af.example.com", 0);
+		snprintf(akid, sizeof(akid), "%u.18@order", s);
+		g[3 + s] = get_req(akid, "af.example.com", 0);
+	}
+	run(g, 6);
+	for (unsigned s = 0; s < 3; s++) {
+		CHECK(g[s]->status == AKMA_ST_OK, "SUPI %u: the last A-KID resolves", s);
+		CHECK(g[3 + s]->status == AKMA_ST_NOT_FOUND, "SUPI %u: the one before does not", s);
+	}
+	release(g, 6);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=akma-test-%d", (int)getpid());
+	/* One main and one worker lcore, on two CPUs where there are two. */
+	char *eal[] = {argv[0], "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", prefix,
+		       "-m", "256", ncpu > 1 ? "--lcores=0@0,1@1" : "--lcores=0@0,1@0",
+		       "--log-level=lib.eal:error", NULL};
+	CHECK(akma_eal_init("test_engine", (int)(sizeof(eal) / sizeof(eal[0])) - 1, eal, 256) >= 0,
+	      "EAL");
+	urcu_qsbr_register_thread();
+
+	/* Back-pressure first, on an engine whose workers have not started. */
+	struct akma_engine_params p = {.capacity = 1000, .kaf_life_ms = 3600 * 1000, .ring_size = 64,
+				       .n_requests = 1024, .mb_arch = AKMA_MB_AUTO};
+	int err;
+	e = akma_engine_create(&p, &err);
+	CHECK(e != NULL, "create: %s", akma_strerror(err));
+	if (!e)
+		return check_done("test_engine");
+	CHECK(akma_engine_workers(e) == 1, "one worker lcore");
+	prod = (unsigned)akma_engine_producer(e);
+	struct akma_req *many[100], *rej[100], *out[128];
+	unsigned n_rej, got = 0;
+	for (unsigned i = 0; i < 100; i++)
+		many[i] = get_req("x@akma.example", "af.example.com", 0);
+	unsigned ok = akma_engine_submit(e, prod, many, 100, rej, &n_rej);
+	CHECK(ok == 63 && n_rej == 37, "a 64-slot ring takes 63, refuses 37 (%u, %u)", ok, n_rej);
+	unsigned overload = 0;
+	for (unsigned i = 0; i < n_rej; i++)
+		overload += rej[i]->status == AKMA_ST_OVERLOAD;
+	CHECK(overload == 37, "refused ones say overload");
+	struct akma_producer_stats ps;
+	akma_engine_producer_stats(e, prod, &ps);
+	/* submitted as two chunks (64 + 36), each refused in part: two events */
+	CHECK(ps.ring_full == 2 && ps.submitted == 63, "ring-full events counted (%llu)",
+	      (unsigned long long)ps.ring_full);
+	CHECK(akma_engine_start(e) == 0, "start");
+	time_t give_up = time(NULL) + 5;
+	while (got < 63 && time(NULL) < give_up)
+		got += akma_engine_poll(e, prod, out + got, 128 - got);
+	CHECK(got == 63, "every accepted request answered (%u)", got);
+	akma_engine_req_free(e, out, got);
+	akma_engine_req_free(e, rej, n_rej);
+
+	answers();
+	errors();
+	ordered_writes();
+
+	/* Clean shutdown: stop with requests in the rings; all are answered. */
+	for (unsigned i = 0; i < 60; i++)
+		many[i] = get_req("1.two@akma.example", "af.example.com", 0);
+	CHECK(akma_engine_submit(e, prod, many, 60, rej, &n_rej) == 60, "submit before stop");
+	akma_engine_stop(e);
+	got = 0;
+	got = akma_engine_poll(e, prod, out, 128);
+	CHECK(got == 60, "stop drained the rings: %u of 60 answered", got);
+	akma_engine_req_free(e, out, got);
+
+	struct akma_worker_stats st;
+	akma_engine_worker_stats(e, 0, &st);
+	CHECK(st.get_kaf == 63 + 3 + 2 + 3 + 6 + 60 + 0, "GET_KAF counted (%llu)",
+	      (unsigned long long)st.get_kaf);
+	CHECK(st.registers == 1 + 1 + 2 + 51 && st.removes == 1 + 1 + 12,
+	      "writes counted (%llu, %llu)", (unsigned long long)st.registers,
+	      (unsigned long long)st.removes);
+	CHECK(st.hits == 2 + 1 + 3 && st.bursts > 0, "hits counted (%llu)", (unsigned long long)st.hits);
+	uint64_t hist = 0;
+	for (int i = 0; i < AKMA_BURST_HIST; i++)
+		hist += st.burst_hist[i];
+	CHECK(hist == st.bursts, "burst histogram adds up");
+
+	urcu_qsbr_thread_offline();
+	akma_engine_free(e);
+	rte_eal_cleanup();
+	return check_done("test_engine");
+}
