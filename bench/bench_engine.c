@@ -50,6 +50,8 @@ static const char usage_text[] =
 	"  --af-len N          AF_ID octets (default 19)\n"
 	"  --mb-arch NAME      ipsec-mb manager: auto (default), sse, avx, avx2, avx512\n"
 	"  --csv               CSV rows instead of tables\n"
+	"  --no-naive          skip the naive baseline (for profiling the engine\n"
+	"                      alone; its row then just repeats the engine's)\n"
 	"  -h, --help          this text\n";
 
 #define AKID_STRIDE 96
@@ -61,7 +63,7 @@ struct engine_bench {
 	double duration, miss_share, register_share;
 	unsigned rounds, inflight, burst, af_len;
 	enum akma_mb_arch arch;
-	int csv;
+	int csv, no_naive;
 	uint8_t *akids;   /* registered A-KIDs, AKID_STRIDE apart, length last */
 	uint8_t *queries; /* the request stream: A-KID, then kind in octet 94 */
 	struct akma_engine *e;
@@ -327,7 +329,7 @@ static void preload(struct engine_bench *b)
 			kp[j] = b->akids + (base + j) * AKID_STRIDE;
 			kl[j] = kp[j][AKID_STRIDE - 1];
 		}
-		akma_ctx_lookup_bulk(b->store, kp, kl, m, (uint64_t)time(NULL) * 1000, found, res, 0);
+		akma_ctx_lookup_bulk(b->store, kp, kl, NULL, m, (uint64_t)time(NULL) * 1000, found, res, 0);
 		for (unsigned j = 0; j < m; j++) {
 			cds_lfht_node_init(&nodes[base + j].node);
 			nodes[base + j].ctx = found[j];
@@ -364,7 +366,7 @@ static int cmp_double(const void *a, const void *c)
 int bench_engine_main(int argc, char **argv)
 {
 	enum { O_CONTEXTS = 256, O_WORKERS, O_DURATION, O_ROUNDS, O_MISS, O_REG, O_INFLIGHT,
-	       O_BURST, O_AF_LEN, O_ARCH, O_CSV };
+	       O_BURST, O_AF_LEN, O_ARCH, O_CSV, O_NO_NAIVE };
 	static const struct option options[] = {
 		{"contexts", required_argument, NULL, O_CONTEXTS},
 		{"workers", required_argument, NULL, O_WORKERS},
@@ -377,6 +379,7 @@ int bench_engine_main(int argc, char **argv)
 		{"af-len", required_argument, NULL, O_AF_LEN},
 		{"mb-arch", required_argument, NULL, O_ARCH},
 		{"csv", no_argument, NULL, O_CSV},
+		{"no-naive", no_argument, NULL, O_NO_NAIVE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -441,6 +444,9 @@ int bench_engine_main(int argc, char **argv)
 			break;
 		case O_CSV:
 			b.csv = 1;
+			break;
+		case O_NO_NAIVE:
+			b.no_naive = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -507,7 +513,7 @@ int bench_engine_main(int argc, char **argv)
 			fprintf(stderr, "\rround %u/%u", r + 1, b.rounds);
 		run_engine(&b, (unsigned)producer, &res[r]);
 		eng_ns[r] = res[r].ns_per_req;
-		naive_ns[r] = run_naive(&b, &naive_ok);
+		naive_ns[r] = b.no_naive ? eng_ns[r] : run_naive(&b, &naive_ok);
 		urcu_qsbr_quiescent_state();
 	}
 	if (!b.csv && isatty(STDERR_FILENO))

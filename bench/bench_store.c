@@ -171,7 +171,7 @@ static double build_akma(struct store_bench *b, uint64_t *rss_delta)
 		unsigned m = b->n - base < LOOKUP_BATCH ? (unsigned)(b->n - base) : LOOKUP_BATCH;
 		for (unsigned j = 0; j < m; j++)
 			kp[j] = akid_of(b, base + j, &kl[j]);
-		if (akma_ctx_lookup_bulk(b->store, kp, kl, m, b->now_ms, &b->ctx[base], res, 0) != m) {
+		if (akma_ctx_lookup_bulk(b->store, kp, kl, NULL, m, b->now_ms, &b->ctx[base], res, 0) != m) {
 			fprintf(stderr, "akma-bench store: a loaded context is missing\n");
 			exit(1);
 		}
@@ -292,7 +292,7 @@ static double measure(struct store_bench *b, enum store_method m, uint64_t *sink
 			}
 			switch (m) {
 			case S_AKMA:
-				*bad += LOOKUP_BATCH - akma_ctx_lookup_bulk(b->store, kp, kl, LOOKUP_BATCH,
+				*bad += LOOKUP_BATCH - akma_ctx_lookup_bulk(b->store, kp, kl, NULL, LOOKUP_BATCH,
 									    b->now_ms, found, res, 0);
 				for (unsigned j = 0; j < LOOKUP_BATCH; j++)
 					*sink += found[j] ? found[j]->eol_ms : 0;

@@ -163,8 +163,10 @@ unsigned akma_ctx_register_bulk(struct akma_ctx_store *s, const struct akma_ctx_
  * -ENOENT (none), -AKMA_E_UEID_LEN, or -EBUSY as above. */
 int akma_ctx_remove(struct akma_ctx_store *s, const uint8_t *ueid, uint16_t ueid_len);
 
-/* Look up n <= 64 A-KIDs at once, in three prefetched stages. For each key
- * sets result[i] and, for hits, ctx[i] (NULL otherwise). An expired context
+/* Look up n <= 64 A-KIDs at once, in three prefetched stages. hash[i], if
+ * hash is not NULL, must be akma_ctx_hash() of akid[i] (a front end that
+ * steers by it computes it once). For each key sets result[i] and, for
+ * hits, ctx[i] (NULL otherwise). An expired context
  * is reported as AKMA_CTX_EXPIRED and never returned. With
  * AKMA_CTX_PREFETCH_MS the hits' midstates lines are prefetched too, for a
  * K_AF burst that follows. Caller: an online QSBR reader; results stay valid
@@ -172,8 +174,9 @@ int akma_ctx_remove(struct akma_ctx_store *s, const uint8_t *ueid, uint16_t ueid
  * is searched again until the move is done. Returns the number of hits. */
 #define AKMA_CTX_PREFETCH_MS 1u
 unsigned akma_ctx_lookup_bulk(const struct akma_ctx_store *s, const uint8_t *const akid[],
-			      const uint16_t akid_len[], unsigned n, uint64_t now_ms,
-			      const struct akma_ctx *ctx[], uint8_t result[], unsigned flags);
+			      const uint16_t akid_len[], const uint64_t *hash, unsigned n,
+			      uint64_t now_ms, const struct akma_ctx *ctx[], uint8_t result[],
+			      unsigned flags);
 
 /* The context of one UE identity, or NULL (missing or expired). Same rules
  * as the bulk lookup. */

@@ -53,6 +53,8 @@ struct akma_req {
 	uint64_t client_id;     /* echoed, never read by the engine */
 	void *producer_data;    /* the front end's (reply address...) */
 	uint64_t t_submit;      /* TSC at submission, for latency */
+	uint64_t key_hash;      /* set by akma_engine_submit(): akma_ctx_hash() of the
+				 * A-KID (GET_KAF) or UE identity (writes) */
 	/* out */
 	uint8_t status;         /* enum akma_status */
 	uint8_t bad_field;      /* enum akma_field when status is BAD_FIELD */

@@ -36,7 +36,7 @@ static int get(struct akma_ctx_store *s, const char *akid, const struct akma_ctx
 	const struct akma_ctx *c[1];
 	uint8_t res[1];
 
-	akma_ctx_lookup_bulk(s, k, len, 1, now, c, res, AKMA_CTX_PREFETCH_MS);
+	akma_ctx_lookup_bulk(s, k, len, NULL, 1, now, c, res, AKMA_CTX_PREFETCH_MS);
 	if (out)
 		*out = c[0];
 	CHECK((res[0] == AKMA_CTX_HIT) == (c[0] != NULL), "pointer only on hits");
@@ -73,6 +73,17 @@ static void basics(void)
 	CHECK(c && akma_ctx_created_ms(c) == now && c->eol_ms == 0, "created now, no end of life");
 	CHECK(akma_ctx_lookup_ueid(s, (const uint8_t *)"imsi-001010000000001", 20, now) == c,
 	      "lookup by SUPI");
+	{ /* the same lookup with the hash computed by the caller */
+		const uint8_t *kp[2] = {(const uint8_t *)"0.aaaa@akma.example",
+					(const uint8_t *)"0.zzzz@akma.example"};
+		uint16_t kl[2] = {19, 19};
+		uint64_t hv[2] = {akma_ctx_hash(kp[0], 19), akma_ctx_hash(kp[1], 19)};
+		const struct akma_ctx *cp[2];
+		uint8_t rs[2];
+		CHECK(akma_ctx_lookup_bulk(s, kp, kl, hv, 2, now, cp, rs, 0) == 1 && cp[0] == c &&
+			      rs[1] == AKMA_CTX_MISS,
+		      "lookup with precomputed hashes");
+	}
 
 	/* Byte-exact: case, prefixes, extensions and NULs all differ. */
 	CHECK(get(s, "0.AAAA@akma.example", NULL) == AKMA_CTX_MISS, "case matters");
@@ -83,7 +94,7 @@ static void basics(void)
 	uint16_t kl[1] = {20};
 	const struct akma_ctx *cp[1];
 	uint8_t rs[1];
-	akma_ctx_lookup_bulk(s, kp, kl, 1, now, cp, rs, 0);
+	akma_ctx_lookup_bulk(s, kp, kl, NULL, 1, now, cp, rs, 0);
 	CHECK(rs[0] == AKMA_CTX_MISS, "trailing NUL misses");
 
 	/* Re-register with a new A-KID: the old one stops resolving. */
@@ -344,7 +355,7 @@ static void reference_map(void)
 			kp[j] = (const uint8_t *)akid[j];
 			kl[j] = (uint16_t)strlen(akid[j]);
 		}
-		akma_ctx_lookup_bulk(s, kp, kl, 64, now, cp, res, round & 1 ? AKMA_CTX_PREFETCH_MS : 0);
+		akma_ctx_lookup_bulk(s, kp, kl, NULL, 64, now, cp, res, round & 1 ? AKMA_CTX_PREFETCH_MS : 0);
 		for (unsigned j = 0; j < 64; j++) {
 			unsigned i, v;
 			sscanf(akid[j], "%u.%u@", &i, &v);

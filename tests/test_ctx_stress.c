@@ -162,7 +162,7 @@ static void *reader(void *arg)
 			kp[j] = (const uint8_t *)akid[j];
 		}
 		uint64_t before = atomic_load(&ops);
-		akma_ctx_lookup_bulk(store, kp, kl, 64, now, found, res,
+		akma_ctx_lookup_bulk(store, kp, kl, NULL, 64, now, found, res,
 				     st->lookups & 64 ? AKMA_CTX_PREFETCH_MS : 0);
 		for (unsigned j = 0; j < 64; j++) {
 			uint32_t i = who[j], v = ver[j];
