@@ -120,13 +120,14 @@ static void fill_request(struct engine_bench *b, struct akma_req *r, uint64_t *p
 	if (++*pos == N_QUERIES)
 		*pos = 0;
 	r->akid_len = q[AKID_STRIDE - 1];
-	memcpy(r->akid, q, r->akid_len);
+	memcpy(akma_req_akid(r), q, r->akid_len);
 	if (q[AKID_STRIDE - 2] == Q_REGISTER) {
 		/* Re-key the A-KID's own SUPI, so the stream stays valid. */
 		uint32_t idx;
 		memcpy(&idx, q + AKID_STRIDE - 6, 4);
 		r->type = AKMA_REQ_REGISTER;
-		r->ueid_len = (uint16_t)snprintf((char *)r->ueid, sizeof(r->ueid), "imsi-00101%010u", idx);
+		r->af_id_len = 0;
+		r->ueid_len = (uint16_t)snprintf((char *)akma_req_ueid(r), AKMA_UEID_MAX, "imsi-00101%010u", idx);
 		r->ueid_type = 1;
 		for (int k = 0; k < 4; k++) {
 			uint64_t x = bench_rand(rng);
@@ -136,7 +137,7 @@ static void fill_request(struct engine_bench *b, struct akma_req *r, uint64_t *p
 		r->type = AKMA_REQ_GET_KAF;
 		r->flags = 0;
 		r->af_id_len = (uint16_t)b->af_len;
-		memcpy(r->af_id, b->af_id, b->af_len);
+		memcpy(akma_req_af_id(r), b->af_id, b->af_len);
 	}
 }
 
@@ -183,12 +184,9 @@ static void run_engine(struct engine_bench *b, unsigned producer, struct engine_
 
 		unsigned got = akma_engine_poll(b->e, producer, out, 256);
 		uint64_t now_tsc = rte_rdtsc();
-		for (unsigned k = 0; k < got; k++) { /* written by the worker's core */
-			__builtin_prefetch(out[k]);
-			__builtin_prefetch(out[k]->akid, 1);
-			__builtin_prefetch(out[k]->akid + 64, 1);
-			__builtin_prefetch(out[k]->af_id, 1);
-		}
+		for (unsigned k = 0; k < got; k++) /* written by the worker's core */
+			for (unsigned off = 0; off < 256; off += 64)
+				__builtin_prefetch((const uint8_t *)out[k] + off, 1);
 		outstanding -= got;
 		if (!stop && now_tsc >= end_tsc) {
 			stop = 1;

@@ -42,31 +42,53 @@ enum akma_field {
 
 #define AKMA_REQ_ANONYMOUS 0x01 /* GET_KAF: return no UE identity */
 
+/*
+ * Layout: the header and K_AF fill the first line and a quarter; then the
+ * identities, packed end to end in data[]: A-KID, AF_ID, UE identity, each
+ * as long as its length says. A typical GET_KAF (86-octet A-KID, 19-octet
+ * AF_ID, IMSI returned) touches 4 lines where fixed fields touched 7, and
+ * every one of them crosses between the producer's and the worker's cores
+ * twice. Fill the lengths first, then the octets through the accessors.
+ */
 struct akma_req {
 	/* in */
 	uint8_t type;           /* enum akma_req_type */
 	uint8_t flags;          /* AKMA_REQ_ANONYMOUS */
 	uint8_t ueid_type;      /* REGISTER: the caller's SUPI/GPSI marker */
-	uint8_t akid_len;       /* 1..253 */
+	uint8_t akid_len;       /* GET_KAF, REGISTER: 1..253; REMOVE: 0 */
+	uint16_t af_id_len;     /* GET_KAF: 1..AKMA_AF_ID_MAX; others: 0 */
 	uint16_t ueid_len;      /* REGISTER, REMOVE in; GET_KAF out */
-	uint16_t af_id_len;     /* GET_KAF: 1..AKMA_AF_ID_MAX */
-	uint64_t client_id;     /* echoed, never read by the engine */
-	void *producer_data;    /* the front end's (reply address...) */
-	uint64_t t_submit;      /* TSC at submission, for latency */
-	uint64_t key_hash;      /* set by akma_engine_submit(): akma_ctx_hash() of the
-				 * A-KID (GET_KAF) or UE identity (writes) */
 	/* out */
 	uint8_t status;         /* enum akma_status */
 	uint8_t bad_field;      /* enum akma_field when status is BAD_FIELD */
 	uint8_t worker;         /* which worker answered */
 	uint8_t producer;       /* set by akma_engine_submit() */
+	uint32_t reserved;
+	uint64_t client_id;     /* echoed, never read by the engine */
+	uint64_t t_submit;      /* TSC at submission, for latency */
+	uint64_t key_hash;      /* set by akma_engine_submit(): akma_ctx_hash() of the
+				 * A-KID (GET_KAF) or UE identity (writes) */
 	uint64_t expiry_ms;     /* GET_KAF: K_AF end of life (Unix ms) */
 	uint8_t kaf[AKMA_KEY_LEN];
-	/* in (REGISTER) */
-	uint8_t kakma[AKMA_KEY_LEN];
-	uint8_t akid[AKMA_AKID_MAX];
-	uint8_t af_id[AKMA_AF_ID_MAX];
-	uint8_t ueid[AKMA_UEID_MAX];
+	uint8_t data[AKMA_AKID_MAX + AKMA_AF_ID_MAX + AKMA_UEID_MAX];
+	/* cold */
+	void *producer_data;    /* the front end's (reply address...) */
+	uint8_t kakma[AKMA_KEY_LEN]; /* REGISTER in; wiped once stored */
 } __attribute__((aligned(64)));
+
+static inline uint8_t *akma_req_akid(struct akma_req *r)
+{
+	return r->data;
+}
+
+static inline uint8_t *akma_req_af_id(struct akma_req *r)
+{
+	return r->data + r->akid_len;
+}
+
+static inline uint8_t *akma_req_ueid(struct akma_req *r)
+{
+	return r->data + r->akid_len + r->af_id_len;
+}
 
 #endif

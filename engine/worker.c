@@ -122,14 +122,14 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 	unsigned nv = 0, nh = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		if (r[i]->akid_len == 0) {
+		if (r[i]->akid_len == 0 || r[i]->akid_len > AKMA_AKID_MAX) {
 			fail(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_AKID);
 			count(&w->st.bad_requests, 1);
 		} else if (r[i]->af_id_len == 0 || r[i]->af_id_len > AKMA_AF_ID_MAX) {
 			fail(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_AF_ID);
 			count(&w->st.bad_requests, 1);
 		} else {
-			akid[nv] = r[i]->akid;
+			akid[nv] = akma_req_akid(r[i]);
 			akid_len[nv] = r[i]->akid_len;
 			hash[nv] = r[i]->key_hash;
 			valid[nv++] = r[i];
@@ -146,8 +146,8 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 			count(result[i] == AKMA_CTX_EXPIRED ? &w->st.expired : &w->st.misses, 1);
 			continue;
 		}
-		jobs[nh] = (struct akma_kaf_job){akma_ctx_midstate(ctx[i]), q->af_id, q->af_id_len,
-						 q->kaf};
+		jobs[nh] = (struct akma_kaf_job){akma_ctx_midstate(ctx[i]), akma_req_af_id(q),
+						 q->af_id_len, q->kaf};
 		uint64_t expiry = now + e->p.kaf_life_ms;
 		if (ctx[i]->eol_ms && ctx[i]->eol_ms < expiry)
 			expiry = ctx[i]->eol_ms;
@@ -157,7 +157,7 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 		} else {
 			q->ueid_len = ctx[i]->ueid_len;
 			q->ueid_type = ctx[i]->ueid_type;
-			memcpy(q->ueid, akma_ctx_ueid(ctx[i]), ctx[i]->ueid_len);
+			memcpy(akma_req_ueid(q), akma_ctx_ueid(ctx[i]), ctx[i]->ueid_len);
 		}
 		hit[nh++] = q;
 	}
@@ -176,8 +176,8 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 
 static void apply_register(struct worker *w, struct akma_req *q, uint64_t now)
 {
-	struct akma_ctx_reg reg = {q->akid, q->akid_len, q->ueid, q->ueid_len, q->ueid_type,
-				   q->kakma, NULL, 0};
+	struct akma_ctx_reg reg = {akma_req_akid(q), q->akid_len, akma_req_ueid(q), q->ueid_len,
+				   q->ueid_type, q->kakma, NULL, 0};
 	int rc = akma_ctx_register(w->e->store, &reg, now);
 
 	explicit_bzero(q->kakma, AKMA_KEY_LEN); /* the store has it now */
@@ -208,7 +208,7 @@ static void apply_register(struct worker *w, struct akma_req *q, uint64_t now)
 
 static void apply_remove(struct worker *w, struct akma_req *q)
 {
-	int rc = akma_ctx_remove(w->e->store, q->ueid, q->ueid_len);
+	int rc = akma_ctx_remove(w->e->store, akma_req_ueid(q), q->ueid_len);
 
 	if (rc == 0)
 		fail(q, AKMA_ST_OK, AKMA_FIELD_NONE);
@@ -225,6 +225,19 @@ static void apply_remove(struct worker *w, struct akma_req *q)
 	}
 }
 
+/* The packed identities must stay inside data[]: each length within its
+ * own limit. Returns the first field out of bounds, or AKMA_FIELD_NONE. */
+static inline enum akma_field length_fault(const struct akma_req *r)
+{
+	if (r->akid_len > AKMA_AKID_MAX)
+		return AKMA_FIELD_AKID;
+	if (r->af_id_len > AKMA_AF_ID_MAX)
+		return AKMA_FIELD_AF_ID;
+	if (r->ueid_len > AKMA_UEID_MAX)
+		return AKMA_FIELD_UEID;
+	return AKMA_FIELD_NONE;
+}
+
 static void process(struct worker *w, struct akma_req **r, unsigned n, uint64_t now)
 {
 	unsigned run = 0; /* start of the pending GET_KAF run */
@@ -232,13 +245,17 @@ static void process(struct worker *w, struct akma_req **r, unsigned n, uint64_t 
 	count(&w->st.bursts, 1);
 	count(&w->st.burst_hist[n >= 64 ? 6 : 31 - __builtin_clz(n)], 1);
 	for (unsigned i = 0; i < n; i++) {
+		enum akma_field fault = length_fault(r[i]);
 		r[i]->worker = (uint8_t)w->id;
-		if (r[i]->type == AKMA_REQ_GET_KAF)
+		if (r[i]->type == AKMA_REQ_GET_KAF && fault == AKMA_FIELD_NONE)
 			continue;
 		if (i > run)
 			get_kaf_batch(w, r + run, i - run, now);
 		run = i + 1;
-		if (r[i]->type == AKMA_REQ_REGISTER) {
+		if (fault != AKMA_FIELD_NONE) {
+			fail(r[i], AKMA_ST_BAD_FIELD, fault);
+			count(&w->st.bad_requests, 1);
+		} else if (r[i]->type == AKMA_REQ_REGISTER) {
 			count(&w->st.registers, 1);
 			apply_register(w, r[i], now);
 		} else if (r[i]->type == AKMA_REQ_REMOVE) {
@@ -260,10 +277,8 @@ static inline void prefetch_requests(struct akma_req **r, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *q = (const uint8_t *)r[i];
-		__builtin_prefetch(q);
-		__builtin_prefetch(r[i]->akid);
-		__builtin_prefetch(r[i]->akid + 64);
-		__builtin_prefetch(r[i]->af_id);
+		for (unsigned off = 0; off < 256; off += 64) /* header, K_AF, identities */
+			__builtin_prefetch(q + off);
 	}
 }
 
@@ -466,10 +481,12 @@ void akma_engine_req_free(struct akma_engine *e, struct akma_req **reqs, unsigne
  * akma-bench engine at 1 M contexts). */
 static inline unsigned steer(const struct akma_engine *e, struct akma_req *r)
 {
-	if (r->type == AKMA_REQ_GET_KAF)
-		r->key_hash = akma_ctx_hash(r->akid, r->akid_len > AKMA_AKID_MAX ? 0 : r->akid_len);
+	if (length_fault(r) != AKMA_FIELD_NONE)
+		r->key_hash = 0; /* the worker answers it BAD_FIELD */
+	else if (r->type == AKMA_REQ_GET_KAF)
+		r->key_hash = akma_ctx_hash(akma_req_akid(r), r->akid_len);
 	else if (e->n_workers > 1)
-		r->key_hash = akma_ctx_hash(r->ueid, r->ueid_len > AKMA_UEID_MAX ? 0 : r->ueid_len);
+		r->key_hash = akma_ctx_hash(akma_req_ueid(r), r->ueid_len);
 	else
 		return 0;
 	return e->n_workers == 1 ? 0 : (unsigned)((r->key_hash >> 40) % e->n_workers);

@@ -30,22 +30,15 @@ static struct akma_req *req(void)
 	return r;
 }
 
-static void set_str(uint8_t *dst, uint8_t *len8, uint16_t *len16, const char *s)
-{
-	size_t n = strlen(s);
-	memcpy(dst, s, n);
-	if (len8)
-		*len8 = (uint8_t)n;
-	if (len16)
-		*len16 = (uint16_t)n;
-}
-
+/* Lengths first, then the packed identities through the accessors. */
 static struct akma_req *reg_req(const char *supi, const char *akid, const uint8_t key[32])
 {
 	struct akma_req *r = req();
 	r->type = AKMA_REQ_REGISTER;
-	set_str(r->ueid, NULL, &r->ueid_len, supi);
-	set_str(r->akid, &r->akid_len, NULL, akid);
+	r->akid_len = (uint8_t)strlen(akid);
+	r->ueid_len = (uint16_t)strlen(supi);
+	memcpy(akma_req_akid(r), akid, r->akid_len);
+	memcpy(akma_req_ueid(r), supi, r->ueid_len);
 	memcpy(r->kakma, key, 32);
 	return r;
 }
@@ -53,13 +46,14 @@ static struct akma_req *reg_req(const char *supi, const char *akid, const uint8_
 static struct akma_req *get_req(const char *akid, const char *fqdn, int anon)
 {
 	struct akma_req *r = req();
+	size_t n = strlen(fqdn);
 	r->type = AKMA_REQ_GET_KAF;
 	r->flags = anon ? AKMA_REQ_ANONYMOUS : 0;
-	set_str(r->akid, &r->akid_len, NULL, akid);
-	size_t n = strlen(fqdn);
-	memcpy(r->af_id, fqdn, n);
-	memcpy(r->af_id + n, akma_ua_id_tls13_psk, 5);
+	r->akid_len = (uint8_t)strlen(akid);
 	r->af_id_len = (uint16_t)(n + 5);
+	memcpy(akma_req_akid(r), akid, r->akid_len);
+	memcpy(akma_req_af_id(r), fqdn, n);
+	memcpy(akma_req_af_id(r) + n, akma_ua_id_tls13_psk, 5);
 	return r;
 }
 
@@ -67,7 +61,8 @@ static struct akma_req *rm_req(const char *supi)
 {
 	struct akma_req *r = req();
 	r->type = AKMA_REQ_REMOVE;
-	set_str(r->ueid, NULL, &r->ueid_len, supi);
+	r->ueid_len = (uint16_t)strlen(supi);
+	memcpy(akma_req_ueid(r), supi, r->ueid_len);
 	return r;
 }
 
@@ -108,7 +103,7 @@ static void answers(void)
 	akma_af_id_set(&af, "af.example.com", 14, akma_ua_id_tls13_psk);
 	akma_derive_kaf(k1, &af, want);
 	CHECK(memcmp(r[1]->kaf, want, 32) == 0, "K_AF equals the scalar derivation");
-	CHECK(r[1]->ueid_len == 20 && memcmp(r[1]->ueid, "imsi-001010000000001", 20) == 0,
+	CHECK(r[1]->ueid_len == 20 && memcmp(akma_req_ueid(r[1]), "imsi-001010000000001", 20) == 0,
 	      "SUPI returned");
 	CHECK(r[1]->expiry_ms >= before + 3600 * 1000 && r[1]->expiry_ms <= before + 3602 * 1000,
 	      "K_AF expiry = now + 1 h (%llu)", (unsigned long long)(r[1]->expiry_ms - before));
@@ -137,7 +132,9 @@ static void answers(void)
 static void errors(void)
 {
 	uint8_t k[32] = {1};
-	struct akma_req *r[6];
+	struct akma_req *r[7];
+	r[6] = reg_req("imsi-001010000000004", "2.y@akma.example", k);
+	r[6]->af_id_len = 60000; /* would put the SUPI outside the object */
 	r[0] = reg_req("imsi-001010000000002", "2.x@akma.example", k);
 	r[1] = reg_req("imsi-001010000000003", "2.x@akma.example", k); /* A-KID of another SUPI */
 	r[2] = get_req("2.x@akma.example", "af.example.com", 0);
@@ -146,15 +143,17 @@ static void errors(void)
 	r[4] = rm_req("imsi-001019999999999");
 	r[5] = req();
 	r[5]->type = 99;
-	run(r, 6);
+	run(r, 7);
 	CHECK(r[0]->status == AKMA_ST_OK, "register");
+	CHECK(r[6]->status == AKMA_ST_BAD_FIELD && r[6]->bad_field == AKMA_FIELD_AF_ID,
+	      "an out-of-bounds length is refused, not followed");
 	CHECK(r[1]->status == AKMA_ST_BAD_FIELD && r[1]->bad_field == AKMA_FIELD_AKID,
 	      "A-KID in use: bad aKId");
 	CHECK(r[2]->status == AKMA_ST_BAD_FIELD && r[2]->bad_field == AKMA_FIELD_AF_ID, "empty AF_ID");
 	CHECK(r[3]->status == AKMA_ST_BAD_FIELD && r[3]->bad_field == AKMA_FIELD_AKID, "empty A-KID");
 	CHECK(r[4]->status == AKMA_ST_NOT_FOUND, "remove unknown");
 	CHECK(r[5]->status == AKMA_ST_BAD_FIELD && r[5]->bad_field == AKMA_FIELD_TYPE, "unknown type");
-	release(r, 6);
+	release(r, 7);
 }
 
 /* 63 writes for 3 SUPIs interleaved, in one submission (steps 0..20, every
