@@ -509,7 +509,13 @@ int bench_engine_main(int argc, char **argv)
 	for (unsigned r = 0; r < b.rounds; r++) {
 		if (!b.csv && isatty(STDERR_FILENO))
 			fprintf(stderr, "\rround %u/%u", r + 1, b.rounds);
+		/* The producer reads no context: offline, it holds up no grace period
+		 * (an online reader that never passes a quiescent state would keep
+		 * replaced contexts from being reclaimed, and REGISTERs would be
+		 * refused for room). */
+		urcu_qsbr_thread_offline();
 		run_engine(&b, (unsigned)producer, &res[r]);
+		urcu_qsbr_thread_online();
 		eng_ns[r] = res[r].ns_per_req;
 		naive_ns[r] = b.no_naive ? eng_ns[r] : run_naive(&b, &naive_ok);
 		urcu_qsbr_quiescent_state();
@@ -544,7 +550,8 @@ int bench_engine_main(int argc, char **argv)
 		       "p99 %.1f us, p99.9 %.1f us\n",
 		       b.inflight, lat_percentile(l, 0.5) / 1e3, lat_percentile(l, 0.99) / 1e3,
 		       lat_percentile(l, 0.999) / 1e3);
-	printf("%sengine answers in that round: %llu ok, %llu not found, %llu other\n", pfx,
+	printf("%sengine answers in that round: %llu ok, %llu not found, %llu other (overload, "
+	       "store full, bad field)\n", pfx,
 	       (unsigned long long)res[med].ok, (unsigned long long)res[med].not_found,
 	       (unsigned long long)res[med].other);
 	for (unsigned w = 0; w < akma_engine_workers(b.e); w++) {
