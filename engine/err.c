@@ -50,6 +50,19 @@ static const struct err_text err_texts[AKMA_E_LAST - AKMA_E_BASE] = {
 	[AKMA_E_AKID_IN_USE - AKMA_E_BASE] = {"AKID_IN_USE",
 					      "A-KID already registered for another subscriber"},
 	[AKMA_E_STORE_FULL - AKMA_E_BASE] = {"STORE_FULL", "context store is full"},
+	[AKMA_E_WIRE_SHORT - AKMA_E_BASE] = {"WIRE_SHORT", "datagram too short"},
+	[AKMA_E_WIRE_MAGIC - AKMA_E_BASE] = {"WIRE_MAGIC", "not an akmad datagram"},
+	[AKMA_E_WIRE_VERSION - AKMA_E_BASE] = {"WIRE_VERSION", "wire protocol version not supported"},
+	[AKMA_E_WIRE_PLAIN - AKMA_E_BASE] = {"WIRE_PLAIN", "plain datagram not allowed here"},
+	[AKMA_E_WIRE_STALE - AKMA_E_BASE] = {"WIRE_STALE",
+					     "datagram timestamp outside the freshness window"},
+	[AKMA_E_WIRE_AUTH - AKMA_E_BASE] = {"WIRE_AUTH", "datagram failed authentication"},
+	[AKMA_E_WIRE_REPLAY - AKMA_E_BASE] = {"WIRE_REPLAY", "datagram replayed or too old"},
+	[AKMA_E_WIRE_SENDERS - AKMA_E_BASE] = {"WIRE_SENDERS", "too many live senders"},
+	[AKMA_E_WIRE_SIZE - AKMA_E_BASE] = {"WIRE_SIZE", "datagram too large"},
+	[AKMA_E_WIRE_MSG - AKMA_E_BASE] = {"WIRE_MSG", "message truncated or overlong"},
+	[AKMA_E_WIRE_FIELD - AKMA_E_BASE] = {"WIRE_FIELD", "malformed message field"},
+	[AKMA_E_WIRE_TYPE - AKMA_E_BASE] = {"WIRE_TYPE", "not an engine request type"},
 };
 
 static const struct err_text *lookup(int err)

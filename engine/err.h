@@ -39,6 +39,18 @@ enum akma_err {
 	AKMA_E_UEID_LEN,       /* UE identity empty or too long */
 	AKMA_E_AKID_IN_USE,    /* A-KID already registered for another UE */
 	AKMA_E_STORE_FULL,     /* context store full */
+	AKMA_E_WIRE_SHORT,     /* datagram shorter than its header and tag */
+	AKMA_E_WIRE_MAGIC,     /* not an akmad datagram */
+	AKMA_E_WIRE_VERSION,   /* protocol version not supported */
+	AKMA_E_WIRE_PLAIN,     /* plain datagram where only sealed ones are allowed */
+	AKMA_E_WIRE_STALE,     /* timestamp outside the freshness window */
+	AKMA_E_WIRE_AUTH,      /* authentication failed */
+	AKMA_E_WIRE_REPLAY,    /* datagram replayed or too old for its sender's window */
+	AKMA_E_WIRE_SENDERS,   /* replay table full of live senders */
+	AKMA_E_WIRE_SIZE,      /* datagram would exceed the maximum size */
+	AKMA_E_WIRE_MSG,       /* message header truncated or length past the body */
+	AKMA_E_WIRE_FIELD,     /* a message field is malformed */
+	AKMA_E_WIRE_TYPE,      /* message type is not an engine request */
 	AKMA_E_LAST,
 };
 

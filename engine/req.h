@@ -38,6 +38,8 @@ enum akma_field {
 	AKMA_FIELD_KAKMA,  /* kAkma */
 	AKMA_FIELD_AF_ID,  /* afId */
 	AKMA_FIELD_TYPE,   /* unknown request type */
+	AKMA_FIELD_FLAGS,  /* unknown flag bits */
+	AKMA_FIELD_LENGTH, /* a message's length disagrees with its fields */
 };
 
 #define AKMA_REQ_ANONYMOUS 0x01 /* GET_KAF: return no UE identity */

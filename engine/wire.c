@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The wire protocol (engine/wire.md is the specification).
+ *
+ * Opening a datagram checks the cheap things first (length, magic, version,
+ * mode, freshness), then the GCM tag, and only then touches the sender's
+ * replay window, so a forged datagram can neither advance a window nor take
+ * a table slot. The replay table is open addressing with linear probing; an
+ * entry idle for longer than the freshness window may be reused for a new
+ * sender, because every datagram it could still stop is refused by age.
+ */
+#include "wire.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <intel-ipsec-mb.h>
+
+#include "err.h"
+
+struct akma_wire_key {
+	IMB_MGR *mgr;
+	struct gcm_key_data *gcm;
+};
+
+struct sender_state {
+	uint64_t sender;
+	uint64_t last_ms; /* 0: never used */
+	uint64_t window;  /* bit i: top - i seen */
+	uint32_t top;
+};
+
+struct akma_wire_replay {
+	struct sender_state *slot;
+	uint32_t mask;
+	uint64_t window_ms;
+};
+
+#define MAX_PROBE 64
+
+/* ---- octets ---------------------------------------------------------------- */
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+static inline void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+/* ---- keys and senders ---------------------------------------------------------- */
+
+struct akma_wire_key *akma_wire_key_create(const uint8_t psk[AKMA_WIRE_PSK_LEN], int *err)
+{
+	struct akma_wire_key *k = calloc(1, sizeof(*k));
+	int dummy;
+
+	if (!err)
+		err = &dummy;
+	if (!k) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	k->mgr = alloc_mb_mgr(0);
+	k->gcm = aligned_alloc(64, (sizeof(*k->gcm) + 63) & ~(size_t)63);
+	if (!k->mgr || !k->gcm) {
+		akma_wire_key_free(k);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	init_mb_mgr_auto(k->mgr, NULL); /* GCM has no SHA-NI trap: the widest is best */
+	if (imb_get_errno(k->mgr) != 0) {
+		akma_wire_key_free(k);
+		*err = -AKMA_E_MB_ARCH;
+		return NULL;
+	}
+	IMB_AES256_GCM_PRE(k->mgr, psk, k->gcm);
+	*err = 0;
+	return k;
+}
+
+void akma_wire_key_free(struct akma_wire_key *k)
+{
+	if (!k)
+		return;
+	if (k->gcm) {
+		explicit_bzero(k->gcm, sizeof(*k->gcm));
+		free(k->gcm);
+	}
+	if (k->mgr)
+		free_mb_mgr(k->mgr);
+	free(k);
+}
+
+int akma_wire_sender_init(struct akma_wire_sender *s)
+{
+	if (getrandom(&s->id, sizeof(s->id), 0) != (ssize_t)sizeof(s->id))
+		return -errno;
+	s->seq = 1;
+	return 0;
+}
+
+/* ---- sealing ------------------------------------------------------------------------ */
+
+static void write_header(uint8_t *h, uint8_t mode, const struct akma_wire_sender *s, uint64_t now)
+{
+	h[0] = 'A';
+	h[1] = 'K';
+	h[2] = AKMA_WIRE_VERSION;
+	h[3] = mode;
+	put64(h + 4, s->id);
+	put32(h + 12, s->seq);
+	put64(h + 16, now);
+}
+
+static void next_seq(struct akma_wire_sender *s)
+{
+	if (++s->seq == 0 && akma_wire_sender_init(s) != 0) {
+		/* No randomness: derive a new id rather than ever reuse a nonce. */
+		s->id = s->id * 0x9e3779b97f4a7c15ULL + 1;
+		s->seq = 1;
+	}
+}
+
+int akma_wire_seal(const struct akma_wire_key *k, struct akma_wire_sender *s, uint8_t *dgram,
+		   size_t body_len, uint64_t now_ms, enum akma_wire_mode mode)
+{
+	size_t total = AKMA_WIRE_HDR_LEN + body_len + (mode == AKMA_WIRE_GCM ? AKMA_WIRE_TAG_LEN : 0);
+	uint8_t *body = dgram + AKMA_WIRE_HDR_LEN;
+
+	if (total > AKMA_WIRE_MAX_DGRAM)
+		return -AKMA_E_WIRE_SIZE;
+	write_header(dgram, (uint8_t)mode, s, now_ms);
+	next_seq(s);
+	if (mode == AKMA_WIRE_GCM) {
+		struct gcm_context_data ctx;
+		/* IV: sender id || sequence, octets 4..15 of the header. */
+		IMB_AES256_GCM_ENC(k->mgr, k->gcm, &ctx, body, body, body_len, dgram + 4, dgram,
+				   AKMA_WIRE_HDR_LEN, body + body_len, AKMA_WIRE_TAG_LEN);
+		explicit_bzero(&ctx, sizeof(ctx));
+	}
+	return (int)total;
+}
+
+int akma_wire_version_error(struct akma_wire_sender *s, uint8_t *dgram, size_t cap, uint64_t now_ms)
+{
+	size_t len = AKMA_WIRE_HDR_LEN + AKMA_WIRE_MSG_HDR_LEN + 3;
+	uint8_t *m = dgram + AKMA_WIRE_HDR_LEN;
+
+	if (cap < len)
+		return -AKMA_E_NOSPACE;
+	write_header(dgram, AKMA_WIRE_PLAIN, s, now_ms);
+	next_seq(s);
+	m[0] = AKMA_WIRE_ERROR;
+	m[1] = 0;
+	put16(m + 2, AKMA_WIRE_MSG_HDR_LEN + 3);
+	put64(m + 4, 0);
+	m[12] = AKMA_WIRE_ST_BAD_VERSION;
+	m[13] = AKMA_FIELD_NONE;
+	m[14] = AKMA_WIRE_VERSION; /* the version this side speaks */
+	return (int)len;
+}
+
+/* ---- replay ----------------------------------------------------------------------------- */
+
+struct akma_wire_replay *akma_wire_replay_create(unsigned max_senders, uint64_t window_ms, int *err)
+{
+	struct akma_wire_replay *r = calloc(1, sizeof(*r));
+	uint32_t size = 64;
+	int dummy;
+
+	if (!err)
+		err = &dummy;
+	if (!r || max_senders == 0 || max_senders > (1u << 24)) {
+		free(r);
+		*err = r ? -EINVAL : -ENOMEM;
+		return NULL;
+	}
+	while (size < 2 * max_senders)
+		size <<= 1;
+	r->slot = calloc(size, sizeof(*r->slot));
+	if (!r->slot) {
+		free(r);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	r->mask = size - 1;
+	r->window_ms = window_ms;
+	*err = 0;
+	return r;
+}
+
+void akma_wire_replay_free(struct akma_wire_replay *r)
+{
+	if (!r)
+		return;
+	free(r->slot);
+	free(r);
+}
+
+/* Accept seq from sender or refuse it as a replay. Only authentic datagrams
+ * get here. */
+static int replay_check(struct akma_wire_replay *r, uint64_t sender, uint32_t seq, uint64_t now)
+{
+	uint64_t h = sender * 0x9e3779b97f4a7c15ULL;
+	struct sender_state *free_slot = NULL;
+
+	if (seq == 0)
+		return -AKMA_E_WIRE_REPLAY;
+	for (uint32_t i = 0; i < MAX_PROBE; i++) {
+		struct sender_state *e = &r->slot[((uint32_t)(h >> 40) + i) & r->mask];
+		if (e->last_ms && e->sender == sender) {
+			if (seq > e->top) {
+				uint32_t shift = seq - e->top;
+				e->window = shift >= 64 ? 1 : (e->window << shift) | 1;
+				e->top = seq;
+			} else {
+				uint32_t back = e->top - seq;
+				if (back >= 64 || (e->window >> back) & 1)
+					return -AKMA_E_WIRE_REPLAY;
+				e->window |= 1ULL << back;
+			}
+			e->last_ms = now;
+			return 0;
+		}
+		if (!free_slot && (!e->last_ms || e->last_ms + r->window_ms < now))
+			free_slot = e;
+		if (!e->last_ms)
+			break; /* the chain ends here */
+	}
+	if (!free_slot)
+		return -AKMA_E_WIRE_SENDERS;
+	free_slot->sender = sender;
+	free_slot->top = seq;
+	free_slot->window = 1;
+	free_slot->last_ms = now ? now : 1;
+	return 0;
+}
+
+/* ---- opening --------------------------------------------------------------------------------- */
+
+static int tags_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t diff = 0;
+	for (int i = 0; i < AKMA_WIRE_TAG_LEN; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}
+
+int akma_wire_open(const struct akma_wire_key *k, struct akma_wire_replay *r, uint8_t *dgram,
+		   size_t len, uint64_t now_ms, int allow_plain, struct akma_wire_hdr *hdr,
+		   const uint8_t **body, size_t *body_len)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	*body = NULL;
+	*body_len = 0;
+	if (len < 3)
+		return -AKMA_E_WIRE_SHORT;
+	if (dgram[0] != 'A' || dgram[1] != 'K')
+		return -AKMA_E_WIRE_MAGIC;
+	hdr->version = dgram[2];
+	if (dgram[2] != AKMA_WIRE_VERSION)
+		return -AKMA_E_WIRE_VERSION;
+	if (len < AKMA_WIRE_HDR_LEN)
+		return -AKMA_E_WIRE_SHORT;
+	hdr->mode = dgram[3];
+	hdr->sender = get64(dgram + 4);
+	hdr->seq = get32(dgram + 12);
+	hdr->time_ms = get64(dgram + 16);
+	if (hdr->mode == AKMA_WIRE_PLAIN) {
+		if (!allow_plain)
+			return -AKMA_E_WIRE_PLAIN;
+		*body = dgram + AKMA_WIRE_HDR_LEN;
+		*body_len = len - AKMA_WIRE_HDR_LEN;
+		return 0;
+	}
+	if (hdr->mode != AKMA_WIRE_GCM)
+		return -AKMA_E_WIRE_MAGIC;
+	if (len < AKMA_WIRE_HDR_LEN + AKMA_WIRE_TAG_LEN)
+		return -AKMA_E_WIRE_SHORT;
+	uint64_t age = now_ms > hdr->time_ms ? now_ms - hdr->time_ms : hdr->time_ms - now_ms;
+	if (age > r->window_ms)
+		return -AKMA_E_WIRE_STALE;
+
+	size_t n = len - AKMA_WIRE_HDR_LEN - AKMA_WIRE_TAG_LEN;
+	uint8_t *text = dgram + AKMA_WIRE_HDR_LEN, tag[AKMA_WIRE_TAG_LEN];
+	struct gcm_context_data ctx;
+	IMB_AES256_GCM_DEC(k->mgr, k->gcm, &ctx, text, text, n, dgram + 4, dgram, AKMA_WIRE_HDR_LEN,
+			   tag, AKMA_WIRE_TAG_LEN);
+	explicit_bzero(&ctx, sizeof(ctx));
+	if (!tags_equal(tag, text + n)) {
+		explicit_bzero(text, n); /* what a forger sent decrypts to noise: drop it */
+		return -AKMA_E_WIRE_AUTH;
+	}
+	int rc = replay_check(r, hdr->sender, hdr->seq, now_ms);
+	if (rc) {
+		explicit_bzero(text, n);
+		return rc;
+	}
+	*body = text;
+	*body_len = n;
+	return 0;
+}
+
+/* ---- messages ----------------------------------------------------------------------------------- */
+
+int akma_wire_next(const uint8_t *body, size_t len, size_t *off, struct akma_wire_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (*off >= len)
+		return 0;
+	const uint8_t *p = body + *off;
+	size_t left = len - *off;
+	if (left < AKMA_WIRE_MSG_HDR_LEN) {
+		*off = len;
+		return -AKMA_E_WIRE_MSG;
+	}
+	m->type = p[0];
+	m->flags = p[1];
+	m->id = get64(p + 4);
+	size_t mlen = get16(p + 2);
+	if (mlen < AKMA_WIRE_MSG_HDR_LEN || mlen > left) {
+		*off = len;
+		return -AKMA_E_WIRE_MSG;
+	}
+	m->payload = p + AKMA_WIRE_MSG_HDR_LEN;
+	m->payload_len = mlen - AKMA_WIRE_MSG_HDR_LEN;
+	*off += mlen;
+	return 1;
+}
+
+static int field_error(struct akma_req *r, enum akma_field f)
+{
+	r->status = AKMA_ST_BAD_FIELD;
+	r->bad_field = (uint8_t)f;
+	return -AKMA_E_WIRE_FIELD;
+}
+
+/* A reader that never runs past its message. */
+struct cursor {
+	const uint8_t *p;
+	size_t left;
+};
+
+static int take(struct cursor *c, size_t n, const uint8_t **out)
+{
+	if (n > c->left)
+		return -1;
+	*out = c->p;
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
+int akma_wire_decode_request(const struct akma_wire_msg *m, struct akma_req *r)
+{
+	struct cursor c = {m->payload, m->payload_len};
+	const uint8_t *f;
+
+	r->client_id = m->id;
+	r->status = AKMA_ST_OK;
+	r->bad_field = AKMA_FIELD_NONE;
+	r->akid_len = 0;
+	r->af_id_len = 0;
+	r->ueid_len = 0;
+	r->flags = 0;
+	switch (m->type) {
+	case AKMA_WIRE_REGISTER: {
+		r->type = AKMA_REQ_REGISTER;
+		if (m->flags)
+			return field_error(r, AKMA_FIELD_FLAGS);
+		if (take(&c, 3, &f))
+			return field_error(r, AKMA_FIELD_LENGTH);
+		uint16_t ulen = get16(f + 1);
+		if ((f[0] != AKMA_WIRE_SUPI && f[0] != AKMA_WIRE_GPSI) || ulen == 0 ||
+		    ulen > AKMA_UEID_MAX)
+			return field_error(r, AKMA_FIELD_UEID);
+		r->ueid_type = f[0];
+		const uint8_t *ueid;
+		if (take(&c, ulen, &ueid) || take(&c, 1, &f))
+			return field_error(r, AKMA_FIELD_LENGTH);
+		uint8_t alen = f[0];
+		if (alen == 0 || alen > AKMA_AKID_MAX)
+			return field_error(r, AKMA_FIELD_AKID);
+		const uint8_t *akid, *key;
+		if (take(&c, alen, &akid) || take(&c, AKMA_KEY_LEN, &key) || c.left)
+			return field_error(r, AKMA_FIELD_LENGTH);
+		r->akid_len = alen;
+		r->ueid_len = ulen;
+		memcpy(akma_req_akid(r), akid, alen);
+		memcpy(akma_req_ueid(r), ueid, ulen);
+		memcpy(r->kakma, key, AKMA_KEY_LEN);
+		return 0;
+	}
+	case AKMA_WIRE_GET_KAF: {
+		r->type = AKMA_REQ_GET_KAF;
+		if (m->flags & ~AKMA_REQ_ANONYMOUS)
+			return field_error(r, AKMA_FIELD_FLAGS);
+		r->flags = m->flags;
+		if (take(&c, 1, &f))
+			return field_error(r, AKMA_FIELD_LENGTH);
+		uint8_t alen = f[0];
+		if (alen == 0 || alen > AKMA_AKID_MAX)
+			return field_error(r, AKMA_FIELD_AKID);
+		const uint8_t *akid, *af;
+		if (take(&c, alen, &akid) || take(&c, 2, &f))
+			return field_error(r, AKMA_FIELD_LENGTH);
+		uint16_t flen = get16(f);
+		if (flen < 1 + AKMA_UA_ID_LEN || flen > AKMA_AF_ID_MAX)
+			return field_error(r, AKMA_FIELD_AF_ID);
+		if (take(&c, flen, &af) || c.left)
+			return field_error(r, AKMA_FIELD_LENGTH);
+		r->akid_len = alen;
+		r->af_id_len = flen;
+		memcpy(akma_req_akid(r), akid, alen);
+		memcpy(akma_req_af_id(r), af, flen);
+		return 0;
+	}
+	case AKMA_WIRE_REMOVE: {
+		r->type = AKMA_REQ_REMOVE;
+		if (m->flags)
+			return field_error(r, AKMA_FIELD_FLAGS);
+		if (take(&c, 2, &f))
+			return field_error(r, AKMA_FIELD_LENGTH);
+		uint16_t ulen = get16(f);
+		if (ulen == 0 || ulen > AKMA_UEID_MAX)
+			return field_error(r, AKMA_FIELD_UEID);
+		const uint8_t *ueid;
+		if (take(&c, ulen, &ueid) || c.left)
+			return field_error(r, AKMA_FIELD_LENGTH);
+		r->ueid_len = ulen;
+		memcpy(akma_req_ueid(r), ueid, ulen);
+		return 0;
+	}
+	default:
+		r->type = 0;
+		r->status = (uint8_t)AKMA_WIRE_ST_UNSUPPORTED;
+		r->bad_field = AKMA_FIELD_TYPE;
+		return -AKMA_E_WIRE_TYPE;
+	}
+}
+
+int akma_wire_encode_response(const struct akma_req *r, uint8_t type, uint8_t *out, size_t cap)
+{
+	int with_key = type == AKMA_WIRE_GET_KAF && r->status == AKMA_ST_OK;
+	size_t len = AKMA_WIRE_MSG_HDR_LEN + 2 + (with_key ? AKMA_KEY_LEN + 8 + 1 + 2 + r->ueid_len : 0);
+
+	if (len > cap || len > 0xffff)
+		return -AKMA_E_NOSPACE;
+	out[0] = (uint8_t)(type | AKMA_WIRE_RESPONSE);
+	out[1] = 0;
+	put16(out + 2, (uint16_t)len);
+	put64(out + 4, r->client_id);
+	out[12] = r->status;
+	out[13] = r->bad_field;
+	if (with_key) {
+		uint8_t *p = out + 14;
+		memcpy(p, r->kaf, AKMA_KEY_LEN);
+		put64(p + 32, r->expiry_ms);
+		p[40] = r->ueid_len ? r->ueid_type : 0;
+		put16(p + 41, r->ueid_len);
+		memcpy(p + 43, r->data + r->akid_len + r->af_id_len, r->ueid_len);
+	}
+	return (int)len;
+}
+
+int akma_wire_encode_request(const struct akma_req *r, uint8_t *out, size_t cap)
+{
+	const uint8_t *d = r->data;
+	size_t len;
+	uint8_t type;
+
+	switch (r->type) {
+	case AKMA_REQ_REGISTER:
+		type = AKMA_WIRE_REGISTER;
+		len = 3 + r->ueid_len + 1 + r->akid_len + AKMA_KEY_LEN;
+		break;
+	case AKMA_REQ_GET_KAF:
+		type = AKMA_WIRE_GET_KAF;
+		len = 1 + r->akid_len + 2 + r->af_id_len;
+		break;
+	case AKMA_REQ_REMOVE:
+		type = AKMA_WIRE_REMOVE;
+		len = 2 + r->ueid_len;
+		break;
+	default:
+		return -AKMA_E_WIRE_TYPE;
+	}
+	len += AKMA_WIRE_MSG_HDR_LEN;
+	if (len > cap || len > 0xffff)
+		return -AKMA_E_NOSPACE;
+	out[0] = type;
+	out[1] = r->type == AKMA_REQ_GET_KAF ? r->flags : 0;
+	put16(out + 2, (uint16_t)len);
+	put64(out + 4, r->client_id);
+	uint8_t *p = out + AKMA_WIRE_MSG_HDR_LEN;
+	const uint8_t *ueid = d + r->akid_len + r->af_id_len;
+	if (r->type == AKMA_REQ_REGISTER) {
+		p[0] = r->ueid_type;
+		put16(p + 1, r->ueid_len);
+		memcpy(p + 3, ueid, r->ueid_len);
+		p += 3 + r->ueid_len;
+		p[0] = r->akid_len;
+		memcpy(p + 1, d, r->akid_len);
+		memcpy(p + 1 + r->akid_len, r->kakma, AKMA_KEY_LEN);
+	} else if (r->type == AKMA_REQ_GET_KAF) {
+		p[0] = r->akid_len;
+		memcpy(p + 1, d, r->akid_len);
+		put16(p + 1 + r->akid_len, r->af_id_len);
+		memcpy(p + 3 + r->akid_len, d + r->akid_len, r->af_id_len);
+	} else {
+		put16(p, r->ueid_len);
+		memcpy(p + 2, ueid, r->ueid_len);
+	}
+	return (int)len;
+}
+
+int akma_wire_decode_response(const struct akma_wire_msg *m, struct akma_req *r)
+{
+	struct cursor c = {m->payload, m->payload_len};
+	const uint8_t *f;
+
+	r->client_id = m->id;
+	if (!(m->type & AKMA_WIRE_RESPONSE) || take(&c, 2, &f))
+		return -AKMA_E_WIRE_FIELD;
+	r->status = f[0];
+	r->bad_field = f[1];
+	if ((m->type & 0x7f) != AKMA_WIRE_GET_KAF || r->status != AKMA_ST_OK)
+		return c.left ? -AKMA_E_WIRE_FIELD : 0;
+	if (take(&c, AKMA_KEY_LEN + 8 + 3, &f))
+		return -AKMA_E_WIRE_FIELD;
+	uint16_t ulen = get16(f + 41);
+	const uint8_t *ueid;
+	if (ulen > AKMA_UEID_MAX || take(&c, ulen, &ueid) || c.left)
+		return -AKMA_E_WIRE_FIELD;
+	memcpy(r->kaf, f, AKMA_KEY_LEN);
+	r->expiry_ms = get64(f + 32);
+	r->ueid_type = f[40];
+	r->akid_len = 0;
+	r->af_id_len = 0;
+	r->ueid_len = ulen;
+	memcpy(r->data, ueid, ulen);
+	return 0;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef AKMA_WIRE_H
+#define AKMA_WIRE_H
+
+/*
+ * The wire protocol between front ends (the SBI front end, akmactl,
+ * akma-bench) and the engine: datagrams of batched binary messages, sealed
+ * with AES-256-GCM under a pre-shared key. engine/wire.md is the
+ * specification a client can be written from; this header is the C side.
+ *
+ * Every function here is thread-compatible (objects are not shared between
+ * threads without the caller's locking), never blocks and, once created,
+ * never allocates. Errors are negative akma_err codes (err.h).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "req.h"
+
+#define AKMA_WIRE_VERSION 1
+#define AKMA_WIRE_HDR_LEN 24
+#define AKMA_WIRE_TAG_LEN 16
+#define AKMA_WIRE_MSG_HDR_LEN 12
+#define AKMA_WIRE_MAX_DGRAM 65507 /* the largest UDP payload over IPv4 */
+#define AKMA_WIRE_PSK_LEN 32
+
+enum akma_wire_mode { AKMA_WIRE_PLAIN = 0, AKMA_WIRE_GCM = 1 };
+
+/* Message types; a response has the request's type | 0x80. */
+enum akma_wire_type {
+	AKMA_WIRE_REGISTER = 1,
+	AKMA_WIRE_GET_KAF = 2,
+	AKMA_WIRE_REMOVE = 3,
+	AKMA_WIRE_STATS = 4,
+	AKMA_WIRE_RESPONSE = 0x80,
+	AKMA_WIRE_ERROR = 0xff, /* datagram-level answer: unsupported version */
+};
+
+/* Status codes on the wire: the engine's (req.h) and two of the wire's own. */
+enum akma_wire_status {
+	AKMA_WIRE_ST_UNSUPPORTED = 6, /* unknown message type */
+	AKMA_WIRE_ST_BAD_VERSION = 7, /* in an AKMA_WIRE_ERROR message */
+};
+
+/* UE identity kinds in REGISTER. */
+enum akma_wire_ueid_type { AKMA_WIRE_SUPI = 1, AKMA_WIRE_GPSI = 2 };
+
+/* The sealing side of one sender: its id and next sequence number. */
+struct akma_wire_sender {
+	uint64_t id;
+	uint32_t seq;
+};
+
+/* A decoded datagram header. */
+struct akma_wire_hdr {
+	uint8_t version;
+	uint8_t mode;
+	uint64_t sender;
+	uint32_t seq;
+	uint64_t time_ms;
+};
+
+/* One message found in a body. */
+struct akma_wire_msg {
+	uint8_t type;
+	uint8_t flags;
+	uint64_t id;
+	const uint8_t *payload; /* after the 12-octet message header */
+	size_t payload_len;
+};
+
+struct akma_wire_key;
+struct akma_wire_replay;
+
+/* Expand a 32-octet PSK for AES-256-GCM (ipsec-mb, the fastest manager this
+ * CPU runs). Returns NULL with *err -ENOMEM or -AKMA_E_MB_ARCH. The expanded
+ * key is wiped on free. */
+struct akma_wire_key *akma_wire_key_create(const uint8_t psk[AKMA_WIRE_PSK_LEN], int *err);
+void akma_wire_key_free(struct akma_wire_key *k);
+
+/* A sender with a fresh random id (getrandom) and sequence 1. Returns 0 or
+ * -errno. A sender must take a new id before its sequence wraps:
+ * akma_wire_seal() does that itself. */
+int akma_wire_sender_init(struct akma_wire_sender *s);
+
+/* Receiver state for replay protection: up to max_senders senders, each
+ * with a 64-datagram window, and datagrams accepted only within window_ms of
+ * the receiver's clock. A sender's state is kept at least window_ms after
+ * its last datagram; when the table is full of such state, datagrams from
+ * new senders are refused (-AKMA_E_WIRE_SENDERS) rather than forgetting
+ * state an old datagram could be replayed against. */
+struct akma_wire_replay *akma_wire_replay_create(unsigned max_senders, uint64_t window_ms, int *err);
+void akma_wire_replay_free(struct akma_wire_replay *r);
+
+/* Write the header, encrypt body_len octets of body at dgram +
+ * AKMA_WIRE_HDR_LEN in place, and append the tag (AKMA_WIRE_GCM); or leave
+ * the body in clear with no tag (AKMA_WIRE_PLAIN). dgram must hold
+ * AKMA_WIRE_HDR_LEN + body_len + AKMA_WIRE_TAG_LEN octets. Returns the
+ * datagram's length, or -AKMA_E_WIRE_SIZE if it would exceed
+ * AKMA_WIRE_MAX_DGRAM. */
+int akma_wire_seal(const struct akma_wire_key *k, struct akma_wire_sender *s, uint8_t *dgram,
+		   size_t body_len, uint64_t now_ms, enum akma_wire_mode mode);
+
+/* Check and open a datagram in place: header, version, mode, freshness,
+ * tag (constant-time compare), then replay (only an authentic datagram
+ * moves a sender's window). On success *body points at the clear body.
+ * Returns 0 or: -AKMA_E_WIRE_SHORT, -AKMA_E_WIRE_MAGIC,
+ * -AKMA_E_WIRE_VERSION (hdr->version says which was asked for),
+ * -AKMA_E_WIRE_PLAIN (plain datagram where not allowed), -AKMA_E_WIRE_STALE,
+ * -AKMA_E_WIRE_AUTH, -AKMA_E_WIRE_REPLAY, -AKMA_E_WIRE_SENDERS. A failed
+ * datagram's body is left unusable; its sender must learn nothing. */
+int akma_wire_open(const struct akma_wire_key *k, struct akma_wire_replay *r, uint8_t *dgram,
+		   size_t len, uint64_t now_ms, int allow_plain, struct akma_wire_hdr *hdr,
+		   const uint8_t **body, size_t *body_len);
+
+/* Step through the messages of a body: *off starts at 0. Returns 1 with *m
+ * filled, 0 at the end, or -AKMA_E_WIRE_MSG when a message header is
+ * truncated or its length runs past the body (m->id is set when at least
+ * the header was there; the rest of the body cannot be read). */
+int akma_wire_next(const uint8_t *body, size_t len, size_t *off, struct akma_wire_msg *m);
+
+/* Fill a request from a REGISTER, GET_KAF or REMOVE message, checking every
+ * length against the message and its field's own limit. Returns 0, or
+ * -AKMA_E_WIRE_FIELD with r->status AKMA_ST_BAD_FIELD and r->bad_field
+ * naming the field, or -AKMA_E_WIRE_TYPE for a type that is not an engine
+ * request (STATS, responses, unknown). r->client_id is always set. */
+int akma_wire_decode_request(const struct akma_wire_msg *m, struct akma_req *r);
+
+/* Append the response to r (its status, and for GET_KAF the key, expiry and
+ * UE identity) at out; unsupported marks an unknown type's answer. Returns
+ * the octets written or -AKMA_E_NOSPACE. */
+int akma_wire_encode_response(const struct akma_req *r, uint8_t type, uint8_t *out, size_t cap);
+
+/* Client side: append r as a request message; read a response into r. */
+int akma_wire_encode_request(const struct akma_req *r, uint8_t *out, size_t cap);
+int akma_wire_decode_response(const struct akma_wire_msg *m, struct akma_req *r);
+
+/* The answer to a datagram of an unsupported version: a plain datagram in
+ * this version with one AKMA_WIRE_ERROR message. Returns its length. */
+int akma_wire_version_error(struct akma_wire_sender *s, uint8_t *dgram, size_t cap, uint64_t now_ms);
+
+#endif
