@@ -18,6 +18,7 @@ packages=(
 	liburcu-dev                # RCU for the context store
 	libhiredis-dev             # replication to Redis
 	libssl-dev                 # OpenSSL: test oracle and benchmark baseline
+	clang libclang-rt-14-dev   # libFuzzer targets of the test suite
 )
 
 missing=()
