@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The table of tunables and everything derived from it. Adding a key means
+ * adding a field to struct akma_conf and a row here; the parser, --help,
+ * the overrides and the dump follow.
+ */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum conf_type { T_UINT, T_BOOL, T_CHOICE, T_STRING };
+
+struct conf_key {
+	const char *section;
+	const char *key;
+	enum conf_type type;
+	size_t offset;
+	uint64_t min, max;   /* T_UINT */
+	int power_of_two;    /* T_UINT */
+	const char *unit;
+	const char *choices; /* T_CHOICE: "a|b|c" */
+	const char *def;     /* default, as text */
+	const char *help;
+};
+
+#define F(field) offsetof(struct akma_conf, field)
+
+static const struct conf_key table[] = {
+	{"engine", "capacity", T_UINT, F(capacity), 64, 1u << 28, 0, "contexts", NULL, "1000000",
+	 "AKMA contexts the store holds; ~300 octets each, mapped and prefaulted at start"},
+	{"engine", "kakma_lifetime", T_UINT, F(kakma_lifetime_s), 0, 10ull * 365 * 86400, 0,
+	 "seconds", NULL, "0",
+	 "K_AKMA lifetime from registration; 0 keeps a context until replaced or removed"},
+	{"engine", "kaf_lifetime", T_UINT, F(kaf_lifetime_s), 1, 365 * 86400, 0, "seconds", NULL,
+	 "3600", "K_AF lifetime given to AFs; never past the context's own end of life"},
+	{"engine", "workers", T_UINT, F(workers), 0, 16, 0, "lcores", NULL, "0",
+	 "worker lcores; 0 uses every EAL lcore but the main one"},
+	{"engine", "ring_size", T_UINT, F(ring_size), 64, 65536, 1, "requests", NULL, "1024",
+	 "slots of each producer-to-worker ring (a power of two)"},
+	{"engine", "burst", T_UINT, F(burst), 1, 64, 0, "requests", NULL, "32",
+	 "requests a worker takes from a ring at once"},
+	{"engine", "requests", T_UINT, F(requests), 1024, 1u << 22, 0, "requests", NULL, "65536",
+	 "request objects in the pool: the most that can be in flight"},
+	{"engine", "mb_arch", T_CHOICE, F(mb_arch), 0, 0, 0, NULL, "auto|sse|avx|avx2|avx512", "auto",
+	 "ipsec-mb code path for K_AF bursts; auto times each at start and keeps the fastest"},
+	{"wire", "listen", T_STRING, F(listen), 1, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "udp:127.0.0.1:7777",
+	 "comma-separated addresses: udp:IPv4:PORT, udp:[IPv6]:PORT, unix:PATH"},
+	{"wire", "psk_file", T_STRING, F(psk_file), 1, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "akmad.psk",
+	 "file with the 32-octet pre-shared key in hex, readable by its owner only; relative "
+	 "to the configuration file's directory"},
+	{"wire", "allow_plain_unix", T_BOOL, F(allow_plain_unix), 0, 1, 0, NULL, NULL, "false",
+	 "accept unencrypted datagrams on unix: sockets (never on UDP)"},
+	{"wire", "replay_window", T_UINT, F(replay_window_ms), 1000, 600000, 0, "milliseconds",
+	 NULL, "30000", "accepted clock difference of a datagram's timestamp, ahead or behind"},
+	{"wire", "max_senders", T_UINT, F(max_senders), 16, 1u << 24, 0, "senders", NULL, "65536",
+	 "senders whose replay windows are kept at once"},
+	{"log", "level", T_CHOICE, F(log_level), 0, 0, 0, NULL,
+	 "error|warning|notice|info|debug", "notice", "least severe messages logged"},
+};
+
+#define N_KEYS (sizeof(table) / sizeof(table[0]))
+
+static const struct conf_key *find_key(const char *section, const char *key)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(table[i].section, section) == 0 && strcmp(table[i].key, key) == 0)
+			return &table[i];
+	return NULL;
+}
+
+static int choice_ok(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+	for (const char *p = choices; *p;) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+		if (len == n && strncmp(p, v, n) == 0)
+			return 1;
+		if (!bar)
+			break;
+		p = bar + 1;
+	}
+	return 0;
+}
+
+/* Parse value into c for key k; on error write the rule broken to why. */
+static int apply(struct akma_conf *c, const struct conf_key *k, const char *v, char *why,
+		 size_t size)
+{
+	char *base = (char *)c;
+
+	switch (k->type) {
+	case T_UINT: {
+		char *end;
+		errno = 0;
+		if (!isdigit((unsigned char)v[0])) {
+			snprintf(why, size, "not a whole number: '%s'", v);
+			return -1;
+		}
+		unsigned long long n = strtoull(v, &end, 10);
+		if (errno || *end) {
+			snprintf(why, size, "not a whole number: '%s'", v);
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			snprintf(why, size, "must be %llu..%llu %s", (unsigned long long)k->min,
+				 (unsigned long long)k->max, k->unit);
+			return -1;
+		}
+		if (k->power_of_two && (n & (n - 1))) {
+			snprintf(why, size, "must be a power of two");
+			return -1;
+		}
+		*(uint64_t *)(base + k->offset) = n;
+		return 0;
+	}
+	case T_BOOL:
+		if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+			*(int *)(base + k->offset) = 1;
+		else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 || strcmp(v, "0") == 0)
+			*(int *)(base + k->offset) = 0;
+		else {
+			snprintf(why, size, "must be true or false");
+			return -1;
+		}
+		return 0;
+	case T_CHOICE:
+		if (!choice_ok(k->choices, v)) {
+			snprintf(why, size, "must be one of %s", k->choices);
+			return -1;
+		}
+		snprintf(base + k->offset, AKMA_CONF_STR_MAX, "%s", v);
+		return 0;
+	case T_STRING:
+		if (strlen(v) < k->min || strlen(v) > k->max) {
+			snprintf(why, size, "must be %llu..%llu characters", (unsigned long long)k->min,
+				 (unsigned long long)k->max);
+			return -1;
+		}
+		snprintf(base + k->offset, AKMA_CONF_STR_MAX, "%s", v);
+		return 0;
+	}
+	return -1;
+}
+
+void akma_conf_defaults(struct akma_conf *c)
+{
+	char why[128];
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < N_KEYS; i++)
+		apply(c, &table[i], table[i].def, why, sizeof(why));
+}
+
+int akma_conf_set(struct akma_conf *c, const char *name, const char *value, char *err,
+		  size_t err_size)
+{
+	char section[64], why[160];
+	const char *dot = strchr(name, '.');
+
+	if (!dot || (size_t)(dot - name) >= sizeof(section)) {
+		snprintf(err, err_size, "'%s': keys are written section.key", name);
+		return -1;
+	}
+	memcpy(section, name, (size_t)(dot - name));
+	section[dot - name] = '\0';
+	const struct conf_key *k = find_key(section, dot + 1);
+	if (!k) {
+		snprintf(err, err_size, "unknown key '%s'", name);
+		return -1;
+	}
+	if (apply(c, k, value, why, sizeof(why)) != 0) {
+		snprintf(err, err_size, "key '%s': %s", name, why);
+		return -1;
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+int akma_conf_load(struct akma_conf *c, const char *path, char *err, size_t err_size)
+{
+	char line[1024], section[64] = "", name[160], why[300];
+	FILE *f = fopen(path, "r");
+	int lineno = 0;
+
+	if (!f) {
+		snprintf(err, err_size, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, err_size, "%s:%d: line longer than %zu characters", path, lineno,
+				 sizeof(line) - 2);
+			goto fail;
+		}
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+			if (!close || trim(close + 1)[0] != '\0' || close - s - 1 >= (long)sizeof(section)) {
+				snprintf(err, err_size, "%s:%d: malformed section header", path, lineno);
+				goto fail;
+			}
+			*close = '\0';
+			snprintf(section, sizeof(section), "%s", trim(s + 1));
+			int known = 0;
+			for (size_t i = 0; i < N_KEYS; i++)
+				known |= strcmp(table[i].section, section) == 0;
+			if (!known) {
+				snprintf(err, err_size, "%s:%d: unknown section [%s]", path, lineno,
+					 section);
+				goto fail;
+			}
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, err_size, "%s:%d: expected key = value", path, lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		char *key = trim(s), *value = trim(eq + 1);
+		if (!section[0]) {
+			snprintf(err, err_size, "%s:%d: key '%s' outside a [section]", path, lineno, key);
+			goto fail;
+		}
+		snprintf(name, sizeof(name), "%s.%s", section, key);
+		if (akma_conf_set(c, name, value, why, sizeof(why)) != 0) {
+			snprintf(err, err_size, "%s:%d: %s", path, lineno, why);
+			goto fail;
+		}
+	}
+	fclose(f);
+	return 0;
+fail:
+	fclose(f);
+	return -1;
+}
+
+int akma_conf_option_name(const char *option, char *name, size_t size)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		size_t sl = strlen(table[i].section);
+		if (strncmp(option, table[i].section, sl) == 0 && option[sl] == '-' &&
+		    strcmp(option + sl + 1, table[i].key) == 0) {
+			snprintf(name, size, "%s.%s", table[i].section, table[i].key);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void describe(const struct conf_key *k, char *buf, size_t size)
+{
+	switch (k->type) {
+	case T_UINT:
+		snprintf(buf, size, "%llu..%llu %s%s", (unsigned long long)k->min,
+			 (unsigned long long)k->max, k->unit, k->power_of_two ? ", a power of two" : "");
+		break;
+	case T_BOOL:
+		snprintf(buf, size, "true or false");
+		break;
+	case T_CHOICE:
+		snprintf(buf, size, "%s", k->choices);
+		break;
+	case T_STRING:
+		snprintf(buf, size, "text");
+		break;
+	}
+}
+
+void akma_conf_help(FILE *out)
+{
+	char range[96];
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct conf_key *k = &table[i];
+		describe(k, range, sizeof(range));
+		fprintf(out, "  --%s-%s VALUE\n      [%s] %s = %s (default)\n      %s; %s\n", k->section,
+			k->key, k->section, k->key, k->def, k->help, range);
+	}
+}
+
+void akma_conf_dump(const struct akma_conf *c, FILE *out)
+{
+	const char *section = "";
+	const char *base = (const char *)c;
+	char range[96];
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct conf_key *k = &table[i];
+		if (strcmp(section, k->section) != 0) {
+			fprintf(out, "%s[%s]\n", i ? "\n" : "", k->section);
+			section = k->section;
+		}
+		describe(k, range, sizeof(range));
+		fprintf(out, "# %s (%s; default %s)\n", k->help, range, k->def);
+		switch (k->type) {
+		case T_UINT:
+			fprintf(out, "%s = %llu\n", k->key,
+				(unsigned long long)*(const uint64_t *)(base + k->offset));
+			break;
+		case T_BOOL:
+			fprintf(out, "%s = %s\n", k->key, *(const int *)(base + k->offset) ? "true" : "false");
+			break;
+		default:
+			fprintf(out, "%s = %s\n", k->key, base + k->offset);
+			break;
+		}
+	}
+}

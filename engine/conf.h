@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef AKMA_CONF_H
+#define AKMA_CONF_H
+
+/*
+ * akmad's configuration: one table (conf.c) names every key with its
+ * section, type, unit, bounds, default and help text. The INI parser, the
+ * command-line overrides (--set section.key=value, and --section-key value),
+ * akmad --help and the dump that akmactl config prints all come from that
+ * table, so none of them can disagree with the others.
+ *
+ * Not thread-safe; parse at start-up or on SIGHUP into a fresh struct and
+ * swap. Never logs keys' values that are secrets (there are none in the
+ * table: the PSK lives in a file it names).
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define AKMA_CONF_STR_MAX 256
+
+struct akma_conf {
+	/* [engine] */
+	uint64_t capacity;
+	uint64_t kakma_lifetime_s;
+	uint64_t kaf_lifetime_s;
+	uint64_t workers;
+	uint64_t ring_size;
+	uint64_t burst;
+	uint64_t requests;
+	char mb_arch[AKMA_CONF_STR_MAX];
+	/* [wire] */
+	char listen[AKMA_CONF_STR_MAX];
+	char psk_file[AKMA_CONF_STR_MAX];
+	int allow_plain_unix;
+	uint64_t replay_window_ms;
+	uint64_t max_senders;
+	/* [log] */
+	char log_level[AKMA_CONF_STR_MAX];
+};
+
+/* Every key at its default. */
+void akma_conf_defaults(struct akma_conf *c);
+
+/* Read an INI file into c (which holds defaults or earlier values). On error
+ * returns -1 and writes "FILE:LINE: key 'engine.burst': must be 1..64" to
+ * err; c may then be partly updated. */
+int akma_conf_load(struct akma_conf *c, const char *path, char *err, size_t err_size);
+
+/* Set one key from "section.key" and a value text, as a config line would.
+ * Returns 0, or -1 with the reason in err (unknown key, bad value). */
+int akma_conf_set(struct akma_conf *c, const char *name, const char *value, char *err,
+		  size_t err_size);
+
+/* The long option for a key ("engine-capacity") maps back to "engine.capacity".
+ * Returns 1 and fills name when option is one of the table's, else 0. */
+int akma_conf_option_name(const char *option, char *name, size_t size);
+
+/* Print every key with its unit, bounds, default and help, as --help does. */
+void akma_conf_help(FILE *out);
+
+/* Print c as a complete INI file that akma_conf_load() reads back. */
+void akma_conf_dump(const struct akma_conf *c, FILE *out);
+
+#endif
