@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "akma_version.h"
+#include "akmactl.h"
 #include "err.h"
 #include "hex.h"
 #include "kdf.h"
@@ -20,11 +21,30 @@
 
 enum { EXIT_OK = 0, EXIT_BAD_INPUT = 2 };
 
+#ifndef AKMA_DEFAULT_CONF
+#define AKMA_DEFAULT_CONF "/etc/akmad/akmad.conf"
+#endif
+
 static const char usage_text[] =
 	"Usage: akmactl derive WHAT [OPTIONS]\n"
+	"       akmactl register|get|remove|stats [OPTIONS]\n"
 	"       akmactl --help | --version\n"
 	"\n"
-	"Run the AKMA key derivations of 3GPP TS 33.535 Annex A locally.\n"
+	"Talk to a running akmad, or run the AKMA key derivations of 3GPP TS 33.535\n"
+	"Annex A locally.\n"
+	"\n"
+	"  register --supi SUPI --akid AKID --kakma HEX64\n"
+	"        store an anchor key (replaces the SUPI's current context)\n"
+	"  get --akid AKID --af-fqdn FQDN --ua-id HEX10 [--anon]\n"
+	"  get --akid AKID --af-id 'FQDN;ua=HEX10' [--anon]\n"
+	"        K_AF on the first line, then its expiry (RFC 3339, UTC) and the SUPI\n"
+	"        (none with --anon); --json: {\"kaf\", \"expiry\", \"supi\"}\n"
+	"  remove --supi SUPI\n"
+	"  stats  the engine's counters\n"
+	"  Client options: --config FILE (akmad's configuration, default\n"
+	"        " AKMA_DEFAULT_CONF "; gives the server, the first\n"
+	"        wire.listen address, and the PSK file), --server ADDR (udp:HOST:PORT,\n"
+	"        udp:[V6]:PORT, unix:PATH), --psk-file FILE, --timeout SEC (2), --json\n"
 	"\n"
 	"  derive kakma --kausf HEX64 --supi SUPI\n"
 	"        K_AKMA = KDF(K_AUSF, 0x80, \"AKMA\", SUPI), 64 hex digits.\n"
@@ -59,8 +79,10 @@ static const char usage_text[] =
 	"  -h, --help      this text\n"
 	"  -V, --version   akmactl and ipsec-mb versions\n"
 	"\n"
-	"Exit status: 0 success; 2 bad input or usage (one line on stderr names the\n"
-	"option and the rule it broke; nothing is printed on stdout).\n"
+	"Exit status: 0 success; 1 not found; 2 bad input or usage (one line on\n"
+	"stderr names the option and the rule it broke; nothing on stdout);\n"
+	"3 refused by the server (store full, overloaded, internal); 4 server\n"
+	"unreachable (no answer within the timeout).\n"
 	"Keys given on the command line are visible to other local users in the\n"
 	"process list: prefer '-' and standard input on shared hosts.\n";
 
@@ -330,5 +352,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "derive") == 0)
 		return cmd_derive(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "register") || !strcmp(argv[1], "get") || !strcmp(argv[1], "remove") ||
+	    !strcmp(argv[1], "stats"))
+		return akmactl_client(argv[1], argc - 1, argv + 1, AKMA_DEFAULT_CONF);
 	return usage_error("unknown command", argv[1]);
 }

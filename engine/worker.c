@@ -353,7 +353,7 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 
 	unsigned lcore;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		if (e->n_workers == AKMA_MAX_WORKERS)
+		if (e->n_workers == AKMA_MAX_WORKERS || (p->workers && e->n_workers == p->workers))
 			break;
 		e->workers[e->n_workers].lcore = lcore;
 		e->workers[e->n_workers].id = e->n_workers;

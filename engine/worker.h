@@ -41,6 +41,7 @@ struct akma_engine_params {
 	unsigned burst;           /* dequeue burst, 1..64 (default 32) */
 	unsigned n_requests;      /* mempool objects (default 65536) */
 	enum akma_mb_arch mb_arch; /* AKMA_MB_AUTO: timed at start */
+	unsigned workers;         /* 0: every EAL lcore but the main one */
 };
 
 /* What a worker counts. Written by its worker only; read by anyone. */

@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * akmactl's client commands: register, get, remove and stats against a
+ * running akmad over the wire protocol. The server address and the PSK come
+ * from akmad's configuration file (the first wire.listen address, and
+ * wire.psk_file relative to the file), unless --server and --psk-file say
+ * otherwise. One request per run, one datagram each way.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/random.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "akmactl.h"
+#include "conf.h"
+#include "err.h"
+#include "hex.h"
+#include "kdf.h"
+#include "wire.h"
+
+enum { CTL_OK = 0, CTL_NOT_FOUND = 1, CTL_BAD_INPUT = 2, CTL_REFUSED = 3, CTL_UNREACHABLE = 4 };
+
+struct client_args {
+	const char *config, *server, *psk_file, *supi, *akid, *kakma, *af_fqdn, *ua_id, *af_id;
+	int anon, json;
+	double timeout;
+};
+
+static int say(int status, const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "akmactl: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return status;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A connected datagram socket to "udp:HOST:PORT", "udp:[V6]:PORT" or "unix:PATH". */
+static int connect_to(const char *addr)
+{
+	if (strncmp(addr, "unix:", 5) == 0) {
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		if (strlen(addr + 5) >= sizeof(sun.sun_path))
+			return -1;
+		strcpy(sun.sun_path, addr + 5);
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_un any = {.sun_family = AF_UNIX}; /* autobind: the server can answer */
+		if (fd < 0 || bind(fd, (struct sockaddr *)&any, sizeof(sa_family_t)) != 0 ||
+		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	if (strncmp(addr, "udp:", 4) != 0)
+		return -1;
+	char host[128];
+	const char *a = addr + 4, *colon;
+	if (a[0] == '[') {
+		const char *cb = strchr(a, ']');
+		if (!cb || cb[1] != ':' || (size_t)(cb - a - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, a + 1, (size_t)(cb - a - 1));
+		host[cb - a - 1] = '\0';
+		colon = cb + 1;
+	} else {
+		colon = strrchr(a, ':');
+		if (!colon || (size_t)(colon - a) >= sizeof(host))
+			return -1;
+		memcpy(host, a, (size_t)(colon - a));
+		host[colon - a] = '\0';
+	}
+	int port = atoi(colon + 1);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*in6);
+	} else {
+		return -1;
+	}
+	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int read_psk_file(const char *path, uint8_t psk[32])
+{
+	char text[80];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	size_t len = (size_t)n;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	int rc = akma_hex_decode(text, len, psk, 32, -AKMA_E_KEY_LENGTH);
+	explicit_bzero(text, sizeof(text));
+	return rc;
+}
+
+/* Send one request, wait for its answer; fills *out. Returns an exit status. */
+static int exchange(const struct client_args *a, struct akma_req *req, int stats,
+		    uint8_t *answer_body, size_t *answer_len, struct akma_wire_msg *answer)
+{
+	struct akma_conf conf;
+	char err[600], server[300], psk_path[600];
+	uint8_t psk[32];
+
+	akma_conf_defaults(&conf);
+	if (!a->server || !a->psk_file) {
+		if (akma_conf_load(&conf, a->config, err, sizeof(err)) != 0)
+			return say(CTL_BAD_INPUT, "%s%s", err, "");
+	}
+	if (a->server) {
+		snprintf(server, sizeof(server), "%s", a->server);
+	} else {
+		snprintf(server, sizeof(server), "%s", conf.listen);
+		server[strcspn(server, ",")] = '\0';
+	}
+	if (a->psk_file) {
+		snprintf(psk_path, sizeof(psk_path), "%s", a->psk_file);
+	} else {
+		char dir[512];
+		snprintf(dir, sizeof(dir), "%s", a->config);
+		if (conf.psk_file[0] == '/')
+			snprintf(psk_path, sizeof(psk_path), "%s", conf.psk_file);
+		else
+			snprintf(psk_path, sizeof(psk_path), "%s/%s", dirname(dir), conf.psk_file);
+	}
+	int rc = read_psk_file(psk_path, psk);
+	if (rc)
+		return say(CTL_BAD_INPUT, "psk file %s: %s", psk_path, akma_strerror(rc));
+	struct akma_wire_key *key = akma_wire_key_create(psk, &rc);
+	explicit_bzero(psk, sizeof(psk));
+	struct akma_wire_replay *replay = akma_wire_replay_create(16, 30000, &rc);
+	struct akma_wire_sender sender;
+	int fd = connect_to(server);
+	if (!key || !replay || akma_wire_sender_init(&sender) != 0 || fd < 0) {
+		akma_wire_key_free(key);
+		akma_wire_replay_free(replay);
+		if (fd < 0)
+			return say(CTL_UNREACHABLE, "%s: cannot reach: %s", server, strerror(errno));
+		return say(CTL_UNREACHABLE, "cannot set up the wire protocol%s%s", "", "");
+	}
+	static uint8_t d[AKMA_WIRE_MAX_DGRAM];
+	uint64_t id;
+	getrandom(&id, sizeof(id), 0);
+	req->client_id = id;
+	int n;
+	if (stats) {
+		uint8_t *m = d + AKMA_WIRE_HDR_LEN;
+		m[0] = AKMA_WIRE_STATS;
+		m[1] = 0;
+		m[2] = 0;
+		m[3] = AKMA_WIRE_MSG_HDR_LEN;
+		for (int i = 0; i < 8; i++)
+			m[4 + i] = (uint8_t)(id >> (56 - 8 * i));
+		n = AKMA_WIRE_MSG_HDR_LEN;
+	} else {
+		n = akma_wire_encode_request(req, d + AKMA_WIRE_HDR_LEN, sizeof(d) - 64);
+	}
+	explicit_bzero(req->kakma, sizeof(req->kakma));
+	int len = akma_wire_seal(key, &sender, d, (size_t)n, wall_ms(), AKMA_WIRE_GCM);
+	int status = CTL_UNREACHABLE;
+	if (send(fd, d, (size_t)len, 0) != len) {
+		status = say(CTL_UNREACHABLE, "%s: %s", server, strerror(errno));
+		goto out;
+	}
+	explicit_bzero(d, (size_t)len);
+	uint64_t deadline = wall_ms() + (uint64_t)(a->timeout * 1000);
+	for (;;) {
+		uint64_t now = wall_ms();
+		if (now >= deadline) {
+			status = say(CTL_UNREACHABLE, "%s: no answer within %s s", server, a->timeout == 2 ? "2" : "the timeout");
+			break;
+		}
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)(deadline - now)) <= 0)
+			continue;
+		ssize_t got = recv(fd, d, sizeof(d), 0);
+		if (got <= 0) {
+			status = say(CTL_UNREACHABLE, "%s: %s", server, got < 0 ? strerror(errno) : "closed");
+			break;
+		}
+		struct akma_wire_hdr h;
+		const uint8_t *body;
+		size_t blen, off = 0;
+		rc = akma_wire_open(key, replay, d, (size_t)got, wall_ms(), 0, &h, &body, &blen);
+		if (rc == -AKMA_E_WIRE_PLAIN && blen == 0) {
+			/* a plain answer is only the server's version error */
+			status = say(CTL_REFUSED, "%s: the server does not speak wire protocol %s", server, "1");
+			break;
+		}
+		if (rc) /* not for us, or forged: keep waiting */
+			continue;
+		struct akma_wire_msg m;
+		while (akma_wire_next(body, blen, &off, &m) == 1) {
+			if (m.id != id)
+				continue;
+			memcpy(answer_body, body, blen);
+			*answer_len = blen;
+			*answer = m;
+			answer->payload = answer_body + (m.payload - body);
+			explicit_bzero(d, sizeof(d));
+			status = CTL_OK;
+			goto out;
+		}
+	}
+out:
+	close(fd);
+	akma_wire_key_free(key);
+	akma_wire_replay_free(replay);
+	return status;
+}
+
+static int status_exit(const struct akma_req *r)
+{
+	static const char *const field[] = {"", "supi", "aKId", "kAkma", "afId", "type", "flags",
+					    "length"};
+	switch (r->status) {
+	case AKMA_ST_OK:
+		return CTL_OK;
+	case AKMA_ST_NOT_FOUND:
+		fprintf(stderr, "akmactl: not found\n");
+		return CTL_NOT_FOUND;
+	case AKMA_ST_BAD_FIELD:
+		fprintf(stderr, "akmactl: the server refused field %s\n",
+			r->bad_field < 8 ? field[r->bad_field] : "?");
+		return CTL_BAD_INPUT;
+	case AKMA_ST_STORE_FULL:
+		fprintf(stderr, "akmactl: refused: the context store is full\n");
+		return CTL_REFUSED;
+	case AKMA_ST_OVERLOAD:
+		fprintf(stderr, "akmactl: refused: the server is overloaded, try again\n");
+		return CTL_REFUSED;
+	default:
+		fprintf(stderr, "akmactl: refused: server status %u\n", r->status);
+		return CTL_REFUSED;
+	}
+}
+
+static void rfc3339(uint64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int akmactl_client(const char *cmd, int argc, char **argv, const char *default_config)
+{
+	enum { O_CONFIG = 256, O_SERVER, O_PSK, O_SUPI, O_AKID, O_KAKMA, O_FQDN, O_UA, O_AFID,
+	       O_ANON, O_JSON, O_TIMEOUT };
+	static const struct option options[] = {
+		{"config", required_argument, NULL, O_CONFIG},
+		{"server", required_argument, NULL, O_SERVER},
+		{"psk-file", required_argument, NULL, O_PSK},
+		{"supi", required_argument, NULL, O_SUPI},
+		{"akid", required_argument, NULL, O_AKID},
+		{"kakma", required_argument, NULL, O_KAKMA},
+		{"af-fqdn", required_argument, NULL, O_FQDN},
+		{"ua-id", required_argument, NULL, O_UA},
+		{"af-id", required_argument, NULL, O_AFID},
+		{"anon", no_argument, NULL, O_ANON},
+		{"json", no_argument, NULL, O_JSON},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{NULL, 0, NULL, 0},
+	};
+	struct client_args a = {.config = default_config, .timeout = 2};
+	static struct akma_req req;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		switch (c) {
+		case O_CONFIG: a.config = optarg; break;
+		case O_SERVER: a.server = optarg; break;
+		case O_PSK: a.psk_file = optarg; break;
+		case O_SUPI: a.supi = optarg; break;
+		case O_AKID: a.akid = optarg; break;
+		case O_KAKMA: a.kakma = optarg; break;
+		case O_FQDN: a.af_fqdn = optarg; break;
+		case O_UA: a.ua_id = optarg; break;
+		case O_AFID: a.af_id = optarg; break;
+		case O_ANON: a.anon = 1; break;
+		case O_JSON: a.json = 1; break;
+		case O_TIMEOUT:
+			a.timeout = atof(optarg);
+			if (!(a.timeout > 0 && a.timeout <= 60))
+				return say(CTL_BAD_INPUT, "--timeout: must be 0..60 seconds%s%s", "", "");
+			break;
+		default:
+			return say(CTL_BAD_INPUT, "%s: unknown option or missing value%s", argv[optind - 1], "");
+		}
+	}
+	if (optind < argc)
+		return say(CTL_BAD_INPUT, "unexpected argument: %s%s", argv[optind], "");
+
+	memset(&req, 0, sizeof(req));
+	int stats = strcmp(cmd, "stats") == 0;
+	struct akma_supi supi;
+	char supi_text[AKMA_SUPI_MAX + 8];
+	int rc;
+	if (!strcmp(cmd, "register") || !strcmp(cmd, "remove")) {
+		if (!a.supi)
+			return say(CTL_BAD_INPUT, "missing option --supi%s%s", "", "");
+		if ((rc = akma_supi_parse(a.supi, strlen(a.supi), &supi)) != 0)
+			return say(CTL_BAD_INPUT, "--supi: %s (%s)", akma_strerror(rc), akma_errname(rc));
+		int sl = akma_supi_format(&supi, supi_text, sizeof(supi_text));
+		req.ueid_len = (uint16_t)sl;
+		req.ueid_type = AKMA_WIRE_SUPI;
+	}
+	if (!strcmp(cmd, "register") || !strcmp(cmd, "get")) {
+		if (!a.akid)
+			return say(CTL_BAD_INPUT, "missing option --akid%s%s", "", "");
+		size_t al = strlen(a.akid);
+		if (al == 0 || al > AKMA_AKID_MAX)
+			return say(CTL_BAD_INPUT, "--akid: %s (%s)", akma_strerror(-AKMA_E_AKID_LEN), "AKID_LEN");
+		req.akid_len = (uint8_t)al;
+		memcpy(akma_req_akid(&req), a.akid, al);
+	}
+	if (!strcmp(cmd, "register")) {
+		req.type = AKMA_REQ_REGISTER;
+		if (!a.kakma)
+			return say(CTL_BAD_INPUT, "missing option --kakma%s%s", "", "");
+		char line[256];
+		const char *hex = a.kakma;
+		if (!strcmp(hex, "-")) {
+			if (!fgets(line, sizeof(line), stdin))
+				line[0] = '\0';
+			line[strcspn(line, "\r\n")] = '\0';
+			hex = line;
+		}
+		rc = akma_hex_decode(hex, strlen(hex), req.kakma, 32, -AKMA_E_KEY_LENGTH);
+		explicit_bzero(line, sizeof(line));
+		if (rc)
+			return say(CTL_BAD_INPUT, "--kakma: %s (%s)", akma_strerror(rc), akma_errname(rc));
+		memcpy(akma_req_ueid(&req), supi_text, req.ueid_len);
+	} else if (!strcmp(cmd, "remove")) {
+		req.type = AKMA_REQ_REMOVE;
+		memcpy(akma_req_ueid(&req), supi_text, req.ueid_len);
+	} else if (!strcmp(cmd, "get")) {
+		struct akma_af_id af;
+		uint8_t ua[5];
+		req.type = AKMA_REQ_GET_KAF;
+		req.flags = a.anon ? AKMA_REQ_ANONYMOUS : 0;
+		if (a.af_id) {
+			if ((rc = akma_af_id_parse(a.af_id, strlen(a.af_id), NULL, &af)) != 0)
+				return say(CTL_BAD_INPUT, "--af-id: %s (%s)", akma_strerror(rc), akma_errname(rc));
+		} else {
+			if (!a.af_fqdn || !a.ua_id)
+				return say(CTL_BAD_INPUT, "missing option %s%s", !a.af_fqdn ? "--af-fqdn" : "--ua-id", "");
+			if ((rc = akma_hex_decode(a.ua_id, strlen(a.ua_id), ua, 5, -AKMA_E_UA_ID_LEN)) != 0)
+				return say(CTL_BAD_INPUT, "--ua-id: %s (%s)", akma_strerror(rc), akma_errname(rc));
+			if ((rc = akma_af_id_set(&af, a.af_fqdn, strlen(a.af_fqdn), ua)) != 0)
+				return say(CTL_BAD_INPUT, "--af-fqdn: %s (%s)", akma_strerror(rc), akma_errname(rc));
+		}
+		req.af_id_len = (uint16_t)akma_af_id_octets(&af, akma_req_af_id(&req));
+	} else if (!stats) {
+		return say(CTL_BAD_INPUT, "unknown command %s%s", cmd, "");
+	}
+
+	static uint8_t body[AKMA_WIRE_MAX_DGRAM];
+	size_t blen;
+	struct akma_wire_msg m;
+	int status = exchange(&a, &req, stats, body, &blen, &m);
+	if (status != CTL_OK)
+		return status;
+	if (stats) {
+		const uint8_t *p = m.payload, *end = m.payload + m.payload_len;
+		if (m.payload_len < 4 || p[0] != AKMA_ST_OK)
+			return say(CTL_REFUSED, "stats refused%s%s", "", "");
+		unsigned count = (unsigned)(p[2] << 8 | p[3]);
+		p += 4;
+		if (a.json)
+			putchar('{');
+		for (unsigned i = 0; i < count && p < end; i++) {
+			unsigned nl = *p++;
+			if (p + nl + 8 > end)
+				break;
+			uint64_t v = 0;
+			for (int b = 0; b < 8; b++)
+				v = v << 8 | p[nl + (unsigned)b];
+			if (a.json)
+				printf("%s\"%.*s\": %llu", i ? ", " : "", (int)nl, p, (unsigned long long)v);
+			else
+				printf("%-12.*s %llu\n", (int)nl, p, (unsigned long long)v);
+			p += nl + 8;
+		}
+		if (a.json)
+			puts("}");
+		return CTL_OK;
+	}
+	static struct akma_req resp;
+	if (akma_wire_decode_response(&m, &resp) != 0)
+		return say(CTL_REFUSED, "malformed answer from the server%s%s", "", "");
+	status = status_exit(&resp);
+	if (status != CTL_OK || req.type != AKMA_REQ_GET_KAF) {
+		if (status == CTL_OK && a.json)
+			printf("{\"status\": \"ok\"}\n");
+		return status;
+	}
+	char hex[65], when[32], ueid[AKMA_UEID_MAX + 1];
+	akma_hex_encode(resp.kaf, 32, hex);
+	explicit_bzero(resp.kaf, 32);
+	rfc3339(resp.expiry_ms, when, sizeof(when));
+	memcpy(ueid, resp.data, resp.ueid_len);
+	ueid[resp.ueid_len] = '\0';
+	for (char *q = ueid; *q; q++) /* never print control characters */
+		if ((unsigned char)*q < 0x20 || *q == '"' || *q == '\\')
+			*q = '?';
+	if (a.json) {
+		printf("{\"kaf\": \"%s\", \"expiry\": \"%s\"", hex, when);
+		if (resp.ueid_len)
+			printf(", \"%s\": \"%s\"", resp.ueid_type == AKMA_WIRE_GPSI ? "gpsi" : "supi", ueid);
+		puts("}");
+	} else {
+		printf("%s\nexpiry %s\n", hex, when);
+		if (resp.ueid_len)
+			printf("%s %s\n", resp.ueid_type == AKMA_WIRE_GPSI ? "gpsi" : "supi", ueid);
+	}
+	explicit_bzero(hex, sizeof(hex));
+	return CTL_OK;
+}

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * akmad: the AKMA Anchor Function daemon. The main lcore runs the socket
+ * driver and the control duties (reclaim flushes, the expiry sweep,
+ * signals); the other lcores are the engine's workers.
+ *
+ *   akmad [EAL options --] [options]
+ *
+ * Without EAL options (no "--"), DPDK starts with defaults that run with no
+ * hugepages and no NIC. Options are read before EAL starts, so --help and
+ * --version never touch DPDK.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_log.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "akma_version.h"
+#include "conf.h"
+#include "err.h"
+#include "hex.h"
+#include "mb.h"
+#include "sock.h"
+#include "wire.h"
+#include "worker.h"
+
+#ifndef AKMA_DEFAULT_CONF
+#define AKMA_DEFAULT_CONF "/etc/akmad/akmad.conf"
+#endif
+
+static volatile sig_atomic_t stop_requested, reload_requested;
+static int logtype;
+
+#define LOG(level, ...) rte_log(RTE_LOG_##level, logtype, "akmad: " __VA_ARGS__)
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: akmad [EAL options --] [options]\n"
+		"\n"
+		"The AKMA Anchor Function (3GPP TS 33.535): keeps AKMA contexts and derives\n"
+		"K_AF for application functions, answering the wire protocol of\n"
+		"engine/wire.md on the addresses of wire.listen.\n"
+		"\n"
+		"EAL options (DPDK) come first and end with \"--\"; without them akmad runs\n"
+		"with --no-huge --no-pci --no-shconf on every CPU it may use: the first is the\n"
+		"main lcore (sockets, control), the others are workers.\n"
+		"\n"
+		"Options:\n"
+		"  --config FILE   configuration (default %s)\n"
+		"  --set SECTION.KEY=VALUE\n"
+		"                  override one key; repeatable; wins over the file\n"
+		"  -h, --help      this text\n"
+		"  -V, --version   version\n"
+		"\n"
+		"Every key of the configuration is also an option (wins over the file):\n",
+		AKMA_DEFAULT_CONF);
+	akma_conf_help(out);
+	fprintf(out,
+		"\nSignals: SIGINT and SIGTERM stop akmad cleanly (requests in flight are\n"
+		"answered, every key wiped, exit 0).\n"
+		"Exit status: 0 after a clean stop; 1 when start-up fails (the reason is\n"
+		"printed: the file, line and key for a bad configuration).\n");
+}
+
+/* The PSK: 64 hex digits in a regular file readable by its owner only. */
+static int read_psk(const char *path, uint8_t psk[AKMA_WIRE_PSK_LEN], char *why, size_t size)
+{
+	struct stat st;
+	char text[80];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(why, size, "psk file %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+		snprintf(why, size,
+			 "psk file %s: must be a regular file readable by its owner only "
+			 "(mode %04o; chmod 600 it)",
+			 path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(why, size, "psk file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t len = (size_t)n;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	int rc = akma_hex_decode(text, len, psk, AKMA_WIRE_PSK_LEN, -AKMA_E_KEY_LENGTH);
+	explicit_bzero(text, sizeof(text));
+	if (rc) {
+		snprintf(why, size, "psk file %s: %s", path, akma_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int main(int argc, char **argv)
+{
+	struct akma_conf conf;
+	const char *config = AKMA_DEFAULT_CONF;
+	char err[1536], name[96];
+	int eal_argc = 1, app_start = 1;
+
+	/* EAL options end at "--"; with none, every argument is akmad's. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			eal_argc = i;
+			app_start = i + 1;
+			break;
+		}
+	}
+	for (int i = app_start; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("akmad %s (ipsec-mb %s, wire protocol %d)\n", AKMA_VERSION,
+			       akma_mb_library_version(), AKMA_WIRE_VERSION);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			config = argv[i + 1];
+	}
+	akma_conf_defaults(&conf);
+	if (akma_conf_load(&conf, config, err, sizeof(err)) != 0) {
+		fprintf(stderr, "akmad: %s\n", err);
+		return 1;
+	}
+	for (int i = app_start; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--config")) {
+			i++;
+			continue;
+		}
+		if (!strcmp(a, "--set") && i + 1 < argc) {
+			char *eq = strchr(argv[++i], '=');
+			if (!eq) {
+				fprintf(stderr, "akmad: --set %s: expected SECTION.KEY=VALUE\n", argv[i]);
+				return 1;
+			}
+			*eq = '\0';
+			if (akma_conf_set(&conf, argv[i], eq + 1, err, sizeof(err)) != 0) {
+				fprintf(stderr, "akmad: --set: %s\n", err);
+				return 1;
+			}
+			continue;
+		}
+		if (!strncmp(a, "--", 2) && akma_conf_option_name(a + 2, name, sizeof(name)) &&
+		    i + 1 < argc) {
+			if (akma_conf_set(&conf, name, argv[++i], err, sizeof(err)) != 0) {
+				fprintf(stderr, "akmad: %s: %s\n", a, err);
+				return 1;
+			}
+			continue;
+		}
+		fprintf(stderr, "akmad: unknown option or missing value: %s (see akmad --help)\n", a);
+		return 1;
+	}
+
+	/* The PSK file is named relative to the configuration's directory. */
+	char cfgdir[512], psk_path[1024];
+	snprintf(cfgdir, sizeof(cfgdir), "%s", config);
+	if (conf.psk_file[0] == '/')
+		snprintf(psk_path, sizeof(psk_path), "%s", conf.psk_file);
+	else
+		snprintf(psk_path, sizeof(psk_path), "%s/%s", dirname(cfgdir), conf.psk_file);
+	uint8_t psk[AKMA_WIRE_PSK_LEN];
+	if (read_psk(psk_path, psk, err, sizeof(err)) != 0) {
+		fprintf(stderr, "akmad: %s\n", err);
+		return 1;
+	}
+
+	unsigned mem_mb = (unsigned)(256 + conf.requests / 512);
+	if (akma_eal_init("akmad", eal_argc, argv, mem_mb) < 0)
+		return 1;
+	logtype = rte_log_register_type_and_pick_level("akma.daemon", RTE_LOG_NOTICE);
+	if (logtype < 0)
+		logtype = RTE_LOGTYPE_USER1;
+
+	enum akma_mb_arch arch;
+	akma_mb_arch_parse(conf.mb_arch, &arch); /* the table allows only valid names */
+	struct akma_engine_params ep = {
+		.capacity = (uint32_t)conf.capacity,
+		.kakma_life_ms = conf.kakma_lifetime_s * 1000,
+		.kaf_life_ms = conf.kaf_lifetime_s * 1000,
+		.ring_size = (unsigned)conf.ring_size,
+		.burst = (unsigned)conf.burst,
+		.n_requests = (unsigned)conf.requests,
+		.mb_arch = arch,
+		.workers = (unsigned)conf.workers,
+	};
+	int rc;
+	urcu_qsbr_register_thread();
+	struct akma_engine *e = akma_engine_create(&ep, &rc);
+	if (!e) {
+		fprintf(stderr, "akmad: engine: %s%s\n", akma_strerror(rc),
+			rc == -ENODEV ? " (give EAL at least two lcores)" : "");
+		explicit_bzero(psk, sizeof(psk));
+		return 1;
+	}
+	int producer = akma_engine_producer(e);
+	struct akma_sock_params sp = {conf.listen, conf.allow_plain_unix, psk,
+				      conf.replay_window_ms, (unsigned)conf.max_senders};
+	struct akma_sock *s = akma_sock_open(&sp, e, (unsigned)producer, err, sizeof(err));
+	explicit_bzero(psk, sizeof(psk));
+	if (!s || akma_engine_start(e) != 0) {
+		fprintf(stderr, "akmad: %s\n", s ? "cannot launch the workers" : err);
+		akma_sock_close(s);
+		urcu_qsbr_thread_offline();
+		akma_engine_free(e);
+		return 1;
+	}
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	LOG(NOTICE, "version %s, listening on %s; %u worker lcore(s), ipsec-mb %s, %llu contexts\n",
+	    AKMA_VERSION, conf.listen, akma_engine_workers(e),
+	    akma_mb_arch_name(akma_engine_mb_arch(e)), (unsigned long long)conf.capacity);
+
+	/* The main loop. Offline between control duties: it reads no context. */
+	urcu_qsbr_thread_offline();
+	struct akma_ctx_store *store = akma_engine_store(e);
+	uint64_t next_duty = 0;
+	unsigned idle = 0;
+	while (!stop_requested) {
+		uint64_t now = wall_ms();
+		unsigned work = akma_sock_poll(s, now);
+		if (now >= next_duty) {
+			urcu_qsbr_thread_online();
+			akma_ctx_flush(store);
+			akma_ctx_sweep(store, now, 4096);
+			urcu_qsbr_thread_offline();
+			next_duty = now + 10;
+		}
+		if (reload_requested) {
+			reload_requested = 0;
+			LOG(WARNING, "SIGHUP: reloading is not supported yet; configuration unchanged\n");
+		}
+		if (work)
+			idle = 0;
+		else if (++idle > 1000)
+			akma_sock_wait(s, 1); /* idle: sleep on the sockets, not spin */
+	}
+
+	/* Stop: answer what is in flight, then wipe everything. */
+	LOG(NOTICE, "stopping\n");
+	uint64_t give_up = wall_ms() + 2000;
+	while (akma_sock_in_flight(s) && wall_ms() < give_up)
+		akma_sock_poll(s, wall_ms());
+	akma_engine_stop(e);
+	akma_sock_poll(s, wall_ms());
+	struct akma_sock_stats st;
+	akma_sock_stats(s, &st);
+	LOG(NOTICE,
+	    "stopped: %llu datagrams in, %llu out; %llu requests; dropped %llu auth, %llu replay, "
+	    "%llu stale\n",
+	    (unsigned long long)st.rx_datagrams, (unsigned long long)st.tx_datagrams,
+	    (unsigned long long)st.requests, (unsigned long long)st.dropped_auth,
+	    (unsigned long long)st.dropped_replay, (unsigned long long)st.dropped_stale);
+	akma_sock_close(s);
+	akma_engine_free(e); /* wipes every context's keys */
+	urcu_qsbr_unregister_thread();
+	rte_eal_cleanup();
+	return 0;
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# akmad end to end, started here on private ports with its own PSK and
+# configuration, stopped at the end: register -> get (K_AF equals the local
+# derivation) -> re-register the SUPI with a new A-KID -> the old A-KID is
+# gone, the new one works -> remove -> not found; K_AKMA expiry and the K_AF
+# expiry value; a barrage of garbage, truncated, wrong-version and
+# wrong-PSK datagrams leaves it serving with every context intact; start-up
+# refusals (open PSK file, bad key, bad value); SIGTERM stops it cleanly.
+set -u
+BUILD=${1:?usage: integration_daemon.sh BUILD_DIR}
+AKMAD=$BUILD/drivers/akmad
+CTL=$BUILD/drivers/akmactl
+passed=0
+failed=0
+dir=$(mktemp -d /tmp/akmad-it-XXXXXX)
+pid=
+cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+check() { if eval "$2"; then ok; else bad "$1"; fi; }
+
+port=$((20000 + RANDOM % 20000))
+(umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk")
+cat > "$dir/akmad.conf" <<CONF
+[engine]
+capacity = 10000
+kakma_lifetime = 0
+kaf_lifetime = 600
+[wire]
+listen = udp:127.0.0.1:$port,unix:$dir/akmad.sock
+psk_file = akmad.psk
+CONF
+cat > "$dir/expiring.conf" <<CONF
+[engine]
+capacity = 1000
+kakma_lifetime = 1
+[wire]
+listen = udp:127.0.0.1:$((port + 1))
+psk_file = akmad.psk
+CONF
+
+start() { # config
+	"$AKMAD" --config "$1" > "$dir/akmad.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 100); do
+		"$CTL" stats --config "$1" --timeout 0.2 > /dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "akmad did not start:" >&2; cat "$dir/akmad.log" >&2
+	return 1
+}
+stop() {
+	kill -TERM "$pid"
+	local t0=$SECONDS
+	wait "$pid"
+	local rc=$?
+	pid=
+	check "SIGTERM exits 0 (got $rc)" "[ $rc -eq 0 ]"
+	check "SIGTERM stops within 5 s" "[ $((SECONDS - t0)) -le 5 ]"
+}
+
+C=(--config "$dir/akmad.conf")
+KA1=3dd5f8b66d40a12d31b8d4856eb5b2c14f9b013bcfccde61dfbbd9185a7fcb3c
+KA2=0bb3911ee581cef60115d54994bda163c3767644dacdf10934149597449f3d51
+AF=(--af-fqdn af.example.com --ua-id 0100000007)
+
+# Start-up refusals.
+chmod 644 "$dir/akmad.psk"
+"$AKMAD" --config "$dir/akmad.conf" > "$dir/out" 2>&1
+check "an open PSK file stops start-up" "[ $? -eq 1 ] && grep -q 'readable by its owner only' '$dir/out'"
+chmod 600 "$dir/akmad.psk"
+printf '[engine]\ncapacity = 1\n' > "$dir/bad.conf"
+"$AKMAD" --config "$dir/bad.conf" > "$dir/out" 2>&1
+check "a value out of range names file, line and key" "[ $? -eq 1 ] && grep -q 'bad.conf:2: key .engine.capacity.' '$dir/out'"
+printf '[engine]\ncapacty = 100\n' > "$dir/bad.conf"
+"$AKMAD" --config "$dir/bad.conf" > "$dir/out" 2>&1
+check "an unknown key names the line" "[ $? -eq 1 ] && grep -q \"bad.conf:2: unknown key 'engine.capacty'\" '$dir/out'"
+
+start "$dir/akmad.conf" || exit 1
+
+"$CTL" register "${C[@]}" --supi imsi-001010123456789 --akid 1.old@akma.example --kakma $KA1
+check "register" "[ $? -eq 0 ]"
+want=$("$CTL" derive kaf --kakma $KA1 "${AF[@]}")
+got=$("$CTL" get "${C[@]}" --akid 1.old@akma.example "${AF[@]}" | head -1)
+check "K_AF from akmad equals the local derivation" "[ '$got' = '$want' ] && [ -n '$want' ]"
+json=$("$CTL" get "${C[@]}" --akid 1.old@akma.example "${AF[@]}" --json)
+now=$(date +%s)
+exp=$(python3 -c 'import json,sys,datetime; d=json.loads(sys.argv[1]); print(int(datetime.datetime.strptime(d["expiry"],"%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp())); assert d["supi"]=="imsi-001010123456789"' "$json")
+check "K_AF expiry = now + kaf_lifetime (600 s)" "[ $((exp - now)) -ge 595 ] && [ $((exp - now)) -le 601 ]"
+
+"$CTL" register "${C[@]}" --supi 001010123456789 --akid 1.new@akma.example --kakma $KA2
+check "re-register the SUPI (bare form) with a new A-KID" "[ $? -eq 0 ]"
+"$CTL" get "${C[@]}" --akid 1.old@akma.example "${AF[@]}" > /dev/null 2>&1
+check "the old A-KID is not found" "[ $? -eq 1 ]"
+got=$("$CTL" get "${C[@]}" --akid 1.new@akma.example "${AF[@]}" | head -1)
+want=$("$CTL" derive kaf --kakma $KA2 "${AF[@]}")
+check "the new A-KID gives the new key's K_AF" "[ '$got' = '$want' ]"
+"$CTL" register "${C[@]}" --supi imsi-001010000000002 --akid 1.new@akma.example --kakma $KA1 2> "$dir/out"
+check "an A-KID of another SUPI is refused as bad aKId" "[ $? -eq 2 ] && grep -q aKId '$dir/out'"
+for i in $(seq 1 20); do
+	"$CTL" register "${C[@]}" --supi imsi-0010100000001$(printf %02d $i) --akid "k$i@akma.example" --kakma $KA1 || bad "register $i"
+done
+
+# Barrage: garbage, truncation, wrong magic, version 2, wrong PSK.
+python3 - "$port" <<'PY'
+import os, socket, struct, sys, time
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+for n in list(range(0, 64)) + [100, 1000, 65000]:
+    s.sendto(os.urandom(n), ("127.0.0.1", port))
+now = int(time.time() * 1000)
+hdr = b"AK\x01\x01" + os.urandom(8) + struct.pack(">IQ", 1, now)
+for cut in range(0, 60):
+    s.sendto((hdr + os.urandom(40))[:cut], ("127.0.0.1", port))
+s.sendto(b"AK\x01\x00" + os.urandom(8) + struct.pack(">IQ", 1, now) + os.urandom(30), ("127.0.0.1", port))
+s.sendto(b"AK\x02\x01" + os.urandom(40), ("127.0.0.1", port))
+data, _ = s.recvfrom(4096)   # the version error
+assert data[:3] == b"AK\x01" and data[3] == 0 and data[24] == 0xff and data[36] == 7, data
+print("version error answered")
+PY
+check "a datagram of version 2 is answered with a version error" "[ $? -eq 0 ]"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/wrong.psk"
+"$CTL" get "${C[@]}" --psk-file "$dir/wrong.psk" --akid 1.new@akma.example "${AF[@]}" --timeout 0.5 > "$dir/out" 2>&1
+check "under a wrong PSK: no answer (unreachable)" "[ $? -eq 4 ] && grep -q 'no answer' '$dir/out'"
+stats=$("$CTL" stats "${C[@]}" --json)
+check "wrong-PSK datagrams counted" "python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"auth_failed\"] >= 1 and d[\"contexts\"] == 21, d' '$stats'"
+intact=0
+for i in $(seq 1 20); do
+	got=$("$CTL" get "${C[@]}" --akid "k$i@akma.example" "${AF[@]}" | head -1)
+	[ "$got" = "$("$CTL" derive kaf --kakma $KA1 "${AF[@]}")" ] && intact=$((intact + 1))
+done
+check "every context intact after the barrage ($intact of 20)" "[ $intact -eq 20 ]"
+"$CTL" get "${C[@]}" --server "unix:$dir/akmad.sock" --akid k1@akma.example "${AF[@]}" --anon > "$dir/out"
+check "the unix socket answers; --anon returns no SUPI" "[ \$? -eq 0 ] && [ \$(wc -l < '$dir/out') -eq 2 ]"
+
+"$CTL" remove "${C[@]}" --supi imsi-001010123456789
+check "remove" "[ $? -eq 0 ]"
+"$CTL" get "${C[@]}" --akid 1.new@akma.example "${AF[@]}" > /dev/null 2>&1
+check "removed: not found" "[ $? -eq 1 ]"
+"$CTL" remove "${C[@]}" --supi imsi-001010123456789 2> /dev/null
+check "remove again: not found" "[ $? -eq 1 ]"
+stop
+
+# K_AKMA lifetime: a context expires one second after registration.
+start "$dir/expiring.conf" || exit 1
+E=(--config "$dir/expiring.conf")
+"$CTL" register "${E[@]}" --supi imsi-001010000000009 --akid e@akma.example --kakma $KA1
+json=$("$CTL" get "${E[@]}" --akid e@akma.example "${AF[@]}" --json)
+now=$(date +%s)
+exp=$(python3 -c 'import json,sys,datetime; d=json.loads(sys.argv[1]); print(int(datetime.datetime.strptime(d["expiry"],"%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))' "$json")
+check "K_AF expiry capped by the context's end of life" "[ $((exp - now)) -le 1 ]"
+sleep 1.5
+"$CTL" get "${E[@]}" --akid e@akma.example "${AF[@]}" > /dev/null 2>&1
+check "an expired context is not found" "[ $? -eq 1 ]"
+stop
+
+echo "integration_daemon: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
