@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
 # Set up (missing Debian packages, meson build into build/) and run the main
-# job. Until the daemon lands that is the K_AF derivation benchmark,
-# `akma-bench kdf`, with a short default duration; arguments are passed on to
-# it (scripts/run.sh --help shows them).
+# job: akmad in the foreground on loopback with the shipped configuration,
+# conf/akmad.conf (wire protocol on UDP 127.0.0.1:7777). The wire PSK,
+# conf/akmad.psk, is made on the first run, readable by its owner only.
+# Arguments go to akmad: scripts/run.sh --help, scripts/run.sh --config FILE.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/setup.sh" build
-if [ $# -eq 0 ]; then
-	set -- --duration 0.1 --rounds 3
+
+psk="$top/conf/akmad.psk"
+if [ ! -e "$psk" ]; then
+	(umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$psk")
+	echo "run: made a new wire PSK in $psk (owner-only)"
 fi
-exec "$top/build/bench/akma-bench" kdf "$@"
+case " $* " in
+*" --help "* | *" -h "* | *" --version "* | *" -V "*) ;;
+*)
+	cat <<TRY
+run: starting akmad (Ctrl-C stops it). In another shell, try:
+  build/drivers/akmactl register --supi imsi-001010123456789 --akid 12.abc@akma.example \\
+      --kakma 3dd5f8b66d40a12d31b8d4856eb5b2c14f9b013bcfccde61dfbbd9185a7fcb3c
+  build/drivers/akmactl get --akid 12.abc@akma.example --af-fqdn af.example.com --ua-id 0100000007
+  build/drivers/akmactl stats
+TRY
+	;;
+esac
+exec "$top/build/drivers/akmad" --config "$top/conf/akmad.conf" "$@"
