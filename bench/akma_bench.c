@@ -22,6 +22,7 @@
 #include "bench.h"
 #include "mb.h"
 #include "sha256.h"
+#include "worker.h"
 
 static const char usage_text[] =
 	"Usage: akma-bench MODE [OPTIONS]\n"
@@ -184,6 +185,8 @@ void bench_random(void *buf, size_t len)
 	}
 }
 
+static int eal_started;
+
 int bench_eal_init(const char *lcores, unsigned mem_mb)
 {
 	char prefix[64], mem[16], lc[64];
@@ -196,6 +199,7 @@ int bench_eal_init(const char *lcores, unsigned mem_mb)
 		fprintf(stderr, "akma-bench: DPDK EAL did not start: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
+	eal_started = 1;
 	return 0;
 }
 
@@ -243,10 +247,13 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "kdf") == 0)
 		return bench_kdf_main(argc - 1, argv + 1);
-	if (strcmp(argv[1], "store") == 0)
-		return bench_store_main(argc - 1, argv + 1);
-	if (strcmp(argv[1], "engine") == 0)
-		return bench_engine_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "store") == 0 || strcmp(argv[1], "engine") == 0) {
+		int rc = strcmp(argv[1], "store") == 0 ? bench_store_main(argc - 1, argv + 1)
+						      : bench_engine_main(argc - 1, argv + 1);
+		if (rte_eal_get_runtime_dir()[0] && eal_started)
+			akma_eal_cleanup();
+		return rc;
+	}
 	fprintf(stderr, "akma-bench: unknown mode '%s' (see akma-bench --help)\n", argv[1]);
 	return 2;
 }

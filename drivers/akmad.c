@@ -31,6 +31,7 @@
 #include "hex.h"
 #include "mb.h"
 #include "sock.h"
+#include "telemetry.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -245,6 +246,8 @@ int main(int argc, char **argv)
 		akma_engine_free(e);
 		return 1;
 	}
+	if (akma_telemetry_register(e, s, &conf) != 0)
+		LOG(WARNING, "telemetry commands not registered\n");
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -297,6 +300,6 @@ int main(int argc, char **argv)
 	akma_sock_close(s);
 	akma_engine_free(e); /* wipes every context's keys */
 	urcu_qsbr_unregister_thread();
-	rte_eal_cleanup();
+	akma_eal_cleanup();
 	return 0;
 }

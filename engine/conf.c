@@ -298,10 +298,36 @@ void akma_conf_help(FILE *out)
 	}
 }
 
+static void value_text(const struct akma_conf *c, const struct conf_key *k, char *buf, size_t size)
+{
+	const char *base = (const char *)c;
+
+	switch (k->type) {
+	case T_UINT:
+		snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)(base + k->offset));
+		break;
+	case T_BOOL:
+		snprintf(buf, size, "%s", *(const int *)(base + k->offset) ? "true" : "false");
+		break;
+	default:
+		snprintf(buf, size, "%s", base + k->offset);
+		break;
+	}
+}
+
+int akma_conf_entry(const struct akma_conf *c, unsigned i, char *name, size_t name_size,
+		    char *value, size_t value_size)
+{
+	if (i >= N_KEYS)
+		return 0;
+	snprintf(name, name_size, "%s.%s", table[i].section, table[i].key);
+	value_text(c, &table[i], value, value_size);
+	return 1;
+}
+
 void akma_conf_dump(const struct akma_conf *c, FILE *out)
 {
 	const char *section = "";
-	const char *base = (const char *)c;
 	char range[96];
 
 	for (size_t i = 0; i < N_KEYS; i++) {
@@ -312,17 +338,8 @@ void akma_conf_dump(const struct akma_conf *c, FILE *out)
 		}
 		describe(k, range, sizeof(range));
 		fprintf(out, "# %s (%s; default %s)\n", k->help, range, k->def);
-		switch (k->type) {
-		case T_UINT:
-			fprintf(out, "%s = %llu\n", k->key,
-				(unsigned long long)*(const uint64_t *)(base + k->offset));
-			break;
-		case T_BOOL:
-			fprintf(out, "%s = %s\n", k->key, *(const int *)(base + k->offset) ? "true" : "false");
-			break;
-		default:
-			fprintf(out, "%s = %s\n", k->key, base + k->offset);
-			break;
-		}
+		char value[AKMA_CONF_STR_MAX + 32];
+		value_text(c, k, value, sizeof(value));
+		fprintf(out, "%s = %s\n", k->key, value);
 	}
 }

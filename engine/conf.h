@@ -56,6 +56,11 @@ int akma_conf_set(struct akma_conf *c, const char *name, const char *value, char
  * Returns 1 and fills name when option is one of the table's, else 0. */
 int akma_conf_option_name(const char *option, char *name, size_t size);
 
+/* The i-th key of the table as "section.key" and c's value for it, as
+ * text. Returns 1, or 0 past the last key. For telemetry and akmactl. */
+int akma_conf_entry(const struct akma_conf *c, unsigned i, char *name, size_t name_size,
+		    char *value, size_t value_size);
+
 /* Print every key with its unit, bounds, default and help, as --help does. */
 void akma_conf_help(FILE *out);
 

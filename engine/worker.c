@@ -14,7 +14,10 @@
  */
 #include "worker.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -82,6 +85,23 @@ int akma_eal_init(const char *name, int argc, char **argv, unsigned mem_mb)
 	if (rc < 0)
 		fprintf(stderr, "%s: DPDK EAL did not start: %s\n", name, rte_strerror(rte_errno));
 	return rc;
+}
+
+void akma_eal_cleanup(void)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *ent;
+	while ((ent = readdir(d)) != NULL)
+		if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))
+			unlinkat(dirfd(d), ent->d_name, 0);
+	closedir(d);
+	rmdir(dir);
 }
 
 /* ---- time ---------------------------------------------------------------------- */

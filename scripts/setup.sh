@@ -13,7 +13,7 @@ shift || true
 # What building, running and testing akmad needs, by Debian package name.
 packages=(
 	gcc libc6-dev meson ninja-build pkg-config python3
-	libdpdk-dev dpdk           # DPDK 22.11: EAL, rings, mempools, telemetry
+	libdpdk-dev dpdk dpdk-dev  # DPDK 22.11: EAL, rings, mempools, telemetry (dpdk-telemetry.py)
 	libipsec-mb-dev            # Intel ipsec-mb 1.3: multi-buffer SHA-256
 	liburcu-dev                # RCU for the context store
 	libhiredis-dev             # replication to Redis

@@ -5,7 +5,8 @@
 # gone, the new one works -> remove -> not found; K_AKMA expiry and the K_AF
 # expiry value; a barrage of garbage, truncated, wrong-version and
 # wrong-PSK datagrams leaves it serving with every context intact; start-up
-# refusals (open PSK file, bad key, bad value); SIGTERM stops it cleanly.
+# refusals (open PSK file, bad key, bad value); telemetry through DPDK's
+# dpdk-telemetry.py; SIGTERM stops it cleanly and leaves no runtime files.
 set -u
 BUILD=${1:?usage: integration_daemon.sh BUILD_DIR}
 AKMAD=$BUILD/drivers/akmad
@@ -51,6 +52,7 @@ start() { # config
 	return 1
 }
 stop() {
+	set -- "$pid"
 	kill -TERM "$pid"
 	local t0=$SECONDS
 	wait "$pid"
@@ -58,6 +60,7 @@ stop() {
 	pid=
 	check "SIGTERM exits 0 (got $rc)" "[ $rc -eq 0 ]"
 	check "SIGTERM stops within 5 s" "[ $((SECONDS - t0)) -le 5 ]"
+	check "no DPDK runtime directory left behind" "[ ! -e /var/run/dpdk/akmad-$1 ] && [ ! -e \${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/akmad-$1 ]"
 }
 
 C=(--config "$dir/akmad.conf")
@@ -134,6 +137,12 @@ done
 check "every context intact after the barrage ($intact of 20)" "[ $intact -eq 20 ]"
 "$CTL" get "${C[@]}" --server "unix:$dir/akmad.sock" --akid k1@akma.example "${AF[@]}" --anon > "$dir/out"
 check "the unix socket answers; --anon returns no SUPI" "[ \$? -eq 0 ] && [ \$(wc -l < '$dir/out') -eq 2 ]"
+
+# DPDK's own telemetry client reads the engine's counters.
+tel=$(echo /akma/stats | python3 /usr/bin/dpdk-telemetry.py -f "akmad-$pid" 2>/dev/null | tail -1)
+check "dpdk-telemetry.py reads /akma/stats" "python3 -c 'import json,sys; d=json.loads(sys.argv[1])[\"/akma/stats\"]; assert d[\"get_kaf\"] >= 20 and d[\"dropped_auth\"] >= 1, d' '$tel'"
+tel=$(echo /akma/config | python3 /usr/bin/dpdk-telemetry.py -f "akmad-$pid" 2>/dev/null | tail -1)
+check "/akma/config shows the configuration in force" "python3 -c 'import json,sys; d=json.loads(sys.argv[1])[\"/akma/config\"]; assert d[\"engine_kaf_lifetime\"] == \"600\", d' '$tel'"
 
 "$CTL" remove "${C[@]}" --supi imsi-001010123456789
 check "remove" "[ $? -eq 0 ]"

@@ -274,6 +274,6 @@ int main(int argc, char **argv)
 
 	urcu_qsbr_thread_offline();
 	akma_engine_free(e);
-	rte_eal_cleanup();
+	akma_eal_cleanup();
 	return check_done("test_engine");
 }

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef AKMA_TELEMETRY_H
+#define AKMA_TELEMETRY_H
+
+/*
+ * akmad's DPDK telemetry commands, read with DPDK's dpdk-telemetry.py
+ * (dpdk-telemetry.py -f akmad-PID):
+ *   /akma/stats    engine and wire totals
+ *   /akma/lcores   per-worker counters (param: worker index; none: worker 0)
+ *   /akma/store    context store occupancy and memory
+ *   /akma/config   every configuration key in force, as section_key (DPDK
+ *                  allows no '.' in names)
+ * Callbacks run on DPDK's telemetry thread and only read counters.
+ */
+
+#include "conf.h"
+#include "sock.h"
+#include "worker.h"
+
+/* Register the commands. Call once after EAL init; the three objects must
+ * outlive the process's telemetry (akmad keeps them to exit). */
+int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s, const struct akma_conf *c);
+
+#endif
