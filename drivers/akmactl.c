@@ -14,6 +14,7 @@
 
 #include "akma_version.h"
 #include "akmactl.h"
+#include "conf.h"
 #include "err.h"
 #include "hex.h"
 #include "kdf.h"
@@ -41,6 +42,8 @@ static const char usage_text[] =
 	"        (none with --anon); --json: {\"kaf\", \"expiry\", \"supi\"}\n"
 	"  remove --supi SUPI\n"
 	"  stats  the engine's counters\n"
+	"  config [--config FILE]\n"
+	"        every key of akmad's configuration with the value FILE gives it\n"
 	"  Client options: --config FILE (akmad's configuration, default\n"
 	"        " AKMA_DEFAULT_CONF "; gives the server, the first\n"
 	"        wire.listen address, and the PSK file), --server ADDR (udp:HOST:PORT,\n"
@@ -352,6 +355,21 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "derive") == 0)
 		return cmd_derive(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "config")) {
+		const char *path = argc > 3 && !strcmp(argv[2], "--config") ? argv[3] : AKMA_DEFAULT_CONF;
+		if (argc != 2 && argc != 4)
+			return usage_error("config takes only --config FILE", NULL);
+		struct akma_conf c;
+		char err[600];
+		akma_conf_defaults(&c);
+		if (akma_conf_load(&c, path, err, sizeof(err)) != 0) {
+			fprintf(stderr, "akmactl: %s\n", err);
+			return EXIT_BAD_INPUT;
+		}
+		printf("# %s, as akmad would read it\n", path);
+		akma_conf_dump(&c, stdout);
+		return EXIT_OK;
+	}
 	if (!strcmp(argv[1], "register") || !strcmp(argv[1], "get") || !strcmp(argv[1], "remove") ||
 	    !strcmp(argv[1], "stats"))
 		return akmactl_client(argv[1], argc - 1, argv + 1, AKMA_DEFAULT_CONF);

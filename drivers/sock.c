@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -166,6 +167,17 @@ bad_addr:
 	return -1;
 }
 
+/* Buffers that hold keys (K_AKMA in requests, K_AF in answers): zeroed,
+ * and never in a core dump. */
+static void *map_secret(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, size, MADV_DONTDUMP);
+	return p;
+}
+
 struct akma_sock *akma_sock_open(const struct akma_sock_params *p, struct akma_engine *e,
 				 unsigned producer, char *why, size_t why_size)
 {
@@ -182,8 +194,8 @@ struct akma_sock *akma_sock_open(const struct akma_sock_params *p, struct akma_e
 	s->allow_plain_unix = p->allow_plain_unix;
 	s->key = akma_wire_key_create(p->psk, &err);
 	s->replay = akma_wire_replay_create(p->max_senders, p->replay_window_ms, &err);
-	s->contexts = calloc(N_CONTEXTS, sizeof(*s->contexts));
-	s->rx = malloc(RX_BATCH * sizeof(*s->rx));
+	s->contexts = map_secret(N_CONTEXTS * sizeof(*s->contexts));
+	s->rx = map_secret(RX_BATCH * sizeof(*s->rx));
 	if (!s->key || !s->replay || !s->contexts || !s->rx || akma_wire_sender_init(&s->sender)) {
 		snprintf(why, why_size, "cannot set up the wire protocol: %s", akma_strerror(err));
 		akma_sock_close(s);
@@ -228,11 +240,11 @@ void akma_sock_close(struct akma_sock *s)
 	akma_wire_replay_free(s->replay);
 	if (s->contexts) {
 		explicit_bzero(s->contexts, N_CONTEXTS * sizeof(*s->contexts)); /* K_AF in answers */
-		free(s->contexts);
+		munmap(s->contexts, N_CONTEXTS * sizeof(*s->contexts));
 	}
 	if (s->rx) {
 		explicit_bzero(s->rx, RX_BATCH * sizeof(*s->rx));
-		free(s->rx);
+		munmap(s->rx, RX_BATCH * sizeof(*s->rx));
 	}
 	free(s);
 }

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <intel-ipsec-mb.h>
@@ -105,8 +106,12 @@ static struct akma_mb *create_arch(enum akma_mb_arch arch, int *err)
 	}
 	memset(mb, 0, sizeof(*mb));
 	mb->arch = arch;
-	mb->mgr_size = (imb_get_mb_mgr_size() + 63) & ~(size_t)63;
-	mb->mgr_mem = aligned_alloc(64, mb->mgr_size);
+	/* The manager's lanes hold inner digests of keys: page-aligned, so it can
+	 * be kept out of core dumps. */
+	mb->mgr_size = (imb_get_mb_mgr_size() + 4095) & ~(size_t)4095;
+	mb->mgr_mem = aligned_alloc(4096, mb->mgr_size);
+	if (mb->mgr_mem)
+		madvise(mb->mgr_mem, mb->mgr_size, MADV_DONTDUMP);
 	if (!mb->mgr_mem) {
 		free(mb);
 		*err = -ENOMEM;

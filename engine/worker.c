@@ -15,6 +15,7 @@
 #include "worker.h"
 
 #include <dirent.h>
+#include <sys/mman.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -346,6 +347,18 @@ static int worker_main(void *arg)
 
 /* ---- creation and control ----------------------------------------------------------- */
 
+static void exclude_from_dumps(struct rte_mempool *mp, void *arg, struct rte_mempool_memhdr *m,
+			       unsigned idx)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)m->addr & ~(page - 1);
+	uintptr_t end = ((uintptr_t)m->addr + m->len + page - 1) & ~(page - 1);
+	(void)mp;
+	(void)arg;
+	(void)idx;
+	madvise((void *)start, end - start, MADV_DONTDUMP);
+}
+
 struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *err)
 {
 	struct akma_engine *e;
@@ -397,6 +410,8 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 		*err = -ENOMEM;
 		goto fail;
 	}
+	/* Requests carry K_AKMA and K_AF: their memory stays out of core dumps. */
+	rte_mempool_mem_iter(e->pool, exclude_from_dumps, NULL);
 	uint32_t done_size = rte_align32pow2(e->p.n_requests + 1);
 	for (unsigned w = 0; w < e->n_workers; w++) {
 		for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++) {
