@@ -77,7 +77,10 @@ static void usage(FILE *out)
 	akma_conf_help(out);
 	fprintf(out,
 		"\nSignals: SIGINT and SIGTERM stop akmad cleanly (requests in flight are\n"
-		"answered, every key wiped, exit 0).\n"
+		"answered, every key wiped, exit 0). SIGHUP re-reads the configuration\n"
+		"(file, then these options) and applies engine.kaf_lifetime,\n"
+		"engine.kakma_lifetime, wire.replay_window and log.level at once; it logs\n"
+		"every other changed key as needing a restart and keeps its value.\n"
 		"Exit status: 0 after a clean stop; 1 when start-up fails (the reason is\n"
 		"printed: the file, line and key for a bad configuration).\n");
 }
@@ -121,6 +124,57 @@ static int read_psk(const char *path, uint8_t psk[AKMA_WIRE_PSK_LEN], char *why,
 	return 0;
 }
 
+/* Read the file, then the command-line overrides over it, as at start. */
+static int load_conf(struct akma_conf *c, const char *config, int argc, char **argv, int app_start,
+		     char *err, size_t err_size)
+{
+	char name[96];
+
+	akma_conf_defaults(c);
+	if (akma_conf_load(c, config, err, err_size) != 0)
+		return -1;
+	for (int i = app_start; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--config")) {
+			i++;
+			continue;
+		}
+		if (!strcmp(a, "--set") && i + 1 < argc) {
+			char arg[600];
+			snprintf(arg, sizeof(arg), "%s", argv[++i]);
+			char *eq = strchr(arg, '=');
+			if (!eq) {
+				snprintf(err, err_size, "--set %s: expected SECTION.KEY=VALUE", arg);
+				return -1;
+			}
+			*eq = '\0';
+			if (akma_conf_set(c, arg, eq + 1, err, err_size) != 0)
+				return -1;
+			continue;
+		}
+		if (!strncmp(a, "--", 2) && akma_conf_option_name(a + 2, name, sizeof(name)) &&
+		    i + 1 < argc) {
+			if (akma_conf_set(c, name, argv[++i], err, err_size) != 0)
+				return -1;
+			continue;
+		}
+		snprintf(err, err_size, "unknown option or missing value: %s (see akmad --help)", a);
+		return -1;
+	}
+	return 0;
+}
+
+static int log_level_of(const char *name)
+{
+	static const char *const names[] = {"error", "warning", "notice", "info", "debug"};
+	static const int levels[] = {RTE_LOG_ERR, RTE_LOG_WARNING, RTE_LOG_NOTICE, RTE_LOG_INFO,
+				     RTE_LOG_DEBUG};
+	for (int i = 0; i < 5; i++)
+		if (!strcmp(name, names[i]))
+			return levels[i];
+	return RTE_LOG_NOTICE;
+}
+
 static uint64_t wall_ms(void)
 {
 	struct timespec ts;
@@ -129,11 +183,48 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* SIGHUP: apply what can change while running, name what cannot. */
+static void reload(struct akma_conf *cur, const char *config, int argc, char **argv, int app_start,
+		   struct akma_engine *e, struct akma_sock *s)
+{
+	static struct akma_conf next;
+	char err[1536], name[96], was[AKMA_CONF_STR_MAX + 32], now[AKMA_CONF_STR_MAX + 32];
+
+	if (load_conf(&next, config, argc, argv, app_start, err, sizeof(err)) != 0) {
+		LOG(ERR, "SIGHUP: %s; configuration unchanged\n", err);
+		return;
+	}
+	for (unsigned i = 0; akma_conf_entry(cur, i, name, sizeof(name), was, sizeof(was)); i++) {
+		akma_conf_entry(&next, i, name, sizeof(name), now, sizeof(now));
+		if (!strcmp(was, now))
+			continue;
+		if (!strcmp(name, "engine.kaf_lifetime"))
+			akma_engine_set_kaf_life(e, next.kaf_lifetime_s * 1000);
+		else if (!strcmp(name, "engine.kakma_lifetime"))
+			akma_ctx_set_kakma_life(akma_engine_store(e), next.kakma_lifetime_s * 1000);
+		else if (!strcmp(name, "wire.replay_window"))
+			akma_sock_set_replay_window(s, next.replay_window_ms);
+		else if (!strcmp(name, "log.level"))
+			rte_log_set_level(logtype, (uint32_t)log_level_of(next.log_level));
+		else {
+			LOG(WARNING, "SIGHUP: %s changed to %s: takes a restart; keeping %s\n", name, now,
+			    was);
+			continue;
+		}
+		LOG(NOTICE, "SIGHUP: %s is now %s (was %s)\n", name, now, was);
+	}
+	/* Keep what did not change at run time as it is. */
+	cur->kaf_lifetime_s = next.kaf_lifetime_s;
+	cur->kakma_lifetime_s = next.kakma_lifetime_s;
+	cur->replay_window_ms = next.replay_window_ms;
+	memcpy(cur->log_level, next.log_level, sizeof(cur->log_level));
+}
+
 int main(int argc, char **argv)
 {
 	struct akma_conf conf;
 	const char *config = AKMA_DEFAULT_CONF;
-	char err[1536], name[96];
+	char err[1536];
 	int eal_argc = 1, app_start = 1;
 
 	/* EAL options end at "--"; with none, every argument is akmad's. */
@@ -157,39 +248,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			config = argv[i + 1];
 	}
-	akma_conf_defaults(&conf);
-	if (akma_conf_load(&conf, config, err, sizeof(err)) != 0) {
+	if (load_conf(&conf, config, argc, argv, app_start, err, sizeof(err)) != 0) {
 		fprintf(stderr, "akmad: %s\n", err);
-		return 1;
-	}
-	for (int i = app_start; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--config")) {
-			i++;
-			continue;
-		}
-		if (!strcmp(a, "--set") && i + 1 < argc) {
-			char *eq = strchr(argv[++i], '=');
-			if (!eq) {
-				fprintf(stderr, "akmad: --set %s: expected SECTION.KEY=VALUE\n", argv[i]);
-				return 1;
-			}
-			*eq = '\0';
-			if (akma_conf_set(&conf, argv[i], eq + 1, err, sizeof(err)) != 0) {
-				fprintf(stderr, "akmad: --set: %s\n", err);
-				return 1;
-			}
-			continue;
-		}
-		if (!strncmp(a, "--", 2) && akma_conf_option_name(a + 2, name, sizeof(name)) &&
-		    i + 1 < argc) {
-			if (akma_conf_set(&conf, name, argv[++i], err, sizeof(err)) != 0) {
-				fprintf(stderr, "akmad: %s: %s\n", a, err);
-				return 1;
-			}
-			continue;
-		}
-		fprintf(stderr, "akmad: unknown option or missing value: %s (see akmad --help)\n", a);
 		return 1;
 	}
 
@@ -212,6 +272,7 @@ int main(int argc, char **argv)
 	logtype = rte_log_register_type_and_pick_level("akma.daemon", RTE_LOG_NOTICE);
 	if (logtype < 0)
 		logtype = RTE_LOGTYPE_USER1;
+	rte_log_set_level(logtype, (uint32_t)log_level_of(conf.log_level));
 
 	enum akma_mb_arch arch;
 	akma_mb_arch_parse(conf.mb_arch, &arch); /* the table allows only valid names */
@@ -274,7 +335,7 @@ int main(int argc, char **argv)
 		}
 		if (reload_requested) {
 			reload_requested = 0;
-			LOG(WARNING, "SIGHUP: reloading is not supported yet; configuration unchanged\n");
+			reload(&conf, config, argc, argv, app_start, e, s);
 		}
 		if (work)
 			idle = 0;

@@ -484,6 +484,11 @@ unsigned akma_sock_in_flight(const struct akma_sock *s)
 	return s->in_flight;
 }
 
+void akma_sock_set_replay_window(struct akma_sock *s, uint64_t window_ms)
+{
+	akma_wire_replay_set_window(s->replay, window_ms);
+}
+
 void akma_sock_stats(const struct akma_sock *s, struct akma_sock_stats *st)
 {
 	*st = s->st;

@@ -56,6 +56,9 @@ unsigned akma_sock_in_flight(const struct akma_sock *s);
 
 void akma_sock_stats(const struct akma_sock *s, struct akma_sock_stats *st);
 
+/* Change the wire freshness window (SIGHUP); the owner's thread. */
+void akma_sock_set_replay_window(struct akma_sock *s, uint64_t window_ms);
+
 /* Close the listeners (unix socket files are removed) and free. Requests
  * still in flight must have been collected first (poll until
  * akma_sock_in_flight() is 0). */

@@ -520,7 +520,8 @@ static int reg_prepare(const struct akma_ctx_store *s, const struct akma_ctx_reg
 	p->ha = akma_ctx_hash(reg->akid, reg->akid_len);
 	p->hu = akma_ctx_hash(reg->ueid, reg->ueid_len);
 	p->units = units_for(reg->akid_len, reg->ueid_len);
-	p->eol = reg->eol_ms ? reg->eol_ms : s->kakma_life_ms ? now_ms + s->kakma_life_ms : 0;
+	uint64_t life = __atomic_load_n(&s->kakma_life_ms, __ATOMIC_RELAXED);
+	p->eol = reg->eol_ms ? reg->eol_ms : life ? now_ms + life : 0;
 	return 0;
 }
 
@@ -833,6 +834,11 @@ const struct akma_ctx *akma_ctx_lookup_ueid(const struct akma_ctx_store *s, cons
 }
 
 /* ---- stats and test hooks ------------------------------------------------------------------ */
+
+void akma_ctx_set_kakma_life(struct akma_ctx_store *s, uint64_t ms)
+{
+	__atomic_store_n(&s->kakma_life_ms, ms, __ATOMIC_RELAXED);
+}
 
 void akma_ctx_stats(const struct akma_ctx_store *s, struct akma_ctx_stats *st)
 {

@@ -193,6 +193,9 @@ unsigned akma_ctx_sweep(struct akma_ctx_store *s, uint64_t now_ms, unsigned budg
  * comes back promptly. Same caller rules as register. */
 void akma_ctx_flush(struct akma_ctx_store *s);
 
+/* Change the K_AKMA lifetime for registrations from now on; any thread. */
+void akma_ctx_set_kakma_life(struct akma_ctx_store *s, uint64_t ms);
+
 /* Counters; any thread, lock-free, approximate while writers run. */
 void akma_ctx_stats(const struct akma_ctx_store *s, struct akma_ctx_stats *st);
 

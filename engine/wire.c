@@ -225,6 +225,11 @@ void akma_wire_replay_free(struct akma_wire_replay *r)
 	free(r);
 }
 
+void akma_wire_replay_set_window(struct akma_wire_replay *r, uint64_t window_ms)
+{
+	r->window_ms = window_ms;
+}
+
 /* Accept seq from sender or refuse it as a replay. Only authentic datagrams
  * get here. */
 static int replay_check(struct akma_wire_replay *r, uint64_t sender, uint32_t seq, uint64_t now)

@@ -93,6 +93,9 @@ int akma_wire_sender_init(struct akma_wire_sender *s);
 struct akma_wire_replay *akma_wire_replay_create(unsigned max_senders, uint64_t window_ms, int *err);
 void akma_wire_replay_free(struct akma_wire_replay *r);
 
+/* Change the freshness window (SIGHUP); the owner's thread. */
+void akma_wire_replay_set_window(struct akma_wire_replay *r, uint64_t window_ms);
+
 /* Write the header, encrypt body_len octets of body at dgram +
  * AKMA_WIRE_HDR_LEN in place, and append the tag (AKMA_WIRE_GCM); or leave
  * the body in clear with no tag (AKMA_WIRE_PLAIN). dgram must hold

@@ -169,7 +169,7 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 		}
 		jobs[nh] = (struct akma_kaf_job){akma_ctx_midstate(ctx[i]), akma_req_af_id(q),
 						 q->af_id_len, q->kaf};
-		uint64_t expiry = now + e->p.kaf_life_ms;
+		uint64_t expiry = now + __atomic_load_n(&e->p.kaf_life_ms, __ATOMIC_RELAXED);
 		if (ctx[i]->eol_ms && ctx[i]->eol_ms < expiry)
 			expiry = ctx[i]->eol_ms;
 		q->expiry_ms = expiry;
@@ -603,6 +603,11 @@ void akma_engine_producer_stats(const struct akma_engine *e, unsigned p,
 				struct akma_producer_stats *st)
 {
 	*st = e->producers[p].st;
+}
+
+void akma_engine_set_kaf_life(struct akma_engine *e, uint64_t ms)
+{
+	__atomic_store_n(&e->p.kaf_life_ms, ms, __ATOMIC_RELAXED);
 }
 
 enum akma_mb_arch akma_engine_mb_arch(const struct akma_engine *e)

@@ -119,6 +119,9 @@ unsigned akma_engine_worker_lcore(const struct akma_engine *e, unsigned w);
 void akma_engine_worker_stats(const struct akma_engine *e, unsigned w, struct akma_worker_stats *st);
 void akma_engine_producer_stats(const struct akma_engine *e, unsigned p,
 				struct akma_producer_stats *st);
+/* Change the K_AF lifetime while running (SIGHUP); any thread. */
+void akma_engine_set_kaf_life(struct akma_engine *e, uint64_t ms);
+
 /* The ipsec-mb manager the workers use. */
 enum akma_mb_arch akma_engine_mb_arch(const struct akma_engine *e);
 

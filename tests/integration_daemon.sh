@@ -144,6 +144,16 @@ check "dpdk-telemetry.py reads /akma/stats" "python3 -c 'import json,sys; d=json
 tel=$(echo /akma/config | python3 /usr/bin/dpdk-telemetry.py -f "akmad-$pid" 2>/dev/null | tail -1)
 check "/akma/config shows the configuration in force" "python3 -c 'import json,sys; d=json.loads(sys.argv[1])[\"/akma/config\"]; assert d[\"engine_kaf_lifetime\"] == \"600\", d' '$tel'"
 
+# SIGHUP: a run-time key applies at once, a start-time key is named, kept.
+sed -i 's/^kaf_lifetime = 600/kaf_lifetime = 60/; s/^capacity = 10000/capacity = 20000/' "$dir/akmad.conf"
+kill -HUP "$pid"
+sleep 0.5
+json=$("$CTL" get "${C[@]}" --akid 1.new@akma.example "${AF[@]}" --json)
+now=$(date +%s)
+exp=$(python3 -c 'import json,sys,datetime; d=json.loads(sys.argv[1]); print(int(datetime.datetime.strptime(d["expiry"],"%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))' "$json")
+check "SIGHUP applies engine.kaf_lifetime (60 s)" "[ $((exp - now)) -ge 55 ] && [ $((exp - now)) -le 61 ]"
+check "SIGHUP names engine.capacity as needing a restart" "grep -q 'engine.capacity changed to 20000: takes a restart' '$dir/akmad.log'"
+
 "$CTL" remove "${C[@]}" --supi imsi-001010123456789
 check "remove" "[ $? -eq 0 ]"
 "$CTL" get "${C[@]}" --akid 1.new@akma.example "${AF[@]}" > /dev/null 2>&1
