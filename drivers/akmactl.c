@@ -42,6 +42,10 @@ static const char usage_text[] =
 	"        (none with --anon); --json: {\"kaf\", \"expiry\", \"supi\"}\n"
 	"  remove --supi SUPI\n"
 	"  stats  the engine's counters\n"
+	"  load --contexts N [--first I]\n"
+	"        register N synthetic subscribers (imsi-00101 and ten digits from I,\n"
+	"        A-KIDs in akmad's convention, random K_AKMA) as fast as akmad takes\n"
+	"        them, 64 to a datagram; prints the rate\n"
 	"  config [--config FILE]\n"
 	"        every key of akmad's configuration with the value FILE gives it\n"
 	"  Client options: --config FILE (akmad's configuration, default\n"
@@ -371,7 +375,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "register") || !strcmp(argv[1], "get") || !strcmp(argv[1], "remove") ||
-	    !strcmp(argv[1], "stats"))
+	    !strcmp(argv[1], "stats") || !strcmp(argv[1], "load"))
 		return akmactl_client(argv[1], argc - 1, argv + 1, AKMA_DEFAULT_CONF);
 	return usage_error("unknown command", argv[1]);
 }

@@ -133,24 +133,43 @@ static int read_psk_file(const char *path, uint8_t psk[32])
 	return rc;
 }
 
-/* Send one request, wait for its answer; fills *out. Returns an exit status. */
-static int exchange(const struct client_args *a, struct akma_req *req, int stats,
-		    uint8_t *answer_body, size_t *answer_len, struct akma_wire_msg *answer)
+struct session {
+	int fd;
+	struct akma_wire_key *key;
+	struct akma_wire_replay *replay;
+	struct akma_wire_sender sender;
+	char server[300];
+};
+
+static void session_close(struct session *ss)
+{
+	if (ss->fd >= 0)
+		close(ss->fd);
+	akma_wire_key_free(ss->key);
+	akma_wire_replay_free(ss->replay);
+}
+
+/* Server and PSK from the options or akmad's configuration; a connected
+ * socket. Returns an exit status (CTL_OK when ready). */
+static int session_open(const struct client_args *a, struct session *ss)
 {
 	struct akma_conf conf;
-	char err[600], server[300], psk_path[600];
+	char err[600], psk_path[600];
 	uint8_t psk[32];
+	int rc;
 
+	memset(ss, 0, sizeof(*ss));
+	ss->fd = -1;
 	akma_conf_defaults(&conf);
 	if (!a->server || !a->psk_file) {
 		if (akma_conf_load(&conf, a->config, err, sizeof(err)) != 0)
 			return say(CTL_BAD_INPUT, "%s%s", err, "");
 	}
 	if (a->server) {
-		snprintf(server, sizeof(server), "%s", a->server);
+		snprintf(ss->server, sizeof(ss->server), "%s", a->server);
 	} else {
-		snprintf(server, sizeof(server), "%s", conf.listen);
-		server[strcspn(server, ",")] = '\0';
+		snprintf(ss->server, sizeof(ss->server), "%s", conf.listen);
+		ss->server[strcspn(ss->server, ",")] = '\0';
 	}
 	if (a->psk_file) {
 		snprintf(psk_path, sizeof(psk_path), "%s", a->psk_file);
@@ -162,21 +181,36 @@ static int exchange(const struct client_args *a, struct akma_req *req, int stats
 		else
 			snprintf(psk_path, sizeof(psk_path), "%s/%s", dirname(dir), conf.psk_file);
 	}
-	int rc = read_psk_file(psk_path, psk);
+	rc = read_psk_file(psk_path, psk);
 	if (rc)
 		return say(CTL_BAD_INPUT, "psk file %s: %s", psk_path, akma_strerror(rc));
-	struct akma_wire_key *key = akma_wire_key_create(psk, &rc);
+	ss->key = akma_wire_key_create(psk, &rc);
 	explicit_bzero(psk, sizeof(psk));
-	struct akma_wire_replay *replay = akma_wire_replay_create(16, 30000, &rc);
-	struct akma_wire_sender sender;
-	int fd = connect_to(server);
-	if (!key || !replay || akma_wire_sender_init(&sender) != 0 || fd < 0) {
-		akma_wire_key_free(key);
-		akma_wire_replay_free(replay);
-		if (fd < 0)
-			return say(CTL_UNREACHABLE, "%s: cannot reach: %s", server, strerror(errno));
+	ss->replay = akma_wire_replay_create(16, 30000, &rc);
+	ss->fd = connect_to(ss->server);
+	if (!ss->key || !ss->replay || akma_wire_sender_init(&ss->sender) != 0 || ss->fd < 0) {
+		int fd_failed = ss->fd < 0;
+		session_close(ss);
+		if (fd_failed)
+			return say(CTL_UNREACHABLE, "%s: cannot reach: %s", ss->server, strerror(errno));
 		return say(CTL_UNREACHABLE, "cannot set up the wire protocol%s%s", "", "");
 	}
+	return CTL_OK;
+}
+
+/* Send one request, wait for its answer; fills *out. Returns an exit status. */
+static int exchange(const struct client_args *a, struct akma_req *req, int stats,
+		    uint8_t *answer_body, size_t *answer_len, struct akma_wire_msg *answer)
+{
+	struct session ses;
+	int rc = session_open(a, &ses);
+	if (rc != CTL_OK)
+		return rc;
+	struct akma_wire_key *key = ses.key;
+	struct akma_wire_replay *replay = ses.replay;
+	struct akma_wire_sender sender = ses.sender;
+	int fd = ses.fd;
+	char *server = ses.server;
 	static uint8_t d[AKMA_WIRE_MAX_DGRAM];
 	uint64_t id;
 	getrandom(&id, sizeof(id), 0);
@@ -242,9 +276,143 @@ static int exchange(const struct client_args *a, struct akma_req *req, int stats
 		}
 	}
 out:
-	close(fd);
-	akma_wire_key_free(key);
-	akma_wire_replay_free(replay);
+	(void)sender;
+	session_close(&ses);
+	return status;
+}
+
+/* akmactl load: register contexts first..first+n-1 (SUPI imsi-00101 and ten
+ * digits, A-KID in akmad's convention from a random A-TID, random K_AKMA),
+ * 64 to a datagram, WINDOW datagrams in flight; refused OVERLOAD ones and
+ * unanswered ones are sent again. */
+#define LOAD_PER_DGRAM 64
+#define LOAD_WINDOW 32
+static int load(const struct client_args *a, uint64_t first, uint64_t n)
+{
+	struct session ss;
+	int rc = session_open(a, &ss);
+	if (rc != CTL_OK)
+		return rc;
+	uint8_t *state = calloc(n, 1); /* 0 to send, 1 sent, 2 stored, 3 refused */
+	uint64_t *queue = malloc(n * sizeof(*queue)), head = 0, tail = 0;
+	static uint8_t d[AKMA_WIRE_MAX_DGRAM];
+	static struct akma_req r;
+	if (!state || !queue) {
+		session_close(&ss);
+		return say(CTL_REFUSED, "out of memory for %s contexts%s", "that many", "");
+	}
+	for (uint64_t i = 0; i < n; i++)
+		queue[tail++ % n] = i;
+	uint64_t stored = 0, refused = 0, in_flight = 0, t0 = wall_ms(), last_answer = t0, shown = 0;
+	int tty = isatty(2), status = CTL_OK;
+	uint64_t rng;
+	getrandom(&rng, sizeof(rng), 0);
+	while (stored + refused < n) {
+		while (in_flight < LOAD_WINDOW && head < tail) {
+			size_t off = 0;
+			unsigned k = 0;
+			for (; k < LOAD_PER_DGRAM && head < tail; k++) {
+				uint64_t i = queue[head++ % n];
+				uint8_t atid[32];
+				char akid[AKMA_AKID_MAX + 1], rid[8];
+				for (int b = 0; b < 32; b++) {
+					rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+					atid[b] = (uint8_t)(rng >> 56);
+				}
+				snprintf(rid, sizeof(rid), "%u", (unsigned)((first + i) % 10000));
+				memset(&r, 0, sizeof(r));
+				r.type = AKMA_REQ_REGISTER;
+				r.client_id = i;
+				r.ueid_type = AKMA_WIRE_SUPI;
+				/* packed identities: the A-KID's length first, then the SUPI after it */
+				r.akid_len = (uint8_t)akma_akid_compose(atid, rid, "001", "01", akid, sizeof(akid));
+				memcpy(akma_req_akid(&r), akid, r.akid_len);
+				r.ueid_len = (uint16_t)snprintf((char *)akma_req_ueid(&r), 32, "imsi-00101%010llu",
+								(unsigned long long)(first + i));
+				for (int b = 0; b < 32; b++) {
+					rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+					r.kakma[b] = (uint8_t)(rng >> 56);
+				}
+				off += (size_t)akma_wire_encode_request(&r, d + AKMA_WIRE_HDR_LEN + off,
+									sizeof(d) - AKMA_WIRE_HDR_LEN -
+										AKMA_WIRE_TAG_LEN - off);
+				state[i] = 1;
+			}
+			int len = akma_wire_seal(ss.key, &ss.sender, d, off, wall_ms(), AKMA_WIRE_GCM);
+			if (send(ss.fd, d, (size_t)len, 0) != len) {
+				status = say(CTL_UNREACHABLE, "%s: %s", ss.server, strerror(errno));
+				goto out;
+			}
+			in_flight++;
+		}
+		struct pollfd p = {.fd = ss.fd, .events = POLLIN};
+		if (poll(&p, 1, 200) <= 0) {
+			if (wall_ms() - last_answer > (uint64_t)(a->timeout * 1000)) {
+				/* Lost on the way: send everything unanswered again. */
+				if (in_flight == 0 && head == tail) {
+					status = say(CTL_UNREACHABLE, "%s: no answer within the timeout%s",
+						     ss.server, "");
+					goto out;
+				}
+				for (uint64_t i = 0; i < n; i++)
+					if (state[i] == 1) {
+						state[i] = 0;
+						queue[tail++ % n] = i;
+					}
+				in_flight = 0;
+				last_answer = wall_ms();
+			}
+			continue;
+		}
+		ssize_t got = recv(ss.fd, d, sizeof(d), 0);
+		struct akma_wire_hdr h;
+		const uint8_t *body;
+		size_t blen, off = 0;
+		if (got <= 0 || akma_wire_open(ss.key, ss.replay, d, (size_t)got, wall_ms(), 0, &h, &body,
+					       &blen) != 0)
+			continue;
+		last_answer = wall_ms();
+		if (in_flight)
+			in_flight--;
+		struct akma_wire_msg m;
+		while (akma_wire_next(body, blen, &off, &m) == 1) {
+			static struct akma_req resp;
+			if (akma_wire_decode_response(&m, &resp) != 0 || m.id >= n || state[m.id] != 1)
+				continue;
+			if (resp.status == AKMA_ST_OK) {
+				state[m.id] = 2;
+				stored++;
+			} else if (resp.status == AKMA_ST_OVERLOAD) {
+				state[m.id] = 0; /* try again */
+				queue[tail++ % n] = m.id;
+			} else {
+				state[m.id] = 3;
+				refused++;
+			}
+		}
+		if (tty && (stored + refused) * 100 / n != shown) {
+			shown = (stored + refused) * 100 / n;
+			double s = (double)(wall_ms() - t0) / 1000;
+			fprintf(stderr, "\rloading: %3llu%% %llu of %llu, %.0f/s   ", (unsigned long long)shown,
+				(unsigned long long)stored, (unsigned long long)n, s > 0 ? (double)stored / s : 0);
+		}
+	}
+out:
+	if (tty)
+		fputc('\n', stderr);
+	double secs = (double)(wall_ms() - t0) / 1000;
+	printf("loaded %llu contexts in %.2f s: %.0f registrations/s", (unsigned long long)stored, secs,
+	       secs > 0 ? (double)stored / secs : 0);
+	if (refused)
+		printf(" (%llu refused: store full or bad field)", (unsigned long long)refused);
+	putchar('\n');
+	if (status == CTL_OK && refused)
+		status = CTL_REFUSED;
+	explicit_bzero(&r, sizeof(r));
+	explicit_bzero(d, sizeof(d));
+	free(state);
+	free(queue);
+	session_close(&ss);
 	return status;
 }
 
@@ -285,7 +453,7 @@ static void rfc3339(uint64_t ms, char *buf, size_t size)
 int akmactl_client(const char *cmd, int argc, char **argv, const char *default_config)
 {
 	enum { O_CONFIG = 256, O_SERVER, O_PSK, O_SUPI, O_AKID, O_KAKMA, O_FQDN, O_UA, O_AFID,
-	       O_ANON, O_JSON, O_TIMEOUT };
+	       O_ANON, O_JSON, O_TIMEOUT, O_CONTEXTS, O_FIRST };
 	static const struct option options[] = {
 		{"config", required_argument, NULL, O_CONFIG},
 		{"server", required_argument, NULL, O_SERVER},
@@ -299,8 +467,11 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 		{"anon", no_argument, NULL, O_ANON},
 		{"json", no_argument, NULL, O_JSON},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"contexts", required_argument, NULL, O_CONTEXTS},
+		{"first", required_argument, NULL, O_FIRST},
 		{NULL, 0, NULL, 0},
 	};
+	uint64_t contexts = 0, first = 0;
 	struct client_args a = {.config = default_config, .timeout = 2};
 	static struct akma_req req;
 	int c;
@@ -320,6 +491,14 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 		case O_AFID: a.af_id = optarg; break;
 		case O_ANON: a.anon = 1; break;
 		case O_JSON: a.json = 1; break;
+		case O_CONTEXTS:
+			contexts = strtoull(optarg, NULL, 10);
+			if (contexts == 0 || contexts > 100000000)
+				return say(CTL_BAD_INPUT, "--contexts: must be 1..100000000%s%s", "", "");
+			break;
+		case O_FIRST:
+			first = strtoull(optarg, NULL, 10);
+			break;
 		case O_TIMEOUT:
 			a.timeout = atof(optarg);
 			if (!(a.timeout > 0 && a.timeout <= 60))
@@ -332,6 +511,11 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 	if (optind < argc)
 		return say(CTL_BAD_INPUT, "unexpected argument: %s%s", argv[optind], "");
 
+	if (!strcmp(cmd, "load")) {
+		if (!contexts)
+			return say(CTL_BAD_INPUT, "missing option --contexts%s%s", "", "");
+		return load(&a, first, contexts);
+	}
 	memset(&req, 0, sizeof(req));
 	int stats = strcmp(cmd, "stats") == 0;
 	struct akma_supi supi;

@@ -105,6 +105,11 @@ for i in $(seq 1 20); do
 	"$CTL" register "${C[@]}" --supi imsi-0010100000001$(printf %02d $i) --akid "k$i@akma.example" --kakma $KA1 || bad "register $i"
 done
 
+# akmactl load: many registrations, 64 to a datagram.
+"$CTL" load "${C[@]}" --contexts 2000 --first 500000 > "$dir/out"
+check "akmactl load registers 2000 contexts" "[ $? -eq 0 ] && grep -q 'loaded 2000 contexts' '$dir/out'"
+check "the store counts them" "[ \"\$(\"$CTL\" stats ${C[*]} --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"contexts\"])')\" = 2021 ]"
+
 # Barrage: garbage, truncation, wrong magic, version 2, wrong PSK.
 python3 - "$port" <<'PY'
 import os, socket, struct, sys, time
@@ -128,7 +133,7 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/wrong.psk"
 "$CTL" get "${C[@]}" --psk-file "$dir/wrong.psk" --akid 1.new@akma.example "${AF[@]}" --timeout 0.5 > "$dir/out" 2>&1
 check "under a wrong PSK: no answer (unreachable)" "[ $? -eq 4 ] && grep -q 'no answer' '$dir/out'"
 stats=$("$CTL" stats "${C[@]}" --json)
-check "wrong-PSK datagrams counted" "python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"auth_failed\"] >= 1 and d[\"contexts\"] == 21, d' '$stats'"
+check "wrong-PSK datagrams counted" "python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"auth_failed\"] >= 1 and d[\"contexts\"] == 2021, d' '$stats'"
 intact=0
 for i in $(seq 1 20); do
 	got=$("$CTL" get "${C[@]}" --akid "k$i@akma.example" "${AF[@]}" | head -1)
