@@ -40,6 +40,8 @@ static const char usage_text[] =
 	"          rte_hash on the same keys\n"
 	"  engine  K_AF requests through the engine's rings and worker lcores,\n"
 	"          with latency percentiles, beside a naive one-core server\n"
+	"  wire    GET_KAF over UDP against a running akmad, beside a minimal UDP\n"
+	"          echo (no crypto, no store) in the same run\n"
 	"\n"
 	"Every mode prints the environment first (CPU, its SHA/AVX flags, ipsec-mb\n"
 	"and DPDK versions), then a table; --csv prints the same rows as CSV.\n";
@@ -133,8 +135,12 @@ void bench_print_env(FILE *out, int csv, int core)
 			sizeof(managers) - strlen(managers) - 1);
 	}
 	fprintf(out, "%sakma-bench %s\n", p, AKMA_VERSION);
-	fprintf(out, "%scpu        %s (%ld online), pinned to core %d\n", p, model,
-		sysconf(_SC_NPROCESSORS_ONLN), core);
+	if (core >= 0)
+		fprintf(out, "%scpu        %s (%ld online), pinned to core %d\n", p, model,
+			sysconf(_SC_NPROCESSORS_ONLN), core);
+	else
+		fprintf(out, "%scpu        %s (%ld online), not pinned\n", p, model,
+			sysconf(_SC_NPROCESSORS_ONLN));
 	fprintf(out, "%scpu flags  %s\n", p, flags);
 	fprintf(out, "%ssha-256    %s for midstates and the one-lane path\n", p,
 		akma_sha256_has_shani() ? "SHA-NI" : "portable C (no SHA-NI)");
@@ -247,6 +253,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "kdf") == 0)
 		return bench_kdf_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "wire") == 0)
+		return bench_wire_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "store") == 0 || strcmp(argv[1], "engine") == 0) {
 		int rc = strcmp(argv[1], "store") == 0 ? bench_store_main(argc - 1, argv + 1)
 						      : bench_engine_main(argc - 1, argv + 1);

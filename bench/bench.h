@@ -56,5 +56,6 @@ void bench_progress(const char *what, uint64_t done, uint64_t total);
 int bench_kdf_main(int argc, char **argv);
 int bench_store_main(int argc, char **argv);
 int bench_engine_main(int argc, char **argv);
+int bench_wire_main(int argc, char **argv);
 
 #endif
