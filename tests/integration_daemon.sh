@@ -105,6 +105,13 @@ for i in $(seq 1 20); do
 	"$CTL" register "${C[@]}" --supi imsi-0010100000001$(printf %02d $i) --akid "k$i@akma.example" --kakma $KA1 || bad "register $i"
 done
 
+# Replays, and the 64-message limit: answered OVERLOAD past it, never silence.
+PROBE=$BUILD/tests/wire_probe
+out=$("$PROBE" "$dir/akmad.psk" 127.0.0.1 $port 1.new@akma.example 3 replay)
+check "a genuine datagram is answered, its replay is not" "[ \"\$(echo '$out' | grep -c ' 0\$')\" = 3 ] && echo '$out' | grep -q 'replay: no answer'"
+out=$("$PROBE" "$dir/akmad.psk" 127.0.0.1 $port 1.new@akma.example 70)
+check "70 messages in one datagram: 64 answered, 6 OVERLOAD" "[ \"\$(echo '$out' | grep -c ' 0\$')\" = 64 ] && [ \"\$(echo '$out' | grep -c ' 4\$')\" = 6 ]"
+
 # akmactl load: many registrations, 64 to a datagram.
 "$CTL" load "${C[@]}" --contexts 2000 --first 500000 > "$dir/out"
 check "akmactl load registers 2000 contexts" "[ $? -eq 0 ] && grep -q 'loaded 2000 contexts' '$dir/out'"
@@ -123,6 +130,13 @@ hdr = b"AK\x01\x01" + os.urandom(8) + struct.pack(">IQ", 1, now)
 for cut in range(0, 60):
     s.sendto((hdr + os.urandom(40))[:cut], ("127.0.0.1", port))
 s.sendto(b"AK\x01\x00" + os.urandom(8) + struct.pack(">IQ", 1, now) + os.urandom(30), ("127.0.0.1", port))
+# a plain (unencrypted) datagram with a valid STATS message: never on UDP
+s.sendto(b"AK\x01\x00" + os.urandom(8) + struct.pack(">IQ", 1, now) + b"\x04\x00\x00\x0c" + b"\x00" * 8, ("127.0.0.1", port))
+try:
+    s.recvfrom(4096)
+    print("plain datagram answered on UDP"); sys.exit(1)
+except socket.timeout:
+    pass
 s.sendto(b"AK\x02\x01" + os.urandom(40), ("127.0.0.1", port))
 data, _ = s.recvfrom(4096)   # the version error
 assert data[:3] == b"AK\x01" and data[3] == 0 and data[24] == 0xff and data[36] == 7, data
@@ -145,7 +159,7 @@ check "the unix socket answers; --anon returns no SUPI" "[ \$? -eq 0 ] && [ \$(w
 
 # DPDK's own telemetry client reads the engine's counters.
 tel=$(echo /akma/stats | python3 /usr/bin/dpdk-telemetry.py -f "akmad-$pid" 2>/dev/null | tail -1)
-check "dpdk-telemetry.py reads /akma/stats" "python3 -c 'import json,sys; d=json.loads(sys.argv[1])[\"/akma/stats\"]; assert d[\"get_kaf\"] >= 20 and d[\"dropped_auth\"] >= 1, d' '$tel'"
+check "dpdk-telemetry.py reads /akma/stats; drops counted by cause" "python3 -c 'import json,sys; d=json.loads(sys.argv[1])[\"/akma/stats\"]; assert d[\"get_kaf\"] >= 20 and d[\"dropped_auth\"] >= 1 and d[\"dropped_plain\"] >= 1 and d[\"dropped_replay\"] >= 1 and d[\"version_errors\"] >= 1, d' '$tel'"
 tel=$(echo /akma/config | python3 /usr/bin/dpdk-telemetry.py -f "akmad-$pid" 2>/dev/null | tail -1)
 check "/akma/config shows the configuration in force" "python3 -c 'import json,sys; d=json.loads(sys.argv[1])[\"/akma/config\"]; assert d[\"engine_kaf_lifetime\"] == \"600\", d' '$tel'"
 
