@@ -205,7 +205,7 @@ static void reload(struct akma_conf *cur, const char *config, int argc, char **a
 		else if (!strcmp(name, "wire.replay_window"))
 			akma_sock_set_replay_window(s, next.replay_window_ms);
 		else if (!strcmp(name, "log.level"))
-			rte_log_set_level(logtype, (uint32_t)log_level_of(next.log_level));
+			rte_log_set_level_pattern("akma.*", (uint32_t)log_level_of(next.log_level));
 		else {
 			LOG(WARNING, "SIGHUP: %s changed to %s: takes a restart; keeping %s\n", name, now,
 			    was);
@@ -272,7 +272,11 @@ int main(int argc, char **argv)
 	logtype = rte_log_register_type_and_pick_level("akma.daemon", RTE_LOG_NOTICE);
 	if (logtype < 0)
 		logtype = RTE_LOGTYPE_USER1;
-	rte_log_set_level(logtype, (uint32_t)log_level_of(conf.log_level));
+	/* log.level applies to every akma.* component: register them all first,
+	 * since a pattern reaches only the types that exist when it is set. */
+	rte_log_register_type_and_pick_level("akma.engine", RTE_LOG_NOTICE);
+	rte_log_register_type_and_pick_level("akma.sock", RTE_LOG_NOTICE);
+	rte_log_set_level_pattern("akma.*", (uint32_t)log_level_of(conf.log_level));
 
 	enum akma_mb_arch arch;
 	akma_mb_arch_parse(conf.mb_arch, &arch); /* the table allows only valid names */

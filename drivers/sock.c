@@ -22,6 +22,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_log.h>
+
 #include "err.h"
 #include "wire.h"
 
@@ -77,6 +79,10 @@ struct akma_sock {
 	uint64_t now_ms;
 	struct akma_sock_stats st;
 };
+
+/* One log type per component: opening and closing only. */
+static int sock_log = -1;
+#define SOCK_LOG(level, ...) rte_log(RTE_LOG_##level, (uint32_t)sock_log, "akma.sock: " __VA_ARGS__)
 
 /* ---- listeners ----------------------------------------------------------------- */
 
@@ -159,6 +165,9 @@ static int open_one(struct akma_sock *s, const char *addr, char *why, size_t siz
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcvbuf, sizeof(rcvbuf));
+	if (sock_log >= 0)
+		SOCK_LOG(INFO, "listening on %s%s\n", addr,
+			 l->is_unix && s->allow_plain_unix ? " (plain datagrams allowed)" : "");
 	l->fd = fd;
 	s->n_ls++;
 	return 0;
@@ -189,6 +198,8 @@ struct akma_sock *akma_sock_open(const struct akma_sock_params *p, struct akma_e
 		snprintf(why, why_size, "out of memory");
 		return NULL;
 	}
+	if (sock_log < 0)
+		sock_log = rte_log_register_type_and_pick_level("akma.sock", RTE_LOG_NOTICE);
 	s->e = e;
 	s->producer = producer;
 	s->allow_plain_unix = p->allow_plain_unix;

@@ -30,6 +30,7 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 #include <rte_pause.h>
@@ -64,6 +65,11 @@ struct akma_engine {
 	struct worker workers[AKMA_MAX_WORKERS];
 	struct producer producers[AKMA_MAX_PRODUCERS];
 };
+
+/* One log type per component; the engine logs at creation and stop only,
+ * never per request. */
+static int engine_log = -1;
+#define ENGINE_LOG(level, ...) rte_log(RTE_LOG_##level, (uint32_t)engine_log, "akma.engine: " __VA_ARGS__)
 
 /* ---- EAL ---------------------------------------------------------------------- */
 
@@ -431,6 +437,13 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 			goto fail;
 	}
 	e->arch = akma_mb_arch_of(e->workers[0].mb);
+	if (engine_log < 0)
+		engine_log = rte_log_register_type_and_pick_level("akma.engine", RTE_LOG_NOTICE);
+	if (engine_log >= 0)
+		ENGINE_LOG(INFO, "%u worker lcore(s), ipsec-mb %s%s, rings of %u, bursts of %u, %u requests\n",
+			   e->n_workers, akma_mb_arch_name(e->arch),
+			   p->mb_arch == AKMA_MB_AUTO ? " (timed fastest)" : "", e->p.ring_size,
+			   e->p.burst, e->p.n_requests);
 	*err = 0;
 	return e;
 fail:
