@@ -36,6 +36,7 @@ cat > "$dir/expiring.conf" <<CONF
 [engine]
 capacity = 1000
 kakma_lifetime = 1
+ring_size = 64
 [wire]
 listen = udp:127.0.0.1:$((port + 1))
 psk_file = akmad.psk
@@ -111,6 +112,22 @@ out=$("$PROBE" "$dir/akmad.psk" 127.0.0.1 $port 1.new@akma.example 3 replay)
 check "a genuine datagram is answered, its replay is not" "[ \"\$(echo '$out' | grep -c ' 0\$')\" = 3 ] && echo '$out' | grep -q 'replay: no answer'"
 out=$("$PROBE" "$dir/akmad.psk" 127.0.0.1 $port 1.new@akma.example 70)
 check "70 messages in one datagram: 64 answered, 6 OVERLOAD" "[ \"\$(echo '$out' | grep -c ' 0\$')\" = 64 ] && [ \"\$(echo '$out' | grep -c ' 4\$')\" = 6 ]"
+
+# Malformed messages inside authentic datagrams: each answered with its
+# status and field (id status field), the rest of the datagram still served.
+# type 9, unknown:                        09 00 000c 0000000000000007
+out=$("$PROBE" "$dir/akmad.psk" 127.0.0.1 $port raw 0900000c0000000000000007)
+check "an unknown message type: UNSUPPORTED (6), field TYPE (5)" "echo '$out' | grep -q '^7 6 5\$'"
+# GET_KAF with an A-KID length of 254 (fe), id 8:  02 00 0010 ..08 fe 000000
+out=$("$PROBE" "$dir/akmad.psk" 127.0.0.1 $port raw 020000100000000000000008fe000000)
+check "an oversized A-KID length: BAD_FIELD (2), field aKId (2)" "echo '$out' | grep -q '^8 2 2\$'"
+# REMOVE whose UE identity length runs past the message, id 9
+out=$("$PROBE" "$dir/akmad.psk" 127.0.0.1 $port raw 0300000f00000000000000090050aa)
+check "a length past the message: BAD_FIELD (2), field length (7)" "echo '$out' | grep -q '^9 2 7\$'"
+# a good GET_KAF after a header cut short: the good one is answered, id 10
+good=$(python3 -c 'import sys; a=b"1.new@akma.example"; f=b"af.example.com\x01\x00\x00\x00\x07"; m=bytes([len(a)])+a+len(f).to_bytes(2,"big")+f; print((bytes([2,0])+(12+len(m)).to_bytes(2,"big")+(10).to_bytes(8,"big")+m).hex())')
+out=$("$PROBE" "$dir/akmad.psk" 127.0.0.1 $port raw "${good}0200ff")
+check "a good message before a cut-short one is still answered" "echo '$out' | grep -q '^10 0 0\$'"
 
 # akmactl load: many registrations, 64 to a datagram.
 "$CTL" load "${C[@]}" --contexts 2000 --first 500000 > "$dir/out"
@@ -192,6 +209,9 @@ check "K_AF expiry capped by the context's end of life" "[ $((exp - now)) -le 1 
 sleep 1.5
 "$CTL" get "${E[@]}" --akid e@akma.example "${AF[@]}" > /dev/null 2>&1
 check "an expired context is not found" "[ $? -eq 1 ]"
+# A 64-slot ring takes 63 of a 64-request datagram: the 64th is answered OVERLOAD.
+out=$("$PROBE" "$dir/akmad.psk" 127.0.0.1 $((port + 1)) e@akma.example 64)
+check "a full ring: answered OVERLOAD (4), not silence" "[ \"\$(echo '$out' | wc -l)\" = 64 ] && echo '$out' | grep -q ' 4\$'"
 stop
 
 echo "integration_daemon: $passed passed, $failed failed"

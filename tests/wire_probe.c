@@ -6,6 +6,9 @@
  * af.example.com, Ua* 01 00 00 00 07) and prints one line per answer:
  * "id status". With "replay" it then sends the very same octets again and
  * prints "replay: answered" or "replay: no answer".
+ *   wire_probe PSKFILE HOST PORT raw HEX
+ * seals HEX as the body instead (a malformed message, say) and prints
+ * "id status field" per answer.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -53,6 +56,13 @@ int main(int argc, char **argv)
 		return 2;
 	unsigned count = (unsigned)atoi(argv[5]);
 	size_t off = 0;
+	int raw = !strcmp(argv[4], "raw");
+	if (raw) {
+		off = strlen(argv[5]) / 2;
+		if (akma_hex_decode(argv[5], 2 * off, d + AKMA_WIRE_HDR_LEN, off, -1) != 0)
+			return 2;
+		count = 0;
+	}
 	for (unsigned i = 0; i < count; i++) {
 		memset(&r, 0, sizeof(r));
 		r.type = AKMA_REQ_GET_KAF;
@@ -81,7 +91,11 @@ int main(int argc, char **argv)
 			answered = 1;
 			struct akma_wire_msg m;
 			while (akma_wire_next(body, blen, &o, &m) == 1)
-				if (!round)
+				if (!round && raw)
+					printf("%llu %u %u\n", (unsigned long long)m.id,
+					       m.payload_len ? m.payload[0] : 255,
+					       m.payload_len > 1 ? m.payload[1] : 255);
+				else if (!round)
 					printf("%llu %u\n", (unsigned long long)m.id, m.payload_len ? m.payload[0] : 255);
 			if (!round)
 				break;
