@@ -62,6 +62,7 @@ struct akma_sock {
 	struct listener ls[MAX_LISTENERS];
 	unsigned n_ls;
 	struct dgram_ctx *contexts, *free_ctx;
+	struct dgram_ctx *spare; /* answers OVERLOAD when every other one is busy */
 	unsigned in_flight;
 	/* receive batch */
 	uint8_t (*rx)[AKMA_WIRE_MAX_DGRAM];
@@ -205,7 +206,7 @@ struct akma_sock *akma_sock_open(const struct akma_sock_params *p, struct akma_e
 	s->allow_plain_unix = p->allow_plain_unix;
 	s->key = akma_wire_key_create(p->psk, &err);
 	s->replay = akma_wire_replay_create(p->max_senders, p->replay_window_ms, &err);
-	s->contexts = map_secret(N_CONTEXTS * sizeof(*s->contexts));
+	s->contexts = map_secret((N_CONTEXTS + 1) * sizeof(*s->contexts));
 	s->rx = map_secret(RX_BATCH * sizeof(*s->rx));
 	if (!s->key || !s->replay || !s->contexts || !s->rx || akma_wire_sender_init(&s->sender)) {
 		snprintf(why, why_size, "cannot set up the wire protocol: %s", akma_strerror(err));
@@ -216,6 +217,7 @@ struct akma_sock *akma_sock_open(const struct akma_sock_params *p, struct akma_e
 		s->contexts[i].next_free = s->free_ctx;
 		s->free_ctx = &s->contexts[i];
 	}
+	s->spare = &s->contexts[N_CONTEXTS];
 	snprintf(list, sizeof(list), "%s", p->listen);
 	for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
 		while (*a == ' ')
@@ -250,8 +252,8 @@ void akma_sock_close(struct akma_sock *s)
 	akma_wire_key_free(s->key);
 	akma_wire_replay_free(s->replay);
 	if (s->contexts) {
-		explicit_bzero(s->contexts, N_CONTEXTS * sizeof(*s->contexts)); /* K_AF in answers */
-		munmap(s->contexts, N_CONTEXTS * sizeof(*s->contexts));
+		explicit_bzero(s->contexts, (N_CONTEXTS + 1) * sizeof(*s->contexts)); /* K_AF */
+		munmap(s->contexts, (N_CONTEXTS + 1) * sizeof(*s->contexts));
 	}
 	if (s->rx) {
 		explicit_bzero(s->rx, RX_BATCH * sizeof(*s->rx));
@@ -372,8 +374,23 @@ static void take_datagram(struct akma_sock *s, const struct listener *l, uint8_t
 		return;
 	}
 	struct dgram_ctx *c = s->free_ctx;
-	if (!c) { /* every context awaits the engine: answer nothing rather than block */
-		s->st.overload++;
+	if (!c) {
+		/* Every context awaits the engine: the spare answers each message
+		 * OVERLOAD now, so the sender hears something and retries. */
+		struct akma_wire_msg m;
+		c = s->spare;
+		c->body_len = 0;
+		while (akma_wire_next(body, blen, &off, &m) == 1) {
+			append_status(c, m.type, m.id, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
+			s->st.overload++;
+			if (c->body_len + MAX_RESPONSE > RESP_BUF - AKMA_WIRE_HDR_LEN - AKMA_WIRE_TAG_LEN)
+				break;
+		}
+		int n = akma_wire_seal(s->key, &s->sender, c->buf, c->body_len, s->now_ms, h.mode);
+		if (n > 0 && sendto(l->fd, c->buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)from,
+				    from_len) == n)
+			s->st.tx_datagrams++;
+		explicit_bzero(d, len);
 		return;
 	}
 	s->free_ctx = c->next_free;

@@ -11,7 +11,8 @@
  * back to its sender in one sealed datagram with sendmmsg.
  *
  * A datagram carries at most AKMA_SOCK_MAX_MSGS messages; later ones are
- * answered OVERLOAD, as are requests the engine's rings refuse: an answer is
+ * answered OVERLOAD, as are requests the engine's rings or request pool
+ * refuse and datagrams that find all 1024 answer buffers busy: an answer is
  * never silence. Datagrams that fail the wire checks are dropped and counted
  * by cause; their senders learn nothing. Never blocks (the sockets are
  * non-blocking); never allocates after open.
