@@ -105,7 +105,7 @@ static int preload(struct wire_bench *b, int fd)
 	static struct akma_req r;
 	struct akma_wire_sender snd;
 	struct akma_wire_replay *rp = akma_wire_replay_create(16, 30000, NULL);
-	uint64_t rng = 0x5eed, done = 0, t0 = bench_now_ns(), last = wall_ms();
+	uint64_t rng = 0x5eed ^ (b->first * 0x9e3779b97f4a7c15ULL), done = 0, t0 = bench_now_ns(), last = wall_ms();
 	uint64_t *todo = malloc(b->n * sizeof(*todo)), n_todo = 0;
 	unsigned in_flight = 0;
 

@@ -289,6 +289,7 @@ int main(int argc, char **argv)
 		.n_requests = (unsigned)conf.requests,
 		.mb_arch = arch,
 		.workers = (unsigned)conf.workers,
+		.idle_sleep_us = (unsigned)conf.idle_sleep_us,
 	};
 	int rc;
 	urcu_qsbr_register_thread();
@@ -343,8 +344,8 @@ int main(int argc, char **argv)
 		}
 		if (work)
 			idle = 0;
-		else if (++idle > 1000)
-			akma_sock_wait(s, 1); /* idle: sleep on the sockets, not spin */
+		else if (++idle > 1000 && akma_sock_in_flight(s) == 0)
+			akma_sock_wait(s, 1); /* idle, nothing in the engine: sleep on the sockets */
 	}
 
 	/* Stop: answer what is in flight, then wipe everything. */

@@ -45,6 +45,9 @@ static const struct conf_key table[] = {
 	 "requests a worker takes from a ring at once"},
 	{"engine", "requests", T_UINT, F(requests), 1024, 1u << 22, 0, "requests", NULL, "65536",
 	 "request objects in the pool: the most that can be in flight"},
+	{"engine", "idle_sleep", T_UINT, F(idle_sleep_us), 0, 1000, 0, "microseconds", NULL, "50",
+	 "a worker idle for ~30 us naps this long between polls; 0 polls without pause "
+	 "(dedicated cores)"},
 	{"engine", "mb_arch", T_CHOICE, F(mb_arch), 0, 0, 0, NULL, "auto|sse|avx|avx2|avx512", "auto",
 	 "ipsec-mb code path for K_AF bursts; auto times each at start and keeps the fastest"},
 	{"wire", "listen", T_STRING, F(listen), 1, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,

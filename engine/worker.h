@@ -42,6 +42,7 @@ struct akma_engine_params {
 	unsigned n_requests;      /* mempool objects (default 65536) */
 	enum akma_mb_arch mb_arch; /* AKMA_MB_AUTO: timed at start */
 	unsigned workers;         /* 0: every EAL lcore but the main one */
+	unsigned idle_sleep_us;   /* after ~1000 empty polls, sleep this long a poll; 0: spin */
 };
 
 /* What a worker counts. Written by its worker only; read by anyone. */
