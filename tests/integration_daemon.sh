@@ -29,7 +29,7 @@ capacity = 10000
 kakma_lifetime = 0
 kaf_lifetime = 600
 [wire]
-listen = udp:127.0.0.1:$port,unix:$dir/akmad.sock
+listen = udp:127.0.0.1:$port,udp:[::1]:$port,unix:$dir/akmad.sock
 psk_file = akmad.psk
 CONF
 cat > "$dir/expiring.conf" <<CONF
@@ -173,6 +173,8 @@ done
 check "every context intact after the barrage ($intact of 20)" "[ $intact -eq 20 ]"
 "$CTL" get "${C[@]}" --server "unix:$dir/akmad.sock" --akid k1@akma.example "${AF[@]}" --anon > "$dir/out"
 check "the unix socket answers; --anon returns no SUPI" "[ \$? -eq 0 ] && [ \$(wc -l < '$dir/out') -eq 2 ]"
+got=$("$CTL" get "${C[@]}" --server "udp:[::1]:$port" --akid k1@akma.example "${AF[@]}" | head -1)
+check "UDP over IPv6 answers the same K_AF" "[ '$got' = '$("$CTL" derive kaf --kakma $KA1 "${AF[@]}")' ]"
 
 # DPDK's own telemetry client reads the engine's counters.
 tel=$(echo /akma/stats | python3 /usr/bin/dpdk-telemetry.py -f "akmad-$pid" 2>/dev/null | tail -1)
