@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "akmactl.h"
 #include "conf.h"
 #include "err.h"
@@ -56,60 +57,24 @@ static uint64_t wall_ms(void)
 /* A connected datagram socket to "udp:HOST:PORT", "udp:[V6]:PORT" or "unix:PATH". */
 static int connect_to(const char *addr)
 {
-	if (strncmp(addr, "unix:", 5) == 0) {
-		struct sockaddr_un sun = {.sun_family = AF_UNIX};
-		if (strlen(addr + 5) >= sizeof(sun.sun_path))
-			return -1;
-		strcpy(sun.sun_path, addr + 5);
-		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_un any = {.sun_family = AF_UNIX}; /* autobind: the server can answer */
-		if (fd < 0 || bind(fd, (struct sockaddr *)&any, sizeof(sa_family_t)) != 0 ||
-		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
-		return fd;
-	}
-	if (strncmp(addr, "udp:", 4) != 0)
-		return -1;
-	char host[128];
-	const char *a = addr + 4, *colon;
-	if (a[0] == '[') {
-		const char *cb = strchr(a, ']');
-		if (!cb || cb[1] != ':' || (size_t)(cb - a - 1) >= sizeof(host))
-			return -1;
-		memcpy(host, a + 1, (size_t)(cb - a - 1));
-		host[cb - a - 1] = '\0';
-		colon = cb + 1;
-	} else {
-		colon = strrchr(a, ':');
-		if (!colon || (size_t)(colon - a) >= sizeof(host))
-			return -1;
-		memcpy(host, a, (size_t)(colon - a));
-		host[colon - a] = '\0';
-	}
-	int port = atoi(colon + 1);
 	struct sockaddr_storage ss;
 	socklen_t len;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		len = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*in6);
-	} else {
+	char why[300];
+
+	if (akma_addr_parse(addr, &ss, &len, why, sizeof(why)) != 0) {
+		errno = EINVAL;
 		return -1;
 	}
 	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) != 0) {
-		if (fd >= 0)
+	if (fd >= 0 && ss.ss_family == AF_UNIX) {
+		struct sockaddr_un any = {.sun_family = AF_UNIX}; /* autobind: the server can answer */
+		if (bind(fd, (struct sockaddr *)&any, sizeof(sa_family_t)) != 0) {
 			close(fd);
+			return -1;
+		}
+	}
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, len) != 0) {
+		close(fd);
 		return -1;
 	}
 	return fd;
@@ -181,6 +146,10 @@ static int session_open(const struct client_args *a, struct session *ss)
 		else
 			snprintf(psk_path, sizeof(psk_path), "%s/%s", dirname(dir), conf.psk_file);
 	}
+	struct sockaddr_storage probe;
+	socklen_t probe_len;
+	if (akma_addr_parse(ss->server, &probe, &probe_len, err, sizeof(err)) != 0)
+		return say(CTL_BAD_INPUT, "--server %s%s", err, "");
 	rc = read_psk_file(psk_path, psk);
 	if (rc)
 		return say(CTL_BAD_INPUT, "psk file %s: %s", psk_path, akma_strerror(rc));
@@ -189,10 +158,10 @@ static int session_open(const struct client_args *a, struct session *ss)
 	ss->replay = akma_wire_replay_create(16, 30000, &rc);
 	ss->fd = connect_to(ss->server);
 	if (!ss->key || !ss->replay || akma_wire_sender_init(&ss->sender) != 0 || ss->fd < 0) {
-		int fd_failed = ss->fd < 0;
+		int fd_failed = ss->fd < 0, saved = errno;
 		session_close(ss);
 		if (fd_failed)
-			return say(CTL_UNREACHABLE, "%s: cannot reach: %s", ss->server, strerror(errno));
+			return say(CTL_UNREACHABLE, "%s: cannot reach: %s", ss->server, strerror(saved));
 		return say(CTL_UNREACHABLE, "cannot set up the wire protocol%s%s", "", "");
 	}
 	return CTL_OK;

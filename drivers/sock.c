@@ -24,6 +24,7 @@
 
 #include <rte_log.h>
 
+#include "addr.h"
 #include "err.h"
 #include "wire.h"
 
@@ -90,91 +91,43 @@ static int sock_log = -1;
 static int open_one(struct akma_sock *s, const char *addr, char *why, size_t size)
 {
 	struct listener *l = &s->ls[s->n_ls];
-	int fd = -1, one = 1, rcvbuf = 4 << 20;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, bufsize = 4 << 20;
 
 	memset(l, 0, sizeof(*l));
-	if (strncmp(addr, "unix:", 5) == 0) {
-		struct sockaddr_un sun = {.sun_family = AF_UNIX};
-		const char *path = addr + 5;
-		if (!*path || strlen(path) >= sizeof(sun.sun_path)) {
-			snprintf(why, size, "%s: unix socket path empty or longer than %zu", addr,
-				 sizeof(sun.sun_path) - 1);
-			return -1;
-		}
-		memcpy(sun.sun_path, path, strlen(path));
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (akma_addr_parse(addr, &ss, &len, why, size) != 0)
+		return -1;
+	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	int rc = -1;
+	if (fd >= 0 && ss.ss_family == AF_UNIX) {
+		const char *path = ((struct sockaddr_un *)&ss)->sun_path;
 		unlink(path); /* a socket file left by an earlier run */
 		mode_t old = umask(077); /* the socket is for this user only */
-		int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+		rc = bind(fd, (struct sockaddr *)&ss, len);
 		umask(old);
-		if (rc != 0) {
-			snprintf(why, size, "%s: %s", addr, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
 		l->is_unix = 1;
-		snprintf(l->path, sizeof(l->path), "%s", path);
-	} else if (strncmp(addr, "udp:", 4) == 0) {
-		char host[128];
-		const char *a = addr + 4, *colon;
-		struct sockaddr_storage ss;
-		socklen_t len;
-		memset(&ss, 0, sizeof(ss));
-		if (a[0] == '[') {
-			const char *close_br = strchr(a, ']');
-			if (!close_br || close_br[1] != ':' || (size_t)(close_br - a - 1) >= sizeof(host))
-				goto bad_addr;
-			memcpy(host, a + 1, (size_t)(close_br - a - 1));
-			host[close_br - a - 1] = '\0';
-			colon = close_br + 1;
-		} else {
-			colon = strrchr(a, ':');
-			if (!colon || (size_t)(colon - a) >= sizeof(host))
-				goto bad_addr;
-			memcpy(host, a, (size_t)(colon - a));
-			host[colon - a] = '\0';
-		}
-		char *end;
-		unsigned long port = strtoul(colon + 1, &end, 10);
-		if (*end || colon[1] == '\0' || port == 0 || port > 65535)
-			goto bad_addr;
-		struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-		if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-			in4->sin_family = AF_INET;
-			in4->sin_port = htons((uint16_t)port);
-			len = sizeof(*in4);
-		} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-			in6->sin6_family = AF_INET6;
-			in6->sin6_port = htons((uint16_t)port);
-			len = sizeof(*in6);
-		} else {
-			goto bad_addr;
-		}
-		fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && ss.ss_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
-			snprintf(why, size, "%s: %s", addr, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
-	} else {
-		goto bad_addr;
+		memcpy(l->path, path, strnlen(path, sizeof(l->path) - 1)); /* checked by the parser */
+	} else if (fd >= 0) {
+		rc = bind(fd, (struct sockaddr *)&ss, len);
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcvbuf, sizeof(rcvbuf));
+	if (rc != 0) {
+		snprintf(why, size, "%s: %s", addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		l->is_unix = 0;
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
 	if (sock_log >= 0)
 		SOCK_LOG(INFO, "listening on %s%s\n", addr,
 			 l->is_unix && s->allow_plain_unix ? " (plain datagrams allowed)" : "");
 	l->fd = fd;
 	s->n_ls++;
 	return 0;
-bad_addr:
-	snprintf(why, size, "%s: not udp:IPv4:PORT, udp:[IPv6]:PORT or unix:PATH", addr);
-	return -1;
 }
 
 /* Buffers that hold keys (K_AKMA in requests, K_AF in answers): zeroed,

@@ -722,15 +722,16 @@ static inline enum akma_ctx_result judge(const struct akma_ctx *c, uint64_t now_
 	return c->eol_ms && c->eol_ms <= now_ms ? AKMA_CTX_EXPIRED : AKMA_CTX_HIT;
 }
 
-/* One key, no batching: for tag collisions and for misses that raced with a
- * displacement. Loops until no displacement ran during the search. */
-static enum akma_ctx_result lookup_slow(const struct akma_ctx_store *s, const uint8_t *akid,
-					uint16_t len, uint64_t h, uint64_t now_ms,
-					const struct akma_ctx **out)
+/* One key in one index, no batching: for tag collisions, misses that raced
+ * with a displacement, and lookups by UE identity. Loops until no
+ * displacement ran during the search. */
+static enum akma_ctx_result lookup_slow(const struct akma_ctx_store *s, const struct index *x,
+					key_equals_fn equals, const uint8_t *key, uint16_t len,
+					uint64_t h, uint64_t now_ms, const struct akma_ctx **out)
 {
 	for (;;) {
 		uint32_t before = atomic_load_explicit(&s->change, memory_order_acquire);
-		struct place p = find(s, &s->by_akid, h, akid, len, akid_equals);
+		struct place p = find(s, x, h, key, len, equals);
 		if (p.slot >= 0) {
 			const struct akma_ctx *c = block(s, p.ref);
 			enum akma_ctx_result r = judge(c, now_ms);
@@ -803,7 +804,7 @@ unsigned akma_ctx_lookup_bulk(const struct akma_ctx_store *s, const uint8_t *con
 			retry = change_now != change || (change & 1);
 		}
 		if (retry)
-			r = lookup_slow(s, akid[i], akid_len[i], h[i], now_ms, &c);
+			r = lookup_slow(s, x, akid_equals, akid[i], akid_len[i], h[i], now_ms, &c);
 		if (r == AKMA_CTX_HIT && (flags & AKMA_CTX_PREFETCH_MS))
 			__builtin_prefetch(akma_ctx_midstate(c));
 		result[i] = (uint8_t)r;
@@ -816,21 +817,12 @@ unsigned akma_ctx_lookup_bulk(const struct akma_ctx_store *s, const uint8_t *con
 const struct akma_ctx *akma_ctx_lookup_ueid(const struct akma_ctx_store *s, const uint8_t *ueid,
 					    uint16_t ueid_len, uint64_t now_ms)
 {
+	const struct akma_ctx *c;
 	uint64_t h = akma_ctx_hash(ueid, ueid_len);
 
-	for (;;) {
-		uint32_t before = atomic_load_explicit(&s->change, memory_order_acquire);
-		struct place p = find(s, &s->by_ueid, h, ueid, ueid_len, ueid_equals);
-		if (p.slot >= 0) {
-			const struct akma_ctx *c = block(s, p.ref);
-			enum akma_ctx_result r = judge(c, now_ms);
-			if (r != AKMA_CTX_MISS)
-				return r == AKMA_CTX_HIT ? c : NULL;
-		}
-		uint32_t after = atomic_load_explicit(&s->change, memory_order_acquire);
-		if (before == after && !(before & 1))
-			return NULL;
-	}
+	return lookup_slow(s, &s->by_ueid, ueid_equals, ueid, ueid_len, h, now_ms, &c) == AKMA_CTX_HIT
+		       ? c
+		       : NULL;
 }
 
 /* ---- stats and test hooks ------------------------------------------------------------------ */
