@@ -222,6 +222,46 @@ uint64_t bench_rss(void)
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double bench_median(const double *v, unsigned n)
+{
+	double tmp[16];
+
+	if (n == 0 || n > 16)
+		return 0;
+	memcpy(tmp, v, n * sizeof(*v));
+	qsort(tmp, n, sizeof(*tmp), cmp_double);
+	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+int bench_opt_double(const char *text, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(text, &end);
+	if (end == text || *end || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int bench_opt_uint(const char *text, unsigned long long lo, unsigned long long hi,
+		   unsigned long long *out)
+{
+	char *end;
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (*end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 void bench_progress(const char *what, uint64_t done, uint64_t total)
 {
 	static int tty = -1;

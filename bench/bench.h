@@ -50,6 +50,15 @@ static inline uint64_t bench_rand(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+/* The median of n <= 16 values (v is left as it was). */
+double bench_median(const double *v, unsigned n);
+
+/* Option values: parse text as a number within [lo, hi]. Return 0, or -1
+ * when it is not a number or out of range. */
+int bench_opt_double(const char *text, double lo, double hi, double *out);
+int bench_opt_uint(const char *text, unsigned long long lo, unsigned long long hi,
+		   unsigned long long *out);
+
 /* A progress line on stderr, only when it is a terminal. */
 void bench_progress(const char *what, uint64_t done, uint64_t total);
 

@@ -355,12 +355,6 @@ static void preload(struct engine_bench *b)
 	}
 }
 
-static int cmp_double(const void *a, const void *c)
-{
-	double x = *(const double *)a, y = *(const double *)c;
-	return (x > y) - (x < y);
-}
-
 int bench_engine_main(int argc, char **argv)
 {
 	enum { O_CONTEXTS = 256, O_WORKERS, O_DURATION, O_ROUNDS, O_MISS, O_REG, O_INFLIGHT,
@@ -385,56 +379,54 @@ int bench_engine_main(int argc, char **argv)
 				 .burst = 32, .af_len = 19, .arch = AKMA_MB_AUTO};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int c;
-	char *end;
+	unsigned long long v;
 
 	b.workers = ncpu > 1 ? (unsigned)ncpu - 1 : 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+	int li = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, &li)) != -1) {
 		switch (c) {
 		case O_CONTEXTS:
-			b.n = strtoull(optarg, &end, 10);
-			if (*end || b.n < 64 || b.n > 100000000)
+			if (bench_opt_uint(optarg, 64, 100000000, &v))
 				goto bad;
+			b.n = v;
 			break;
 		case O_WORKERS:
-			b.workers = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || b.workers < 1 || b.workers > AKMA_MAX_WORKERS)
+			if (bench_opt_uint(optarg, 1, AKMA_MAX_WORKERS, &v))
 				goto bad;
+			b.workers = (unsigned)v;
 			break;
 		case O_DURATION:
-			b.duration = strtod(optarg, &end);
-			if (*end || !(b.duration >= 0.01 && b.duration <= 600))
+			if (bench_opt_double(optarg, 0.01, 600, &b.duration))
 				goto bad;
 			break;
 		case O_ROUNDS:
-			b.rounds = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || b.rounds < 1 || b.rounds > 16)
+			if (bench_opt_uint(optarg, 1, 16, &v))
 				goto bad;
+			b.rounds = (unsigned)v;
 			break;
 		case O_MISS:
-			b.miss_share = strtod(optarg, &end);
-			if (*end || !(b.miss_share >= 0 && b.miss_share <= 1))
+			if (bench_opt_double(optarg, 0, 1, &b.miss_share))
 				goto bad;
 			break;
 		case O_REG:
-			b.register_share = strtod(optarg, &end);
-			if (*end || !(b.register_share >= 0 && b.register_share <= 1))
+			if (bench_opt_double(optarg, 0, 1, &b.register_share))
 				goto bad;
 			break;
 		case O_INFLIGHT:
-			b.inflight = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || b.inflight < 1 || b.inflight > 4096)
+			if (bench_opt_uint(optarg, 1, 4096, &v))
 				goto bad;
+			b.inflight = (unsigned)v;
 			break;
 		case O_BURST:
-			b.burst = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || b.burst < 1 || b.burst > 64)
+			if (bench_opt_uint(optarg, 1, 64, &v))
 				goto bad;
+			b.burst = (unsigned)v;
 			break;
 		case O_AF_LEN:
-			b.af_len = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || b.af_len < 6 || b.af_len > AKMA_AF_ID_MAX)
+			if (bench_opt_uint(optarg, 6, AKMA_AF_ID_MAX, &v))
 				goto bad;
+			b.af_len = (unsigned)v;
 			break;
 		case O_ARCH:
 			if (akma_mb_arch_parse(optarg, &b.arch) != 0)
@@ -523,16 +515,11 @@ int bench_engine_main(int argc, char **argv)
 	if (!b.csv && isatty(STDERR_FILENO))
 		fprintf(stderr, "\r%20s\r", "");
 
-	/* The median round of each; latency from the engine's median round. */
-	double eng_sorted[16], naive_sorted[16];
-	memcpy(eng_sorted, eng_ns, sizeof(eng_ns));
-	memcpy(naive_sorted, naive_ns, sizeof(naive_ns));
-	qsort(eng_sorted, b.rounds, sizeof(double), cmp_double);
-	qsort(naive_sorted, b.rounds, sizeof(double), cmp_double);
-	double eng = eng_sorted[b.rounds / 2], naive = naive_sorted[b.rounds / 2];
+	/* The median round of each; latency from the engine's round nearest it. */
+	double eng = bench_median(eng_ns, b.rounds), naive = bench_median(naive_ns, b.rounds);
 	unsigned med = 0;
-	for (unsigned r = 0; r < b.rounds; r++)
-		if (eng_ns[r] == eng)
+	for (unsigned r = 1; r < b.rounds; r++)
+		if (fabs(eng_ns[r] - eng) < fabs(eng_ns[med] - eng))
 			med = r;
 
 	bench_table_header(stdout, b.csv, "req");
@@ -572,7 +559,7 @@ int bench_engine_main(int argc, char **argv)
 	free(b.queries);
 	return 0;
 bad:
-	fprintf(stderr, "akma-bench engine: bad value for %s: %s (see akma-bench engine --help)\n",
-		argv[optind - 1], optarg);
+	fprintf(stderr, "akma-bench engine: bad value for --%s: %s (see akma-bench engine --help)\n",
+		options[li].name, optarg);
 	return 2;
 }

@@ -214,21 +214,6 @@ static int verify_scalar(const struct kdf_bench *b)
 	return check_against_openssl(b, (const uint8_t(*)[AKMA_KEY_LEN])out, 64, "scalar path");
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(const double *v, unsigned n)
-{
-	double tmp[16];
-
-	memcpy(tmp, v, n * sizeof(*v));
-	qsort(tmp, n, sizeof(*tmp), cmp_double);
-	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
-}
-
 static int parse_list(const char *text, unsigned *vals, unsigned max, unsigned lo, unsigned hi)
 {
 	unsigned n = 0;
@@ -265,30 +250,30 @@ int bench_kdf_main(int argc, char **argv)
 	struct kdf_bench b = {.duration = 0.3, .rounds = 3, .n_keys = 4096, .af_len = 19};
 	unsigned bursts[16] = {8, 16, 32, 64}, n_bursts = 4;
 	int archs[AKMA_MB_ARCH_COUNT] = {0}, arch_given = 0, core = -1, c;
-	char *end;
+	unsigned long long v;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+	int li = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, &li)) != -1) {
 		switch (c) {
 		case O_DURATION:
-			b.duration = strtod(optarg, &end);
-			if (*end || !(b.duration >= 0.01 && b.duration <= 600))
+			if (bench_opt_double(optarg, 0.01, 600, &b.duration))
 				goto bad;
 			break;
 		case O_ROUNDS:
-			b.rounds = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || b.rounds < 1 || b.rounds > 16)
+			if (bench_opt_uint(optarg, 1, 16, &v))
 				goto bad;
+			b.rounds = (unsigned)v;
 			break;
 		case O_AF_LEN:
-			b.af_len = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || b.af_len < 6 || b.af_len > AKMA_AF_ID_MAX)
+			if (bench_opt_uint(optarg, 6, AKMA_AF_ID_MAX, &v))
 				goto bad;
+			b.af_len = (unsigned)v;
 			break;
 		case O_KEYS:
-			b.n_keys = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || b.n_keys < 4096 || b.n_keys > (1u << 24))
+			if (bench_opt_uint(optarg, 4096, 1u << 24, &v))
 				goto bad;
+			b.n_keys = (unsigned)v;
 			break;
 		case O_BURSTS: {
 			int n = parse_list(optarg, bursts, 16, 1, AKMA_MB_BURST_MAX);
@@ -313,9 +298,9 @@ int bench_kdf_main(int argc, char **argv)
 			break;
 		}
 		case O_CORE:
-			core = (int)strtol(optarg, &end, 10);
-			if (*end || core < 0)
+			if (bench_opt_uint(optarg, 0, 4095, &v))
 				goto bad;
+			core = (int)v;
 			break;
 		case O_CSV:
 			b.csv = 1;
@@ -424,11 +409,11 @@ int bench_kdf_main(int argc, char **argv)
 		fprintf(stderr, "\r%20s\r", "");
 
 	bench_table_header(stdout, b.csv, "kaf");
-	double baseline = median(methods[0].ns, b.rounds);
+	double baseline = bench_median(methods[0].ns, b.rounds);
 	double midstate_baseline = 0;
 	for (unsigned i = 0; i < n_methods; i++) {
 		struct kdf_method *m = &methods[i];
-		double ns = median(m->ns, b.rounds);
+		double ns = bench_median(m->ns, b.rounds);
 		double ratio = 0;
 		if (i < first_midstate) {
 			ratio = baseline / ns;
@@ -455,7 +440,7 @@ int bench_kdf_main(int argc, char **argv)
 	free(b.order);
 	return 0;
 bad:
-	fprintf(stderr, "akma-bench kdf: bad value for %s: %s (see akma-bench kdf --help)\n",
-		argv[optind - 1], optarg);
+	fprintf(stderr, "akma-bench kdf: bad value for --%s: %s (see akma-bench kdf --help)\n",
+		options[li].name, optarg);
 	return 2;
 }

@@ -346,18 +346,6 @@ static double measure(struct store_bench *b, enum store_method m, uint64_t *sink
 	return (double)(t - t0) / (double)n;
 }
 
-static int cmp_double(const void *a, const void *c)
-{
-	double x = *(const double *)a, y = *(const double *)c;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int bench_store_main(int argc, char **argv)
 {
 	enum { O_CONTEXTS = 256, O_DURATION, O_ROUNDS, O_ONLY, O_CORE, O_CSV };
@@ -373,26 +361,26 @@ int bench_store_main(int argc, char **argv)
 	};
 	struct store_bench b = {.n = 1000000, .duration = 1.0, .rounds = 3, .now_ms = 1};
 	int core = -1, c;
-	char *end;
+	unsigned long long v;
 
 	opterr = 0;
 	b.want_akma = b.want_lfht = b.want_rte = 1;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+	int li = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, &li)) != -1) {
 		switch (c) {
 		case O_CONTEXTS:
-			b.n = strtoull(optarg, &end, 10);
-			if (*end || b.n < 64 || b.n > 100000000)
+			if (bench_opt_uint(optarg, 64, 100000000, &v))
 				goto bad;
+			b.n = v;
 			break;
 		case O_DURATION:
-			b.duration = strtod(optarg, &end);
-			if (*end || !(b.duration >= 0.01 && b.duration <= 600))
+			if (bench_opt_double(optarg, 0.01, 600, &b.duration))
 				goto bad;
 			break;
 		case O_ROUNDS:
-			b.rounds = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || b.rounds < 1 || b.rounds > 16)
+			if (bench_opt_uint(optarg, 1, 16, &v))
 				goto bad;
+			b.rounds = (unsigned)v;
 			break;
 		case O_ONLY:
 			b.want_akma = strstr(optarg, "akma") != NULL;
@@ -403,9 +391,9 @@ int bench_store_main(int argc, char **argv)
 			b.want_akma = 1; /* the others index akmad's contexts */
 			break;
 		case O_CORE:
-			core = (int)strtol(optarg, &end, 10);
-			if (*end || core < 0)
+			if (bench_opt_uint(optarg, 0, 4095, &v))
 				goto bad;
+			core = (int)v;
 			break;
 		case O_CSV:
 			b.csv = 1;
@@ -500,11 +488,11 @@ int bench_store_main(int argc, char **argv)
 	if (!b.csv && isatty(STDERR_FILENO))
 		fprintf(stderr, "\r%30s\r", "");
 	bench_table_header(stdout, b.csv, "lookup");
-	double base = build[S_LFHT] ? median(ns[S_LFHT], b.rounds) : 0;
+	double base = build[S_LFHT] ? bench_median(ns[S_LFHT], b.rounds) : 0;
 	for (int m = 0; m < 3; m++) {
 		if (!build[m])
 			continue;
-		double v = median(ns[m], b.rounds);
+		double v = bench_median(ns[m], b.rounds);
 		struct bench_row row = {names[m], "-", m == S_LFHT ? 1 : LOOKUP_BATCH, 1e9 / v, v,
 					base ? base / v : 0};
 		bench_table_row(stdout, b.csv, &row);
@@ -524,7 +512,7 @@ int bench_store_main(int argc, char **argv)
 	free(b.ctx);
 	return 0;
 bad:
-	fprintf(stderr, "akma-bench store: bad value for %s: %s (see akma-bench store --help)\n",
-		argv[optind - 1], optarg);
+	fprintf(stderr, "akma-bench store: bad value for --%s: %s (see akma-bench store --help)\n",
+		options[li].name, optarg);
 	return 2;
 }

@@ -293,12 +293,6 @@ static void run_load(struct wire_bench *b, int fd, struct load_result *res)
 	akma_wire_replay_free(rp);
 }
 
-static int cmp_double(const void *a, const void *c)
-{
-	double x = *(const double *)a, y = *(const double *)c;
-	return (x > y) - (x < y);
-}
-
 static int connect_udp(const struct sockaddr_in *to)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), size = 8 << 20;
@@ -423,14 +417,12 @@ int bench_wire_main(int argc, char **argv)
 		va[r] = ra[r].rps;
 		ve[r] = re[r].rps;
 	}
-	qsort(va, b.rounds, sizeof(double), cmp_double);
-	qsort(ve, b.rounds, sizeof(double), cmp_double);
-	double a = va[b.rounds / 2], e = ve[b.rounds / 2];
-	const struct load_result *ma = &ra[0], *me = &re[0];
-	for (unsigned r = 0; r < b.rounds; r++) {
-		if (ra[r].rps == a)
+	double a = bench_median(va, b.rounds), e = bench_median(ve, b.rounds);
+	const struct load_result *ma = &ra[0], *me = &re[0]; /* the rounds nearest the medians */
+	for (unsigned r = 1; r < b.rounds; r++) {
+		if (fabs(ra[r].rps - a) < fabs(ma->rps - a))
 			ma = &ra[r];
-		if (re[r].rps == e)
+		if (fabs(re[r].rps - e) < fabs(me->rps - e))
 			me = &re[r];
 	}
 	if (b.csv) {
