@@ -269,11 +269,14 @@ static void process(struct worker *w, struct akma_req **r, unsigned n, uint64_t 
 {
 	unsigned run = 0; /* start of the pending GET_KAF run */
 
+	unsigned gets = 0;
+
 	count(&w->st.bursts, 1);
 	count(&w->st.burst_hist[n >= 64 ? 6 : 31 - __builtin_clz(n)], 1);
 	for (unsigned i = 0; i < n; i++) {
 		enum akma_field fault = length_fault(r[i]);
 		r[i]->worker = (uint8_t)w->id;
+		gets += r[i]->type == AKMA_REQ_GET_KAF;
 		if (r[i]->type == AKMA_REQ_GET_KAF && fault == AKMA_FIELD_NONE)
 			continue;
 		if (i > run)
@@ -295,6 +298,7 @@ static void process(struct worker *w, struct akma_req **r, unsigned n, uint64_t 
 	}
 	if (n > run)
 		get_kaf_batch(w, r + run, n - run, now);
+	count(&w->st.get_kaf, gets);
 }
 
 /* The requests were just written by their producer's core: start every
@@ -333,10 +337,6 @@ static int worker_main(void *arg)
 			if (!now)
 				now = now_ms();
 			prefetch_requests(burst, n);
-			unsigned gets = 0;
-			for (unsigned i = 0; i < n; i++)
-				gets += burst[i]->type == AKMA_REQ_GET_KAF;
-			count(&w->st.get_kaf, gets);
 			process(w, burst, n, now);
 			/* Sized to the pool: always room. */
 			rte_ring_sp_enqueue_burst(e->done[w->id][p], (void **)burst, n, NULL);
