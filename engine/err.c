@@ -63,6 +63,12 @@ static const struct err_text err_texts[AKMA_E_LAST - AKMA_E_BASE] = {
 	[AKMA_E_WIRE_MSG - AKMA_E_BASE] = {"WIRE_MSG", "message truncated or overlong"},
 	[AKMA_E_WIRE_FIELD - AKMA_E_BASE] = {"WIRE_FIELD", "malformed message field"},
 	[AKMA_E_WIRE_TYPE - AKMA_E_BASE] = {"WIRE_TYPE", "not an engine request type"},
+	[AKMA_E_REPL_VERSION - AKMA_E_BASE] = {"REPL_VERSION",
+					       "replication record of an unknown format version"},
+	[AKMA_E_REPL_FORMAT - AKMA_E_BASE] = {"REPL_FORMAT", "replication record malformed"},
+	[AKMA_E_REPL_UNWRAP - AKMA_E_BASE] = {"REPL_UNWRAP",
+					      "replication record does not unwrap (wrong KEK, "
+					      "tampered, or under another key name)"},
 };
 
 static const struct err_text *lookup(int err)

@@ -51,6 +51,9 @@ enum akma_err {
 	AKMA_E_WIRE_MSG,       /* message header truncated or length past the body */
 	AKMA_E_WIRE_FIELD,     /* a message field is malformed */
 	AKMA_E_WIRE_TYPE,      /* message type is not an engine request */
+	AKMA_E_REPL_VERSION,   /* replication record of an unknown format version */
+	AKMA_E_REPL_FORMAT,    /* replication record malformed */
+	AKMA_E_REPL_UNWRAP,    /* replication record fails to unwrap (KEK, tamper, key name) */
 	AKMA_E_LAST,
 };
 

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Replication records: round trip; K_AKMA never in the clear; a wrong KEK,
+ * a record under another A-KID's key name, any flipped octet, a changed
+ * version and every truncation are refused, leaving no key behind. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "err.h"
+#include "repl.h"
+
+static void fill(struct akma_repl_ctx *c, const char *akid, const char *supi)
+{
+	memset(c, 0, sizeof(*c));
+	c->akid_len = (uint8_t)strlen(akid);
+	memcpy(c->akid, akid, c->akid_len);
+	c->ueid_len = (uint16_t)strlen(supi);
+	memcpy(c->ueid, supi, c->ueid_len);
+	c->ueid_type = 1;
+	for (int i = 0; i < 32; i++)
+		c->kakma[i] = (uint8_t)(0xc0 + i);
+	c->created_ms = 1764300000000ULL;
+	c->eol_ms = 1764303600000ULL;
+}
+
+static int key_zero(const struct akma_repl_ctx *c)
+{
+	uint8_t acc = 0;
+	for (int i = 0; i < 32; i++)
+		acc |= c->kakma[i];
+	return acc == 0;
+}
+
+int main(void)
+{
+	uint8_t kek1[32], kek2[32], rec[AKMA_REPL_RECORD_MAX], bad[AKMA_REPL_RECORD_MAX];
+	static struct akma_repl_ctx in, out;
+	char name[300];
+	int err;
+
+	memset(kek1, 0x11, 32);
+	memset(kek2, 0x22, 32);
+	struct akma_repl_kek *k1 = akma_repl_kek_create(kek1, &err), *k2 = akma_repl_kek_create(kek2, &err);
+	CHECK(k1 && k2, "KEKs: %s", akma_strerror(err));
+	if (!k1 || !k2)
+		return check_done("test_repl");
+
+	fill(&in, "12.abc@akma.5gc.mnc001.mcc001.3gppnetwork.org", "imsi-001010123456789");
+	int n = akma_repl_encode(k1, &in, rec, sizeof(rec));
+	CHECK(n == 20 + 20 + 12 + 32 + 16, "record length %d", n);
+	CHECK(memmem(rec, (size_t)n, in.kakma, 32) == NULL && memmem(rec, (size_t)n, in.kakma, 8) == NULL,
+	      "K_AKMA is not in the record in the clear");
+	CHECK(akma_repl_key_name(in.akid, in.akid_len, name, sizeof(name)) == 9 + in.akid_len &&
+		      memcmp(name, "akma:ctx:12.abc@", 16) == 0,
+	      "key name");
+	CHECK(akma_repl_decode(k1, in.akid, in.akid_len, rec, (size_t)n, &out) == 0, "decode");
+	CHECK(memcmp(out.kakma, in.kakma, 32) == 0 && out.ueid_len == in.ueid_len &&
+		      memcmp(out.ueid, in.ueid, in.ueid_len) == 0 && out.created_ms == in.created_ms &&
+		      out.eol_ms == in.eol_ms && out.ueid_type == 1 && out.akid_len == in.akid_len &&
+		      memcmp(out.akid, in.akid, in.akid_len) == 0,
+	      "round trip");
+	uint8_t rec2[AKMA_REPL_RECORD_MAX];
+	CHECK(akma_repl_encode(k1, &in, rec2, sizeof(rec2)) == n && memcmp(rec, rec2, (size_t)n) != 0,
+	      "a fresh nonce every time");
+
+	CHECK(akma_repl_decode(k2, in.akid, in.akid_len, rec, (size_t)n, &out) == -AKMA_E_REPL_UNWRAP &&
+		      key_zero(&out),
+	      "wrong KEK: refused, no key left");
+	CHECK(akma_repl_decode(k1, (const uint8_t *)"13.abc@x", 8, rec, (size_t)n, &out) ==
+		      -AKMA_E_REPL_UNWRAP && key_zero(&out),
+	      "under another A-KID's key name: refused");
+	unsigned accepted = 0;
+	for (int i = 1; i < n; i++) { /* octet 0 is the version: tested below */
+		memcpy(bad, rec, (size_t)n);
+		bad[i] ^= 0x01;
+		int rc = akma_repl_decode(k1, in.akid, in.akid_len, bad, (size_t)n, &out);
+		accepted += rc == 0;
+		if (rc && !key_zero(&out))
+			accepted += 1000;
+	}
+	CHECK(accepted == 0, "%u tampered records accepted (or left a key)", accepted);
+	memcpy(bad, rec, (size_t)n);
+	bad[0] = 2;
+	CHECK(akma_repl_decode(k1, in.akid, in.akid_len, bad, (size_t)n, &out) == -AKMA_E_REPL_VERSION,
+	      "format version 2: its own error");
+	unsigned short_ok = 0;
+	for (int cut = 0; cut < n; cut++)
+		short_ok += akma_repl_decode(k1, in.akid, in.akid_len, rec, (size_t)cut, &out) == 0;
+	CHECK(short_ok == 0, "%u truncated records accepted", short_ok);
+	CHECK(akma_repl_decode(k1, in.akid, in.akid_len, rec, (size_t)n + 1, &out) == -AKMA_E_REPL_FORMAT,
+	      "a trailing octet: malformed");
+	CHECK(akma_repl_encode(k1, &in, rec, 50) == -AKMA_E_NOSPACE, "no room");
+	in.ueid_len = 0;
+	CHECK(akma_repl_encode(k1, &in, rec, sizeof(rec)) == -AKMA_E_UEID_LEN, "empty UE identity");
+	akma_repl_kek_free(k1);
+	akma_repl_kek_free(k2);
+	return check_done("test_repl");
+}
