@@ -2,12 +2,11 @@
 /*
  * The context store (see ctx.h for the shape and the contract).
  *
- * Why a table of our own: measured here at 10 M keys of ~88 octets,
- * liburcu's cds_lfht costs ~490 ns a random hit (a chain of dependent
- * misses), DPDK's rte_hash bulk-64 ~120-170 ns, and a bucketized table with
- * 32-bit tags and a three-stage prefetched batch ~80-90 ns: a random cache
- * line costs ~38 ns when its fetch overlaps others and ~430 ns when chased.
- * akma-bench store measures all three side by side.
+ * Why a table of our own: akma-bench store at 10 M keys of ~87 octets, same
+ * keys, same run: liburcu's cds_lfht 660-860 ns a random hit (a chain of
+ * dependent misses), DPDK's rte_hash bulk-64 with the contexts prefetched
+ * 94-96 ns, this table 82-87 ns. DESIGN.md has why: a random cache line
+ * costs ~38 ns when its fetch overlaps others and ~430 ns when chased.
  *
  * Lookup stages, each over the whole batch before the next starts:
  *   1. hash the A-KID, prefetch its two buckets;
@@ -125,7 +124,8 @@ static inline void bump(_Atomic uint64_t *counter, int64_t by)
 
 /* Two CRC32C lanes over the key (the second over byte-rotated words, a
  * different linear map), then a 64-bit finaliser so every output bit depends
- * on every input bit. ~15 ns for 90 octets. */
+ * on every input bit. ~19 ns for an 87-octet A-KID (akma-bench engine's
+ * profile). */
 uint64_t akma_ctx_hash(const uint8_t *key, size_t len)
 {
 	uint64_t a = 0x243f6a88 ^ len, b = 0x85a308d3;
