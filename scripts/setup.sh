@@ -19,6 +19,7 @@ packages=(
 	libhiredis-dev             # replication to Redis
 	libssl-dev                 # OpenSSL: test oracle and benchmark baseline
 	clang libclang-rt-14-dev   # libFuzzer targets of the test suite
+	redis-server               # replication tests (started by the tests on private ports)
 )
 
 missing=()

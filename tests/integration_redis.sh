@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Start a private redis-server (own port, own directory, no persistence),
+# run test_redis against it, stop it.
+set -u
+TEST=${1:?usage: integration_redis.sh TEST_REDIS}
+dir=$(mktemp -d /tmp/akma-redis-XXXXXX)
+port=$((40000 + RANDOM % 20000))
+redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no \
+	--daemonize no > "$dir/redis.log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 1 50); do
+	redis-cli -p "$port" ping > /dev/null 2>&1 && break
+	sleep 0.1
+done
+"$TEST" "$port"
