@@ -12,17 +12,15 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include <intel-ipsec-mb.h>
-
 #include "err.h"
+#include "gcm.h"
 
 #define HEAD_LEN (1 + 8 + 8 + 1 + 2) /* up to the UE identity */
-#define NONCE_LEN 12
-#define TAG_LEN 16
+#define NONCE_LEN AKMA_GCM_IV_LEN
+#define TAG_LEN AKMA_GCM_TAG_LEN
 
 struct akma_repl_kek {
-	IMB_MGR *mgr;
-	struct gcm_key_data *gcm;
+	struct akma_gcm_key gcm;
 };
 
 static void put64(uint8_t *p, uint64_t v)
@@ -50,21 +48,10 @@ struct akma_repl_kek *akma_repl_kek_create(const uint8_t kek[AKMA_REPL_KEK_LEN],
 		*err = -ENOMEM;
 		return NULL;
 	}
-	k->mgr = alloc_mb_mgr(0);
-	k->gcm = aligned_alloc(64, (sizeof(*k->gcm) + 63) & ~(size_t)63);
-	if (!k->mgr || !k->gcm) {
-		akma_repl_kek_free(k);
-		*err = -ENOMEM;
+	if ((*err = akma_gcm_init(&k->gcm, kek)) != 0) {
+		free(k);
 		return NULL;
 	}
-	init_mb_mgr_auto(k->mgr, NULL);
-	if (imb_get_errno(k->mgr) != 0) {
-		akma_repl_kek_free(k);
-		*err = -AKMA_E_MB_ARCH;
-		return NULL;
-	}
-	IMB_AES256_GCM_PRE(k->mgr, kek, k->gcm);
-	*err = 0;
 	return k;
 }
 
@@ -72,12 +59,7 @@ void akma_repl_kek_free(struct akma_repl_kek *k)
 {
 	if (!k)
 		return;
-	if (k->gcm) {
-		explicit_bzero(k->gcm, sizeof(*k->gcm));
-		free(k->gcm);
-	}
-	if (k->mgr)
-		free_mb_mgr(k->mgr);
+	akma_gcm_fini(&k->gcm);
 	free(k);
 }
 
@@ -106,7 +88,6 @@ int akma_repl_encode(const struct akma_repl_kek *k, const struct akma_repl_ctx *
 		     size_t cap)
 {
 	uint8_t aad[1 + AKMA_AKID_MAX + HEAD_LEN + AKMA_UEID_MAX];
-	struct gcm_context_data ctx;
 
 	if (c->ueid_len == 0 || c->ueid_len > AKMA_UEID_MAX)
 		return -AKMA_E_UEID_LEN;
@@ -124,17 +105,15 @@ int akma_repl_encode(const struct akma_repl_kek *k, const struct akma_repl_ctx *
 	if (getrandom(nonce, NONCE_LEN, 0) != NONCE_LEN)
 		return errno ? -errno : -EIO;
 	size_t aad_len = build_aad(aad, c->akid, c->akid_len, out, clear);
-	IMB_AES256_GCM_ENC(k->mgr, k->gcm, &ctx, nonce + NONCE_LEN, c->kakma, AKMA_KEY_LEN, nonce, aad,
-			   aad_len, nonce + NONCE_LEN + AKMA_KEY_LEN, TAG_LEN);
-	explicit_bzero(&ctx, sizeof(ctx));
+	akma_gcm_seal(&k->gcm, nonce, aad, aad_len, c->kakma, nonce + NONCE_LEN, AKMA_KEY_LEN,
+		      nonce + NONCE_LEN + AKMA_KEY_LEN);
 	return (int)len;
 }
 
 int akma_repl_decode(const struct akma_repl_kek *k, const uint8_t *akid, uint8_t akid_len,
 		     const uint8_t *rec, size_t len, struct akma_repl_ctx *c)
 {
-	uint8_t aad[1 + AKMA_AKID_MAX + HEAD_LEN + AKMA_UEID_MAX], tag[TAG_LEN];
-	struct gcm_context_data ctx;
+	uint8_t aad[1 + AKMA_AKID_MAX + HEAD_LEN + AKMA_UEID_MAX];
 
 	memset(c, 0, sizeof(*c));
 	if (len < 1)
@@ -149,16 +128,9 @@ int akma_repl_decode(const struct akma_repl_kek *k, const uint8_t *akid, uint8_t
 		return -AKMA_E_REPL_FORMAT;
 	const uint8_t *nonce = rec + clear;
 	size_t aad_len = build_aad(aad, akid, akid_len, rec, clear);
-	IMB_AES256_GCM_DEC(k->mgr, k->gcm, &ctx, c->kakma, nonce + NONCE_LEN, AKMA_KEY_LEN, nonce, aad,
-			   aad_len, tag, TAG_LEN);
-	explicit_bzero(&ctx, sizeof(ctx));
-	uint8_t diff = 0;
-	for (int i = 0; i < TAG_LEN; i++)
-		diff |= tag[i] ^ nonce[NONCE_LEN + AKMA_KEY_LEN + i];
-	if (diff) {
-		explicit_bzero(c->kakma, sizeof(c->kakma));
-		return -AKMA_E_REPL_UNWRAP;
-	}
+	if (akma_gcm_open(&k->gcm, nonce, aad, aad_len, nonce + NONCE_LEN, c->kakma, AKMA_KEY_LEN,
+			  nonce + NONCE_LEN + AKMA_KEY_LEN))
+		return -AKMA_E_REPL_UNWRAP; /* c->kakma wiped by the open */
 	memcpy(c->akid, akid, akid_len);
 	c->akid_len = akid_len;
 	c->created_ms = get64(rec + 1);

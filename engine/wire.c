@@ -16,14 +16,14 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include <intel-ipsec-mb.h>
-
 #include "err.h"
+#include "gcm.h"
 
 struct akma_wire_key {
-	IMB_MGR *mgr;
-	struct gcm_key_data *gcm;
+	struct akma_gcm_key gcm;
 };
+
+_Static_assert(AKMA_WIRE_TAG_LEN == AKMA_GCM_TAG_LEN, "the wire's tag is GCM's");
 
 struct sender_state {
 	uint64_t sender;
@@ -88,21 +88,10 @@ struct akma_wire_key *akma_wire_key_create(const uint8_t psk[AKMA_WIRE_PSK_LEN],
 		*err = -ENOMEM;
 		return NULL;
 	}
-	k->mgr = alloc_mb_mgr(0);
-	k->gcm = aligned_alloc(64, (sizeof(*k->gcm) + 63) & ~(size_t)63);
-	if (!k->mgr || !k->gcm) {
-		akma_wire_key_free(k);
-		*err = -ENOMEM;
+	if ((*err = akma_gcm_init(&k->gcm, psk)) != 0) {
+		free(k);
 		return NULL;
 	}
-	init_mb_mgr_auto(k->mgr, NULL); /* GCM has no SHA-NI trap: the widest is best */
-	if (imb_get_errno(k->mgr) != 0) {
-		akma_wire_key_free(k);
-		*err = -AKMA_E_MB_ARCH;
-		return NULL;
-	}
-	IMB_AES256_GCM_PRE(k->mgr, psk, k->gcm);
-	*err = 0;
 	return k;
 }
 
@@ -110,12 +99,7 @@ void akma_wire_key_free(struct akma_wire_key *k)
 {
 	if (!k)
 		return;
-	if (k->gcm) {
-		explicit_bzero(k->gcm, sizeof(*k->gcm));
-		free(k->gcm);
-	}
-	if (k->mgr)
-		free_mb_mgr(k->mgr);
+	akma_gcm_fini(&k->gcm);
 	free(k);
 }
 
@@ -159,13 +143,9 @@ int akma_wire_seal(const struct akma_wire_key *k, struct akma_wire_sender *s, ui
 		return -AKMA_E_WIRE_SIZE;
 	write_header(dgram, (uint8_t)mode, s, now_ms);
 	next_seq(s);
-	if (mode == AKMA_WIRE_GCM) {
-		struct gcm_context_data ctx;
-		/* IV: sender id || sequence, octets 4..15 of the header. */
-		IMB_AES256_GCM_ENC(k->mgr, k->gcm, &ctx, body, body, body_len, dgram + 4, dgram,
-				   AKMA_WIRE_HDR_LEN, body + body_len, AKMA_WIRE_TAG_LEN);
-		explicit_bzero(&ctx, sizeof(ctx));
-	}
+	if (mode == AKMA_WIRE_GCM) /* IV: sender id || sequence, octets 4..15 of the header */
+		akma_gcm_seal(&k->gcm, dgram + 4, dgram, AKMA_WIRE_HDR_LEN, body, body, body_len,
+			      body + body_len);
 	return (int)total;
 }
 
@@ -271,14 +251,6 @@ static int replay_check(struct akma_wire_replay *r, uint64_t sender, uint32_t se
 
 /* ---- opening --------------------------------------------------------------------------------- */
 
-static int tags_equal(const uint8_t *a, const uint8_t *b)
-{
-	uint8_t diff = 0;
-	for (int i = 0; i < AKMA_WIRE_TAG_LEN; i++)
-		diff |= a[i] ^ b[i];
-	return diff == 0;
-}
-
 int akma_wire_open(const struct akma_wire_key *k, struct akma_wire_replay *r, uint8_t *dgram,
 		   size_t len, uint64_t now_ms, int allow_plain, struct akma_wire_hdr *hdr,
 		   const uint8_t **body, size_t *body_len)
@@ -315,15 +287,10 @@ int akma_wire_open(const struct akma_wire_key *k, struct akma_wire_replay *r, ui
 		return -AKMA_E_WIRE_STALE;
 
 	size_t n = len - AKMA_WIRE_HDR_LEN - AKMA_WIRE_TAG_LEN;
-	uint8_t *text = dgram + AKMA_WIRE_HDR_LEN, tag[AKMA_WIRE_TAG_LEN];
-	struct gcm_context_data ctx;
-	IMB_AES256_GCM_DEC(k->mgr, k->gcm, &ctx, text, text, n, dgram + 4, dgram, AKMA_WIRE_HDR_LEN,
-			   tag, AKMA_WIRE_TAG_LEN);
-	explicit_bzero(&ctx, sizeof(ctx));
-	if (!tags_equal(tag, text + n)) {
-		explicit_bzero(text, n); /* what a forger sent decrypts to noise: drop it */
+	uint8_t *text = dgram + AKMA_WIRE_HDR_LEN;
+	/* On failure the text is wiped: what a forger sent decrypts to noise. */
+	if (akma_gcm_open(&k->gcm, dgram + 4, dgram, AKMA_WIRE_HDR_LEN, text, text, n, text + n))
 		return -AKMA_E_WIRE_AUTH;
-	}
 	int rc = replay_check(r, hdr->sender, hdr->seq, now_ms);
 	if (rc) {
 		explicit_bzero(text, n);

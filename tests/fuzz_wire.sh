@@ -10,7 +10,7 @@ clang=$(command -v clang || command -v clang-14) || { echo "fuzz_wire: clang not
 mkdir -p "$out/fuzz_wire.corpus"
 "$clang" -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I"$top/engine" \
-	"$top/tests/fuzz_wire.c" "$top/engine/wire.c" "$top/engine/err.c" \
+	"$top/tests/fuzz_wire.c" "$top/engine/wire.c" "$top/engine/gcm.c" "$top/engine/err.c" \
 	-lIPSec_MB -o "$out/fuzz_wire" || exit 1
 cd "$out" || exit 1
 ./fuzz_wire -max_total_time="$seconds" -max_len=2048 -print_final_stats=1 fuzz_wire.corpus 2>&1 |
