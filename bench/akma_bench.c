@@ -20,6 +20,7 @@
 
 #include "akma_version.h"
 #include "bench.h"
+#include "kdf.h"
 #include "mb.h"
 #include "sha256.h"
 #include "worker.h"
@@ -260,6 +261,29 @@ int bench_opt_uint(const char *text, unsigned long long lo, unsigned long long h
 		return -1;
 	*out = v;
 	return 0;
+}
+
+void bench_make_akids(uint8_t *akids, uint64_t n, uint64_t *rng, int64_t rid_base)
+{
+	uint8_t atid[AKMA_KEY_LEN];
+	char text[AKMA_AKID_MAX + 1], rid[8];
+
+	for (uint64_t i = 0; i < n; i++) {
+		for (int j = 0; j < 4; j++) {
+			uint64_t r = bench_rand(rng);
+			memcpy(atid + 8 * j, &r, 8);
+		}
+		unsigned v = rid_base < 0 ? (unsigned)(bench_rand(rng) % 10000)
+					  : (unsigned)(((uint64_t)rid_base + i) % 10000);
+		snprintf(rid, sizeof(rid), "%u", v);
+		int len = akma_akid_compose(atid, rid, "001", "01", text, sizeof(text));
+		uint8_t *slot = akids + i * BENCH_AKID_STRIDE;
+		memcpy(slot, text, (size_t)len);
+		slot[BENCH_AKID_STRIDE - 1] = (uint8_t)len;
+		if ((i & 0xfffff) == 0)
+			bench_progress("making keys", i, n);
+	}
+	bench_progress("making keys", n, n);
 }
 
 void bench_progress(const char *what, uint64_t done, uint64_t total)

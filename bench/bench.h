@@ -59,6 +59,12 @@ int bench_opt_double(const char *text, double lo, double hi, double *out);
 int bench_opt_uint(const char *text, unsigned long long lo, unsigned long long hi,
 		   unsigned long long *out);
 
+/* Synthetic A-KIDs in akmad's convention (random A-TID, MCC 001, MNC 01),
+ * BENCH_AKID_STRIDE octets apart with the length in each slot's last octet.
+ * The RID is (rid_base + i) % 10000, or drawn from rng when rid_base < 0. */
+#define BENCH_AKID_STRIDE 96
+void bench_make_akids(uint8_t *akids, uint64_t n, uint64_t *rng, int64_t rid_base);
+
 /* A progress line on stderr, only when it is a terminal. */
 void bench_progress(const char *what, uint64_t done, uint64_t total);
 

@@ -54,7 +54,6 @@ static const char usage_text[] =
 	"                      alone; its row then just repeats the engine's)\n"
 	"  -h, --help          this text\n";
 
-#define AKID_STRIDE 96
 #define N_QUERIES (1u << 21)
 
 struct engine_bench {
@@ -64,7 +63,7 @@ struct engine_bench {
 	unsigned rounds, inflight, burst, af_len;
 	enum akma_mb_arch arch;
 	int csv, no_naive;
-	uint8_t *akids;   /* registered A-KIDs, AKID_STRIDE apart, length last */
+	uint8_t *akids;   /* registered A-KIDs, BENCH_AKID_STRIDE apart, length last */
 	uint8_t *queries; /* the request stream: A-KID, then kind in octet 94 */
 	struct akma_engine *e;
 	struct akma_ctx_store *store;
@@ -116,15 +115,15 @@ static double lat_percentile(const struct latency *l, double q)
 
 static void fill_request(struct engine_bench *b, struct akma_req *r, uint64_t *pos, uint64_t *rng)
 {
-	const uint8_t *q = b->queries + *pos * AKID_STRIDE;
+	const uint8_t *q = b->queries + *pos * BENCH_AKID_STRIDE;
 	if (++*pos == N_QUERIES)
 		*pos = 0;
-	r->akid_len = q[AKID_STRIDE - 1];
+	r->akid_len = q[BENCH_AKID_STRIDE - 1];
 	memcpy(akma_req_akid(r), q, r->akid_len);
-	if (q[AKID_STRIDE - 2] == Q_REGISTER) {
+	if (q[BENCH_AKID_STRIDE - 2] == Q_REGISTER) {
 		/* Re-key the A-KID's own SUPI, so the stream stays valid. */
 		uint32_t idx;
-		memcpy(&idx, q + AKID_STRIDE - 6, 4);
+		memcpy(&idx, q + BENCH_AKID_STRIDE - 6, 4);
 		r->type = AKMA_REQ_REGISTER;
 		r->af_id_len = 0;
 		r->ueid_len = (uint16_t)snprintf((char *)akma_req_ueid(r), AKMA_UEID_MAX, "imsi-00101%010u", idx);
@@ -223,7 +222,7 @@ static int lfht_match(struct cds_lfht_node *node, const void *key)
 {
 	const struct lfht_node *n = caa_container_of(node, struct lfht_node, node);
 	const uint8_t *k = key;
-	uint16_t len = k[AKID_STRIDE - 1];
+	uint16_t len = k[BENCH_AKID_STRIDE - 1];
 	return n->ctx->akid_len == len && memcmp(akma_ctx_akid(n->ctx), k, len) == 0;
 }
 
@@ -235,10 +234,10 @@ static double run_naive(struct engine_bench *b, uint64_t *ok)
 
 	do {
 		for (int i = 0; i < 1024; i++) {
-			const uint8_t *q = b->queries + pos * AKID_STRIDE;
+			const uint8_t *q = b->queries + pos * BENCH_AKID_STRIDE;
 			if (++pos == N_QUERIES)
 				pos = 0;
-			uint16_t len = q[AKID_STRIDE - 1];
+			uint16_t len = q[BENCH_AKID_STRIDE - 1];
 			struct cds_lfht_iter iter;
 			cds_lfht_lookup(b->lfht, akma_ctx_hash(q, len), lfht_match, q, &iter);
 			struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
@@ -262,21 +261,11 @@ static void preload(struct engine_bench *b)
 {
 	struct akma_ctx_reg reg[AKMA_CTX_BULK_MAX];
 	char ueid[AKMA_CTX_BULK_MAX][24];
-	uint8_t keys[AKMA_CTX_BULK_MAX][AKMA_KEY_LEN], atid[32];
-	char text[AKMA_AKID_MAX + 1], rid[8];
+	uint8_t keys[AKMA_CTX_BULK_MAX][AKMA_KEY_LEN];
 	int rc[AKMA_CTX_BULK_MAX];
 	uint64_t rng = 0x5eed;
 
-	for (uint64_t i = 0; i < b->n; i++) {
-		for (int j = 0; j < 4; j++) {
-			uint64_t r = bench_rand(&rng);
-			memcpy(atid + 8 * j, &r, 8);
-		}
-		snprintf(rid, sizeof(rid), "%u", (unsigned)(bench_rand(&rng) % 10000));
-		int len = akma_akid_compose(atid, rid, "001", "01", text, sizeof(text));
-		memcpy(b->akids + i * AKID_STRIDE, text, (size_t)len);
-		b->akids[i * AKID_STRIDE + AKID_STRIDE - 1] = (uint8_t)len;
-	}
+	bench_make_akids(b->akids, b->n, &rng, -1);
 	uint64_t t0 = bench_now_ns();
 	for (uint64_t base = 0; base < b->n; base += AKMA_CTX_BULK_MAX) {
 		unsigned m = b->n - base < AKMA_CTX_BULK_MAX ? (unsigned)(b->n - base) : AKMA_CTX_BULK_MAX;
@@ -287,8 +276,8 @@ static void preload(struct engine_bench *b)
 				uint64_t r = bench_rand(&rng);
 				memcpy(keys[j] + 8 * k, &r, 8);
 			}
-			const uint8_t *a = b->akids + i * AKID_STRIDE;
-			reg[j] = (struct akma_ctx_reg){a, a[AKID_STRIDE - 1], (const uint8_t *)ueid[j],
+			const uint8_t *a = b->akids + i * BENCH_AKID_STRIDE;
+			reg[j] = (struct akma_ctx_reg){a, a[BENCH_AKID_STRIDE - 1], (const uint8_t *)ueid[j],
 						       (uint16_t)ul, 1, keys[j], NULL, 0};
 		}
 		if (akma_ctx_register_bulk(b->store, reg, m, (uint64_t)time(NULL) * 1000, rc) != m) {
@@ -324,8 +313,8 @@ static void preload(struct engine_bench *b)
 	for (uint64_t base = 0; base < b->n; base += 64) {
 		unsigned m = b->n - base < 64 ? (unsigned)(b->n - base) : 64;
 		for (unsigned j = 0; j < m; j++) {
-			kp[j] = b->akids + (base + j) * AKID_STRIDE;
-			kl[j] = kp[j][AKID_STRIDE - 1];
+			kp[j] = b->akids + (base + j) * BENCH_AKID_STRIDE;
+			kl[j] = kp[j][BENCH_AKID_STRIDE - 1];
 		}
 		akma_ctx_lookup_bulk(b->store, kp, kl, NULL, m, (uint64_t)time(NULL) * 1000, found, res, 0);
 		for (unsigned j = 0; j < m; j++) {
@@ -340,17 +329,17 @@ static void preload(struct engine_bench *b)
 	}
 	bench_progress("indexing for the naive path", b->n, b->n);
 	for (uint64_t i = 0; i < N_QUERIES; i++) {
-		uint8_t *q = b->queries + i * AKID_STRIDE;
+		uint8_t *q = b->queries + i * BENCH_AKID_STRIDE;
 		double u = (double)(bench_rand(&rng) >> 11) / 9007199254740992.0;
 		uint32_t idx = (uint32_t)(bench_rand(&rng) % b->n);
-		memcpy(q, b->akids + (uint64_t)idx * AKID_STRIDE, AKID_STRIDE);
-		memcpy(q + AKID_STRIDE - 6, &idx, 4);
-		q[AKID_STRIDE - 2] = Q_HIT;
+		memcpy(q, b->akids + (uint64_t)idx * BENCH_AKID_STRIDE, BENCH_AKID_STRIDE);
+		memcpy(q + BENCH_AKID_STRIDE - 6, &idx, 4);
+		q[BENCH_AKID_STRIDE - 2] = Q_HIT;
 		if (u < b->miss_share) {
 			q[0] ^= 0x40; /* "0".."9" becomes 'p'..'y': never registered */
-			q[AKID_STRIDE - 2] = Q_MISS;
+			q[BENCH_AKID_STRIDE - 2] = Q_MISS;
 		} else if (u < b->miss_share + b->register_share) {
-			q[AKID_STRIDE - 2] = Q_REGISTER;
+			q[BENCH_AKID_STRIDE - 2] = Q_REGISTER;
 		}
 	}
 }
@@ -479,8 +468,8 @@ int bench_engine_main(int argc, char **argv)
 	for (unsigned i = 0; i < b.af_len - AKMA_UA_ID_LEN; i++)
 		b.af_id[i] = (i % 16 == 15 && i + 1 < b.af_len - AKMA_UA_ID_LEN) ? '.' : (uint8_t)('a' + i % 26);
 	memcpy(b.af_id + b.af_len - AKMA_UA_ID_LEN, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
-	b.akids = malloc(b.n * AKID_STRIDE);
-	b.queries = malloc((size_t)N_QUERIES * AKID_STRIDE);
+	b.akids = malloc(b.n * BENCH_AKID_STRIDE);
+	b.queries = malloc((size_t)N_QUERIES * BENCH_AKID_STRIDE);
 	if (!b.akids || !b.queries) {
 		fprintf(stderr, "akma-bench engine: out of memory\n");
 		return 1;

@@ -53,7 +53,6 @@ static const char usage_text[] =
 	"list and ~60 for each comparison table, and 200 MB of queries; 10 M\n"
 	"contexts need ~5 GiB.\n";
 
-#define AKID_STRIDE 96
 #define LOOKUP_BATCH 64
 
 struct store_bench {
@@ -62,7 +61,7 @@ struct store_bench {
 	unsigned rounds;
 	int csv;
 	int want_akma, want_lfht, want_rte;
-	uint8_t *akids;      /* n A-KIDs, AKID_STRIDE apart, length in the last octet */
+	uint8_t *akids;      /* n A-KIDs, BENCH_AKID_STRIDE apart, length in the last octet */
 	uint8_t *queries;    /* A-KIDs of random contexts end to end, same stride */
 	uint64_t n_queries;
 	struct akma_ctx_store *store;
@@ -82,34 +81,19 @@ static inline const uint8_t *akid_of(const struct store_bench *b, uint64_t i, ui
 	__attribute__((always_inline));
 static inline const uint8_t *akid_of(const struct store_bench *b, uint64_t i, uint16_t *len)
 {
-	const uint8_t *p = b->akids + i * AKID_STRIDE;
-	*len = p[AKID_STRIDE - 1];
+	const uint8_t *p = b->akids + i * BENCH_AKID_STRIDE;
+	*len = p[BENCH_AKID_STRIDE - 1];
 	return p;
 }
 
 static void make_keys(struct store_bench *b)
 {
 	uint64_t rng = 0x5eed;
-	uint8_t atid[AKMA_KEY_LEN];
-	char text[AKMA_AKID_MAX + 1], rid[8];
 
-	for (uint64_t i = 0; i < b->n; i++) {
-		for (int j = 0; j < 4; j++) {
-			uint64_t r = bench_rand(&rng);
-			memcpy(atid + 8 * j, &r, 8);
-		}
-		snprintf(rid, sizeof(rid), "%u", (unsigned)(bench_rand(&rng) % 10000));
-		int len = akma_akid_compose(atid, rid, "001", "01", text, sizeof(text));
-		uint8_t *p = b->akids + i * AKID_STRIDE;
-		memcpy(p, text, (size_t)len);
-		p[AKID_STRIDE - 1] = (uint8_t)len;
-		if ((i & 0xfffff) == 0)
-			bench_progress("making keys", i, b->n);
-	}
-	bench_progress("making keys", b->n, b->n);
+	bench_make_akids(b->akids, b->n, &rng, -1);
 	for (uint64_t i = 0; i < b->n_queries; i++)
-		memcpy(b->queries + i * AKID_STRIDE, b->akids + (bench_rand(&rng) % b->n) * AKID_STRIDE,
-		       AKID_STRIDE);
+		memcpy(b->queries + i * BENCH_AKID_STRIDE, b->akids + (bench_rand(&rng) % b->n) * BENCH_AKID_STRIDE,
+		       BENCH_AKID_STRIDE);
 }
 
 /* ---- builds ------------------------------------------------------------------ */
@@ -183,7 +167,7 @@ static int lfht_match(struct cds_lfht_node *node, const void *key)
 {
 	const struct lfht_node *n = caa_container_of(node, struct lfht_node, node);
 	const uint8_t *k = key;
-	uint16_t len = k[AKID_STRIDE - 1];
+	uint16_t len = k[BENCH_AKID_STRIDE - 1];
 	return n->ctx->akid_len == len && memcmp(akma_ctx_akid(n->ctx), k, len) == 0;
 }
 
@@ -285,8 +269,8 @@ static double measure(struct store_bench *b, enum store_method m, uint64_t *sink
 	do {
 		for (int rep = 0; rep < 64; rep++) {
 			for (unsigned j = 0; j < LOOKUP_BATCH; j++) {
-				kp[j] = b->queries + pos * AKID_STRIDE;
-				kl[j] = kp[j][AKID_STRIDE - 1];
+				kp[j] = b->queries + pos * BENCH_AKID_STRIDE;
+				kl[j] = kp[j][BENCH_AKID_STRIDE - 1];
 				if (++pos == b->n_queries)
 					pos = 0;
 			}
@@ -423,8 +407,8 @@ int bench_store_main(int argc, char **argv)
 	bench_print_env(stdout, b.csv, core);
 
 	b.n_queries = 1u << 21;
-	b.akids = malloc(b.n * AKID_STRIDE);
-	b.queries = malloc(b.n_queries * AKID_STRIDE);
+	b.akids = malloc(b.n * BENCH_AKID_STRIDE);
+	b.queries = malloc(b.n_queries * BENCH_AKID_STRIDE);
 	b.ctx = malloc(b.n * sizeof(*b.ctx));
 	if (!b.akids || !b.queries || !b.ctx) {
 		fprintf(stderr, "akma-bench store: out of memory for %llu keys\n",

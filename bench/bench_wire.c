@@ -50,7 +50,6 @@ static const char usage_text[] =
 	"  --csv               CSV rows instead of a table\n"
 	"  -h, --help          this text\n";
 
-#define AKID_STRIDE 96
 #define RING 4096
 
 struct wire_bench {
@@ -60,7 +59,7 @@ struct wire_bench {
 	unsigned batch, window, rounds;
 	double duration;
 	int csv;
-	uint8_t *akids; /* n A-KIDs, AKID_STRIDE apart, length last */
+	uint8_t *akids; /* n A-KIDs, BENCH_AKID_STRIDE apart, length last */
 	volatile int stop_echo;
 	int echo_fd;
 };
@@ -110,18 +109,7 @@ static int preload(struct wire_bench *b, int fd)
 	unsigned in_flight = 0;
 
 	akma_wire_sender_init(&snd);
-	for (uint64_t i = 0; i < b->n; i++) {
-		uint8_t atid[32];
-		char text[AKMA_AKID_MAX + 1], rid[8];
-		for (int j = 0; j < 4; j++) {
-			uint64_t x = bench_rand(&rng);
-			memcpy(atid + 8 * j, &x, 8);
-		}
-		snprintf(rid, sizeof(rid), "%u", (unsigned)((b->first + i) % 10000));
-		int len = akma_akid_compose(atid, rid, "001", "01", text, sizeof(text));
-		memcpy(b->akids + i * AKID_STRIDE, text, (size_t)len);
-		b->akids[i * AKID_STRIDE + AKID_STRIDE - 1] = (uint8_t)len;
-	}
+	bench_make_akids(b->akids, b->n, &rng, (int64_t)b->first);
 	for (uint64_t i = 0; i < b->n; i++)
 		todo[n_todo++] = b->n - 1 - i;
 	/* 8 datagrams of 64: 512 in flight, under the engine's ring; what it
@@ -135,8 +123,8 @@ static int preload(struct wire_bench *b, int fd)
 				r.type = AKMA_REQ_REGISTER;
 				r.client_id = sent;
 				r.ueid_type = AKMA_WIRE_SUPI;
-				r.akid_len = b->akids[sent * AKID_STRIDE + AKID_STRIDE - 1];
-				memcpy(akma_req_akid(&r), b->akids + sent * AKID_STRIDE, r.akid_len);
+				r.akid_len = b->akids[sent * BENCH_AKID_STRIDE + BENCH_AKID_STRIDE - 1];
+				memcpy(akma_req_akid(&r), b->akids + sent * BENCH_AKID_STRIDE, r.akid_len);
 				r.ueid_len = (uint16_t)snprintf((char *)akma_req_ueid(&r), 32,
 								"imsi-00101%010llu",
 								(unsigned long long)(b->first + sent));
@@ -233,9 +221,9 @@ static void run_load(struct wire_bench *b, int fd, struct load_result *res)
 				memset(&r, 0, 64);
 				r.type = AKMA_REQ_GET_KAF;
 				r.client_id = dgram_no * 64 + k;
-				r.akid_len = b->akids[i * AKID_STRIDE + AKID_STRIDE - 1];
+				r.akid_len = b->akids[i * BENCH_AKID_STRIDE + BENCH_AKID_STRIDE - 1];
 				r.af_id_len = 19;
-				memcpy(akma_req_akid(&r), b->akids + i * AKID_STRIDE, r.akid_len);
+				memcpy(akma_req_akid(&r), b->akids + i * BENCH_AKID_STRIDE, r.akid_len);
 				memcpy(akma_req_af_id(&r), "af.example.com\x01\x00\x00\x00\x07", 19);
 				off += (size_t)akma_wire_encode_request(&r, d + AKMA_WIRE_HDR_LEN + off, 60000 - off);
 			}
@@ -394,7 +382,7 @@ int bench_wire_main(int argc, char **argv)
 	pthread_create(&echo, NULL, echo_main, &b);
 
 	bench_print_env(stdout, b.csv, -1);
-	b.akids = malloc(b.n * AKID_STRIDE);
+	b.akids = malloc(b.n * BENCH_AKID_STRIDE);
 	int fd_akmad = connect_udp(&b.server), fd_echo = connect_udp(&b.echo);
 	if (!b.akids || fd_akmad < 0 || fd_echo < 0 || preload(&b, fd_akmad) != 0) {
 		b.stop_echo = 1;
