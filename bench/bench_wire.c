@@ -10,7 +10,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -25,8 +24,8 @@
 
 #include "bench.h"
 #include "err.h"
-#include "hex.h"
 #include "kdf.h"
+#include "psk.h"
 #include "wire.h"
 
 static const char usage_text[] =
@@ -352,19 +351,14 @@ int bench_wire_main(int argc, char **argv)
 		fprintf(stderr, "akma-bench wire: --server: not an IPv4 address: %s\n", host);
 		return 2;
 	}
-	char text[80] = "";
 	uint8_t psk[32];
-	int fdk = open(psk_file, O_RDONLY);
-	ssize_t tl = fdk >= 0 ? read(fdk, text, 64) : -1;
-	if (fdk >= 0)
-		close(fdk);
-	if (tl != 64 || akma_hex_decode(text, 64, psk, 32, -AKMA_E_KEY_LENGTH) != 0) {
-		fprintf(stderr, "akma-bench wire: cannot read a 64-hex-digit PSK from %s\n", psk_file);
+	char why[300];
+	if (akma_psk_read(psk_file, 0, psk, why, sizeof(why)) != 0) {
+		fprintf(stderr, "akma-bench wire: %s\n", why);
 		return 1;
 	}
 	b.key = akma_wire_key_create(psk, NULL);
 	explicit_bzero(psk, sizeof(psk));
-	explicit_bzero(text, sizeof(text));
 
 	/* The echo baseline, on an ephemeral loopback port. */
 	b.echo_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

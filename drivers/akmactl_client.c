@@ -8,7 +8,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <netinet/in.h>
@@ -29,6 +28,7 @@
 #include "err.h"
 #include "hex.h"
 #include "kdf.h"
+#include "psk.h"
 #include "wire.h"
 
 enum { CTL_OK = 0, CTL_NOT_FOUND = 1, CTL_BAD_INPUT = 2, CTL_REFUSED = 3, CTL_UNREACHABLE = 4 };
@@ -78,24 +78,6 @@ static int connect_to(const char *addr)
 		return -1;
 	}
 	return fd;
-}
-
-static int read_psk_file(const char *path, uint8_t psk[32])
-{
-	char text[80];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	size_t len = (size_t)n;
-	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-		len--;
-	int rc = akma_hex_decode(text, len, psk, 32, -AKMA_E_KEY_LENGTH);
-	explicit_bzero(text, sizeof(text));
-	return rc;
 }
 
 struct session {
@@ -150,9 +132,8 @@ static int session_open(const struct client_args *a, struct session *ss)
 	socklen_t probe_len;
 	if (akma_addr_parse(ss->server, &probe, &probe_len, err, sizeof(err)) != 0)
 		return say(CTL_BAD_INPUT, "--server %s%s", err, "");
-	rc = read_psk_file(psk_path, psk);
-	if (rc)
-		return say(CTL_BAD_INPUT, "psk file %s: %s", psk_path, akma_strerror(rc));
+	if (akma_psk_read(psk_path, 0, psk, err, sizeof(err)) != 0)
+		return say(CTL_BAD_INPUT, "%s%s", err, "");
 	ss->key = akma_wire_key_create(psk, &rc);
 	explicit_bzero(psk, sizeof(psk));
 	ss->replay = akma_wire_replay_create(16, 30000, &rc);

@@ -11,13 +11,11 @@
  * --version never touch DPDK.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,8 +26,8 @@
 #include "akma_version.h"
 #include "conf.h"
 #include "err.h"
-#include "hex.h"
 #include "mb.h"
+#include "psk.h"
 #include "sock.h"
 #include "telemetry.h"
 #include "wire.h"
@@ -83,45 +81,6 @@ static void usage(FILE *out)
 		"every other changed key as needing a restart and keeps its value.\n"
 		"Exit status: 0 after a clean stop; 1 when start-up fails (the reason is\n"
 		"printed: the file, line and key for a bad configuration).\n");
-}
-
-/* The PSK: 64 hex digits in a regular file readable by its owner only. */
-static int read_psk(const char *path, uint8_t psk[AKMA_WIRE_PSK_LEN], char *why, size_t size)
-{
-	struct stat st;
-	char text[80];
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		snprintf(why, size, "psk file %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		snprintf(why, size,
-			 "psk file %s: must be a regular file readable by its owner only "
-			 "(mode %04o; chmod 600 it)",
-			 path, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return -1;
-	}
-	ssize_t n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n < 0) {
-		snprintf(why, size, "psk file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	size_t len = (size_t)n;
-	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-		len--;
-	int rc = akma_hex_decode(text, len, psk, AKMA_WIRE_PSK_LEN, -AKMA_E_KEY_LENGTH);
-	explicit_bzero(text, sizeof(text));
-	if (rc) {
-		snprintf(why, size, "psk file %s: %s", path, akma_strerror(rc));
-		return -1;
-	}
-	return 0;
 }
 
 /* Read the file, then the command-line overrides over it, as at start. */
@@ -261,7 +220,7 @@ int main(int argc, char **argv)
 	else
 		snprintf(psk_path, sizeof(psk_path), "%s/%s", dirname(cfgdir), conf.psk_file);
 	uint8_t psk[AKMA_WIRE_PSK_LEN];
-	if (read_psk(psk_path, psk, err, sizeof(err)) != 0) {
+	if (akma_psk_read(psk_path, 1, psk, err, sizeof(err)) != 0) {
 		fprintf(stderr, "akmad: %s\n", err);
 		return 1;
 	}

@@ -11,7 +11,6 @@
  * "id status field" per answer.
  */
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 
 #include "err.h"
 #include "hex.h"
+#include "psk.h"
 #include "wire.h"
 
 static uint64_t wall_ms(void)
@@ -36,15 +36,15 @@ int main(int argc, char **argv)
 {
 	static uint8_t d[AKMA_WIRE_MAX_DGRAM], copy[AKMA_WIRE_MAX_DGRAM];
 	static struct akma_req r;
-	char text[80] = "";
 	uint8_t psk[32];
+	char why[300];
 
 	if (argc < 6)
 		return 2;
-	int fk = open(argv[1], O_RDONLY);
-	if (fk < 0 || read(fk, text, 64) != 64 || akma_hex_decode(text, 64, psk, 32, -1) != 0)
+	if (akma_psk_read(argv[1], 0, psk, why, sizeof(why)) != 0) {
+		fprintf(stderr, "wire_probe: %s\n", why);
 		return 2;
-	close(fk);
+	}
 	struct akma_wire_key *key = akma_wire_key_create(psk, NULL);
 	struct akma_wire_replay *rp = akma_wire_replay_create(16, 30000, NULL);
 	struct akma_wire_sender snd;
