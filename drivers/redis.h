@@ -4,48 +4,114 @@
 
 /*
  * Replication to Redis with hiredis: the sink that writes replication
- * records (engine/repl) and the source that rebuilds a store from them.
+ * records (engine/repl), the source that rebuilds a store from them, the
+ * follower a standby uses, and the primary's lease.
  *
- * Layout in Redis: "akma:ctx:<A-KID>" holds the context's record, with a TTL
- * of the context's end of life when it has one; "akma:supi:<UE identity>"
- * holds the A-KID, with the same TTL, so that a replace or a remove can find
- * the record it makes obsolete.
+ * Layout in Redis (see the README):
+ *   akma:ue:<UE identity>  one context's record (repl.h), expiring (PXAT) at
+ *                          the context's end of life when it has one
+ *   akma:lease             the id of the akmad that may write, with a TTL
+ *                          the primary keeps renewing
  *
- * One akma_redis belongs to one thread (the replication thread). Calls
- * block on the network: never from a worker lcore.
+ * Where Redis is. Either one address, or Redis Sentinel: the sentinels are
+ * asked in turn for the master of a name, and the server they name is
+ * checked to be a master (ROLE) before it is used; every reconnection asks
+ * again, so a Redis failover is followed without a restart.
+ *
+ * One akma_redis belongs to one thread. Every call blocks on the network
+ * (each read or write gives up after the configured timeout): never from a
+ * worker lcore.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ctx.h"
 #include "repl.h"
 
+#define AKMA_REDIS_LEASE_KEY "akma:lease"
+
 struct akma_redis;
+
+struct akma_redis_params {
+	const char *address;     /* "HOST:PORT"; ignored when sentinels is set */
+	const char *sentinels;   /* "HOST:PORT,HOST:PORT,..." or NULL/"" */
+	const char *master_name; /* the Sentinel master name */
+	const char *password;    /* AUTH to Redis (not to the sentinels), or NULL */
+	unsigned timeout_ms;     /* connect, read and write; 0: 2000 */
+};
 
 struct akma_redis_load_stats {
 	uint64_t keys, loaded, expired, bad_version, bad_format, bad_unwrap, refused;
 	double seconds;
 };
 
-/* Connect (and AUTH when password is not NULL). Returns NULL with a
- * one-line reason in why. */
-struct akma_redis *akma_redis_connect(const char *host, int port, const char *password,
-				      const uint8_t kek[AKMA_REPL_KEK_LEN], char *why, size_t why_size);
+/* Connect (through the sentinels when given) and AUTH. Returns NULL with a
+ * one-line reason in why. The KEK is expanded into the object; the caller
+ * wipes its copy. */
+struct akma_redis *akma_redis_open(const struct akma_redis_params *p,
+				   const uint8_t kek[AKMA_REPL_KEK_LEN], char *why, size_t why_size);
 void akma_redis_close(struct akma_redis *r);
 
-/* Queue the writes of one context (pipelined: nothing is sent until
- * akma_redis_flush()). Returns 0 or a negative akma_err / errno. */
+/* Drop the connection and make a new one (asking the sentinels again).
+ * Queued writes are forgotten: resend them. Returns 0, or -EIO with why. */
+int akma_redis_reconnect(struct akma_redis *r, char *why, size_t why_size);
+
+/* "HOST:PORT" of the server in use. */
+const char *akma_redis_server(const struct akma_redis *r);
+
+/* Queue writes (pipelined: nothing is sent until akma_redis_flush()).
+ * put: the record of c under its UE identity's key; an expired c is not
+ * written. del: the UE identity's record. wait: a WAIT for n replicas, so
+ * the flush reports whether the writes before it reached them. Return 0 or
+ * a negative akma_err. */
 int akma_redis_put(struct akma_redis *r, const struct akma_repl_ctx *c, uint64_t now_ms);
+int akma_redis_del(struct akma_redis *r, const uint8_t *ueid, uint16_t ueid_len);
+void akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms);
 
-/* Send what is queued and read every reply. Returns the number of writes
- * Redis acknowledged, or -EIO (connection lost: reconnect and resend). */
-int akma_redis_flush(struct akma_redis *r);
+/* Send what is queued and read every reply. Returns 0 when Redis took
+ * every write, -EIO when the connection failed (reconnect, resend),
+ * -EREMOTEIO when Redis answered an error (READONLY after a failover,
+ * NOAUTH, OOM; its text in why), -EAGAIN when a WAIT saw too few replicas.
+ * Nothing stays queued. */
+int akma_redis_flush(struct akma_redis *r, char *why, size_t why_size);
 
-/* Load every context of Redis into s (SCAN, pipelined GETs, register in
- * bulk). A record that fails to unwrap or decode is skipped, counted, and
- * its key name logged to log_bad (never its content); an expired one is
- * skipped. Caller: an online QSBR thread. Returns 0, or -EIO. */
-int akma_redis_load(struct akma_redis *r, struct akma_ctx_store *s, uint64_t now_ms,
-		    struct akma_redis_load_stats *st, void (*log_bad)(const char *key, int err));
+/* Load every context of Redis into s: SCAN pages and MGETs of their values
+ * pipelined so that Redis reads the next page while this thread decodes and
+ * registers the last. A record that fails to unwrap or decode is skipped,
+ * counted, and its key name given to log_bad (never its content); an expired
+ * one is skipped. progress, when not NULL, is called about every 250 ms.
+ * Caller: an online QSBR thread. Returns 0, or -EIO. */
+int akma_redis_load(struct akma_redis *r, struct akma_ctx_store *s, uint64_t (*now_ms)(void),
+		    struct akma_redis_load_stats *st, void (*log_bad)(const char *key, int err),
+		    void (*progress)(const struct akma_redis_load_stats *st));
+
+/* The lease. acquire: take it if nobody holds it (SET NX PX). renew: extend
+ * it if this id still holds it, else take it if nobody does (one Lua
+ * script, atomic). Both return 1 (held by id now), 0 (another holds it; its
+ * id in holder), or -EIO / -EREMOTEIO. */
+int akma_redis_lease_acquire(struct akma_redis *r, const char *id, unsigned ms, char *holder,
+			     size_t holder_size);
+int akma_redis_lease_renew(struct akma_redis *r, const char *id, unsigned ms, char *holder,
+			   size_t holder_size);
+/* Give the lease up if id holds it (clean stop), so a standby need not wait
+ * for it to expire. */
+void akma_redis_lease_release(struct akma_redis *r, const char *id);
+
+/* Standby: follow changes through keyspace notifications. start subscribes
+ * (on a second connection) to the events of akma:ue:* keys, switching on
+ * the notifications Redis needs (K, g, $, x) with CONFIG SET when they are
+ * off; call it before akma_redis_load(), so no change is missed between the
+ * two. poll applies what arrived within timeout_ms: a set is read back and
+ * registered, a del or expiry removed. Caller of poll: an online QSBR
+ * thread. start returns 0 or -EIO/-EREMOTEIO with why; poll returns the
+ * number of changes applied or -EIO (resubscribe and reload). */
+struct akma_redis_follow_stats {
+	uint64_t events, registered, removed, bad;
+};
+int akma_redis_follow_start(struct akma_redis *r, char *why, size_t why_size);
+int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint64_t now_ms,
+			   unsigned timeout_ms, struct akma_redis_follow_stats *st,
+			   void (*log_bad)(const char *key, int err));
 
 #endif

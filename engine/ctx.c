@@ -832,6 +832,11 @@ void akma_ctx_set_kakma_life(struct akma_ctx_store *s, uint64_t ms)
 	__atomic_store_n(&s->kakma_life_ms, ms, __ATOMIC_RELAXED);
 }
 
+uint64_t akma_ctx_kakma_life(const struct akma_ctx_store *s)
+{
+	return __atomic_load_n(&s->kakma_life_ms, __ATOMIC_RELAXED);
+}
+
 void akma_ctx_stats(const struct akma_ctx_store *s, struct akma_ctx_stats *st)
 {
 	st->live = atomic_load_explicit(&s->live, memory_order_relaxed);

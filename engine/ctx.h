@@ -195,6 +195,7 @@ void akma_ctx_flush(struct akma_ctx_store *s);
 
 /* Change the K_AKMA lifetime for registrations from now on; any thread. */
 void akma_ctx_set_kakma_life(struct akma_ctx_store *s, uint64_t ms);
+uint64_t akma_ctx_kakma_life(const struct akma_ctx_store *s);
 
 /* Counters; any thread, lock-free, approximate while writers run. */
 void akma_ctx_stats(const struct akma_ctx_store *s, struct akma_ctx_stats *st);

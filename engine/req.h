@@ -75,7 +75,9 @@ struct akma_req {
 	uint8_t data[AKMA_AKID_MAX + AKMA_AF_ID_MAX + AKMA_UEID_MAX];
 	/* cold */
 	void *producer_data;    /* the front end's (reply address...) */
-	uint8_t kakma[AKMA_KEY_LEN]; /* REGISTER in; wiped once stored */
+	uint8_t kakma[AKMA_KEY_LEN]; /* REGISTER in; wiped once stored (and replicated) */
+	uint64_t created_ms;    /* REGISTER, for replication: when it was stored; its
+				 * end of life travels in expiry_ms */
 } __attribute__((aligned(64)));
 
 static inline uint8_t *akma_req_akid(struct akma_req *r)

@@ -15,6 +15,7 @@
 #include "worker.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +45,8 @@ struct worker {
 	unsigned id;
 	unsigned lcore;
 	struct akma_mb *mb;
+	struct akma_req *repl_out[AKMA_MB_BURST_MAX]; /* this burst's writes for replication */
+	unsigned n_repl;
 	struct akma_worker_stats st;
 } __rte_cache_aligned;
 
@@ -62,6 +65,11 @@ struct akma_engine {
 	enum akma_mb_arch arch;
 	struct rte_ring *in[AKMA_MAX_PRODUCERS][AKMA_MAX_WORKERS];
 	struct rte_ring *done[AKMA_MAX_WORKERS][AKMA_MAX_PRODUCERS];
+	struct rte_ring *repl[AKMA_MAX_WORKERS];      /* worker -> replication thread */
+	struct rte_ring *rdone[AKMA_MAX_PRODUCERS];   /* replication thread -> producer */
+	unsigned repl_next;                           /* replication thread's round robin */
+	int writes;                                   /* accept writes (atomic) */
+	uint64_t repl_backlog __rte_cache_aligned;    /* atomic */
 	struct worker workers[AKMA_MAX_WORKERS];
 	struct producer producers[AKMA_MAX_PRODUCERS];
 };
@@ -201,17 +209,83 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 	count(&w->st.hits, derived);
 }
 
-static void apply_register(struct worker *w, struct akma_req *q, uint64_t now)
+/* Replication: may this write go ahead? Reserves a backlog slot, and in
+ * async mode the copy that will carry it, or refuses the write before it
+ * touches the store. Returns 1 (go), 0 (refused: q answered OVERLOAD). */
+static int repl_admit(struct worker *w, struct akma_req *q, struct akma_req **copy)
 {
+	struct akma_engine *e = w->e;
+
+	*copy = NULL;
+	if (e->p.repl == AKMA_REPL_OFF)
+		return 1;
+	if (!__atomic_load_n(&e->writes, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&e->repl_backlog, __ATOMIC_RELAXED) >= e->p.repl_backlog ||
+	    (e->p.repl == AKMA_REPL_ASYNC && rte_mempool_get(e->pool, (void **)copy) != 0)) {
+		*copy = NULL;
+		fail(q, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
+		count(&w->st.repl_refused, 1);
+		return 0;
+	}
+	__atomic_fetch_add(&e->repl_backlog, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+/* The write was applied (or not: ok == 0): hand it on, or release what
+ * repl_admit() reserved. Sync: the request itself goes, and returns true
+ * (the caller must not complete it). */
+static int repl_hand_on(struct worker *w, struct akma_req *q, struct akma_req *copy, int ok)
+{
+	struct akma_engine *e = w->e;
+
+	if (e->p.repl == AKMA_REPL_OFF)
+		return 0;
+	if (!ok) {
+		if (copy)
+			rte_mempool_put(e->pool, copy);
+		__atomic_fetch_sub(&e->repl_backlog, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (e->p.repl == AKMA_REPL_SYNC) {
+		w->repl_out[w->n_repl++] = q;
+		return 1;
+	}
+	/* Header and the identities (as long as they are), K_AKMA, times. */
+	size_t used = offsetof(struct akma_req, data) + q->akid_len + q->af_id_len + q->ueid_len;
+	memcpy(copy, q, used);
+	memcpy(copy->kakma, q->kakma, AKMA_KEY_LEN);
+	copy->created_ms = q->created_ms;
+	copy->producer_data = NULL;
+	w->repl_out[w->n_repl++] = copy;
+	return 0;
+}
+
+/* Returns 1 when the request was handed to replication (sync mode). */
+static int apply_register(struct worker *w, struct akma_req *q, uint64_t now)
+{
+	struct akma_req *copy;
+
+	if (!repl_admit(w, q, &copy)) {
+		explicit_bzero(q->kakma, AKMA_KEY_LEN);
+		count(&w->st.reg_failed, 1);
+		return 0;
+	}
+	uint64_t life = akma_ctx_kakma_life(w->e->store);
 	struct akma_ctx_reg reg = {akma_req_akid(q), q->akid_len, akma_req_ueid(q), q->ueid_len,
-				   q->ueid_type, q->kakma, NULL, 0};
+				   q->ueid_type, q->kakma, NULL, life ? now + life : 0};
 	int rc = akma_ctx_register(w->e->store, &reg, now);
 
-	explicit_bzero(q->kakma, AKMA_KEY_LEN); /* the store has it now */
+	if (rc == 0) {
+		q->created_ms = now;
+		q->expiry_ms = reg.eol_ms;
+	}
+	int held = repl_hand_on(w, q, copy, rc == 0);
+	if (!held)
+		explicit_bzero(q->kakma, AKMA_KEY_LEN); /* the store (and the copy) has it now */
 	switch (rc) {
 	case 0:
 		fail(q, AKMA_ST_OK, AKMA_FIELD_NONE);
-		return;
+		return held;
 	case -AKMA_E_AKID_LEN:
 	case -AKMA_E_AKID_IN_USE:
 		fail(q, AKMA_ST_BAD_FIELD, AKMA_FIELD_AKID);
@@ -231,11 +305,18 @@ static void apply_register(struct worker *w, struct akma_req *q, uint64_t now)
 		break;
 	}
 	count(&w->st.reg_failed, 1);
+	return 0;
 }
 
-static void apply_remove(struct worker *w, struct akma_req *q)
+/* Returns 1 when the request was handed to replication (sync mode). */
+static int apply_remove(struct worker *w, struct akma_req *q)
 {
+	struct akma_req *copy;
+
+	if (!repl_admit(w, q, &copy))
+		return 0;
 	int rc = akma_ctx_remove(w->e->store, akma_req_ueid(q), q->ueid_len);
+	int held = repl_hand_on(w, q, copy, rc == 0);
 
 	if (rc == 0)
 		fail(q, AKMA_ST_OK, AKMA_FIELD_NONE);
@@ -250,6 +331,7 @@ static void apply_remove(struct worker *w, struct akma_req *q)
 		fail(q, AKMA_ST_INTERNAL, AKMA_FIELD_NONE);
 		count(&w->st.internal_errors, 1);
 	}
+	return held;
 }
 
 /* The packed identities must stay inside data[]: each length within its
@@ -265,11 +347,13 @@ static inline enum akma_field length_fault(const struct akma_req *r)
 	return AKMA_FIELD_NONE;
 }
 
-static void process(struct worker *w, struct akma_req **r, unsigned n, uint64_t now)
+/* Answers the burst in place. Returns how many of r[] complete now; in sync
+ * replication mode the writes handed on are taken out of r[] (order kept). */
+static unsigned process(struct worker *w, struct akma_req **r, unsigned n, uint64_t now)
 {
 	unsigned run = 0; /* start of the pending GET_KAF run */
-
-	unsigned gets = 0;
+	unsigned gets = 0, held = 0;
+	uint64_t held_mask = 0;
 
 	count(&w->st.bursts, 1);
 	count(&w->st.burst_hist[n >= 64 ? 6 : 31 - __builtin_clz(n)], 1);
@@ -287,10 +371,12 @@ static void process(struct worker *w, struct akma_req **r, unsigned n, uint64_t 
 			count(&w->st.bad_requests, 1);
 		} else if (r[i]->type == AKMA_REQ_REGISTER) {
 			count(&w->st.registers, 1);
-			apply_register(w, r[i], now);
+			if (apply_register(w, r[i], now))
+				held_mask |= 1ull << i, held++;
 		} else if (r[i]->type == AKMA_REQ_REMOVE) {
 			count(&w->st.removes, 1);
-			apply_remove(w, r[i]);
+			if (apply_remove(w, r[i]))
+				held_mask |= 1ull << i, held++;
 		} else {
 			fail(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_TYPE);
 			count(&w->st.bad_requests, 1);
@@ -299,6 +385,18 @@ static void process(struct worker *w, struct akma_req **r, unsigned n, uint64_t 
 	if (n > run)
 		get_kaf_batch(w, r + run, n - run, now);
 	count(&w->st.get_kaf, gets);
+	if (w->n_repl) {
+		/* Sized to the pool: always room. */
+		rte_ring_sp_enqueue_burst(w->e->repl[w->id], (void **)w->repl_out, w->n_repl, NULL);
+		w->n_repl = 0;
+	}
+	if (!held)
+		return n;
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (!(held_mask >> i & 1))
+			r[k++] = r[i];
+	return k;
 }
 
 /* The requests were just written by their producer's core: start every
@@ -337,9 +435,9 @@ static int worker_main(void *arg)
 			if (!now)
 				now = now_ms();
 			prefetch_requests(burst, n);
-			process(w, burst, n, now);
+			unsigned complete = process(w, burst, n, now);
 			/* Sized to the pool: always room. */
-			rte_ring_sp_enqueue_burst(e->done[w->id][p], (void **)burst, n, NULL);
+			rte_ring_sp_enqueue_burst(e->done[w->id][p], (void **)burst, complete, NULL);
 			got += n;
 		}
 		urcu_qsbr_quiescent_state();
@@ -401,6 +499,9 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 		e->p.burst = 32;
 	if (!e->p.n_requests)
 		e->p.n_requests = 65536;
+	if (!e->p.repl_backlog || e->p.repl_backlog > e->p.n_requests / 2)
+		e->p.repl_backlog = e->p.n_requests / 2;
+	e->writes = 1;
 	if (!rte_is_power_of_2(e->p.ring_size) || e->p.ring_size < 2 || e->p.n_requests < 64) {
 		*err = -EINVAL;
 		goto fail;
@@ -448,9 +549,27 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 				goto fail;
 			}
 		}
+		if (e->p.repl != AKMA_REPL_OFF) {
+			snprintf(name, sizeof(name), "akrp%u.%p", w, (void *)e);
+			e->repl[w] = rte_ring_create(name, done_size, SOCKET_ID_ANY,
+						     RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!e->repl[w]) {
+				*err = -ENOMEM;
+				goto fail;
+			}
+		}
 		e->workers[w].mb = akma_mb_create(p->mb_arch, e->p.burst, err);
 		if (!e->workers[w].mb)
 			goto fail;
+	}
+	for (unsigned q = 0; e->p.repl == AKMA_REPL_SYNC && q < AKMA_MAX_PRODUCERS; q++) {
+		snprintf(name, sizeof(name), "akrd%u.%p", q, (void *)e);
+		e->rdone[q] = rte_ring_create(name, done_size, SOCKET_ID_ANY,
+					      RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!e->rdone[q]) {
+			*err = -ENOMEM;
+			goto fail;
+		}
 	}
 	e->arch = akma_mb_arch_of(e->workers[0].mb);
 	if (engine_log < 0)
@@ -514,11 +633,14 @@ void akma_engine_free(struct akma_engine *e)
 		akma_engine_stop(e);
 	for (unsigned w = 0; w < AKMA_MAX_WORKERS; w++) {
 		akma_mb_free(e->workers[w].mb);
+		rte_ring_free(e->repl[w]);
 		for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++) {
 			rte_ring_free(e->in[q][w]);
 			rte_ring_free(e->done[w][q]);
 		}
 	}
+	for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++)
+		rte_ring_free(e->rdone[q]);
 	rte_mempool_free(e->pool);
 	akma_ctx_store_free(e->store); /* wipes every context's keys */
 	rte_free(e);
@@ -603,8 +725,60 @@ unsigned akma_engine_poll(struct akma_engine *e, unsigned producer, struct akma_
 	for (unsigned w = 0; w < e->n_workers && got < max; w++)
 		got += rte_ring_sc_dequeue_burst(e->done[w][producer], (void **)(out + got), max - got,
 						 NULL);
+	if (e->rdone[producer] && got < max)
+		got += rte_ring_sc_dequeue_burst(e->rdone[producer], (void **)(out + got), max - got,
+						 NULL);
 	e->producers[producer].st.completed += got;
 	return got;
+}
+
+/* ---- replication ----------------------------------------------------------------------------- */
+
+unsigned akma_engine_repl_take(struct akma_engine *e, struct akma_req **out, unsigned max)
+{
+	unsigned got = 0;
+
+	if (e->p.repl == AKMA_REPL_OFF)
+		return 0;
+	for (unsigned i = 0; i < e->n_workers && got < max; i++) {
+		unsigned w = (e->repl_next + i) % e->n_workers;
+		got += rte_ring_sc_dequeue_burst(e->repl[w], (void **)(out + got), max - got, NULL);
+	}
+	e->repl_next++;
+	return got;
+}
+
+void akma_engine_repl_done(struct akma_engine *e, struct akma_req **reqs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		explicit_bzero(reqs[i]->kakma, AKMA_KEY_LEN);
+		if (e->p.repl == AKMA_REPL_SYNC)
+			/* Sized to the pool: always room. */
+			rte_ring_sp_enqueue(e->rdone[reqs[i]->producer], reqs[i]);
+		else
+			rte_mempool_put(e->pool, reqs[i]);
+	}
+	__atomic_fetch_sub(&e->repl_backlog, n, __ATOMIC_RELAXED);
+}
+
+void akma_engine_set_writes(struct akma_engine *e, int accept)
+{
+	__atomic_store_n(&e->writes, accept != 0, __ATOMIC_RELAXED);
+}
+
+int akma_engine_writes(const struct akma_engine *e)
+{
+	return __atomic_load_n(&e->writes, __ATOMIC_RELAXED);
+}
+
+uint64_t akma_engine_repl_backlog(const struct akma_engine *e)
+{
+	return __atomic_load_n(&e->repl_backlog, __ATOMIC_RELAXED);
+}
+
+enum akma_repl_mode akma_engine_repl_mode(const struct akma_engine *e)
+{
+	return e->p.repl;
 }
 
 /* ---- introspection ----------------------------------------------------------------------------- */

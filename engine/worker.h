@@ -21,6 +21,25 @@
  * allocates, never logs per request; it counts, in counters the control
  * thread reads while it runs. A full input ring is reported to the producer
  * at once (the request comes back with AKMA_ST_OVERLOAD); nothing is dropped.
+ *
+ * Replication. With a replication mode other than off, every write a worker
+ * applies (a REGISTER or a REMOVE that changed the store) also goes, in
+ * order, onto that worker's replication ring, which one replication thread
+ * drains (akma_engine_repl_take()) and answers (akma_engine_repl_done()):
+ *
+ *   worker w --repl[w]--> replication thread --rdone[p]--> producer p
+ *
+ * In sync mode the request itself travels: its caller sees it complete only
+ * once the replication thread has handed it back, after the write is safe.
+ * In async mode a copy travels and the request completes at once. Writes are
+ * refused with AKMA_ST_OVERLOAD, before they touch the store, while the
+ * backlog (writes handed on, not yet done) is at its limit or while writes
+ * are switched off (akma_engine_set_writes(): Redis unreachable in sync
+ * mode, a standby). The store is written before Redis, so a K_AF may be
+ * served from a context whose REGISTER is still awaiting Redis; a crash in
+ * that window loses a context whose registration was never acknowledged.
+ * Expiry is not replicated as a record: each Redis record carries the
+ * context's end of life as its own expiry.
  */
 
 #include <stdint.h>
@@ -33,6 +52,12 @@
 #define AKMA_MAX_PRODUCERS 8
 #define AKMA_BURST_HIST 7 /* bursts of 1, 2-3, 4-7, 8-15, 16-31, 32-63, 64 */
 
+enum akma_repl_mode {
+	AKMA_REPL_OFF = 0,   /* no replication */
+	AKMA_REPL_ASYNC = 1, /* writes answered at once, replicated as soon as possible */
+	AKMA_REPL_SYNC = 2,  /* writes answered once replicated */
+};
+
 struct akma_engine_params {
 	uint32_t capacity;        /* contexts */
 	uint64_t kakma_life_ms;   /* 0: none */
@@ -43,6 +68,9 @@ struct akma_engine_params {
 	enum akma_mb_arch mb_arch; /* AKMA_MB_AUTO: timed at start */
 	unsigned workers;         /* 0: every EAL lcore but the main one */
 	unsigned idle_sleep_us;   /* after ~1000 empty polls, sleep this long a poll; 0: spin */
+	enum akma_repl_mode repl; /* AKMA_REPL_OFF: nothing goes to replication rings */
+	unsigned repl_backlog;    /* writes awaiting replication before new ones are
+				   * refused (default and most: n_requests / 2) */
 };
 
 /* What a worker counts. Written by its worker only; read by anyone. */
@@ -50,6 +78,7 @@ struct akma_worker_stats {
 	uint64_t get_kaf, registers, removes;
 	uint64_t hits, misses, expired;
 	uint64_t reg_failed, remove_not_found, bad_requests, internal_errors;
+	uint64_t repl_refused; /* writes refused: backlog full or writes off */
 	uint64_t bursts, burst_hist[AKMA_BURST_HIST];
 	uint64_t idle_polls;
 };
@@ -122,6 +151,28 @@ void akma_engine_producer_stats(const struct akma_engine *e, unsigned p,
 				struct akma_producer_stats *st);
 /* Change the K_AF lifetime while running (SIGHUP); any thread. */
 void akma_engine_set_kaf_life(struct akma_engine *e, uint64_t ms);
+
+/* ---- replication (the one replication thread) ---- */
+
+/* Take up to max writes handed on by the workers, oldest first per worker.
+ * REGISTER: UE identity, A-KID, K_AKMA (the taker wipes it once wrapped),
+ * created_ms, and end of life in expiry_ms; REMOVE: the UE identity.
+ * Caller: the replication thread only. Non-blocking. */
+unsigned akma_engine_repl_take(struct akma_engine *e, struct akma_req **out, unsigned max);
+
+/* Hand back n taken writes once replicated (or given up at shutdown, their
+ * status set to say so): in sync mode they complete to their producers, in
+ * async mode the copies are freed. Caller: the replication thread only. */
+void akma_engine_repl_done(struct akma_engine *e, struct akma_req **reqs, unsigned n);
+
+/* Accept writes (1) or refuse them with AKMA_ST_OVERLOAD (0). Any thread;
+ * workers see it within a burst. */
+void akma_engine_set_writes(struct akma_engine *e, int accept);
+int akma_engine_writes(const struct akma_engine *e);
+
+/* Writes handed to replication and not yet done. Any thread. */
+uint64_t akma_engine_repl_backlog(const struct akma_engine *e);
+enum akma_repl_mode akma_engine_repl_mode(const struct akma_engine *e);
 
 /* The ipsec-mb manager the workers use. */
 enum akma_mb_arch akma_engine_mb_arch(const struct akma_engine *e);

@@ -3,7 +3,9 @@
  * against the independent scalar derivation, replace, remove, every error
  * status, writes for one SUPI applied in order, back-pressure on a full ring
  * (nothing lost), clean shutdown with every accepted request answered, and
- * the per-worker counters. */
+ * the per-worker counters; then the replication hand-off in sync and async
+ * modes (held writes, copies, refusal when writes are off or the backlog is
+ * full, the store untouched by refused writes). */
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -198,6 +200,135 @@ static void ordered_writes(void)
 	release(g, 6);
 }
 
+/* Poll until n answers came back or 300 ms passed; returns how many. */
+static unsigned collect(struct akma_req **out, unsigned n)
+{
+	unsigned got = 0;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		got += akma_engine_poll(e, prod, out + got, n - got);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (got < n && (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 300);
+	return got;
+}
+
+static unsigned take(struct akma_req **out, unsigned n)
+{
+	unsigned got = 0;
+	for (int i = 0; i < 300 && got < n; i++) {
+		got += akma_engine_repl_take(e, out + got, n - got);
+		if (got < n)
+			usleep(1000);
+	}
+	return got;
+}
+
+static void replication(enum akma_repl_mode mode)
+{
+	const char *m = mode == AKMA_REPL_SYNC ? "sync" : "async";
+	struct akma_engine_params p = {.capacity = 1000, .kaf_life_ms = 3600 * 1000,
+				       .kakma_life_ms = 60000, .n_requests = 1024,
+				       .mb_arch = AKMA_MB_AUTO, .repl = mode, .repl_backlog = 4};
+	uint8_t k[32];
+	int err;
+	memset(k, 0x42, 32);
+	e = akma_engine_create(&p, &err);
+	CHECK(e != NULL, "%s: create: %s", m, akma_strerror(err));
+	if (!e)
+		return;
+	prod = (unsigned)akma_engine_producer(e);
+	akma_engine_start(e);
+
+	struct akma_req *r[3] = {reg_req("imsi-001010000000001", "1.r@akma.example", k),
+				 rm_req("imsi-001010000000009"), /* nothing to remove: not replicated */
+				 rm_req("imsi-001010000000001")};
+	struct akma_req *rej[8], *out[8], *taken[8];
+	unsigned n_rej;
+	uint64_t before = (uint64_t)time(NULL) * 1000;
+	akma_engine_submit(e, prod, r, 3, rej, &n_rej);
+	unsigned got = collect(out, 3);
+	if (mode == AKMA_REPL_SYNC)
+		CHECK(got == 1 && out[0] == r[1] && out[0]->status == AKMA_ST_NOT_FOUND,
+		      "sync: only the write that changed nothing completes at once (%u)", got);
+	else
+		CHECK(got == 3, "async: every write completes at once (%u)", got);
+	unsigned t = take(taken, 8);
+	CHECK(t == 2 && taken[0]->type == AKMA_REQ_REGISTER && taken[1]->type == AKMA_REQ_REMOVE,
+	      "%s: the two writes that changed the store are handed on, in order (%u)", m, t);
+	if (t == 2) {
+		CHECK((mode == AKMA_REPL_SYNC) == (taken[0] == r[0]),
+		      "%s: sync hands on the request, async a copy", m);
+		CHECK(memcmp(taken[0]->kakma, k, 32) == 0 && taken[0]->ueid_len == 20 &&
+			      memcmp(akma_req_ueid(taken[0]), "imsi-001010000000001", 20) == 0 &&
+			      taken[0]->akid_len == 16 &&
+			      memcmp(akma_req_akid(taken[0]), "1.r@akma.example", 16) == 0,
+		      "%s: the handed-on REGISTER carries identity, A-KID and K_AKMA", m);
+		CHECK(taken[0]->created_ms >= before && taken[0]->expiry_ms == taken[0]->created_ms + 60000,
+		      "%s: creation time and end of life", m);
+		CHECK(akma_engine_repl_backlog(e) == 2, "%s: backlog 2", m);
+		akma_engine_repl_done(e, taken, 2);
+		CHECK(akma_engine_repl_backlog(e) == 0, "%s: backlog back to 0", m);
+	}
+	if (mode == AKMA_REPL_SYNC) {
+		got = collect(out, 2);
+		CHECK(got == 2 && out[0] == r[0] && out[1] == r[2] && out[0]->status == AKMA_ST_OK &&
+			      out[1]->status == AKMA_ST_OK && out[0]->kakma[0] == 0,
+		      "sync: done completes them to their producer, in order, K_AKMA wiped");
+	} else {
+		CHECK(out[0]->kakma[0] == 0, "async: K_AKMA wiped from the answered request");
+	}
+	release(r, 3);
+
+	/* Writes off: refused before they touch the store. */
+	struct akma_req *a = reg_req("imsi-001010000000002", "2.r@akma.example", k);
+	akma_engine_submit(e, prod, &a, 1, rej, &n_rej);
+	got = collect(out, 1);
+	t = take(taken, 1);
+	akma_engine_repl_done(e, taken, t);
+	if (mode == AKMA_REPL_SYNC)
+		got += collect(out + got, 1);
+	akma_engine_set_writes(e, 0);
+	struct akma_req *b[2] = {reg_req("imsi-001010000000003", "3.r@akma.example", k),
+				 rm_req("imsi-001010000000002")};
+	akma_engine_submit(e, prod, b, 2, rej, &n_rej);
+	got = collect(out, 2);
+	CHECK(got == 2 && b[0]->status == AKMA_ST_OVERLOAD && b[1]->status == AKMA_ST_OVERLOAD &&
+		      akma_engine_repl_take(e, taken, 8) == 0,
+	      "%s: writes off: refused with overload, nothing handed on", m);
+	urcu_qsbr_thread_online();
+	CHECK(akma_ctx_lookup_ueid(akma_engine_store(e), (const uint8_t *)"imsi-001010000000002", 20,
+				   before) != NULL &&
+		      akma_ctx_lookup_ueid(akma_engine_store(e), (const uint8_t *)"imsi-001010000000003",
+					   20, before) == NULL,
+	      "%s: refused writes left the store as it was", m);
+	urcu_qsbr_thread_offline();
+	akma_engine_set_writes(e, 1);
+	release(&a, 1);
+	release(b, 2);
+
+	/* Backlog full (4 writes awaiting): the fifth is refused. */
+	struct akma_req *c[5];
+	for (unsigned i = 0; i < 5; i++) {
+		char supi[32], akid[32];
+		snprintf(supi, sizeof(supi), "imsi-00101000000010%u", i);
+		snprintf(akid, sizeof(akid), "%u.b@akma.example", i);
+		c[i] = reg_req(supi, akid, k);
+	}
+	akma_engine_submit(e, prod, c, 5, rej, &n_rej);
+	got = collect(out, mode == AKMA_REPL_SYNC ? 1 : 5);
+	CHECK(c[4]->status == AKMA_ST_OVERLOAD && akma_engine_repl_backlog(e) == 4,
+	      "%s: a full backlog refuses the next write (%u)", m, c[4]->status);
+	t = take(taken, 4);
+	akma_engine_repl_done(e, taken, t);
+	if (mode == AKMA_REPL_SYNC)
+		collect(out, 4);
+	release(c, 5);
+	akma_engine_stop(e);
+	akma_engine_free(e);
+	e = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -274,6 +405,8 @@ int main(int argc, char **argv)
 
 	urcu_qsbr_thread_offline();
 	akma_engine_free(e);
+	replication(AKMA_REPL_SYNC);
+	replication(AKMA_REPL_ASYNC);
 	akma_eal_cleanup();
 	return check_done("test_engine");
 }

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Replication to a real Redis (started by integration_redis.sh on a private
- * port): 1000 contexts written pipelined; a corrupt record, one of a newer
- * format version, one under another KEK and one moved to another key name
- * are planted; a fresh store recovers exactly the 1000, skipping and naming
- * the four; no value in Redis holds a K_AKMA in the clear. */
+ * port): 1000 contexts written pipelined, one replaced and one removed; a
+ * corrupt record, one of a newer format version, one under another KEK and
+ * one moved to another key name are planted; a fresh store recovers exactly
+ * the good ones, skipping and naming the four; no value in Redis holds a
+ * K_AKMA in the clear; the lease is exclusive; a follower sees sets, dels
+ * and expiries. */
+#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include <hiredis/hiredis.h>
 #include <urcu/urcu-qsbr.h>
 
@@ -19,7 +23,14 @@ static unsigned bad_logged;
 static void log_bad(const char *key, int err)
 {
 	(void)err;
-	bad_logged += strncmp(key, "akma:ctx:", 9) == 0;
+	bad_logged += strncmp(key, "akma:ue:", 8) == 0;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void make(struct akma_repl_ctx *c, unsigned i, uint64_t now)
@@ -39,21 +50,38 @@ static redisReply *cmd(redisContext *rc, int argc, const char **argv, const size
 	return redisCommandArgv(rc, argc, argv, len);
 }
 
+static int lookup(struct akma_ctx_store *s, const struct akma_repl_ctx *c, uint64_t now)
+{
+	const uint8_t *kp[1] = {c->akid};
+	uint16_t kl[1] = {c->akid_len};
+	const struct akma_ctx *found[1];
+	uint8_t res[1];
+	akma_ctx_lookup_bulk(s, kp, kl, NULL, 1, now, found, res, 0);
+	return res[0] == AKMA_CTX_HIT && memcmp(akma_ctx_kakma(found[0]), c->kakma, 32) == 0 &&
+	       found[0]->eol_ms == c->eol_ms;
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t kek1[32], kek2[32];
-	char why[256];
+	char why[256], holder[64], addr[32];
 	static struct akma_repl_ctx c;
-	uint64_t now = (uint64_t)time(NULL) * 1000;
+	uint64_t now = wall_ms();
 
 	if (argc != 2)
 		return 2;
-	int port = atoi(argv[1]);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%s", argv[1]);
 	memset(kek1, 0x5a, 32);
 	memset(kek2, 0xa5, 32);
 	urcu_qsbr_register_thread();
 
-	struct akma_redis *r = akma_redis_connect("127.0.0.1", port, NULL, kek1, why, sizeof(why));
+	struct akma_redis_params rp = {.address = addr};
+	struct akma_redis *bad = akma_redis_open(&(struct akma_redis_params){.address = "127.0.0.1:1"},
+						 kek1, why, sizeof(why));
+	CHECK(!bad && strstr(why, "127.0.0.1:1"), "a dead Redis is named: %s", why);
+	bad = akma_redis_open(&(struct akma_redis_params){.address = "nocolon"}, kek1, why, sizeof(why));
+	CHECK(!bad && strstr(why, "HOST:PORT"), "a bad address is explained: %s", why);
+	struct akma_redis *r = akma_redis_open(&rp, kek1, why, sizeof(why));
 	CHECK(r != NULL, "connect: %s", why);
 	if (!r)
 		return check_done("test_redis");
@@ -64,18 +92,37 @@ int main(int argc, char **argv)
 	make(&c, N + 1, now);
 	c.eol_ms = now - 1;
 	CHECK(akma_redis_put(r, &c, now) == 0, "an expired context is not written");
-	CHECK(akma_redis_flush(r) == 2 * N, "every write acknowledged (record and SUPI index)");
+	/* Replace 3 (new A-KID, new key), remove 4. */
+	make(&c, 3, now);
+	c.akid_len = (uint8_t)snprintf((char *)c.akid, sizeof(c.akid), "3.replaced@akma.example");
+	c.kakma[0] ^= 0xff;
+	akma_redis_put(r, &c, now);
+	make(&c, 4, now);
+	akma_redis_del(r, c.ueid, c.ueid_len);
+	CHECK(akma_redis_flush(r, why, sizeof(why)) == 0, "every write acknowledged: %s", why);
+	akma_redis_wait(r, 1, 10);
+	CHECK(akma_redis_flush(r, why, sizeof(why)) == -EAGAIN && strstr(why, "replicas"),
+	      "WAIT for a replica that does not exist: -EAGAIN (%s)", why);
 
 	/* Plant bad records with plain hiredis. */
-	redisContext *raw = redisConnect("127.0.0.1", port);
-	const char *get[] = {"GET", "akma:ctx:7.redis@akma.example"};
+	redisContext *raw = redisConnect("127.0.0.1", atoi(argv[1]));
+	const char *get[] = {"GET", "akma:ue:imsi-001010000000007"};
 	size_t get_len[] = {3, strlen(get[1])};
 	redisReply *good = cmd(raw, 2, get, get_len);
-	CHECK(good && good->type == REDIS_REPLY_STRING, "a record is stored under akma:ctx:<A-KID>");
+	CHECK(good && good->type == REDIS_REPLY_STRING, "a record is stored under akma:ue:<SUPI>");
 	uint8_t rec[AKMA_REPL_RECORD_MAX];
-	size_t rl = good->len;
-	memcpy(rec, good->str, rl);
-	freeReplyObject(good);
+	size_t rl = good ? good->len : 0;
+	if (good) {
+		memcpy(rec, good->str, rl);
+		freeReplyObject(good);
+	}
+	const char *pttl[] = {"PTTL", "akma:ue:imsi-001010000000010"};
+	size_t pttl_len[] = {4, strlen(pttl[1])};
+	redisReply *ttl = cmd(raw, 2, pttl, pttl_len);
+	CHECK(ttl && ttl->type == REDIS_REPLY_INTEGER && ttl->integer > 3590000 &&
+		      ttl->integer <= 3600000,
+	      "a context with an end of life expires with it in Redis");
+	freeReplyObject(ttl);
 	const char *set[3] = {"SET", NULL, NULL};
 	size_t set_len[3] = {3, 0, 0};
 #define PLANT(keyname, val, vlen)                                                    \
@@ -86,14 +133,14 @@ int main(int argc, char **argv)
 		set_len[2] = vlen;                                                   \
 		freeReplyObject(cmd(raw, 3, set, set_len));                          \
 	} while (0)
-	PLANT("akma:ctx:corrupt@x", "\x01garbage", 8); /* version 1, lengths wrong */
-	PLANT("akma:ctx:moved@x", rec, rl); /* a valid record under another name */
+	PLANT("akma:ue:imsi-corrupt", "\x01garbage", 8); /* version 1, lengths wrong */
+	PLANT("akma:ue:imsi-moved", rec, rl); /* a valid record under another name */
 	rec[0] = 2;
-	PLANT("akma:ctx:future@x", rec, rl);
+	PLANT("akma:ue:imsi-future", rec, rl);
 	struct akma_repl_kek *other = akma_repl_kek_create(kek2, NULL);
 	make(&c, 5000, now);
 	int n = akma_repl_encode(other, &c, rec, sizeof(rec));
-	PLANT("akma:ctx:5000.redis@akma.example", rec, (size_t)n);
+	PLANT("akma:ue:imsi-001010000005000", rec, (size_t)n);
 	akma_repl_kek_free(other);
 
 	/* No value holds a K_AKMA in the clear. */
@@ -115,37 +162,83 @@ int main(int argc, char **argv)
 	}
 	if (all)
 		freeReplyObject(all);
-	CHECK(values >= 2 * N && clear == 0, "%u of %u values hold a K_AKMA in the clear", clear, values);
-	redisFree(raw);
+	CHECK(values == N - 1 + 4 && clear == 0, "%u of %u values hold a K_AKMA in the clear", clear,
+	      values);
 
 	/* Recovery into a fresh store. */
 	struct akma_ctx_store_params p = {2 * N, 0};
 	int err;
 	struct akma_ctx_store *s = akma_ctx_store_create(&p, &err);
 	struct akma_redis_load_stats st;
-	CHECK(akma_redis_load(r, s, now, &st, log_bad) == 0, "load");
+	CHECK(akma_redis_load(r, s, wall_ms, &st, log_bad, NULL) == 0, "load");
 	printf("recovered %llu of %llu keys in %.3f s; skipped %llu unwrap, %llu version, %llu format\n",
 	       (unsigned long long)st.loaded, (unsigned long long)st.keys, st.seconds,
 	       (unsigned long long)st.bad_unwrap, (unsigned long long)st.bad_version,
 	       (unsigned long long)st.bad_format);
-	CHECK(st.loaded == N && st.keys == N + 4, "every good record recovered, nothing else");
+	CHECK(st.loaded == N - 1 && st.keys == N - 1 + 4, "every good record recovered, nothing else");
 	CHECK(st.bad_unwrap == 2 && st.bad_version == 1 && st.bad_format == 1 && bad_logged == 4,
 	      "the four bad ones skipped, counted and named");
 	unsigned wrong = 0;
 	for (unsigned i = 0; i < N; i++) {
 		make(&c, i, now);
-		const uint8_t *kp[1] = {c.akid};
-		uint16_t kl[1] = {c.akid_len};
-		const struct akma_ctx *found[1];
-		uint8_t res[1];
-		akma_ctx_lookup_bulk(s, kp, kl, NULL, 1, now, found, res, 0);
-		if (res[0] != AKMA_CTX_HIT || memcmp(akma_ctx_kakma(found[0]), c.kakma, 32) != 0 ||
-		    found[0]->eol_ms != c.eol_ms)
-			wrong++;
+		if (i == 3) {
+			wrong += lookup(s, &c, now); /* the replaced A-KID is gone */
+			c.akid_len = (uint8_t)snprintf((char *)c.akid, sizeof(c.akid), "3.replaced@akma.example");
+			c.kakma[0] ^= 0xff;
+		}
+		if (i == 4)
+			wrong += lookup(s, &c, now);
+		else
+			wrong += !lookup(s, &c, now);
 	}
 	CHECK(wrong == 0, "%u recovered contexts differ from what was written", wrong);
+
+	/* The lease: one holder at a time. */
+	CHECK(akma_redis_lease_acquire(r, "a", 2000, holder, sizeof(holder)) == 1, "lease taken");
+	CHECK(akma_redis_lease_acquire(r, "b", 2000, holder, sizeof(holder)) == 0 &&
+		      strcmp(holder, "a") == 0,
+	      "a held lease is refused and its holder named");
+	CHECK(akma_redis_lease_renew(r, "b", 2000, holder, sizeof(holder)) == 0,
+	      "another's lease is not renewed");
+	CHECK(akma_redis_lease_renew(r, "a", 2000, holder, sizeof(holder)) == 1, "own lease renewed");
+	akma_redis_lease_release(r, "b");
+	CHECK(akma_redis_lease_acquire(r, "b", 2000, holder, sizeof(holder)) == 0,
+	      "release by another is a no-op");
+	akma_redis_lease_release(r, "a");
+	CHECK(akma_redis_lease_acquire(r, "b", 2000, holder, sizeof(holder)) == 1,
+	      "released: the next takes it");
+
+	/* Following: a second store kept up to date by keyspace events. */
+	struct akma_ctx_store *s2 = akma_ctx_store_create(&p, &err);
+	struct akma_redis *f = akma_redis_open(&rp, kek1, why, sizeof(why));
+	CHECK(f && akma_redis_follow_start(f, why, sizeof(why)) == 0, "follow: %s", why);
+	make(&c, 7000, now);
+	akma_redis_put(r, &c, now);
+	make(&c, 7001, now);
+	c.eol_ms = wall_ms() + 300;
+	akma_redis_put(r, &c, now);
+	make(&c, 5, now);
+	akma_redis_del(r, c.ueid, c.ueid_len);
+	akma_redis_flush(r, why, sizeof(why));
+	struct akma_redis_follow_stats fs = {0};
+	uint64_t until = wall_ms() + 3000;
+	while (f && wall_ms() < until && (fs.registered < 2 || fs.removed < 1))
+		akma_redis_follow_poll(f, s2, wall_ms(), 100, &fs, log_bad);
+	make(&c, 7000, now);
+	CHECK(fs.registered == 2 && lookup(s2, &c, wall_ms()), "a set is followed");
+	/* s2 never held 5: the removal applies to nothing, but is an event. */
+	CHECK(fs.events >= 3, "a del is an event (%llu events)", (unsigned long long)fs.events);
+	until = wall_ms() + 3000;
+	while (f && wall_ms() < until && fs.removed < 1)
+		akma_redis_follow_poll(f, s2, wall_ms(), 100, &fs, log_bad);
+	make(&c, 7001, now);
+	CHECK(fs.removed == 1, "an expiry in Redis is followed");
+
+	akma_redis_close(f);
 	akma_redis_close(r);
+	redisFree(raw);
 	urcu_qsbr_thread_offline();
 	akma_ctx_store_free(s);
+	akma_ctx_store_free(s2);
 	return check_done("test_redis");
 }

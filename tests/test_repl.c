@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Replication records: round trip; K_AKMA never in the clear; a wrong KEK,
- * a record under another A-KID's key name, any flipped octet, a changed
+ * a record under another subscriber's key name, any flipped octet, a changed
  * version and every truncation are refused, leaving no key behind. */
 #include <stdlib.h>
 
@@ -46,13 +46,16 @@ int main(void)
 
 	fill(&in, "12.abc@akma.5gc.mnc001.mcc001.3gppnetwork.org", "imsi-001010123456789");
 	int n = akma_repl_encode(k1, &in, rec, sizeof(rec));
-	CHECK(n == 20 + 20 + 12 + 32 + 16, "record length %d", n);
+	CHECK(n == 19 + 45 + 12 + 32 + 16, "record length %d", n);
 	CHECK(memmem(rec, (size_t)n, in.kakma, 32) == NULL && memmem(rec, (size_t)n, in.kakma, 8) == NULL,
 	      "K_AKMA is not in the record in the clear");
-	CHECK(akma_repl_key_name(in.akid, in.akid_len, name, sizeof(name)) == 9 + in.akid_len &&
-		      memcmp(name, "akma:ctx:12.abc@", 16) == 0,
+	CHECK(akma_repl_key_name(in.ueid, in.ueid_len, name, sizeof(name)) == 8 + in.ueid_len &&
+		      memcmp(name, "akma:ue:imsi-00101", 18) == 0,
 	      "key name");
-	CHECK(akma_repl_decode(k1, in.akid, in.akid_len, rec, (size_t)n, &out) == 0, "decode");
+	CHECK(akma_repl_key_name(in.ueid, 0, name, sizeof(name)) == -AKMA_E_UEID_LEN &&
+		      akma_repl_key_name(in.ueid, in.ueid_len, name, 20) == -AKMA_E_UEID_LEN,
+	      "key name: empty identity or no room refused");
+	CHECK(akma_repl_decode(k1, in.ueid, in.ueid_len, rec, (size_t)n, &out) == 0, "decode");
 	CHECK(memcmp(out.kakma, in.kakma, 32) == 0 && out.ueid_len == in.ueid_len &&
 		      memcmp(out.ueid, in.ueid, in.ueid_len) == 0 && out.created_ms == in.created_ms &&
 		      out.eol_ms == in.eol_ms && out.ueid_type == 1 && out.akid_len == in.akid_len &&
@@ -62,17 +65,17 @@ int main(void)
 	CHECK(akma_repl_encode(k1, &in, rec2, sizeof(rec2)) == n && memcmp(rec, rec2, (size_t)n) != 0,
 	      "a fresh nonce every time");
 
-	CHECK(akma_repl_decode(k2, in.akid, in.akid_len, rec, (size_t)n, &out) == -AKMA_E_REPL_UNWRAP &&
+	CHECK(akma_repl_decode(k2, in.ueid, in.ueid_len, rec, (size_t)n, &out) == -AKMA_E_REPL_UNWRAP &&
 		      key_zero(&out),
 	      "wrong KEK: refused, no key left");
-	CHECK(akma_repl_decode(k1, (const uint8_t *)"13.abc@x", 8, rec, (size_t)n, &out) ==
+	CHECK(akma_repl_decode(k1, (const uint8_t *)"imsi-001010123456788", 20, rec, (size_t)n, &out) ==
 		      -AKMA_E_REPL_UNWRAP && key_zero(&out),
-	      "under another A-KID's key name: refused");
+	      "under another subscriber's key name: refused");
 	unsigned accepted = 0;
 	for (int i = 1; i < n; i++) { /* octet 0 is the version: tested below */
 		memcpy(bad, rec, (size_t)n);
 		bad[i] ^= 0x01;
-		int rc = akma_repl_decode(k1, in.akid, in.akid_len, bad, (size_t)n, &out);
+		int rc = akma_repl_decode(k1, in.ueid, in.ueid_len, bad, (size_t)n, &out);
 		accepted += rc == 0;
 		if (rc && !key_zero(&out))
 			accepted += 1000;
@@ -80,15 +83,18 @@ int main(void)
 	CHECK(accepted == 0, "%u tampered records accepted (or left a key)", accepted);
 	memcpy(bad, rec, (size_t)n);
 	bad[0] = 2;
-	CHECK(akma_repl_decode(k1, in.akid, in.akid_len, bad, (size_t)n, &out) == -AKMA_E_REPL_VERSION,
+	CHECK(akma_repl_decode(k1, in.ueid, in.ueid_len, bad, (size_t)n, &out) == -AKMA_E_REPL_VERSION,
 	      "format version 2: its own error");
 	unsigned short_ok = 0;
 	for (int cut = 0; cut < n; cut++)
-		short_ok += akma_repl_decode(k1, in.akid, in.akid_len, rec, (size_t)cut, &out) == 0;
+		short_ok += akma_repl_decode(k1, in.ueid, in.ueid_len, rec, (size_t)cut, &out) == 0;
 	CHECK(short_ok == 0, "%u truncated records accepted", short_ok);
-	CHECK(akma_repl_decode(k1, in.akid, in.akid_len, rec, (size_t)n + 1, &out) == -AKMA_E_REPL_FORMAT,
+	CHECK(akma_repl_decode(k1, in.ueid, in.ueid_len, rec, (size_t)n + 1, &out) == -AKMA_E_REPL_FORMAT,
 	      "a trailing octet: malformed");
 	CHECK(akma_repl_encode(k1, &in, rec, 50) == -AKMA_E_NOSPACE, "no room");
+	in.akid_len = 0;
+	CHECK(akma_repl_encode(k1, &in, rec, sizeof(rec)) == -AKMA_E_AKID_LEN, "empty A-KID");
+	in.akid_len = 5;
 	in.ueid_len = 0;
 	CHECK(akma_repl_encode(k1, &in, rec, sizeof(rec)) == -AKMA_E_UEID_LEN, "empty UE identity");
 	akma_repl_kek_free(k1);
