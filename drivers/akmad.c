@@ -28,6 +28,8 @@
 #include "err.h"
 #include "mb.h"
 #include "psk.h"
+#include "redis.h"
+#include "replicator.h"
 #include "sock.h"
 #include "telemetry.h"
 #include "wire.h"
@@ -70,7 +72,8 @@ static void usage(FILE *out)
 		"  -h, --help      this text\n"
 		"  -V, --version   version\n"
 		"\n"
-		"Every key of the configuration is also an option (wins over the file):\n",
+		"Every key of the configuration is also an option (wins over the file; a\n"
+		"key's '_' may be written '-'):\n",
 		AKMA_DEFAULT_CONF);
 	akma_conf_help(out);
 	fprintf(out,
@@ -79,8 +82,16 @@ static void usage(FILE *out)
 		"(file, then these options) and applies engine.kaf_lifetime,\n"
 		"engine.kakma_lifetime, wire.replay_window and log.level at once; it logs\n"
 		"every other changed key as needing a restart and keeps its value.\n"
-		"Exit status: 0 after a clean stop; 1 when start-up fails (the reason is\n"
-		"printed: the file, line and key for a bad configuration).\n");
+		"\nReplication: with redis.address (--redis HOST:PORT) or redis.sentinels set\n"
+		"and replication.mode not off, akmad first takes the primary's lease in\n"
+		"Redis (waiting while another akmad holds it), loads every context from\n"
+		"Redis, then serves; every write is replicated (sync: answered once Redis\n"
+		"has it). With --standby it loads, follows the primary's changes and serves\n"
+		"nothing until promoted: when the primary's lease expires, or on\n"
+		"akmactl promote. Redis layout and failover: README.\n"
+		"\nExit status: 0 after a clean stop; 1 when start-up fails (the reason is\n"
+		"printed: the file, line and key for a bad configuration, an unreachable\n"
+		"Redis).\n");
 }
 
 /* Read the file, then the command-line overrides over it, as at start. */
@@ -108,6 +119,12 @@ static int load_conf(struct akma_conf *c, const char *config, int argc, char **a
 			}
 			*eq = '\0';
 			if (akma_conf_set(c, arg, eq + 1, err, err_size) != 0)
+				return -1;
+			continue;
+		}
+		if (!strncmp(a, "--", 2) && akma_conf_option_name(a + 2, name, sizeof(name)) &&
+		    akma_conf_is_bool(name) && (i + 1 == argc || !strncmp(argv[i + 1], "--", 2))) {
+			if (akma_conf_set(c, name, "true", err, err_size) != 0)
 				return -1;
 			continue;
 		}
@@ -179,6 +196,111 @@ static void reload(struct akma_conf *cur, const char *config, int argc, char **a
 	memcpy(cur->log_level, next.log_level, sizeof(cur->log_level));
 }
 
+static void resolve(const char *dir, const char *name, char *out, size_t size)
+{
+	if (name[0] == '/')
+		snprintf(out, size, "%s", name);
+	else
+		snprintf(out, size, "%s/%s", dir, name);
+}
+
+static void log_bad_record(const char *key, int err)
+{
+	LOG(WARNING, "recovery: record %s skipped: %s\n", key, akma_strerror(err));
+}
+
+static void log_progress(const struct akma_redis_load_stats *st)
+{
+	LOG(NOTICE, "recovering: %llu contexts so far (%.0f/s)\n", (unsigned long long)st->loaded,
+	    st->seconds > 0 ? (double)st->loaded / st->seconds : 0.0);
+}
+
+/* Connect to Redis, take the lease (a primary) or subscribe (a standby),
+ * load every context, and start the replication thread. The KEK and the
+ * password are wiped here. Returns NULL (reason printed) on failure or on a
+ * stop signal while waiting. Caller: main, online QSBR, engine not started. */
+static struct akma_replicator *start_replication(const struct akma_conf *conf,
+						 struct akma_engine *e, uint8_t *kek,
+						 char *password)
+{
+	char why[512], id[128], host[64], holder[128];
+	struct akma_redis_params rp = {conf->redis_address, conf->redis_sentinels,
+				       conf->redis_master_name, password[0] ? password : NULL,
+				       (unsigned)conf->redis_timeout_ms};
+	struct akma_redis *r = akma_redis_open(&rp, kek, why, sizeof(why));
+	explicit_bzero(kek, AKMA_REPL_KEK_LEN);
+	explicit_bzero(password, strlen(password));
+	if (!r) {
+		fprintf(stderr, "akmad: %s; cannot recover contexts (start Redis, or set "
+				"replication.mode off)\n",
+			why);
+		return NULL;
+	}
+	gethostname(host, sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	unsigned nonce = 0;
+	getentropy(&nonce, sizeof(nonce));
+	snprintf(id, sizeof(id), "%s:%d:%08x", host, (int)getpid(), nonce);
+	if (conf->standby) {
+		if (akma_redis_follow_start(r, why, sizeof(why)) != 0) {
+			fprintf(stderr, "akmad: standby: %s\n", why);
+			akma_redis_close(r);
+			return NULL;
+		}
+	} else {
+		/* Load only once no other akmad can write: after taking the lease. */
+		int logged = 0;
+		for (;;) {
+			int rc = akma_redis_lease_acquire(r, id, (unsigned)conf->lease_ms, holder,
+							  sizeof(holder));
+			if (rc == 1)
+				break;
+			if (rc < 0 || stop_requested) {
+				if (rc < 0)
+					fprintf(stderr, "akmad: redis %s: the lease could not be taken\n",
+						akma_redis_server(r));
+				akma_redis_close(r);
+				return NULL;
+			}
+			if (!logged++)
+				LOG(NOTICE, "the lease is held by %s; waiting for it to expire (up to "
+					    "%llu ms)\n",
+				    holder, (unsigned long long)conf->lease_ms);
+			struct timespec nap = {0, 50 * 1000 * 1000};
+			nanosleep(&nap, NULL);
+		}
+	}
+	struct akma_redis_load_stats st;
+	LOG(NOTICE, "recovering contexts from redis %s\n", akma_redis_server(r));
+	if (akma_redis_load(r, akma_engine_store(e), wall_ms, &st, log_bad_record, log_progress) !=
+	    0) {
+		fprintf(stderr, "akmad: redis %s: recovery failed after %llu contexts\n",
+			akma_redis_server(r), (unsigned long long)st.loaded);
+		akma_redis_close(r);
+		return NULL;
+	}
+	LOG(NOTICE,
+	    "recovered %llu contexts in %.2f s (%.0f/s); skipped %llu that did not unwrap, %llu of "
+	    "another format version, %llu malformed, %llu expired; %llu refused by the store\n",
+	    (unsigned long long)st.loaded, st.seconds,
+	    st.seconds > 0 ? (double)st.loaded / st.seconds : 0.0, (unsigned long long)st.bad_unwrap,
+	    (unsigned long long)st.bad_version, (unsigned long long)st.bad_format,
+	    (unsigned long long)st.expired, (unsigned long long)st.refused);
+	struct akma_replicator_params p = {e,
+					   r,
+					   id,
+					   (unsigned)conf->lease_ms,
+					   (unsigned)conf->redis_wait_replicas,
+					   (unsigned)conf->redis_wait_timeout_ms,
+					   conf->standby};
+	struct akma_replicator *rep = akma_replicator_start(&p, why, sizeof(why));
+	if (!rep) {
+		fprintf(stderr, "akmad: %s\n", why);
+		akma_redis_close(r);
+	}
+	return rep;
+}
+
 int main(int argc, char **argv)
 {
 	struct akma_conf conf;
@@ -212,16 +334,32 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* The PSK file is named relative to the configuration's directory. */
-	char cfgdir[512], psk_path[1024];
+	/* Secret files are named relative to the configuration's directory. */
+	char cfgdir[512], psk_path[1024], kek_path[1024], pw_path[1024];
 	snprintf(cfgdir, sizeof(cfgdir), "%s", config);
-	if (conf.psk_file[0] == '/')
-		snprintf(psk_path, sizeof(psk_path), "%s", conf.psk_file);
-	else
-		snprintf(psk_path, sizeof(psk_path), "%s/%s", dirname(cfgdir), conf.psk_file);
-	uint8_t psk[AKMA_WIRE_PSK_LEN];
+	const char *dir = dirname(cfgdir);
+	resolve(dir, conf.psk_file, psk_path, sizeof(psk_path));
+	resolve(dir, conf.kek_file, kek_path, sizeof(kek_path));
+	resolve(dir, conf.redis_password_file, pw_path, sizeof(pw_path));
+	uint8_t psk[AKMA_WIRE_PSK_LEN], kek[AKMA_REPL_KEK_LEN];
+	static char password[512];
 	if (akma_psk_read(psk_path, 1, psk, err, sizeof(err)) != 0) {
 		fprintf(stderr, "akmad: %s\n", err);
+		return 1;
+	}
+	int replicate = (conf.redis_address[0] || conf.redis_sentinels[0]) &&
+			strcmp(conf.repl_mode, "off") != 0;
+	if (conf.standby && !replicate) {
+		fprintf(stderr, "akmad: --standby needs Redis (--redis HOST:PORT or "
+				"redis.sentinels) and replication.mode sync or async\n");
+		return 1;
+	}
+	if (replicate &&
+	    (akma_key_file_read("kek file", kek_path, 1, kek, err, sizeof(err)) != 0 ||
+	     (conf.redis_password_file[0] &&
+	      akma_password_file_read(pw_path, password, sizeof(password), err, sizeof(err)) != 0))) {
+		fprintf(stderr, "akmad: %s\n", err);
+		explicit_bzero(psk, sizeof(psk));
 		return 1;
 	}
 
@@ -235,6 +373,7 @@ int main(int argc, char **argv)
 	 * since a pattern reaches only the types that exist when it is set. */
 	rte_log_register_type_and_pick_level("akma.engine", RTE_LOG_NOTICE);
 	rte_log_register_type_and_pick_level("akma.sock", RTE_LOG_NOTICE);
+	rte_log_register_type_and_pick_level("akma.repl", RTE_LOG_NOTICE);
 	rte_log_set_level_pattern("akma.*", (uint32_t)log_level_of(conf.log_level));
 
 	enum akma_mb_arch arch;
@@ -249,6 +388,10 @@ int main(int argc, char **argv)
 		.mb_arch = arch,
 		.workers = (unsigned)conf.workers,
 		.idle_sleep_us = (unsigned)conf.idle_sleep_us,
+		.repl = !replicate ? AKMA_REPL_OFF
+			: !strcmp(conf.repl_mode, "async") ? AKMA_REPL_ASYNC
+							   : AKMA_REPL_SYNC,
+		.repl_backlog = (unsigned)conf.repl_backlog,
 	};
 	int rc;
 	urcu_qsbr_register_thread();
@@ -257,33 +400,77 @@ int main(int argc, char **argv)
 		fprintf(stderr, "akmad: engine: %s%s\n", akma_strerror(rc),
 			rc == -ENODEV ? " (give EAL at least two lcores)" : "");
 		explicit_bzero(psk, sizeof(psk));
+		explicit_bzero(kek, sizeof(kek));
+		explicit_bzero(password, sizeof(password));
 		return 1;
 	}
-	int producer = akma_engine_producer(e);
-	struct akma_sock_params sp = {conf.listen, conf.allow_plain_unix, psk,
-				      conf.replay_window_ms, (unsigned)conf.max_senders};
-	struct akma_sock *s = akma_sock_open(&sp, e, (unsigned)producer, err, sizeof(err));
-	explicit_bzero(psk, sizeof(psk));
-	if (!s || akma_engine_start(e) != 0) {
-		fprintf(stderr, "akmad: %s\n", s ? "cannot launch the workers" : err);
-		akma_sock_close(s);
-		urcu_qsbr_thread_offline();
-		akma_engine_free(e);
-		return 1;
-	}
-	if (akma_telemetry_register(e, s, &conf) != 0)
-		LOG(WARNING, "telemetry commands not registered\n");
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	LOG(NOTICE, "version %s, listening on %s; %u worker lcore(s), ipsec-mb %s, %llu contexts\n",
+
+	struct akma_replicator *rep = NULL;
+	if (replicate) {
+		rep = start_replication(&conf, e, kek, password);
+		if (!rep) {
+			urcu_qsbr_thread_offline();
+			akma_engine_free(e);
+			akma_eal_cleanup();
+			explicit_bzero(psk, sizeof(psk));
+			return stop_requested ? 0 : 1;
+		}
+	}
+	if (akma_engine_start(e) != 0) {
+		fprintf(stderr, "akmad: cannot launch the workers\n");
+		explicit_bzero(psk, sizeof(psk));
+		akma_replicator_stop(rep, 0);
+		urcu_qsbr_thread_offline();
+		akma_engine_free(e);
+		return 1;
+	}
+	if (akma_telemetry_register(e, NULL, &conf) != 0)
+		LOG(WARNING, "telemetry commands not registered\n");
+	akma_telemetry_set_replicator(rep);
+
+	/* A standby serves nothing, its sockets not even bound, until promoted. */
+	urcu_qsbr_thread_offline();
+	if (rep && !akma_replicator_is_primary(rep)) {
+		LOG(NOTICE, "standby: following redis %s; promoted when the primary's lease expires "
+			    "or on akmactl promote\n",
+		    akma_replicator_server(rep));
+		while (!stop_requested && !akma_replicator_is_primary(rep)) {
+			struct timespec nap = {0, 10 * 1000 * 1000};
+			nanosleep(&nap, NULL);
+		}
+	}
+	struct akma_sock *s = NULL;
+	if (!stop_requested) {
+		int producer = akma_engine_producer(e);
+		struct akma_sock_params sp = {conf.listen, conf.allow_plain_unix, psk,
+					      conf.replay_window_ms, (unsigned)conf.max_senders};
+		s = akma_sock_open(&sp, e, (unsigned)producer, err, sizeof(err));
+	}
+	explicit_bzero(psk, sizeof(psk));
+	if (!s) {
+		if (!stop_requested)
+			fprintf(stderr, "akmad: %s\n", err);
+		akma_engine_stop(e);
+		akma_replicator_stop(rep, 0);
+		akma_engine_free(e);
+		urcu_qsbr_unregister_thread();
+		akma_eal_cleanup();
+		return stop_requested ? 0 : 1;
+	}
+	akma_telemetry_set_sock(s);
+	LOG(NOTICE, "version %s, listening on %s; %u worker lcore(s), ipsec-mb %s, %llu contexts; "
+		    "replication %s%s%s\n",
 	    AKMA_VERSION, conf.listen, akma_engine_workers(e),
-	    akma_mb_arch_name(akma_engine_mb_arch(e)), (unsigned long long)conf.capacity);
+	    akma_mb_arch_name(akma_engine_mb_arch(e)), (unsigned long long)conf.capacity,
+	    replicate ? conf.repl_mode : "off", rep ? " to redis " : "",
+	    rep ? akma_replicator_server(rep) : "");
 
 	/* The main loop. Offline between control duties: it reads no context. */
-	urcu_qsbr_thread_offline();
 	struct akma_ctx_store *store = akma_engine_store(e);
 	uint64_t next_duty = 0;
 	unsigned idle = 0;
@@ -313,6 +500,9 @@ int main(int argc, char **argv)
 	while (akma_sock_in_flight(s) && wall_ms() < give_up)
 		akma_sock_poll(s, wall_ms());
 	akma_engine_stop(e);
+	/* Writes the workers handed on reach Redis (or are answered as failed)
+	 * before the last answers go out. */
+	akma_replicator_stop(rep, 2000);
 	akma_sock_poll(s, wall_ms());
 	struct akma_sock_stats st;
 	akma_sock_stats(s, &st);

@@ -7,7 +7,8 @@
 #include <rte_telemetry.h>
 
 static struct akma_engine *engine;
-static struct akma_sock *sock;
+static struct akma_sock *sock; /* NULL while a standby serves nothing */
+static struct akma_replicator *replicator;
 static const struct akma_conf *conf;
 
 static void engine_totals(struct akma_worker_stats *sum)
@@ -31,7 +32,10 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	(void)cmd;
 	(void)params;
 	engine_totals(&t);
-	akma_sock_stats(sock, &s);
+	memset(&s, 0, sizeof(s));
+	struct akma_sock *so = __atomic_load_n(&sock, __ATOMIC_ACQUIRE);
+	if (so)
+		akma_sock_stats(so, &s);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "get_kaf", t.get_kaf);
 	rte_tel_data_add_dict_u64(d, "registers", t.registers);
@@ -53,6 +57,54 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "dropped_senders", s.dropped_senders);
 	rte_tel_data_add_dict_u64(d, "version_errors", s.version_errors);
 	rte_tel_data_add_dict_u64(d, "send_errors", s.send_errors);
+	rte_tel_data_add_dict_u64(d, "writes_refused", t.repl_refused);
+	return 0;
+}
+
+static int cmd_replication(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const states[] = {"up", "down", "standby", "demoted"};
+	struct akma_replicator_stats st;
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (!replicator) {
+		rte_tel_data_add_dict_string(d, "mode", "off");
+		return 0;
+	}
+	static const char *const modes[] = {"off", "async", "sync"};
+	akma_replicator_stats(replicator, &st);
+	rte_tel_data_add_dict_string(d, "mode", modes[akma_engine_repl_mode(engine)]);
+	rte_tel_data_add_dict_string(d, "state", states[st.state & 3]);
+	rte_tel_data_add_dict_string(d, "server", akma_replicator_server(replicator));
+	rte_tel_data_add_dict_u64(d, "writes_accepted", (uint64_t)akma_engine_writes(engine));
+	rte_tel_data_add_dict_u64(d, "backlog", akma_engine_repl_backlog(engine));
+	rte_tel_data_add_dict_u64(d, "lag_ms", st.lag_ms);
+	rte_tel_data_add_dict_u64(d, "written", st.written);
+	rte_tel_data_add_dict_u64(d, "batches", st.batches);
+	rte_tel_data_add_dict_u64(d, "failures", st.failures);
+	rte_tel_data_add_dict_u64(d, "reconnects", st.reconnects);
+	rte_tel_data_add_dict_u64(d, "followed", st.followed);
+	rte_tel_data_add_dict_u64(d, "follow_bad", st.follow_bad);
+	rte_tel_data_add_dict_u64(d, "promoted_at_ms", st.promoted_at_ms);
+	return 0;
+}
+
+static int cmd_promote(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (!replicator) {
+		rte_tel_data_add_dict_string(d, "promote", "no replication configured");
+		return 0;
+	}
+	if (akma_replicator_is_primary(replicator)) {
+		rte_tel_data_add_dict_string(d, "promote", "already primary");
+		return 0;
+	}
+	akma_replicator_promote(replicator);
+	rte_tel_data_add_dict_string(d, "promote", "requested");
 	return 0;
 }
 
@@ -133,5 +185,19 @@ int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s, const st
 					 "Context store occupancy and memory. Takes no parameters");
 	rc |= rte_telemetry_register_cmd("/akma/config", cmd_config,
 					 "Configuration in force. Takes no parameters");
+	rc |= rte_telemetry_register_cmd("/akma/replication", cmd_replication,
+					 "Replication to Redis: state, backlog, lag. Takes no parameters");
+	rc |= rte_telemetry_register_cmd("/akma/promote", cmd_promote,
+					 "Promote a standby to primary now. Takes no parameters");
 	return rc;
+}
+
+void akma_telemetry_set_sock(struct akma_sock *s)
+{
+	__atomic_store_n(&sock, s, __ATOMIC_RELEASE);
+}
+
+void akma_telemetry_set_replicator(struct akma_replicator *r)
+{
+	__atomic_store_n(&replicator, r, __ATOMIC_RELEASE);
 }

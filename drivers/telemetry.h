@@ -10,15 +10,27 @@
  *   /akma/store    context store occupancy and memory
  *   /akma/config   every configuration key in force, as section_key (DPDK
  *                  allows no '.' in names)
- * Callbacks run on DPDK's telemetry thread and only read counters.
+ *   /akma/replication  replication state, server, backlog, lag, counters
+ *   /akma/promote  ask a standby to take over now (akmactl promote sends it);
+ *                  the one command that acts: the telemetry socket is the
+ *                  local administrator's, owner-only under DPDK's runtime
+ *                  directory
+ * Callbacks run on DPDK's telemetry thread and only read counters (and
+ * /akma/promote sets a flag).
  */
 
 #include "conf.h"
+#include "replicator.h"
 #include "sock.h"
 #include "worker.h"
 
 /* Register the commands. Call once after EAL init; the three objects must
  * outlive the process's telemetry (akmad keeps them to exit). */
 int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s, const struct akma_conf *c);
+
+/* The socket driver once it exists (a standby opens it when promoted), and
+ * the replicator; either may stay NULL. */
+void akma_telemetry_set_sock(struct akma_sock *s);
+void akma_telemetry_set_replicator(struct akma_replicator *r);
 
 #endif

@@ -25,46 +25,84 @@ struct conf_key {
 	const char *choices; /* T_CHOICE: "a|b|c" */
 	const char *def;     /* default, as text */
 	const char *help;
+	const char *alias;   /* a shorter option name, or NULL */
 };
 
 #define F(field) offsetof(struct akma_conf, field)
 
 static const struct conf_key table[] = {
 	{"engine", "capacity", T_UINT, F(capacity), 64, 1u << 28, 0, "contexts", NULL, "1000000",
-	 "AKMA contexts the store holds; ~300 octets each, mapped and prefaulted at start"},
+	 "AKMA contexts the store holds; ~300 octets each, mapped and prefaulted at start", NULL},
 	{"engine", "kakma_lifetime", T_UINT, F(kakma_lifetime_s), 0, 10ull * 365 * 86400, 0,
 	 "seconds", NULL, "0",
-	 "K_AKMA lifetime from registration; 0 keeps a context until replaced or removed"},
+	 "K_AKMA lifetime from registration; 0 keeps a context until replaced or removed", NULL},
 	{"engine", "kaf_lifetime", T_UINT, F(kaf_lifetime_s), 1, 365 * 86400, 0, "seconds", NULL,
-	 "3600", "K_AF lifetime given to AFs; never past the context's own end of life"},
+	 "3600", "K_AF lifetime given to AFs; never past the context's own end of life", NULL},
 	{"engine", "workers", T_UINT, F(workers), 0, 16, 0, "lcores", NULL, "0",
-	 "worker lcores; 0 uses every EAL lcore but the main one"},
+	 "worker lcores; 0 uses every EAL lcore but the main one", NULL},
 	{"engine", "ring_size", T_UINT, F(ring_size), 64, 65536, 1, "requests", NULL, "1024",
-	 "slots of each producer-to-worker ring (a power of two)"},
+	 "slots of each producer-to-worker ring (a power of two)", NULL},
 	{"engine", "burst", T_UINT, F(burst), 1, 64, 0, "requests", NULL, "32",
-	 "requests a worker takes from a ring at once"},
+	 "requests a worker takes from a ring at once", NULL},
 	{"engine", "requests", T_UINT, F(requests), 1024, 1u << 22, 0, "requests", NULL, "65536",
-	 "request objects in the pool: the most that can be in flight"},
+	 "request objects in the pool: the most that can be in flight", NULL},
 	{"engine", "idle_sleep", T_UINT, F(idle_sleep_us), 0, 1000, 0, "microseconds", NULL, "50",
 	 "a worker idle for ~30 us naps this long between polls; 0 polls without pause "
-	 "(dedicated cores)"},
+	 "(dedicated cores)", NULL},
 	{"engine", "mb_arch", T_CHOICE, F(mb_arch), 0, 0, 0, NULL, "auto|sse|avx|avx2|avx512", "auto",
-	 "ipsec-mb code path for K_AF bursts; auto times each at start and keeps the fastest"},
+	 "ipsec-mb code path for K_AF bursts; auto times each at start and keeps the fastest", NULL},
 	{"wire", "listen", T_STRING, F(listen), 1, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
 	 "udp:127.0.0.1:7777",
-	 "comma-separated addresses: udp:IPv4:PORT, udp:[IPv6]:PORT, unix:PATH"},
+	 "comma-separated addresses: udp:IPv4:PORT, udp:[IPv6]:PORT, unix:PATH", NULL},
 	{"wire", "psk_file", T_STRING, F(psk_file), 1, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
 	 "akmad.psk",
 	 "file with the 32-octet pre-shared key in hex, readable by its owner only; relative "
-	 "to the configuration file's directory"},
+	 "to the configuration file's directory", NULL},
 	{"wire", "allow_plain_unix", T_BOOL, F(allow_plain_unix), 0, 1, 0, NULL, NULL, "false",
-	 "accept unencrypted datagrams on unix: sockets (never on UDP)"},
+	 "accept unencrypted datagrams on unix: sockets (never on UDP)", NULL},
 	{"wire", "replay_window", T_UINT, F(replay_window_ms), 1000, 600000, 0, "milliseconds",
-	 NULL, "30000", "accepted clock difference of a datagram's timestamp, ahead or behind"},
+	 NULL, "30000", "accepted clock difference of a datagram's timestamp, ahead or behind", NULL},
 	{"wire", "max_senders", T_UINT, F(max_senders), 16, 1u << 24, 0, "senders", NULL, "65536",
-	 "senders whose replay windows are kept at once"},
+	 "senders whose replay windows are kept at once", NULL},
+	{"redis", "address", T_STRING, F(redis_address), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "", "Redis server as HOST:PORT; empty (and no sentinels): no replication", "redis"},
+	{"redis", "password_file", T_STRING, F(redis_password_file), 0, AKMA_CONF_STR_MAX - 1, 0,
+	 NULL, NULL, "",
+	 "file whose first line is the Redis AUTH password, readable by its owner only; "
+	 "relative to the configuration file's directory; empty: no AUTH", NULL},
+	{"redis", "sentinels", T_STRING, F(redis_sentinels), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "", "Redis Sentinel addresses, HOST:PORT,HOST:PORT...; when set, the master is asked "
+	 "of them (and again after every failure) instead of using redis.address", NULL},
+	{"redis", "master_name", T_STRING, F(redis_master_name), 1, AKMA_CONF_STR_MAX - 1, 0, NULL,
+	 NULL, "mymaster", "the Sentinel master name", NULL},
+	{"redis", "timeout", T_UINT, F(redis_timeout_ms), 10, 60000, 0, "milliseconds", NULL, "2000",
+	 "connect, read and write timeout of every Redis call", NULL},
+	{"redis", "wait_replicas", T_UINT, F(redis_wait_replicas), 0, 16, 0, "replicas", NULL, "0",
+	 "a batch counts as written once this many Redis replicas have it too (WAIT), so a "
+	 "Redis failover cannot lose it", NULL},
+	{"redis", "wait_timeout", T_UINT, F(redis_wait_timeout_ms), 1, 60000, 0, "milliseconds",
+	 NULL, "500", "how long a WAIT waits for the replicas before the batch is sent again", NULL},
+	{"replication", "mode", T_CHOICE, F(repl_mode), 0, 0, 0, NULL, "sync|async|off", "sync",
+	 "sync: a REGISTER or REMOVE is answered once Redis has it (refused while Redis is "
+	 "unreachable); async: answered at once, written as soon as possible; off: not "
+	 "replicated. Applies when Redis is configured",
+	 "replication"},
+	{"replication", "kek_file", T_STRING, F(kek_file), 1, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "akmad.kek",
+	 "file with the 32-octet key-encryption key (64 hex digits) that wraps K_AKMA in "
+	 "Redis, readable by its owner only; relative to the configuration file's directory",
+	 "kek-file"},
+	{"replication", "standby", T_BOOL, F(standby), 0, 1, 0, NULL, NULL, "false",
+	 "start as a standby: load and follow Redis, serve nothing until promoted (the "
+	 "primary's lease expires, or akmactl promote)",
+	 "standby"},
+	{"replication", "lease", T_UINT, F(lease_ms), 300, 60000, 0, "milliseconds", NULL, "3000",
+	 "the primary's lease in Redis, renewed every third of it; a standby takes over once "
+	 "it expires", NULL},
+	{"replication", "backlog", T_UINT, F(repl_backlog), 0, 1u << 21, 0, "writes", NULL, "0",
+	 "writes awaiting Redis before more are refused; 0: half of engine.requests", NULL},
 	{"log", "level", T_CHOICE, F(log_level), 0, 0, 0, NULL,
-	 "error|warning|notice|info|debug", "notice", "least severe messages logged"},
+	 "error|warning|notice|info|debug", "notice", "least severe messages logged", NULL},
 };
 
 #define N_KEYS (sizeof(table) / sizeof(table[0]))
@@ -257,17 +295,45 @@ fail:
 	return -1;
 }
 
+/* Options may spell a key's '_' as '-': --redis-password-file. */
+static int same_key(const char *opt, const char *key)
+{
+	for (; *opt && *key; opt++, key++)
+		if (*opt != *key && !(*opt == '-' && *key == '_'))
+			return 0;
+	return *opt == *key;
+}
+
 int akma_conf_option_name(const char *option, char *name, size_t size)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
+		if (table[i].alias && strcmp(option, table[i].alias) == 0) {
+			snprintf(name, size, "%s.%s", table[i].section, table[i].key);
+			return 1;
+		}
+	}
+	for (size_t i = 0; i < N_KEYS; i++) {
 		size_t sl = strlen(table[i].section);
 		if (strncmp(option, table[i].section, sl) == 0 && option[sl] == '-' &&
-		    strcmp(option + sl + 1, table[i].key) == 0) {
+		    same_key(option + sl + 1, table[i].key)) {
 			snprintf(name, size, "%s.%s", table[i].section, table[i].key);
 			return 1;
 		}
 	}
 	return 0;
+}
+
+int akma_conf_is_bool(const char *name)
+{
+	char section[64];
+	const char *dot = strchr(name, '.');
+
+	if (!dot || (size_t)(dot - name) >= sizeof(section))
+		return 0;
+	memcpy(section, name, (size_t)(dot - name));
+	section[dot - name] = '\0';
+	const struct conf_key *k = find_key(section, dot + 1);
+	return k && k->type == T_BOOL;
 }
 
 static void describe(const struct conf_key *k, char *buf, size_t size)
@@ -296,8 +362,11 @@ void akma_conf_help(FILE *out)
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct conf_key *k = &table[i];
 		describe(k, range, sizeof(range));
-		fprintf(out, "  --%s-%s VALUE\n      [%s] %s = %s (default)\n      %s; %s\n", k->section,
-			k->key, k->section, k->key, k->def, k->help, range);
+		fprintf(out, "  --%s-%s %s", k->section, k->key, k->type == T_BOOL ? "[VALUE]" : "VALUE");
+		if (k->alias)
+			fprintf(out, ", --%s %s", k->alias, k->type == T_BOOL ? "[VALUE]" : "VALUE");
+		fprintf(out, "\n      [%s] %s = %s (default)\n      %s; %s\n", k->section, k->key,
+			k->def[0] ? k->def : "(empty)", k->help, range);
 	}
 }
 
@@ -340,7 +409,7 @@ void akma_conf_dump(const struct akma_conf *c, FILE *out)
 			section = k->section;
 		}
 		describe(k, range, sizeof(range));
-		fprintf(out, "# %s (%s; default %s)\n", k->help, range, k->def);
+		fprintf(out, "# %s (%s; default %s)\n", k->help, range, k->def[0] ? k->def : "empty");
 		char value[AKMA_CONF_STR_MAX + 32];
 		value_text(c, k, value, sizeof(value));
 		fprintf(out, "%s = %s\n", k->key, value);

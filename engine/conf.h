@@ -36,6 +36,20 @@ struct akma_conf {
 	int allow_plain_unix;
 	uint64_t replay_window_ms;
 	uint64_t max_senders;
+	/* [redis] */
+	char redis_address[AKMA_CONF_STR_MAX];
+	char redis_password_file[AKMA_CONF_STR_MAX];
+	char redis_sentinels[AKMA_CONF_STR_MAX];
+	char redis_master_name[AKMA_CONF_STR_MAX];
+	uint64_t redis_timeout_ms;
+	uint64_t redis_wait_replicas;
+	uint64_t redis_wait_timeout_ms;
+	/* [replication] */
+	char repl_mode[AKMA_CONF_STR_MAX];
+	char kek_file[AKMA_CONF_STR_MAX];
+	int standby;
+	uint64_t lease_ms;
+	uint64_t repl_backlog;
 	/* [log] */
 	char log_level[AKMA_CONF_STR_MAX];
 };
@@ -53,9 +67,14 @@ int akma_conf_load(struct akma_conf *c, const char *path, char *err, size_t err_
 int akma_conf_set(struct akma_conf *c, const char *name, const char *value, char *err,
 		  size_t err_size);
 
-/* The long option for a key ("engine-capacity") maps back to "engine.capacity".
- * Returns 1 and fills name when option is one of the table's, else 0. */
+/* The long option for a key ("engine-capacity", or its alias: "redis" for
+ * redis.address) maps back to "engine.capacity". Returns 1 and fills name
+ * when option is one of the table's, else 0. */
 int akma_conf_option_name(const char *option, char *name, size_t size);
+
+/* 1 when the key "section.key" is true/false: its option may stand alone
+ * (--standby means --standby true). */
+int akma_conf_is_bool(const char *name);
 
 /* The i-th key of the table as "section.key" and c's value for it, as
  * text. Returns 1, or 0 past the last key. For telemetry and akmactl. */

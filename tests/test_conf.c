@@ -109,13 +109,34 @@ int main(int argc, char **argv)
 		if (line[0] == '#' || line[0] == '[' || sscanf(line, "%63s =", key) != 1)
 			continue;
 		keys++;
-		char opt[80];
+		char opt[80], flag[80];
 		snprintf(opt, sizeof(opt), "-%s VALUE", key);
-		missing += strstr(help, opt) == NULL;
+		snprintf(flag, sizeof(flag), "-%s [VALUE]", key);
+		missing += strstr(help, opt) == NULL && strstr(help, flag) == NULL;
 	}
 	CHECK(keys >= 14 && missing == 0, "--help lists all %u keys (%u missing)", keys, missing);
 	free(help);
 	free(dump);
+
+	/* The short names the replication options go by. */
+	CHECK(akma_conf_option_name("redis", name, sizeof(name)) && !strcmp(name, "redis.address"),
+	      "--redis is redis.address");
+	CHECK(akma_conf_option_name("redis-password-file", name, sizeof(name)) &&
+		      !strcmp(name, "redis.password_file"),
+	      "--redis-password-file");
+	CHECK(akma_conf_option_name("replication", name, sizeof(name)) &&
+		      !strcmp(name, "replication.mode"),
+	      "--replication is replication.mode");
+	CHECK(akma_conf_option_name("kek-file", name, sizeof(name)) &&
+		      !strcmp(name, "replication.kek_file"),
+	      "--kek-file");
+	CHECK(akma_conf_option_name("standby", name, sizeof(name)) &&
+		      akma_conf_is_bool(name) && !akma_conf_is_bool("redis.address"),
+	      "--standby is a flag");
+	CHECK(!akma_conf_option_name("redis-nonsense", name, sizeof(name)), "unknown option");
+	CHECK(akma_conf_set(&c, "replication.mode", "eventually", err, sizeof(err)) != 0 &&
+		      strstr(err, "sync|async|off"),
+	      "a bad replication mode names the choices: %s", err);
 	unlink(write_file("bad.conf", ""));
 	unlink(path);
 	rmdir(dir);

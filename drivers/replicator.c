@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The replication thread (see replicator.h). One loop, two roles: a
+ * standby follows until it is promoted, then runs the primary's loop; a
+ * primary never goes back to following (a demoted primary only refuses
+ * writes, and is restarted by its operator as a standby).
+ */
+#include "replicator.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_log.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "err.h"
+
+#define BATCH 512
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 1000
+
+static int repl_log = -1;
+#define LOG(level, ...) rte_log(RTE_LOG_##level, (uint32_t)repl_log, "akma.repl: " __VA_ARGS__)
+
+struct akma_replicator {
+	struct akma_replicator_params p;
+	struct akma_redis *redis;
+	pthread_t thread;
+	int stop;                 /* atomic: 1 stop when drained, 2 stop now */
+	int promote;              /* atomic */
+	int primary;              /* atomic */
+	uint64_t give_up_ms;      /* with stop: when to stop waiting for Redis */
+	struct akma_replicator_stats st;
+	char server[280];
+	char id[128];
+	/* the batch in hand */
+	struct akma_req *batch[BATCH];
+	unsigned n;
+};
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+static void set_stat(uint64_t *field, uint64_t v)
+{
+	__atomic_store_n(field, v, __ATOMIC_RELAXED);
+}
+
+static void add_stat(uint64_t *field, uint64_t by)
+{
+	__atomic_store_n(field, *field + by, __ATOMIC_RELAXED);
+}
+
+static void log_bad(const char *key, int err)
+{
+	LOG(WARNING, "record %s skipped: %s\n", key, akma_strerror(err));
+}
+
+/* ---- primary ----------------------------------------------------------------------------- */
+
+/* Queue the batch's writes; K_AKMA is wiped from each request once wrapped. */
+static void queue_batch(struct akma_replicator *r, uint64_t now)
+{
+	struct akma_repl_ctx c;
+
+	for (unsigned i = 0; i < r->n; i++) {
+		struct akma_req *q = r->batch[i];
+		if (q->type == AKMA_REQ_REGISTER) {
+			c.akid_len = q->akid_len;
+			memcpy(c.akid, akma_req_akid(q), q->akid_len);
+			c.ueid_len = q->ueid_len;
+			memcpy(c.ueid, akma_req_ueid(q), q->ueid_len);
+			c.ueid_type = q->ueid_type;
+			memcpy(c.kakma, q->kakma, AKMA_KEY_LEN);
+			c.created_ms = q->created_ms;
+			c.eol_ms = q->expiry_ms;
+			akma_redis_put(r->redis, &c, now);
+			explicit_bzero(c.kakma, AKMA_KEY_LEN);
+		} else {
+			akma_redis_del(r->redis, akma_req_ueid(q), q->ueid_len);
+		}
+	}
+	if (r->p.wait_replicas)
+		akma_redis_wait(r->redis, r->p.wait_replicas, r->p.wait_timeout_ms);
+}
+
+/* The batch is safe (or given up): answer it. */
+static void finish_batch(struct akma_replicator *r, enum akma_status status)
+{
+	if (!r->n)
+		return;
+	uint64_t age = (rte_rdtsc() - r->batch[0]->t_submit) * 1000 / rte_get_tsc_hz();
+	for (unsigned i = 0; status != AKMA_ST_OK && i < r->n; i++)
+		r->batch[i]->status = (uint8_t)status;
+	for (unsigned i = 0; i < r->n; i++)
+		explicit_bzero(r->batch[i]->kakma, AKMA_KEY_LEN);
+	akma_engine_repl_done(r->p.engine, r->batch, r->n);
+	if (status == AKMA_ST_OK) {
+		add_stat(&r->st.written, r->n);
+		add_stat(&r->st.batches, 1);
+		set_stat(&r->st.lag_ms, age);
+	}
+	r->n = 0;
+}
+
+/* Returns what the renewal returned: 1, 0 (demoted now), or < 0. */
+static int check_lease(struct akma_replicator *r)
+{
+	char holder[128];
+	int rc = akma_redis_lease_renew(r->redis, r->id, r->p.lease_ms, holder, sizeof(holder));
+
+	if (rc == 0) {
+		LOG(ERR, "the lease is held by %s: this akmad is no longer primary and refuses "
+			 "writes from now on\n",
+		    holder);
+		set_stat(&r->st.state, AKMA_REPLICATOR_DEMOTED);
+		akma_engine_set_writes(r->p.engine, 0);
+	}
+	return rc;
+}
+
+/* Reconnect until it works or a stop gives up. Returns 0 when connected. */
+static int reconnect(struct akma_replicator *r, const char *reason)
+{
+	unsigned backoff = BACKOFF_MIN_MS;
+	char why[512];
+	int logged = 0;
+
+	if (akma_engine_repl_mode(r->p.engine) == AKMA_REPL_SYNC &&
+	    __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) != AKMA_REPLICATOR_DEMOTED)
+		akma_engine_set_writes(r->p.engine, 0);
+	set_stat(&r->st.state, AKMA_REPLICATOR_DOWN);
+	LOG(ERR, "%s; writes %s until Redis is back\n", reason,
+	    akma_engine_repl_mode(r->p.engine) == AKMA_REPL_SYNC ? "refused" : "queued");
+	for (;;) {
+		int stop = __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
+		if (stop == 2 || (stop && wall_ms() >= r->give_up_ms))
+			return -1;
+		sleep_ms(backoff);
+		add_stat(&r->st.reconnects, 1);
+		if (akma_redis_reconnect(r->redis, why, sizeof(why)) == 0)
+			break;
+		if (!logged++)
+			LOG(WARNING, "reconnecting: %s\n", why);
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+	}
+	snprintf(r->server, sizeof(r->server), "%s", akma_redis_server(r->redis));
+	LOG(NOTICE, "connected to redis %s again\n", r->server);
+	/* Still the primary? (A standby may have taken over meanwhile.) */
+	if (check_lease(r) != 0) {
+		set_stat(&r->st.state, AKMA_REPLICATOR_UP);
+		akma_engine_set_writes(r->p.engine, 1);
+		LOG(NOTICE, "replication resumed; writes accepted again\n");
+	}
+	return 0;
+}
+
+static void primary_loop(struct akma_replicator *r)
+{
+	uint64_t next_lease = 0;
+	char why[512];
+	unsigned idle = 0;
+
+	for (;;) {
+		uint64_t now = wall_ms();
+		int stop = __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
+		int demoted = __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) == AKMA_REPLICATOR_DEMOTED;
+		if (now >= next_lease && !demoted) {
+			/* Also how a Redis that died while nothing was written is noticed,
+			 * so sync writes are refused rather than held. */
+			next_lease = now + r->p.lease_ms / 3;
+			if (check_lease(r) < 0 && reconnect(r, "redis stopped answering") != 0)
+				break;
+			continue;
+		}
+		if (!r->n)
+			r->n = akma_engine_repl_take(r->p.engine, r->batch, BATCH);
+		if (r->n && demoted) {
+			/* Another akmad owns Redis now: these must not overwrite it. */
+			finish_batch(r, AKMA_ST_INTERNAL);
+			continue;
+		}
+		if (!r->n) {
+			if (stop)
+				return; /* drained */
+			/* Idle: a short nap, so a thread with nothing to write gives its
+			 * CPU back; any write resets it. */
+			sleep_ms(++idle > 100 ? 1 : 0);
+			continue;
+		}
+		idle = 0;
+		queue_batch(r, now);
+		int rc = akma_redis_flush(r->redis, why, sizeof(why));
+		if (rc == 0) {
+			finish_batch(r, AKMA_ST_OK);
+			continue;
+		}
+		add_stat(&r->st.failures, 1);
+		if (rc == -EAGAIN) {
+			/* Redis took the writes, its replicas not yet: they are not
+			 * safe from a Redis failover. Send them again (idempotent). */
+			sleep_ms(BACKOFF_MIN_MS);
+			if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) &&
+			    wall_ms() >= r->give_up_ms)
+				break;
+			continue;
+		}
+		if (reconnect(r, why) != 0)
+			break;
+		/* Loop: the batch in hand is resent first. */
+	}
+	/* Given up at stop with Redis away: none of these was acknowledged. */
+	finish_batch(r, AKMA_ST_INTERNAL);
+	while ((r->n = akma_engine_repl_take(r->p.engine, r->batch, BATCH)) != 0)
+		finish_batch(r, AKMA_ST_INTERNAL);
+}
+
+/* ---- standby ------------------------------------------------------------------------------------ */
+
+/* Follow until promoted (returns 1) or stopped (0). */
+static int standby_loop(struct akma_replicator *r)
+{
+	struct akma_ctx_store *s = akma_engine_store(r->p.engine);
+	struct akma_redis_follow_stats fs = {0};
+	uint64_t next_lease = 0;
+	char holder[128], why[512];
+
+	for (;;) {
+		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+			return 0;
+		uint64_t now = wall_ms();
+		int forced = __atomic_exchange_n(&r->promote, 0, __ATOMIC_ACQ_REL);
+		if (forced || now >= next_lease) {
+			int rc = forced ? akma_redis_lease_renew(r->redis, r->id, r->p.lease_ms, holder,
+								 sizeof(holder))
+					: akma_redis_lease_acquire(r->redis, r->id, r->p.lease_ms,
+								   holder, sizeof(holder));
+			if (forced && rc == 0) {
+				/* Taking it from a live primary: overwrite the lease. */
+				akma_redis_lease_release(r->redis, holder);
+				rc = akma_redis_lease_acquire(r->redis, r->id, r->p.lease_ms, holder,
+							      sizeof(holder));
+				if (rc == 0)
+					LOG(WARNING, "promotion: %s still holds the lease\n", holder);
+			}
+			if (rc == 1) {
+				LOG(NOTICE, "promoted%s: this akmad is primary now\n",
+				    forced ? " on request" : " (the primary's lease expired)");
+				return 1;
+			}
+			next_lease = now + r->p.lease_ms / 3;
+			if (rc < 0)
+				goto lost;
+		}
+		urcu_qsbr_thread_online();
+		int got = akma_redis_follow_poll(r->redis, s, now, 20, &fs, log_bad);
+		akma_ctx_flush(s);
+		urcu_qsbr_thread_offline();
+		set_stat(&r->st.followed, fs.registered + fs.removed);
+		set_stat(&r->st.follow_bad, fs.bad);
+		if (got >= 0)
+			continue;
+lost:
+		/* Events may have been missed: reconnect, resubscribe, reload. */
+		LOG(WARNING, "standby lost redis %s; reconnecting\n", r->server);
+		for (unsigned backoff = BACKOFF_MIN_MS;; backoff = backoff * 2 > BACKOFF_MAX_MS
+									  ? BACKOFF_MAX_MS
+									  : backoff * 2) {
+			if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+				return 0;
+			sleep_ms(backoff);
+			add_stat(&r->st.reconnects, 1);
+			if (akma_redis_reconnect(r->redis, why, sizeof(why)) == 0 &&
+			    akma_redis_follow_start(r->redis, why, sizeof(why)) == 0)
+				break;
+		}
+		snprintf(r->server, sizeof(r->server), "%s", akma_redis_server(r->redis));
+		struct akma_redis_load_stats ls;
+		urcu_qsbr_thread_online();
+		int rc = akma_redis_load(r->redis, s, wall_ms, &ls, log_bad, NULL);
+		urcu_qsbr_thread_offline();
+		LOG(NOTICE, "standby reloaded %llu contexts from redis %s%s\n",
+		    (unsigned long long)ls.loaded, r->server, rc ? " (interrupted)" : "");
+	}
+}
+
+static void *thread_main(void *arg)
+{
+	struct akma_replicator *r = arg;
+
+	urcu_qsbr_register_thread();
+	urcu_qsbr_thread_offline();
+	if (r->p.standby) {
+		if (!standby_loop(r))
+			goto out;
+		set_stat(&r->st.promoted_at_ms, wall_ms());
+		set_stat(&r->st.state, AKMA_REPLICATOR_UP);
+		akma_engine_set_writes(r->p.engine, 1);
+		__atomic_store_n(&r->primary, 1, __ATOMIC_RELEASE);
+	}
+	primary_loop(r);
+out:
+	urcu_qsbr_thread_online();
+	urcu_qsbr_unregister_thread();
+	return NULL;
+}
+
+struct akma_replicator *akma_replicator_start(const struct akma_replicator_params *p, char *why,
+					      size_t why_size)
+{
+	struct akma_replicator *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		snprintf(why, why_size, "out of memory");
+		return NULL;
+	}
+	if (repl_log < 0)
+		repl_log = rte_log_register_type_and_pick_level("akma.repl", RTE_LOG_NOTICE);
+	r->p = *p;
+	r->redis = p->redis;
+	snprintf(r->id, sizeof(r->id), "%s", p->id);
+	r->p.id = r->id;
+	if (!r->p.lease_ms)
+		r->p.lease_ms = 3000;
+	snprintf(r->server, sizeof(r->server), "%s", akma_redis_server(r->redis));
+	r->st.state = p->standby ? AKMA_REPLICATOR_STANDBY : AKMA_REPLICATOR_UP;
+	r->primary = !p->standby;
+	akma_engine_set_writes(p->engine, !p->standby);
+	int rc = pthread_create(&r->thread, NULL, thread_main, r);
+	if (rc) {
+		snprintf(why, why_size, "replication thread: %s", strerror(rc));
+		free(r);
+		return NULL;
+	}
+	pthread_setname_np(r->thread, "akma-repl");
+	return r;
+}
+
+void akma_replicator_promote(struct akma_replicator *r)
+{
+	__atomic_store_n(&r->promote, 1, __ATOMIC_RELEASE);
+}
+
+int akma_replicator_is_primary(const struct akma_replicator *r)
+{
+	return __atomic_load_n(&r->primary, __ATOMIC_ACQUIRE);
+}
+
+void akma_replicator_stats(const struct akma_replicator *r, struct akma_replicator_stats *st)
+{
+	const uint64_t *src = (const uint64_t *)&r->st;
+	uint64_t *dst = (uint64_t *)st;
+	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+const char *akma_replicator_server(const struct akma_replicator *r)
+{
+	return r->server;
+}
+
+void akma_replicator_stop(struct akma_replicator *r, unsigned timeout_ms)
+{
+	if (!r)
+		return;
+	r->give_up_ms = wall_ms() + timeout_ms;
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(r->thread, NULL);
+	if (__atomic_load_n(&r->primary, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) != AKMA_REPLICATOR_DEMOTED)
+		akma_redis_lease_release(r->redis, r->id);
+	akma_redis_close(r->redis);
+	free(r);
+}
