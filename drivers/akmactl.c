@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "akma_version.h"
 #include "akmactl.h"
@@ -29,6 +32,7 @@ enum { EXIT_OK = 0, EXIT_BAD_INPUT = 2 };
 static const char usage_text[] =
 	"Usage: akmactl derive WHAT [OPTIONS]\n"
 	"       akmactl register|get|remove|stats [OPTIONS]\n"
+	"       akmactl promote --pid PID | --socket PATH\n"
 	"       akmactl --help | --version\n"
 	"\n"
 	"Talk to a running akmad, or run the AKMA key derivations of 3GPP TS 33.535\n"
@@ -48,6 +52,10 @@ static const char usage_text[] =
 	"        them, 64 to a datagram; prints the rate\n"
 	"  config [--config FILE]\n"
 	"        every key of akmad's configuration with the value FILE gives it\n"
+	"  promote --pid PID | --socket PATH\n"
+	"        make a standby akmad primary now (it takes the lease in Redis even\n"
+	"        from a live primary, which then refuses writes); through the\n"
+	"        akmad's DPDK telemetry socket: PATH, or found from its PID\n"
 	"  Client options: --config FILE (akmad's configuration, default\n"
 	"        " AKMA_DEFAULT_CONF "; gives the server, the first\n"
 	"        wire.listen address, and the PSK file), --server ADDR (udp:HOST:PORT,\n"
@@ -342,6 +350,69 @@ static int cmd_derive(int argc, char **argv)
 	return usage_error("unknown derivation (kakma, atid, kaf, akid)", what);
 }
 
+/* The DPDK telemetry socket of akmad PID: under /var/run/dpdk as root,
+ * else $XDG_RUNTIME_DIR/dpdk or /tmp/dpdk; the file prefix is akmad-PID. */
+static void telemetry_path(const char *pid, char *out, size_t size)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (getuid() == 0)
+		snprintf(out, size, "/var/run/dpdk/akmad-%s/dpdk_telemetry.v2", pid);
+	else
+		snprintf(out, size, "%s/dpdk/akmad-%s/dpdk_telemetry.v2", xdg ? xdg : "/tmp", pid);
+}
+
+static int cmd_promote(int argc, char **argv)
+{
+	char path[512] = "", buf[4096];
+
+	if (argc == 3 && !strcmp(argv[1], "--pid") && strspn(argv[2], "0123456789") == strlen(argv[2]))
+		telemetry_path(argv[2], path, sizeof(path));
+	else if (argc == 3 && !strcmp(argv[1], "--socket"))
+		snprintf(path, sizeof(path), "%s", argv[2]);
+	else
+		return usage_error("promote takes --pid PID or --socket PATH", NULL);
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return usage_error("socket path too long", path);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		fprintf(stderr, "akmactl: %s: %s (is akmad running, and is this its pid?)\n", path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 4;
+	}
+	/* The telemetry socket greets with its info, then answers each command. */
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n > 0 && write(fd, "/akma/promote", 13) == 13)
+		n = read(fd, buf, sizeof(buf) - 1);
+	else
+		n = -1;
+	close(fd);
+	if (n <= 0) {
+		fprintf(stderr, "akmactl: %s: no answer\n", path);
+		return 4;
+	}
+	buf[n] = '\0';
+	/* {"/akma/promote":{"promote":"requested"}} */
+	const char *v = strstr(buf, "\"promote\":");
+	if (v) {
+		v += 10;
+		v += strspn(v, " ");
+		v = *v == '"' ? v + 1 : NULL;
+	}
+	if (!v) {
+		fprintf(stderr, "akmactl: %s: unexpected answer (an akmad without /akma/promote?)\n",
+			path);
+		return 3;
+	}
+	const char *end = strchr(v, '"');
+	printf("%.*s\n", end ? (int)(end - v) : 0, v);
+	return strncmp(v, "requested", 9) == 0 || strncmp(v, "already primary", 15) == 0 ? EXIT_OK
+												 : 3;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -374,6 +445,8 @@ int main(int argc, char **argv)
 		akma_conf_dump(&c, stdout);
 		return EXIT_OK;
 	}
+	if (!strcmp(argv[1], "promote"))
+		return cmd_promote(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "register") || !strcmp(argv[1], "get") || !strcmp(argv[1], "remove") ||
 	    !strcmp(argv[1], "stats") || !strcmp(argv[1], "load"))
 		return akmactl_client(argv[1], argc - 1, argv + 1, AKMA_DEFAULT_CONF);

@@ -208,12 +208,23 @@ static void primary_loop(struct akma_replicator *r)
 		int rc = akma_redis_flush(r->redis, why, sizeof(why));
 		if (rc == 0) {
 			finish_batch(r, AKMA_ST_OK);
+			if (!akma_engine_writes(r->p.engine) &&
+			    __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) == AKMA_REPLICATOR_UP) {
+				akma_engine_set_writes(r->p.engine, 1);
+				LOG(NOTICE, "Redis replicas caught up; writes accepted again\n");
+			}
 			continue;
 		}
 		add_stat(&r->st.failures, 1);
 		if (rc == -EAGAIN) {
-			/* Redis took the writes, its replicas not yet: they are not
-			 * safe from a Redis failover. Send them again (idempotent). */
+			/* Redis took the writes, too few of its replicas did: not safe
+			 * from a Redis failover. Refuse new writes (sync) and send these
+			 * again (idempotent) until the replicas have them. */
+			if (akma_engine_repl_mode(r->p.engine) == AKMA_REPL_SYNC &&
+			    akma_engine_writes(r->p.engine)) {
+				akma_engine_set_writes(r->p.engine, 0);
+				LOG(WARNING, "%s; writes refused until they do\n", why);
+			}
 			sleep_ms(BACKOFF_MIN_MS);
 			if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) &&
 			    wall_ms() >= r->give_up_ms)

@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# Replication and failover, end to end: akmad daemons, Redis servers and
+# Sentinels all started here on private ports with their own directories,
+# all stopped at the end.
+#
+#   1. kill -9 akmad in the middle of a sync registration stream; a fresh
+#      akmad recovers every acknowledged registration (same K_AF), none of
+#      the refused ones
+#   2. nothing in Redis holds a K_AKMA in the clear
+#   3. a corrupt record, one under a wrong KEK, one of another format
+#      version and one moved to another key: skipped, counted, named; the
+#      rest recovered
+#   4. Redis down: K_AF retrieval goes on, sync writes refused (overload);
+#      Redis restarted: akmad reconnects by itself, writes resume, nothing
+#      acknowledged lost
+#   5. async mode: answered at once, in Redis soon after; lag in telemetry
+#   6. standby takeover: kill -9 the primary under load; the standby serves
+#      every acknowledged context; the time from kill to first K_AF printed
+#   7. Redis primary failover through Sentinel (a primary, a replica, three
+#      sentinels): akmad follows it without restart; no acknowledged write lost
+set -u
+BUILD=${1:?usage: integration_repl.sh BUILD_DIR}
+AKMAD=$BUILD/drivers/akmad
+AKMACTL=$BUILD/drivers/akmactl
+CLIENT=$BUILD/tests/repl_client
+dir=$(mktemp -d /tmp/akma-repl-XXXXXX)
+base=$((20000 + (RANDOM % 400) * 100))
+passed=0
+failed=0
+pids=()
+
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf /var/run/dpdk/akmad-* 2>/dev/null # only what a kill -9 left of ours
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+check() { # NAME COMMAND...
+	local name=$1
+	shift
+	if "$@" > "$dir/check.out" 2>&1; then
+		passed=$((passed + 1))
+		echo "ok   $name"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name"
+		sed 's/^/     /' "$dir/check.out" | tail -20
+	fi
+}
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.kek"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/other.kek"
+chmod 600 "$dir"/*.psk "$dir"/*.kek
+
+start_redis() { # PORT [extra args]
+	local port=$1
+	shift
+	mkdir -p "$dir/redis-$port"
+	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/redis-$port" --save '' \
+		--appendonly yes --appendfsync always --daemonize no "$@" \
+		> "$dir/redis-$port.log" 2>&1 &
+	pids+=($!)
+	eval "redis_pid_$port=$!"
+	for _ in $(seq 1 50); do
+		redis-cli -p "$port" ping > /dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_akmad NAME PORT [akmad options]: the daemon, on lease 1 s so that
+# takeovers are quick; returns once it listens (or is a following standby).
+start_akmad() {
+	local name=$1 port=$2
+	shift 2
+	cat > "$dir/$name.conf" <<-EOF
+	[engine]
+	capacity = 100000
+	requests = 8192
+	[wire]
+	listen = udp:127.0.0.1:$port
+	psk_file = akmad.psk
+	[replication]
+	lease = 1000
+	EOF
+	"$AKMAD" --config "$dir/$name.conf" "$@" > "$dir/$name.log" 2>&1 &
+	local pid=$!
+	pids+=($pid)
+	eval "pid_$name=$pid"
+	for _ in $(seq 1 100); do
+		grep -q "listening on\|standby: following" "$dir/$name.log" && return 0
+		kill -0 $pid 2> /dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_akmad() { # NAME
+	local pid
+	eval "pid=\$pid_$1"
+	kill -TERM "$pid" 2> /dev/null
+	wait "$pid" 2> /dev/null
+}
+
+R1=$base
+P1=$((base + 1))
+P2=$((base + 2))
+C="$CLIENT $dir/akmad.psk 127.0.0.1"
+start_redis $R1 || { echo "FAIL redis-server did not start"; exit 1; }
+
+# ---- 1. kill -9 mid-stream --------------------------------------------------------
+start_akmad a $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
+$C $P1 register 0 200000 "$dir/acks" > "$dir/stream.out" &
+stream=$!
+sleep 1.5
+kill -9 "$pid_a"
+wait $stream
+cat "$dir/stream.out"
+check "kill -9 mid-stream: some registrations acknowledged before the kill" \
+	grep -qv "registered: 0 acknowledged" "$dir/stream.out"
+check "the kill landed mid-stream" test "$(wc -l < "$dir/acks")" -lt 200000
+start_akmad b $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
+grep "recovered" "$dir/b.log"
+check "a fresh akmad serves every acknowledged registration with the same K_AF, no refused one" \
+	$C $P1 verify 0 200000 "$dir/acks"
+
+# ---- 2. nothing in the clear ------------------------------------------------------
+check "no value in Redis holds a K_AKMA in the clear" \
+	"$CLIENT" $R1 scan-clear 0 "$(wc -l < "$dir/acks")"
+
+# ---- 3. bad records --------------------------------------------------------------
+stop_akmad b
+R2=$((base + 10))
+start_redis $R2
+start_akmad other $((base + 11)) --redis 127.0.0.1:$R2 --kek-file other.kek
+$C $((base + 11)) register 900000 1 "$dir/other.acks" > /dev/null
+stop_akmad other
+redis-cli -p $R2 MIGRATE 127.0.0.1 $R1 akma:ue:imsi-001010000900000 0 5000 > /dev/null
+printf '\001garbage' | redis-cli -p $R1 -x SET akma:ue:imsi-corrupt > /dev/null
+redis-cli -p $R1 COPY akma:ue:imsi-001010000000001 akma:ue:imsi-moved > /dev/null
+redis-cli -p $R1 COPY akma:ue:imsi-001010000000002 akma:ue:imsi-001010000000002-v9 > /dev/null
+redis-cli -p $R1 RENAME akma:ue:imsi-001010000000002-v9 akma:ue:imsi-future > /dev/null
+redis-cli -p $R1 SETRANGE akma:ue:imsi-future 0 "$(printf '\x09')" > /dev/null
+start_akmad b $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
+grep "recovered\|skipped" "$dir/b.log"
+check "bad records skipped and counted: 2 unwrap (wrong KEK, moved), 1 version, 1 malformed" \
+	grep -q "skipped 2 that did not unwrap, 1 of another format version, 1 malformed" "$dir/b.log"
+check "each bad record named by key in the log, never its content" \
+	bash -c "grep -c 'record akma:ue:imsi-\(corrupt\|moved\|future\|001010000900000\) skipped' '$dir/b.log' | grep -qx 4"
+check "the rest recovered" $C $P1 verify 0 200000 "$dir/acks"
+
+# ---- 4. Redis down, Redis restarted -------------------------------------------------
+n_acked=$(wc -l < "$dir/acks")
+redis-cli -p $R1 SHUTDOWN > /dev/null 2>&1
+eval "wait \$redis_pid_$R1" 2> /dev/null
+sleep 1
+check "Redis down: K_AF retrieval goes on" bash -c "[ \"\$($C $P1 get 5)\" = 0 ]"
+$C $P1 register 300000 8 "$dir/down.acks" > "$dir/down.out"
+check "Redis down: sync writes refused with overload (status 4)" \
+	bash -c "[ \$(grep -c ' 4\$' '$dir/down.acks') = 8 ]"
+start_redis $R1
+for _ in $(seq 1 50); do
+	$C $P1 register 300100 1 "$dir/up.acks" > /dev/null
+	grep -q ' 0$' "$dir/up.acks" && break
+	sleep 0.2
+done
+check "Redis back: akmad reconnected by itself and writes resume" grep -q ' 0$' "$dir/up.acks"
+grep " 0$" "$dir/up.acks" | tail -1 >> "$dir/acks"
+cat "$dir/down.acks" >> "$dir/acks"
+stop_akmad b
+start_akmad b $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
+check "after the Redis restart nothing acknowledged is lost, nothing refused appears" \
+	$C $P1 verify 0 400000 "$dir/acks"
+
+# ---- 5. async -------------------------------------------------------------------------
+stop_akmad b
+start_akmad b $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek --replication async
+before=$(redis-cli -p $R1 DBSIZE)
+$C $P1 register 500000 2000 "$dir/async.acks" > /dev/null
+sleep 0.5
+after=$(redis-cli -p $R1 DBSIZE)
+check "async: 2000 registrations answered and in Redis ($before -> $after keys)" \
+	test $((after - before)) -eq 2000
+tel=$(printf '/akma/replication\n' | dpdk-telemetry.py -f "akmad-$pid_b" 2> /dev/null | tr -d '\n')
+echo "$tel" | grep -o '{"/akma/replication.*' | head -c 400
+echo
+check "telemetry /akma/replication: async, up, lag and backlog reported" \
+	python3 -c 'import json,sys,re; t=sys.argv[1]; d=json.loads(t[t.index("{"):])["/akma/replication"]; assert d["mode"]=="async" and d["state"]=="up" and "lag_ms" in d and d["backlog"]==0 and d["written"]>=2000, d' "$tel"
+cat "$dir/async.acks" >> "$dir/acks"
+stop_akmad b
+
+# ---- 6. standby takeover ----------------------------------------------------------------
+start_akmad b $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
+start_akmad s $P2 --redis 127.0.0.1:$R1 --kek-file akmad.kek --standby
+check "the standby serves nothing before promotion" bash -c "[ \"\$($C $P2 get 5)\" = 255 ]"
+$C $P1 register 600000 100000 "$dir/takeover.acks" > "$dir/stream2.out" &
+stream=$!
+sleep 1
+kill -9 "$pid_b"
+t0=$(date +%s%N)
+ms=$($C $P2 wait-kaf 5 15000)
+t1=$(date +%s%N)
+wait $stream
+cat "$dir/stream2.out"
+echo "failover: kill -9 of the primary to the standby's first K_AF: $(((t1 - t0) / 1000000)) ms (lease 1000 ms)"
+check "standby promoted by the expired lease and serving" grep -q "promoted (the primary's lease expired)" "$dir/s.log"
+cat "$dir/takeover.acks" >> "$dir/acks"
+check "the promoted standby serves every acknowledged context, none refused" \
+	$C $P2 verify 0 700000 "$dir/acks"
+check "the promoted standby takes writes" bash -c "$C $P2 register 700000 1 '$dir/after.acks' >/dev/null && grep -q ' 0\$' '$dir/after.acks'"
+# akmactl promote on a second standby: promoted at once, the primary demoted.
+start_akmad t $((base + 3)) --redis 127.0.0.1:$R1 --kek-file akmad.kek --standby
+check "akmactl promote takes over from a live primary" \
+	bash -c "$AKMACTL promote --pid $pid_t | grep -qx requested"
+for _ in $(seq 1 50); do grep -q "listening on" "$dir/t.log" && break; sleep 0.1; done
+sleep 0.6
+check "the old primary found itself demoted and refuses writes" \
+	bash -c "grep -q 'no longer primary' '$dir/s.log' && $C $P2 register 700001 1 '$dir/demoted.acks' >/dev/null && grep -q ' 4\$' '$dir/demoted.acks'"
+stop_akmad t
+stop_akmad s
+
+# ---- 7. Redis failover through Sentinel -------------------------------------------------
+# Two replicas: akmad waits for one (redis.wait_replicas 1), and one is left
+# after the other is promoted.
+RP=$((base + 20))
+RR=$((base + 21))
+RR2=$((base + 22))
+start_redis $RP
+start_redis $RR --replicaof 127.0.0.1 $RP
+start_redis $RR2 --replicaof 127.0.0.1 $RP
+for _ in $(seq 1 100); do
+	[ "$(redis-cli -p $RP INFO replication | grep -c 'state=online')" = 2 ] && break
+	sleep 0.1
+done
+sentinels=""
+for i in 1 2 3; do
+	sp=$((base + 30 + i))
+	mkdir -p "$dir/sentinel-$i"
+	cat > "$dir/sentinel-$i/s.conf" <<-EOF
+	port $sp
+	bind 127.0.0.1
+	dir $dir/sentinel-$i
+	sentinel monitor mymaster 127.0.0.1 $RP 2
+	sentinel down-after-milliseconds mymaster 1000
+	sentinel failover-timeout mymaster 5000
+	EOF
+	redis-server "$dir/sentinel-$i/s.conf" --sentinel > "$dir/sentinel-$i.log" 2>&1 &
+	pids+=($!)
+	sentinels="$sentinels${sentinels:+,}127.0.0.1:$sp"
+done
+sleep 1.5
+P3=$((base + 4))
+start_akmad f $P3 --redis-sentinels "$sentinels" --redis-wait-replicas 1 --kek-file akmad.kek
+: > "$dir/sentinel.acks"
+$C $P3 register 0 100000 "$dir/sentinel.acks" > "$dir/stream3.out" &
+stream=$!
+sleep 1
+kill -9 "$(eval echo \$redis_pid_$RP)"
+wait $stream
+cat "$dir/stream3.out"
+newmaster=""
+for _ in $(seq 1 100); do
+	for r in $RR $RR2; do
+		[ "$(redis-cli -p $r ROLE 2> /dev/null | head -1)" = master ] && newmaster=$r
+	done
+	[ -n "$newmaster" ] && break
+	sleep 0.1
+done
+check "Sentinel promoted a replica" test -n "$newmaster"
+for _ in $(seq 1 100); do
+	$C $P3 register 200000 1 "$dir/sentinel.after" > /dev/null
+	grep -q ' 0$' "$dir/sentinel.after" && break
+	sleep 0.1
+done
+check "akmad followed the failover by itself: writes accepted on the new primary" \
+	grep -q ' 0$' "$dir/sentinel.after"
+cat "$dir/sentinel.after" >> "$dir/sentinel.acks"
+stop_akmad f
+start_akmad g $P3 --redis-sentinels "$sentinels" --kek-file akmad.kek
+grep recovered "$dir/g.log"
+check "a fresh akmad recovers from the new primary every acknowledged write" \
+	$C $P3 verify 0 300000 "$dir/sentinel.acks"
+stop_akmad g
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
