@@ -43,6 +43,9 @@ static const char usage_text[] =
 	"          with latency percentiles, beside a naive one-core server\n"
 	"  wire    GET_KAF over UDP against a running akmad, beside a minimal UDP\n"
 	"          echo (no crypto, no store) in the same run\n"
+	"  replication  REGISTER rate with replication to Redis off, async and sync,\n"
+	"          beside redis-benchmark -P 64 -t set in the same run; recovery rate\n"
+	"          of N contexts from Redis beside a bare SCAN + MGET of them\n"
 	"\n"
 	"Every mode prints the environment first (CPU, its SHA/AVX flags, ipsec-mb\n"
 	"and DPDK versions), then a table; --csv prints the same rows as CSV.\n";
@@ -319,6 +322,8 @@ int main(int argc, char **argv)
 		return bench_kdf_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "wire") == 0)
 		return bench_wire_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replication") == 0)
+		return bench_repl_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "store") == 0 || strcmp(argv[1], "engine") == 0) {
 		int rc = strcmp(argv[1], "store") == 0 ? bench_store_main(argc - 1, argv + 1)
 						      : bench_engine_main(argc - 1, argv + 1);

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +36,29 @@
 #define SCAN_COUNT "1000"
 #define MAX_SENTINELS 8
 
+#define AKMA_REDIS_MAX_WAITS 4
+
 struct akma_redis {
 	redisContext *c;
 	redisContext *sub;      /* standby: the subscriber connection */
 	struct akma_repl_kek *kek;
-	unsigned queued;        /* replies owed by the pipeline */
-	unsigned waits;         /* of which WAITs */
+	/* the write pipeline: commands queued, not sent */
+	char *out;
+	size_t out_len, out_cap;
+	char *run;              /* an MSET being gathered: its key/value bulks */
+	size_t run_len, run_cap;
+	unsigned run_pairs;
+	unsigned queued;        /* commands queued */
+	unsigned n_waits;       /* of which WAITs, at these positions */
+	unsigned wait_at[AKMA_REDIS_MAX_WAITS];
 	unsigned wait_for;      /* replicas the WAITs ask for */
+	/* batches sent, replies not yet read */
+	unsigned n_batches;
+	unsigned batch_replies[AKMA_REDIS_MAX_BATCHES];
+	unsigned batch_waits[AKMA_REDIS_MAX_BATCHES];
+	unsigned batch_wait_at[AKMA_REDIS_MAX_BATCHES][AKMA_REDIS_MAX_WAITS];
+	char in[1 << 16];
+	size_t in_len, in_off;
 	struct timeval tv;
 	char host[256];
 	int port;
@@ -121,6 +138,8 @@ static int ask_sentinels(struct akma_redis *r, char *why, size_t why_size)
 	return -1;
 }
 
+static void forget(struct akma_redis *r);
+
 static void drop(struct akma_redis *r)
 {
 	if (r->c)
@@ -128,7 +147,7 @@ static void drop(struct akma_redis *r)
 	if (r->sub)
 		redisFree(r->sub);
 	r->c = r->sub = NULL;
-	r->queued = r->waits = 0;
+	forget(r);
 }
 
 static redisContext *connect_one(struct akma_redis *r, char *why, size_t why_size)
@@ -233,6 +252,11 @@ void akma_redis_close(struct akma_redis *r)
 	if (!r)
 		return;
 	drop(r);
+	free(r->out);
+	if (r->run) {
+		explicit_bzero(r->run, r->run_cap);
+		free(r->run);
+	}
 	akma_repl_kek_free(r->kek);
 	if (r->password) {
 		explicit_bzero(r->password, strlen(r->password));
@@ -250,6 +274,129 @@ const char *akma_redis_server(const struct akma_redis *r)
 
 /* ---- writes --------------------------------------------------------------------------- */
 
+/*
+ * The write path bypasses hiredis' formatter and reply objects: with them
+ * the replication thread spent more time in sdscatfmt, malloc and free than
+ * in wrapping keys (perf, akma-bench replication). Commands are written as
+ * RESP straight into one buffer; every reply a SET, DEL or WAIT can get is
+ * one line (+OK, :N, -ERR ...), so replies are counted line by line off the
+ * socket. hiredis' own buffers stay empty throughout, so its synchronous
+ * calls (the lease) can come between batches.
+ */
+
+static int out_reserve(struct akma_redis *r, size_t more)
+{
+	if (r->out_len + more <= r->out_cap)
+		return 0;
+	size_t cap = r->out_cap ? r->out_cap : 1 << 16;
+	while (cap < r->out_len + more)
+		cap *= 2;
+	char *p = realloc(r->out, cap);
+	if (!p)
+		return -ENOMEM;
+	r->out = p;
+	r->out_cap = cap;
+	return 0;
+}
+
+static char *put_uint(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static char *put_bulk(char *p, const void *data, size_t len)
+{
+	*p++ = '$';
+	p = put_uint(p, len);
+	*p++ = '\r';
+	*p++ = '\n';
+	memcpy(p, data, len);
+	p += len;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/* Append one command of argc bulk strings. */
+static int out_command(struct akma_redis *r, int argc, const void *const *argv, const size_t *len)
+{
+	size_t need = 16;
+	for (int i = 0; i < argc; i++)
+		need += len[i] + 16;
+	if (out_reserve(r, need) != 0)
+		return -ENOMEM;
+	char *p = r->out + r->out_len;
+	*p++ = '*';
+	p = put_uint(p, (uint64_t)argc);
+	*p++ = '\r';
+	*p++ = '\n';
+	for (int i = 0; i < argc; i++)
+		p = put_bulk(p, argv[i], len[i]);
+	r->out_len = (size_t)(p - r->out);
+	r->queued++;
+	return 0;
+}
+
+/* Contexts without an end of life (the default: engine.kakma_lifetime 0)
+ * go out as one MSET per run of them rather than one SET each: Redis pays
+ * its per-command cost (parsing, dispatch, ACL, reply) once a run. A DEL or
+ * a SET with an expiry ends the run, so writes keep their order. */
+static int close_run(struct akma_redis *r)
+{
+	if (!r->run_pairs)
+		return 0;
+	if (out_reserve(r, r->run_len + 32) != 0)
+		return -ENOMEM;
+	char *p = r->out + r->out_len;
+	*p++ = '*';
+	p = put_uint(p, 1 + 2 * (uint64_t)r->run_pairs);
+	static const char mset[] = "\r\n$4\r\nMSET\r\n";
+	memcpy(p, mset, sizeof(mset) - 1);
+	p += sizeof(mset) - 1;
+	memcpy(p, r->run, r->run_len);
+	p += r->run_len;
+	r->out_len = (size_t)(p - r->out);
+	explicit_bzero(r->run, r->run_len);
+	r->run_len = 0;
+	r->run_pairs = 0;
+	r->queued++;
+	return 0;
+}
+
+static int run_append(struct akma_redis *r, const char *key, size_t kl, const uint8_t *val,
+		      size_t vl)
+{
+	size_t need = kl + vl + 32;
+	if (r->run_len + need > r->run_cap) {
+		size_t cap = r->run_cap ? r->run_cap * 2 : 1 << 16;
+		while (cap < r->run_len + need)
+			cap *= 2;
+		char *p = malloc(cap);
+		if (!p)
+			return -ENOMEM;
+		memcpy(p, r->run, r->run_len);
+		if (r->run) {
+			explicit_bzero(r->run, r->run_cap);
+			free(r->run);
+		}
+		r->run = p;
+		r->run_cap = cap;
+	}
+	char *p = put_bulk(r->run + r->run_len, key, kl);
+	p = put_bulk(p, val, vl);
+	r->run_len = (size_t)(p - r->run);
+	r->run_pairs++;
+	return 0;
+}
+
 int akma_redis_put(struct akma_redis *r, const struct akma_repl_ctx *c, uint64_t now_ms)
 {
 	uint8_t rec[AKMA_REPL_RECORD_MAX];
@@ -265,17 +412,20 @@ int akma_redis_put(struct akma_redis *r, const struct akma_repl_ctx *c, uint64_t
 	int n = akma_repl_encode(r->kek, c, rec, sizeof(rec));
 	if (n < 0)
 		return n;
-	const char *argv[5] = {"SET", key, (const char *)rec, "PXAT", at};
-	size_t len[5] = {3, (size_t)kl, (size_t)n, 4, 0};
-	int argc = 3;
-	if (c->eol_ms) {
-		len[4] = (size_t)snprintf(at, sizeof(at), "%llu", (unsigned long long)c->eol_ms);
-		argc = 5;
+	if (!c->eol_ms) {
+		int rc = run_append(r, key, (size_t)kl, rec, (size_t)n);
+		explicit_bzero(rec, sizeof(rec));
+		return rc;
 	}
-	redisAppendCommandArgv(r->c, argc, argv, len);
+	if (close_run(r) != 0)
+		return -ENOMEM;
+	const void *argv[5] = {"SET", key, rec, "PXAT", at};
+	size_t len[5] = {3, (size_t)kl, (size_t)n, 4, 0};
+	if (c->eol_ms)
+		len[4] = (size_t)(put_uint(at, c->eol_ms) - at);
+	int rc = out_command(r, c->eol_ms ? 5 : 3, argv, len);
 	explicit_bzero(rec, sizeof(rec));
-	r->queued++;
-	return 0;
+	return rc;
 }
 
 int akma_redis_del(struct akma_redis *r, const uint8_t *ueid, uint16_t ueid_len)
@@ -287,60 +437,178 @@ int akma_redis_del(struct akma_redis *r, const uint8_t *ueid, uint16_t ueid_len)
 	int kl = akma_repl_key_name(ueid, ueid_len, key, sizeof(key));
 	if (kl < 0)
 		return kl;
-	const char *argv[] = {"DEL", key};
+	if (close_run(r) != 0)
+		return -ENOMEM;
+	const void *argv[] = {"DEL", key};
 	size_t len[] = {3, (size_t)kl};
-	redisAppendCommandArgv(r->c, 2, argv, len);
-	r->queued++;
-	return 0;
+	return out_command(r, 2, argv, len);
 }
 
 void akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms)
 {
 	char n[16], t[16];
 
-	if (!r->c)
+	if (!r->c || close_run(r) != 0)
 		return;
-	const char *argv[] = {"WAIT", n, t};
-	size_t len[] = {4, (size_t)snprintf(n, sizeof(n), "%u", replicas),
-			(size_t)snprintf(t, sizeof(t), "%u", timeout_ms)};
-	redisAppendCommandArgv(r->c, 3, argv, len);
-	r->queued++;
-	r->waits++;
-	r->wait_for = replicas;
+	const void *argv[] = {"WAIT", n, t};
+	size_t len[] = {4, (size_t)(put_uint(n, replicas) - n), (size_t)(put_uint(t, timeout_ms) - t)};
+	if (out_command(r, 3, argv, len) == 0) {
+		r->wait_at[r->n_waits < AKMA_REDIS_MAX_WAITS ? r->n_waits++ : r->n_waits - 1] =
+			r->queued - 1;
+		r->wait_for = replicas;
+	}
+}
+
+static void forget(struct akma_redis *r)
+{
+	if (r->run)
+		explicit_bzero(r->run, r->run_len);
+	r->run_len = 0;
+	r->run_pairs = 0;
+	r->out_len = 0;
+	r->queued = 0;
+	r->n_waits = 0;
+	r->in_len = r->in_off = 0;
+	for (unsigned i = 0; i < AKMA_REDIS_MAX_BATCHES; i++)
+		r->batch_replies[i] = 0;
+	r->n_batches = 0;
+}
+
+/* Wait for fd to be ready for ev, up to the timeout. */
+static int ready(struct akma_redis *r, short ev)
+{
+	struct pollfd p = {r->c->fd, ev, 0};
+	int ms = (int)(r->tv.tv_sec * 1000 + r->tv.tv_usec / 1000);
+	int n;
+	do
+		n = poll(&p, 1, ms);
+	while (n < 0 && errno == EINTR);
+	return n == 1 && !(p.revents & (POLLERR | POLLNVAL)) ? 0 : -1;
+}
+
+int akma_redis_send(struct akma_redis *r, char *why, size_t why_size)
+{
+	if (!r->c) {
+		forget(r);
+		snprintf(why, why_size, "not connected");
+		return -EIO;
+	}
+	if (r->n_batches == AKMA_REDIS_MAX_BATCHES) {
+		snprintf(why, why_size, "too many batches in flight");
+		return -EINVAL;
+	}
+	if (close_run(r) != 0) {
+		snprintf(why, why_size, "out of memory");
+		forget(r);
+		return -EIO;
+	}
+	for (size_t off = 0; off < r->out_len;) {
+		ssize_t n = send(r->c->fd, r->out + off, r->out_len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR) && ready(r, POLLOUT) == 0)
+			continue;
+		snprintf(why, why_size, "redis %s: %s", r->server, n < 0 ? strerror(errno) : "closed");
+		forget(r);
+		return -EIO;
+	}
+	r->batch_replies[r->n_batches] = r->queued;
+	r->batch_waits[r->n_batches] = r->n_waits;
+	memcpy(r->batch_wait_at[r->n_batches], r->wait_at, sizeof(r->wait_at));
+	r->n_batches++;
+	r->out_len = 0;
+	r->queued = 0;
+	r->n_waits = 0;
+	return 0;
+}
+
+/* The next complete reply line, or NULL when more must be read. */
+static const char *next_line(struct akma_redis *r, size_t *len)
+{
+	char *start = r->in + r->in_off;
+	char *nl = memchr(start, '\n', r->in_len - r->in_off);
+	if (!nl)
+		return NULL;
+	*len = (size_t)(nl - start) + 1;
+	r->in_off += *len;
+	return start;
+}
+
+int akma_redis_receive(struct akma_redis *r, char *why, size_t why_size)
+{
+	if (!r->n_batches)
+		return 0;
+	unsigned want = r->batch_replies[0], seen = 0, w = 0;
+	int rc = 0;
+	while (seen < want) {
+		size_t len;
+		const char *line = next_line(r, &len);
+		if (!line) {
+			/* Keep the partial line, read more after it. */
+			memmove(r->in, r->in + r->in_off, r->in_len - r->in_off);
+			r->in_len -= r->in_off;
+			r->in_off = 0;
+			if (r->in_len == sizeof(r->in)) {
+				snprintf(why, why_size, "redis %s: a reply line too long", r->server);
+				forget(r);
+				return -EIO;
+			}
+			ssize_t n = recv(r->c->fd, r->in + r->in_len, sizeof(r->in) - r->in_len,
+					 MSG_DONTWAIT);
+			if (n > 0) {
+				r->in_len += (size_t)n;
+				continue;
+			}
+			if (n < 0 && (errno == EAGAIN || errno == EINTR) && ready(r, POLLIN) == 0)
+				continue;
+			snprintf(why, why_size, "redis %s: %s", r->server,
+				 n < 0 ? (errno == EAGAIN ? "no reply within the timeout" : strerror(errno))
+				       : "Server closed the connection");
+			forget(r);
+			return -EIO;
+		}
+		if (line[0] == '-') {
+			if (rc == 0) {
+				snprintf(why, why_size, "redis %s: %.*s", r->server,
+					 (int)(len > 2 ? len - 2 : 0), line + 1);
+				rc = -EREMOTEIO;
+			}
+		} else if (line[0] == ':') {
+			if (w < r->batch_waits[0] && r->batch_wait_at[0][w] == seen) {
+				w++;
+				long long got = strtoll(line + 1, NULL, 10);
+				if (got < (long long)r->wait_for && rc == 0) {
+					snprintf(why, why_size, "redis %s: %lld of %u replicas acknowledged",
+						 r->server, got, r->wait_for);
+					rc = -EAGAIN;
+				}
+			}
+		} else if (line[0] != '+') {
+			snprintf(why, why_size, "redis %s: unexpected reply", r->server);
+			forget(r);
+			return -EIO;
+		}
+		seen++;
+	}
+	r->n_batches--;
+	memmove(r->batch_replies, r->batch_replies + 1, r->n_batches * sizeof(r->batch_replies[0]));
+	memmove(r->batch_waits, r->batch_waits + 1, r->n_batches * sizeof(r->batch_waits[0]));
+	memmove(r->batch_wait_at, r->batch_wait_at + 1, r->n_batches * sizeof(r->batch_wait_at[0]));
+	return rc;
 }
 
 int akma_redis_flush(struct akma_redis *r, char *why, size_t why_size)
 {
-	int rc = 0;
-
-	if (!r->c) {
-		r->queued = r->waits = 0;
-		snprintf(why, why_size, "not connected");
-		return -EIO;
+	int rc = akma_redis_send(r, why, why_size);
+	while (rc == 0 && r->n_batches) {
+		int b = akma_redis_receive(r, why, why_size);
+		if (b)
+			rc = b;
+		if (b == -EIO)
+			break;
 	}
-	while (r->queued) {
-		redisReply *rep;
-		if (redisGetReply(r->c, (void **)&rep) != REDIS_OK) {
-			snprintf(why, why_size, "redis %s: %s", r->server, r->c->errstr);
-			r->queued = r->waits = 0;
-			return -EIO;
-		}
-		r->queued--;
-		if (rep->type == REDIS_REPLY_ERROR && rc == 0) {
-			snprintf(why, why_size, "redis %s: %s", r->server, rep->str);
-			rc = -EREMOTEIO;
-		} else if (rep->type == REDIS_REPLY_INTEGER && r->waits && r->queued < r->waits) {
-			/* The WAITs are the last replies of their batch. */
-			if ((unsigned long long)rep->integer < r->wait_for && rc == 0) {
-				snprintf(why, why_size, "redis %s: %lld of %u replicas acknowledged",
-					 r->server, rep->integer, r->wait_for);
-				rc = -EAGAIN;
-			}
-			r->waits--;
-		}
-		freeReplyObject(rep);
-	}
-	r->waits = 0;
 	return rc;
 }
 
@@ -444,12 +712,26 @@ static void append_scan(redisContext *c, const char *cursor)
 	redisAppendCommandArgv(c, 6, argv, len);
 }
 
-static void append_mget(redisContext *c, const redisReply *keys)
+/* SCAN's COUNT is a hint: a page may hold more keys; the argument arrays
+ * grow to fit. Returns -ENOMEM when they cannot. */
+static int append_mget(redisContext *c, const redisReply *keys)
 {
-	static const char *argv[1 + 8192];
-	static size_t len[1 + 8192];
-	size_t n = keys->elements < 8192 ? keys->elements : 8192;
+	static const char **argv;
+	static size_t *len, cap;
+	size_t n = keys->elements;
 
+	if (n + 1 > cap) {
+		size_t want = n + 1 > 2048 ? n + 1 : 2048;
+		const char **a = realloc(argv, want * sizeof(*a));
+		if (a)
+			argv = a;
+		size_t *l = realloc(len, want * sizeof(*l));
+		if (l)
+			len = l;
+		if (!a || !l)
+			return -ENOMEM;
+		cap = want;
+	}
 	argv[0] = "MGET";
 	len[0] = 4;
 	for (size_t i = 0; i < n; i++) {
@@ -457,6 +739,7 @@ static void append_mget(redisContext *c, const redisReply *keys)
 		len[1 + i] = keys->element[i]->len;
 	}
 	redisAppendCommandArgv(c, (int)(1 + n), argv, len);
+	return 0;
 }
 
 int akma_redis_load(struct akma_redis *r, struct akma_ctx_store *s, uint64_t (*now_ms)(void),
@@ -480,8 +763,8 @@ int akma_redis_load(struct akma_redis *r, struct akma_ctx_store *s, uint64_t (*n
 		 * and for the next page in one go... */
 		int more = strcmp(page->element[0]->str, "0") != 0;
 		int have = page->element[1]->elements > 0;
-		if (have)
-			append_mget(r->c, page->element[1]);
+		if (have && append_mget(r->c, page->element[1]) != 0)
+			goto out;
 		if (more)
 			append_scan(r->c, page->element[0]->str);
 		if ((have || more) && send_all(r->c) != 0)

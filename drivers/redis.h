@@ -69,11 +69,22 @@ int akma_redis_put(struct akma_redis *r, const struct akma_repl_ctx *c, uint64_t
 int akma_redis_del(struct akma_redis *r, const uint8_t *ueid, uint16_t ueid_len);
 void akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms);
 
-/* Send what is queued and read every reply. Returns 0 when Redis took
- * every write, -EIO when the connection failed (reconnect, resend),
- * -EREMOTEIO when Redis answered an error (READONLY after a failover,
- * NOAUTH, OOM; its text in why), -EAGAIN when a WAIT saw too few replicas.
- * Nothing stays queued. */
+/* Send what is queued as one batch, without waiting for the replies, so
+ * the caller can prepare the next batch while Redis works on this one. At
+ * most AKMA_REDIS_MAX_BATCHES batches in flight. Returns 0, or -EIO with
+ * why (every batch in flight is then forgotten: reconnect, resend). */
+#define AKMA_REDIS_MAX_BATCHES 2
+int akma_redis_send(struct akma_redis *r, char *why, size_t why_size);
+
+/* Read the replies of the oldest batch in flight. Returns 0 when Redis took
+ * every write of it, -EIO when the connection failed (every batch in flight
+ * forgotten: reconnect, resend), -EREMOTEIO when Redis answered an error
+ * (READONLY after a failover, NOAUTH, OOM; its text in why), -EAGAIN when a
+ * WAIT saw too few replicas. */
+int akma_redis_receive(struct akma_redis *r, char *why, size_t why_size);
+
+/* Send what is queued and read the replies of every batch in flight: send,
+ * then receive until none is left. Returns the first failure as above. */
 int akma_redis_flush(struct akma_redis *r, char *why, size_t why_size);
 
 /* Load every context of Redis into s: SCAN pages and MGETs of their values

@@ -38,9 +38,12 @@ struct akma_replicator {
 	struct akma_replicator_stats st;
 	char server[280];
 	char id[128];
-	/* the batch in hand */
-	struct akma_req *batch[BATCH];
-	unsigned n;
+	/* batches sent to Redis, oldest first, not yet acknowledged */
+	struct batch {
+		struct akma_req *req[BATCH];
+		unsigned n;
+	} inflight[AKMA_REDIS_MAX_BATCHES];
+	unsigned n_inflight;
 };
 
 static uint64_t wall_ms(void)
@@ -73,13 +76,14 @@ static void log_bad(const char *key, int err)
 
 /* ---- primary ----------------------------------------------------------------------------- */
 
-/* Queue the batch's writes; K_AKMA is wiped from each request once wrapped. */
-static void queue_batch(struct akma_replicator *r, uint64_t now)
+/* Queue a batch's writes. K_AKMA stays in the requests until the batch is
+ * acknowledged (a resend wraps it again); the copy here is wiped. */
+static void queue_batch(struct akma_replicator *r, const struct batch *b, uint64_t now)
 {
 	struct akma_repl_ctx c;
 
-	for (unsigned i = 0; i < r->n; i++) {
-		struct akma_req *q = r->batch[i];
+	for (unsigned i = 0; i < b->n; i++) {
+		struct akma_req *q = b->req[i];
 		if (q->type == AKMA_REQ_REGISTER) {
 			c.akid_len = q->akid_len;
 			memcpy(c.akid, akma_req_akid(q), q->akid_len);
@@ -99,23 +103,34 @@ static void queue_batch(struct akma_replicator *r, uint64_t now)
 		akma_redis_wait(r->redis, r->p.wait_replicas, r->p.wait_timeout_ms);
 }
 
-/* The batch is safe (or given up): answer it. */
-static void finish_batch(struct akma_replicator *r, enum akma_status status)
+/* A batch is safe (or given up): answer it. */
+static void finish_batch(struct akma_replicator *r, struct batch *b, enum akma_status status)
 {
-	if (!r->n)
+	if (!b->n)
 		return;
-	uint64_t age = (rte_rdtsc() - r->batch[0]->t_submit) * 1000 / rte_get_tsc_hz();
-	for (unsigned i = 0; status != AKMA_ST_OK && i < r->n; i++)
-		r->batch[i]->status = (uint8_t)status;
-	for (unsigned i = 0; i < r->n; i++)
-		explicit_bzero(r->batch[i]->kakma, AKMA_KEY_LEN);
-	akma_engine_repl_done(r->p.engine, r->batch, r->n);
+	uint64_t age = (rte_rdtsc() - b->req[0]->t_submit) * 1000 / rte_get_tsc_hz();
+	for (unsigned i = 0; status != AKMA_ST_OK && i < b->n; i++)
+		b->req[i]->status = (uint8_t)status;
+	for (unsigned i = 0; i < b->n; i++)
+		explicit_bzero(b->req[i]->kakma, AKMA_KEY_LEN);
+	akma_engine_repl_done(r->p.engine, b->req, b->n);
 	if (status == AKMA_ST_OK) {
-		add_stat(&r->st.written, r->n);
+		add_stat(&r->st.written, b->n);
 		add_stat(&r->st.batches, 1);
 		set_stat(&r->st.lag_ms, age);
 	}
-	r->n = 0;
+	b->n = 0;
+}
+
+/* The oldest batch in flight is done: answer it, move the next up. */
+static void retire_oldest(struct akma_replicator *r, enum akma_status status)
+{
+	finish_batch(r, &r->inflight[0], status);
+	for (unsigned i = 1; i < r->n_inflight; i++) {
+		r->inflight[i - 1] = r->inflight[i];
+		r->inflight[i].n = 0;
+	}
+	r->n_inflight--;
 }
 
 /* Returns what the renewal returned: 1, 0 (demoted now), or < 0. */
@@ -170,6 +185,24 @@ static int reconnect(struct akma_replicator *r, const char *reason)
 	return 0;
 }
 
+/* Send every batch in flight again, in order (after a reconnection, or
+ * when a WAIT fell short): SET and DEL are idempotent, and resending all of
+ * them in order keeps each subscriber's last write last. */
+static int resend_all(struct akma_replicator *r, char *why, size_t why_size)
+{
+	uint64_t now = wall_ms();
+	for (unsigned i = 0; i < r->n_inflight; i++) {
+		queue_batch(r, &r->inflight[i], now);
+		int rc = akma_redis_send(r->redis, why, why_size);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Two batches in flight: Redis applies one while this thread wraps and
+ * sends the next. Stop-and-wait (one batch) kept Redis idle while the
+ * thread worked: akma-bench replication, sync: see the commit message. */
 static void primary_loop(struct akma_replicator *r)
 {
 	uint64_t next_lease = 0;
@@ -180,22 +213,49 @@ static void primary_loop(struct akma_replicator *r)
 		uint64_t now = wall_ms();
 		int stop = __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
 		int demoted = __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) == AKMA_REPLICATOR_DEMOTED;
-		if (now >= next_lease && !demoted) {
-			/* Also how a Redis that died while nothing was written is noticed,
-			 * so sync writes are refused rather than held. */
+		int lease_due = now >= next_lease && !demoted;
+		/* The lease goes over the same connection: only with nothing in
+		 * flight. Also how a Redis that died while nothing was written is
+		 * noticed, so sync writes are refused rather than held. */
+		if (lease_due && r->n_inflight == 0) {
 			next_lease = now + r->p.lease_ms / 3;
 			if (check_lease(r) < 0 && reconnect(r, "redis stopped answering") != 0)
 				break;
 			continue;
 		}
-		if (!r->n)
-			r->n = akma_engine_repl_take(r->p.engine, r->batch, BATCH);
-		if (r->n && demoted) {
+		struct batch *b = &r->inflight[r->n_inflight];
+		int took = 0;
+		if (!lease_due && r->n_inflight < AKMA_REDIS_MAX_BATCHES) {
+			b->n = akma_engine_repl_take(r->p.engine, b->req, BATCH);
+			took = b->n > 0;
+		}
+		if (took && demoted) {
 			/* Another akmad owns Redis now: these must not overwrite it. */
-			finish_batch(r, AKMA_ST_INTERNAL);
+			finish_batch(r, b, AKMA_ST_INTERNAL);
 			continue;
 		}
-		if (!r->n) {
+		int rc = 0;
+		if (took) {
+			queue_batch(r, b, now);
+			r->n_inflight++;
+			rc = akma_redis_send(r->redis, why, sizeof(why));
+			idle = 0;
+			if (rc == 0 && r->n_inflight < AKMA_REDIS_MAX_BATCHES)
+				continue; /* prepare the next while Redis works */
+		}
+		if (rc == 0 && r->n_inflight) {
+			rc = akma_redis_receive(r->redis, why, sizeof(why));
+			if (rc == 0) {
+				retire_oldest(r, AKMA_ST_OK);
+				if (!akma_engine_writes(r->p.engine) &&
+				    __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) == AKMA_REPLICATOR_UP) {
+					akma_engine_set_writes(r->p.engine, 1);
+					LOG(NOTICE, "Redis replicas caught up; writes accepted again\n");
+				}
+				continue;
+			}
+		}
+		if (rc == 0) {
 			if (stop)
 				return; /* drained */
 			/* Idle: a short nap, so a thread with nothing to write gives its
@@ -203,42 +263,46 @@ static void primary_loop(struct akma_replicator *r)
 			sleep_ms(++idle > 100 ? 1 : 0);
 			continue;
 		}
-		idle = 0;
-		queue_batch(r, now);
-		int rc = akma_redis_flush(r->redis, why, sizeof(why));
-		if (rc == 0) {
-			finish_batch(r, AKMA_ST_OK);
-			if (!akma_engine_writes(r->p.engine) &&
-			    __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) == AKMA_REPLICATOR_UP) {
-				akma_engine_set_writes(r->p.engine, 1);
-				LOG(NOTICE, "Redis replicas caught up; writes accepted again\n");
-			}
-			continue;
-		}
 		add_stat(&r->st.failures, 1);
 		if (rc == -EAGAIN) {
 			/* Redis took the writes, too few of its replicas did: not safe
 			 * from a Redis failover. Refuse new writes (sync) and send these
-			 * again (idempotent) until the replicas have them. */
+			 * again until the replicas have them. */
 			if (akma_engine_repl_mode(r->p.engine) == AKMA_REPL_SYNC &&
 			    akma_engine_writes(r->p.engine)) {
 				akma_engine_set_writes(r->p.engine, 0);
 				LOG(WARNING, "%s; writes refused until they do\n", why);
 			}
+			/* Read what else is in flight before sending it all again. */
+			unsigned drained = 0;
+			while (r->n_inflight > 1 + drained && rc != -EIO) {
+				rc = akma_redis_receive(r->redis, why, sizeof(why));
+				drained++;
+			}
 			sleep_ms(BACKOFF_MIN_MS);
-			if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) &&
-			    wall_ms() >= r->give_up_ms)
-				break;
-			continue;
+			if (rc != -EIO) {
+				if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) && wall_ms() >= r->give_up_ms)
+					break;
+				rc = resend_all(r, why, sizeof(why));
+				if (rc == 0)
+					continue;
+			}
 		}
-		if (reconnect(r, why) != 0)
-			break;
-		/* Loop: the batch in hand is resent first. */
+		/* A failed connection (or an error reply): reconnect, send it all again. */
+		for (;;) {
+			if (reconnect(r, why) != 0)
+				goto give_up;
+			if (resend_all(r, why, sizeof(why)) == 0)
+				break;
+		}
 	}
+give_up:
 	/* Given up at stop with Redis away: none of these was acknowledged. */
-	finish_batch(r, AKMA_ST_INTERNAL);
-	while ((r->n = akma_engine_repl_take(r->p.engine, r->batch, BATCH)) != 0)
-		finish_batch(r, AKMA_ST_INTERNAL);
+	while (r->n_inflight)
+		retire_oldest(r, AKMA_ST_INTERNAL);
+	struct batch *b = &r->inflight[0];
+	while ((b->n = akma_engine_repl_take(r->p.engine, b->req, BATCH)) != 0)
+		finish_batch(r, b, AKMA_ST_INTERNAL);
 }
 
 /* ---- standby ------------------------------------------------------------------------------------ */

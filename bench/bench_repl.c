@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * akma-bench replication: what replication to Redis costs and how fast a
+ * store comes back from it.
+ *
+ * Registrations: REGISTERs through the engine's rings and a worker lcore,
+ * with the replication thread writing to Redis, in each mode (off, async,
+ * sync), beside redis-benchmark -P 64 -t set on the same server in the same
+ * run: the rate at which that Redis takes SETs at all, the ceiling of any
+ * client. Recovery: N records written to Redis, then loaded into a fresh
+ * store as akmad does at start, beside the bare Redis read of the same keys
+ * (SCAN and MGET, nothing decoded or stored) in the same run.
+ *
+ * Without --redis a private redis-server is started on a free port (no
+ * persistence) and stopped at the end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "bench.h"
+#include "err.h"
+#include "redis.h"
+#include "replicator.h"
+#include "worker.h"
+
+static const char usage_text[] =
+	"Usage: akma-bench replication [OPTIONS]\n"
+	"\n"
+	"REGISTER rate through the engine with replication off, async and sync,\n"
+	"beside redis-benchmark -P 64 -t set against the same Redis in the same run;\n"
+	"then the recovery rate: N contexts written to Redis and loaded into a fresh\n"
+	"store as akmad does at start, beside a bare SCAN + MGET of the same keys.\n"
+	"\n"
+	"  --redis HOST:PORT    a Redis to use (it is FLUSHALLed!); default: start a\n"
+	"                       private redis-server on a free port, stop it after\n"
+	"  --registrations M    REGISTERs a mode (default 300000; 0 skips)\n"
+	"  --contexts N         contexts for the recovery (default 1000000; 0 skips)\n"
+	"  --inflight K         REGISTERs in flight (default 512)\n"
+	"  --csv                rows as CSV\n";
+
+static char redis_addr[64];
+static int redis_port;
+static pid_t redis_pid;
+static char redis_dir[64];
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int start_private_redis(void)
+{
+	snprintf(redis_dir, sizeof(redis_dir), "/tmp/akma-bench-redis-XXXXXX");
+	if (!mkdtemp(redis_dir))
+		return -1;
+	redis_port = 30000 + (int)(getpid() % 20000);
+	redis_pid = fork();
+	if (redis_pid == 0) {
+		char port[16];
+		snprintf(port, sizeof(port), "%d", redis_port);
+		int null = open("/dev/null", 1);
+		dup2(null, 1);
+		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir",
+		       redis_dir, "--save", "", "--appendonly", "no", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(redis_addr, sizeof(redis_addr), "127.0.0.1:%d", redis_port);
+	for (int i = 0; i < 100; i++) {
+		redisContext *c = redisConnect("127.0.0.1", redis_port);
+		if (c && !c->err) {
+			redisFree(c);
+			return 0;
+		}
+		if (c)
+			redisFree(c);
+		usleep(50000);
+	}
+	fprintf(stderr, "akma-bench replication: redis-server did not start (is it installed?)\n");
+	return -1;
+}
+
+static void stop_private_redis(void)
+{
+	if (redis_pid <= 0)
+		return;
+	kill(redis_pid, SIGTERM);
+	waitpid(redis_pid, NULL, 0);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", redis_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "akma-bench replication: could not remove %s\n", redis_dir);
+}
+
+/* CPU seconds the private redis-server has used (0 when it is not ours). */
+static double redis_cpu(void)
+{
+	char path[64];
+	unsigned long ut = 0, st = 0;
+	if (redis_pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)redis_pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	/* pid (comm) state ppid ... utime stime are fields 14 and 15 */
+	int rc = fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+	fclose(f);
+	return rc == 2 ? (double)(ut + st) / (double)sysconf(_SC_CLK_TCK) : 0;
+}
+
+static double self_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void redis_cmd(const char *cmd)
+{
+	redisContext *c = redisConnect("127.0.0.1", redis_port);
+	if (c && !c->err) {
+		redisReply *r = redisCommand(c, cmd);
+		if (r)
+			freeReplyObject(r);
+	}
+	if (c)
+		redisFree(c);
+}
+
+/* redis-benchmark -P 64 -t set [extra]: its requests per second, or 0. */
+static double redis_benchmark(unsigned n, const char *extra)
+{
+	char cmd[320], line[256];
+	double rps = 0;
+	snprintf(cmd, sizeof(cmd),
+		 "redis-benchmark -h 127.0.0.1 -p %d -P 64 -t set -n %u %s -q --csv 2>/dev/null",
+		 redis_port, n, extra);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return 0;
+	while (fgets(line, sizeof(line), p))
+		if (!strncmp(line, "\"SET\",\"", 7))
+			rps = atof(line + 7);
+	pclose(p);
+	redis_cmd("FLUSHALL");
+	return rps;
+}
+
+static void make_reg(struct akma_req *r, uint64_t i)
+{
+	char akid[64], supi[32];
+	memset(r, 0, offsetof(struct akma_req, data));
+	r->type = AKMA_REQ_REGISTER;
+	r->ueid_type = 1;
+	r->akid_len = (uint8_t)snprintf(akid, sizeof(akid), "%llu.bench@akma.5gc.mnc01.mcc001.3gppnetwork.org",
+					(unsigned long long)i);
+	r->ueid_len = (uint16_t)snprintf(supi, sizeof(supi), "imsi-00101%010llu", (unsigned long long)i);
+	memcpy(akma_req_akid(r), akid, r->akid_len);
+	memcpy(akma_req_ueid(r), supi, r->ueid_len);
+	for (int b = 0; b < 32; b++)
+		r->kakma[b] = (uint8_t)(i * 131 + (uint64_t)b * 7);
+}
+
+struct reg_result {
+	double redis_cpu_us;  /* redis-server CPU per registration */
+	double self_cpu_us;   /* akma-bench CPU (all threads) per registration */
+	double per_sec;       /* acknowledged registrations a second */
+	double drained_per_sec; /* async: until Redis had them all */
+	uint64_t ok, refused;
+};
+
+static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inflight,
+			      struct reg_result *res)
+{
+	static const uint8_t kek[32] = {1};
+	struct akma_engine_params p = {.capacity = (uint32_t)(m + 1024), .kaf_life_ms = 3600000,
+				       .n_requests = 65536, .repl = mode, .idle_sleep_us = 50};
+	int err;
+	char why[512];
+	memset(res, 0, sizeof(*res));
+	struct akma_engine *e = akma_engine_create(&p, &err);
+	if (!e) {
+		fprintf(stderr, "akma-bench replication: engine: %s\n", akma_strerror(err));
+		exit(1);
+	}
+	unsigned prod = (unsigned)akma_engine_producer(e);
+	struct akma_replicator *rep = NULL;
+	redis_cmd("FLUSHALL");
+	if (mode != AKMA_REPL_OFF) {
+		struct akma_redis_params rp = {.address = redis_addr};
+		struct akma_redis *r = akma_redis_open(&rp, kek, why, sizeof(why));
+		struct akma_replicator_params pp = {e, r, "akma-bench", 3000, 0, 0, 0};
+		rep = r ? akma_replicator_start(&pp, why, sizeof(why)) : NULL;
+		if (!rep) {
+			fprintf(stderr, "akma-bench replication: %s\n", why);
+			exit(1);
+		}
+	}
+	akma_engine_start(e);
+	urcu_qsbr_thread_offline();
+
+	static struct akma_req *queue[4096], *out[256], *rej[64];
+	unsigned q = 0, n_rej;
+	uint64_t next = 0, outstanding = 0;
+	double rc0 = redis_cpu(), sc0 = self_cpu();
+	uint64_t t0 = bench_now_ns();
+	while (res->ok < m) {
+		while (q + outstanding < inflight && next < m) {
+			if (akma_engine_req_alloc(e, &queue[q], 1) != 0)
+				break;
+			make_reg(queue[q++], next++);
+		}
+		if (q) {
+			unsigned k = akma_engine_submit(e, prod, queue, q > 64 ? 64 : q, rej, &n_rej);
+			outstanding += k;
+			unsigned sent = k + n_rej;
+			memmove(queue, queue + sent, (q - sent) * sizeof(*queue));
+			q -= sent;
+			for (unsigned i = 0; i < n_rej; i++)
+				queue[q++] = rej[i]; /* ring full: again */
+		}
+		unsigned got = akma_engine_poll(e, prod, out, 256);
+		outstanding -= got;
+		if (!got && !q) {
+			/* Everything in flight waits on Redis: give the CPU to it and to
+			 * the replication thread, as akmad's socket loop would. */
+			struct timespec nap = {0, 20000};
+			nanosleep(&nap, NULL);
+		}
+		for (unsigned i = 0; i < got; i++) {
+			if (out[i]->status == AKMA_ST_OK) {
+				res->ok++;
+				akma_engine_req_free(e, &out[i], 1);
+			} else {
+				/* Backlog full (async): the same registration again. */
+				res->refused++;
+				uint64_t id = strtoull((const char *)akma_req_akid(out[i]), NULL, 10);
+				make_reg(out[i], id);
+				queue[q++] = out[i];
+			}
+		}
+	}
+	uint64_t t1 = bench_now_ns();
+	res->per_sec = (double)res->ok / ((double)(t1 - t0) / 1e9);
+	while (rep && akma_engine_repl_backlog(e))
+		usleep(100);
+	res->drained_per_sec = (double)res->ok / ((double)(bench_now_ns() - t0) / 1e9);
+	res->redis_cpu_us = (redis_cpu() - rc0) * 1e6 / (double)res->ok;
+	res->self_cpu_us = (self_cpu() - sc0) * 1e6 / (double)res->ok;
+	akma_engine_req_free(e, queue, q);
+	akma_engine_stop(e);
+	akma_replicator_stop(rep, 1000);
+	urcu_qsbr_thread_online();
+	akma_engine_free(e);
+}
+
+/* Fill Redis with n records through the sink's pipeline. Returns per second. */
+static double fill_redis(struct akma_redis *r, uint64_t n)
+{
+	struct akma_repl_ctx c;
+	char why[256];
+	uint64_t t0 = bench_now_ns(), now = wall_ms();
+	for (uint64_t i = 0; i < n; i++) {
+		struct akma_req q;
+		make_reg(&q, i);
+		c.akid_len = q.akid_len;
+		memcpy(c.akid, akma_req_akid(&q), q.akid_len);
+		c.ueid_len = q.ueid_len;
+		memcpy(c.ueid, akma_req_ueid(&q), q.ueid_len);
+		c.ueid_type = 1;
+		memcpy(c.kakma, q.kakma, 32);
+		c.created_ms = now;
+		c.eol_ms = 0;
+		akma_redis_put(r, &c, now);
+		if (i % 1000 == 999 || i + 1 == n) {
+			if (akma_redis_flush(r, why, sizeof(why)) != 0) {
+				fprintf(stderr, "akma-bench replication: %s\n", why);
+				exit(1);
+			}
+			bench_progress("filling Redis", i + 1, n);
+		}
+	}
+	return (double)n / ((double)(bench_now_ns() - t0) / 1e9);
+}
+
+/* The bare read: SCAN pages and MGET their values, nothing decoded. */
+static double bare_read(uint64_t *keys)
+{
+	redisContext *c = redisConnect("127.0.0.1", redis_port);
+	char cursor[32] = "0";
+	uint64_t t0 = bench_now_ns();
+	static const char *argv[1 + 1000];
+	static size_t len[1 + 1000];
+	*keys = 0;
+	do {
+		redisReply *page = redisCommand(c, "SCAN %s MATCH akma:ue:* COUNT 1000", cursor);
+		if (!page || page->type != REDIS_REPLY_ARRAY)
+			break;
+		snprintf(cursor, sizeof(cursor), "%s", page->element[0]->str);
+		redisReply *k = page->element[1];
+		if (k->elements) {
+			argv[0] = "MGET";
+			len[0] = 4;
+			size_t n = k->elements > 1000 ? 1000 : k->elements;
+			for (size_t i = 0; i < n; i++) {
+				argv[1 + i] = k->element[i]->str;
+				len[1 + i] = k->element[i]->len;
+			}
+			redisReply *v = redisCommandArgv(c, (int)(1 + n), argv, len);
+			if (v) {
+				*keys += v->elements;
+				freeReplyObject(v);
+			}
+		}
+		freeReplyObject(page);
+	} while (strcmp(cursor, "0") != 0);
+	double rate = (double)*keys / ((double)(bench_now_ns() - t0) / 1e9);
+	redisFree(c);
+	return rate;
+}
+
+static void run_recovery(uint64_t n, int csv)
+{
+	static const uint8_t kek[32] = {1};
+	char why[256];
+	struct akma_redis_params rp = {.address = redis_addr};
+	struct akma_redis *r = akma_redis_open(&rp, kek, why, sizeof(why));
+	if (!r) {
+		fprintf(stderr, "akma-bench replication: %s\n", why);
+		exit(1);
+	}
+	redis_cmd("FLUSHALL");
+	double fill = fill_redis(r, n);
+	const char *pfx = csv ? "# " : "";
+	printf("%srecovery   %llu records written to Redis at %.0f/s (pipelined SETs, 1000 a flush)\n",
+	       pfx, (unsigned long long)n, fill);
+	uint64_t keys;
+	double bare = bare_read(&keys);
+	struct akma_ctx_store_params sp = {(uint32_t)n, 0};
+	int err;
+	struct akma_ctx_store *s = akma_ctx_store_create(&sp, &err);
+	if (!s) {
+		fprintf(stderr, "akma-bench replication: store: %s\n", akma_strerror(err));
+		exit(1);
+	}
+	struct akma_redis_load_stats st;
+	double rc0 = redis_cpu(), sc0 = self_cpu();
+	akma_redis_load(r, s, wall_ms, &st, NULL, NULL);
+	double rc1 = redis_cpu(), sc1 = self_cpu();
+	double rate = (double)st.loaded / st.seconds;
+	bench_table_header(stdout, csv, "contexts/s");
+	struct bench_row base = {"redis SCAN+MGET only (nothing decoded)", "-", 0, bare, 1e9 / bare, 1.0};
+	struct bench_row load = {"akmad recovery (load into a fresh store)", "-", 0, rate, 1e9 / rate,
+				 rate / bare};
+	bench_table_row(stdout, csv, &base);
+	bench_table_row(stdout, csv, &load);
+	printf("%srecovered  %llu of %llu keys in %.2f s (bare read saw %llu); CPU during the load: "
+	       "redis-server %.2f s, akma-bench %.2f s\n",
+	       pfx, (unsigned long long)st.loaded, (unsigned long long)st.keys, st.seconds,
+	       (unsigned long long)keys, rc1 - rc0, sc1 - sc0);
+	urcu_qsbr_thread_offline();
+	akma_ctx_store_free(s);
+	urcu_qsbr_thread_online();
+	akma_redis_close(r);
+	redis_cmd("FLUSHALL");
+}
+
+int bench_repl_main(int argc, char **argv)
+{
+	enum { O_REDIS = 256, O_REGS, O_CONTEXTS, O_INFLIGHT, O_CSV };
+	static const struct option options[] = {
+		{"redis", required_argument, NULL, O_REDIS},
+		{"registrations", required_argument, NULL, O_REGS},
+		{"contexts", required_argument, NULL, O_CONTEXTS},
+		{"inflight", required_argument, NULL, O_INFLIGHT},
+		{"csv", no_argument, NULL, O_CSV},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	unsigned long long regs = 300000, contexts = 1000000, inflight = 512, v;
+	int csv = 0, c, li = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, &li)) != -1) {
+		switch (c) {
+		case O_REDIS:
+			snprintf(redis_addr, sizeof(redis_addr), "%s", optarg);
+			{
+				const char *colon = strrchr(optarg, ':');
+				redis_port = colon ? atoi(colon + 1) : 0;
+				if (!redis_port || strncmp(optarg, "127.0.0.1:", 10) != 0) {
+					fprintf(stderr, "akma-bench replication: --redis 127.0.0.1:PORT\n");
+					return 2;
+				}
+			}
+			break;
+		case O_REGS:
+			if (bench_opt_uint(optarg, 0, 100000000, &regs))
+				goto bad;
+			break;
+		case O_CONTEXTS:
+			if (bench_opt_uint(optarg, 0, 100000000, &contexts))
+				goto bad;
+			break;
+		case O_INFLIGHT:
+			if (bench_opt_uint(optarg, 1, 4096, &v))
+				goto bad;
+			inflight = v;
+			break;
+		case O_CSV:
+			csv = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+		bad:
+			fprintf(stderr, "akma-bench replication: bad option or value: %s\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (!redis_port && start_private_redis() != 0)
+		return 1;
+	if (bench_eal_init("0-1", 512) != 0) {
+		stop_private_redis();
+		return 1;
+	}
+	urcu_qsbr_register_thread();
+	bench_print_env(stdout, csv, (int)rte_lcore_id());
+	const char *pfx = csv ? "# " : "";
+	printf("%sredis      %s%s; %llu REGISTERs a mode, %llu in flight\n", pfx, redis_addr,
+	       redis_pid > 0 ? " (private redis-server)" : "", regs, inflight);
+
+	/* The literal ceiling overwrites one key with 3 octets; the like-for-like
+	 * one writes a new key with a value the size of a record, as a
+	 * registration does. */
+	double ceiling[2], like[2];
+	const char *like_args = "-r 100000000 -d 125";
+	if (!regs)
+		goto recovery;
+	ceiling[0] = redis_benchmark(1000000, "");
+	like[0] = redis_benchmark(1000000, like_args);
+	struct reg_result off, async, sync;
+	run_registrations(AKMA_REPL_OFF, regs, (unsigned)inflight, &off);
+	run_registrations(AKMA_REPL_ASYNC, regs, (unsigned)inflight, &async);
+	run_registrations(AKMA_REPL_SYNC, regs, (unsigned)inflight, &sync);
+	ceiling[1] = redis_benchmark(1000000, "");
+	like[1] = redis_benchmark(1000000, like_args);
+	double ceil = (ceiling[0] + ceiling[1]) / 2, lk = (like[0] + like[1]) / 2;
+	printf("%sceiling    redis-benchmark -P 64 -t set: %.0f and %.0f SET/s (before and after); "
+	       "with %s (new keys, record-sized values): %.0f and %.0f\n",
+	       pfx, ceiling[0], ceiling[1], like_args, like[0], like[1]);
+	printf("%sratios     sync / like-for-like ceiling: %.2f; async answered / like-for-like: %.2f\n",
+	       pfx, sync.per_sec / lk, async.per_sec / lk);
+	bench_table_header(stdout, csv, "registrations/s");
+	struct bench_row rows[] = {
+		{"redis-benchmark -P 64 -t set (mean)", "-", 0, ceil, 1e9 / ceil, 1.0},
+		{"redis-benchmark ... -r 1e8 -d 125 (mean)", "-", 0, lk, 1e9 / lk, lk / ceil},
+		{"REGISTER, replication off", "-", 0, off.per_sec, 1e9 / off.per_sec, off.per_sec / ceil},
+		{"REGISTER, async (answered)", "-", 0, async.per_sec, 1e9 / async.per_sec,
+		 async.per_sec / ceil},
+		{"REGISTER, async (all in Redis)", "-", 0, async.drained_per_sec,
+		 1e9 / async.drained_per_sec, async.drained_per_sec / ceil},
+		{"REGISTER, sync (answered = in Redis)", "-", 0, sync.per_sec, 1e9 / sync.per_sec,
+		 sync.per_sec / ceil},
+	};
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		bench_table_row(stdout, csv, &rows[i]);
+	printf("%srefused    async %llu, sync %llu (backlog full; sent again)\n", pfx,
+	       (unsigned long long)async.refused, (unsigned long long)sync.refused);
+	printf("%scpu        per registration, redis-server / akma-bench (all threads): off %.2f / "
+	       "%.2f us, async %.2f / %.2f us, sync %.2f / %.2f us\n",
+	       pfx, off.redis_cpu_us, off.self_cpu_us, async.redis_cpu_us, async.self_cpu_us,
+	       sync.redis_cpu_us, sync.self_cpu_us);
+recovery:
+	if (contexts)
+		run_recovery(contexts, csv);
+	stop_private_redis();
+	return 0;
+}
