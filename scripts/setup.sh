@@ -19,7 +19,8 @@ packages=(
 	libhiredis-dev             # replication to Redis
 	libssl-dev                 # OpenSSL: test oracle and benchmark baseline
 	clang libclang-rt-14-dev   # libFuzzer targets of the test suite
-	redis-server               # replication tests (started by the tests on private ports)
+	redis-server redis-tools   # replication tests (Redis and Sentinels started by the tests
+	                           # on private ports), redis-cli, redis-benchmark
 )
 
 missing=()
