@@ -318,16 +318,21 @@ int main(int argc, char **argv)
 		       rte_version());
 		return 0;
 	}
+	int (*mode)(int, char **) = NULL;
 	if (strcmp(argv[1], "kdf") == 0)
-		return bench_kdf_main(argc - 1, argv + 1);
-	if (strcmp(argv[1], "wire") == 0)
-		return bench_wire_main(argc - 1, argv + 1);
-	if (strcmp(argv[1], "replication") == 0)
-		return bench_repl_main(argc - 1, argv + 1);
-	if (strcmp(argv[1], "store") == 0 || strcmp(argv[1], "engine") == 0) {
-		int rc = strcmp(argv[1], "store") == 0 ? bench_store_main(argc - 1, argv + 1)
-						      : bench_engine_main(argc - 1, argv + 1);
-		if (rte_eal_get_runtime_dir()[0] && eal_started)
+		mode = bench_kdf_main;
+	else if (strcmp(argv[1], "store") == 0)
+		mode = bench_store_main;
+	else if (strcmp(argv[1], "engine") == 0)
+		mode = bench_engine_main;
+	else if (strcmp(argv[1], "wire") == 0)
+		mode = bench_wire_main;
+	else if (strcmp(argv[1], "replication") == 0)
+		mode = bench_repl_main;
+	if (mode) {
+		int rc = mode(argc - 1, argv + 1);
+		/* EAL leaves its runtime directory behind unless told. */
+		if (eal_started && rte_eal_get_runtime_dir()[0])
 			akma_eal_cleanup();
 		return rc;
 	}

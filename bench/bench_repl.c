@@ -314,13 +314,14 @@ static double bare_read(uint64_t *keys)
 			break;
 		snprintf(cursor, sizeof(cursor), "%s", page->element[0]->str);
 		redisReply *k = page->element[1];
-		if (k->elements) {
+		/* A page may hold more than COUNT keys: MGET them 1000 at a time. */
+		for (size_t base = 0; base < k->elements; base += 1000) {
+			size_t n = k->elements - base > 1000 ? 1000 : k->elements - base;
 			argv[0] = "MGET";
 			len[0] = 4;
-			size_t n = k->elements > 1000 ? 1000 : k->elements;
 			for (size_t i = 0; i < n; i++) {
-				argv[1 + i] = k->element[i]->str;
-				len[1 + i] = k->element[i]->len;
+				argv[1 + i] = k->element[base + i]->str;
+				len[1 + i] = k->element[base + i]->len;
 			}
 			redisReply *v = redisCommandArgv(c, (int)(1 + n), argv, len);
 			if (v) {

@@ -285,5 +285,39 @@ check "a fresh akmad recovers from the new primary every acknowledged write" \
 	$C $P3 verify 0 300000 "$dir/sentinel.acks"
 stop_akmad g
 
+# ---- 8. start-up refusals, AUTH ------------------------------------------------------------
+refuses() { # WHAT-IT-MUST-SAY AKMAD-OPTIONS...
+	local must=$1
+	shift
+	cat > "$dir/refuse.conf" <<-EOF
+	[wire]
+	listen = udp:127.0.0.1:$((base + 5))
+	psk_file = akmad.psk
+	EOF
+	timeout 20 "$AKMAD" --config "$dir/refuse.conf" "$@" > "$dir/refuse.out" 2>&1
+	local rc=$?
+	cat "$dir/refuse.out" | grep -v TELEMETRY
+	[ $rc = 1 ] && grep -q "$must" "$dir/refuse.out"
+}
+check "a dead Redis at start: exit 1, named" \
+	refuses "redis 127.0.0.1:1: .*cannot recover" --redis 127.0.0.1:1 --kek-file akmad.kek
+check "--standby without Redis: exit 1, explained" refuses "standby needs Redis" --standby
+chmod 644 "$dir/other.kek"
+check "a KEK file others can read: refused" \
+	refuses "kek file .*readable by its owner only" --redis 127.0.0.1:$R1 --kek-file other.kek
+RA=$((base + 40))
+start_redis $RA --requirepass 's3cret-pass'
+printf 'wrong-pass\n' > "$dir/wrong.pw"
+printf 's3cret-pass\n' > "$dir/right.pw"
+chmod 600 "$dir"/*.pw
+check "a wrong Redis password: exit 1, AUTH refused named" \
+	refuses "AUTH refused" --redis 127.0.0.1:$RA --kek-file akmad.kek --redis-password-file wrong.pw
+check "the password never shown" bash -c "! grep -q 'wrong-pass' '$dir/refuse.out'"
+start_akmad p $((base + 6)) --redis 127.0.0.1:$RA --kek-file akmad.kek --redis-password-file right.pw
+$C $((base + 6)) register 0 100 "$dir/auth.acks" > /dev/null
+check "with the right password: writes reach Redis (AUTH)" \
+	bash -c "[ \$(redis-cli -p $RA -a s3cret-pass --no-auth-warning DBSIZE) -ge 100 ]"
+stop_akmad p
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
