@@ -382,8 +382,8 @@ static int run_append(struct akma_redis *r, const char *key, size_t kl, const ui
 		char *p = malloc(cap);
 		if (!p)
 			return -ENOMEM;
-		memcpy(p, r->run, r->run_len);
 		if (r->run) {
+			memcpy(p, r->run, r->run_len);
 			explicit_bzero(r->run, r->run_cap);
 			free(r->run);
 		}

@@ -36,6 +36,7 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
+[ -n "${AKMA_KEEP_LOGS:-}" ] && trap "for p in \"\${pids[@]}\"; do kill -9 \$p 2>/dev/null; done; echo logs kept in $dir" EXIT
 
 check() { # NAME COMMAND...
 	local name=$1
