@@ -15,9 +15,18 @@
 #      acknowledged lost
 #   5. async mode: answered at once, in Redis soon after; lag in telemetry
 #   6. standby takeover: kill -9 the primary under load; the standby serves
-#      every acknowledged context; the time from kill to first K_AF printed
-#   7. Redis primary failover through Sentinel (a primary, a replica, three
-#      sentinels): akmad follows it without restart; no acknowledged write lost
+#      every acknowledged context; the time from kill to first K_AF printed;
+#      akmactl promote takes over from a live primary, which is demoted
+#   6b. a standby across a Redis restart: resubscribes, reloads, and once
+#      promoted serves what was written meanwhile
+#   7. Redis primary failover through Sentinel (a primary, two replicas,
+#      three sentinels): akmad follows it without restart; no acknowledged
+#      write lost
+#   8. start-up refusals, each with a clear reason: a dead Redis, --standby
+#      without Redis, a KEK file others can read, a wrong Redis password;
+#      and AUTH with the right one
+#
+# AKMA_KEEP_LOGS=1 keeps the directory (daemon and Redis logs) for a look.
 set -u
 BUILD=${1:?usage: integration_repl.sh BUILD_DIR}
 AKMAD=$BUILD/drivers/akmad
@@ -222,6 +231,32 @@ check "the old primary found itself demoted and refuses writes" \
 	bash -c "grep -q 'no longer primary' '$dir/s.log' && $C $P2 register 700001 1 '$dir/demoted.acks' >/dev/null && grep -q ' 4\$' '$dir/demoted.acks'"
 stop_akmad t
 stop_akmad s
+
+# ---- 6b. a standby across a Redis restart -------------------------------------------------
+start_akmad u $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
+start_akmad v $P2 --redis 127.0.0.1:$R1 --kek-file akmad.kek --standby
+redis-cli -p $R1 SHUTDOWN > /dev/null 2>&1
+eval "wait \$redis_pid_$R1" 2> /dev/null
+sleep 0.5
+start_redis $R1
+for _ in $(seq 1 50); do
+	: > "$dir/restart.acks"
+	$C $P1 register 800000 8 "$dir/restart.acks" > /dev/null
+	[ "$(grep -c ' 0$' "$dir/restart.acks")" = 8 ] && break
+	sleep 0.2
+done
+for _ in $(seq 1 50); do grep -q "standby reloaded" "$dir/v.log" && break; sleep 0.1; done
+sleep 0.5
+check "the standby resubscribed and reloaded after the Redis restart" grep -q "standby reloaded" "$dir/v.log"
+tel=$(printf '/akma/replication\n' | dpdk-telemetry.py -f "akmad-$pid_v" 2> /dev/null | tr -d '\n')
+check "telemetry: the standby says so and counts what it followed" \
+	python3 -c 'import json,sys; t=sys.argv[1]; d=json.loads(t[t.index("{"):])["/akma/replication"]; assert d["state"]=="standby" and d["reconnects"]>=1, d' "$tel"
+"$AKMACTL" promote --pid "$pid_v" > /dev/null
+for _ in $(seq 1 50); do grep -q "listening on" "$dir/v.log" && break; sleep 0.1; done
+check "promoted, it serves what was written after the Redis restart" \
+	$C $P2 verify 800000 8 "$dir/restart.acks"
+stop_akmad v
+stop_akmad u
 
 # ---- 7. Redis failover through Sentinel -------------------------------------------------
 # Two replicas: akmad waits for one (redis.wait_replicas 1), and one is left
