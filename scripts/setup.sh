@@ -17,6 +17,7 @@ packages=(
 	libipsec-mb-dev            # Intel ipsec-mb 1.3: multi-buffer SHA-256
 	liburcu-dev                # RCU for the context store
 	libhiredis-dev             # replication to Redis
+	libjansson-dev             # JSON of the Naanf_AKMA front end
 	libssl-dev                 # OpenSSL: test oracle and benchmark baseline
 	clang libclang-rt-14-dev   # libFuzzer targets of the test suite
 	redis-server redis-tools   # replication tests (Redis and Sentinels started by the tests

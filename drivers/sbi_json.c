@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Naanf_AKMA bodies (see sbi_json.h). jansson is told to wipe every block
+ * it frees, since a parsed request holds K_AKMA in hex and an answer K_AF:
+ * the allocator hooks are process-wide, set once.
+ */
+#include "sbi_json.h"
+
+#include <malloc.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "hex.h"
+
+const char akma_sbi_problem_fallback[] =
+	"{\"status\":500,\"cause\":\"SYSTEM_FAILURE\",\"detail\":\"out of memory\"}";
+
+static void wiping_free(void *p)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static void set_hooks(void)
+{
+	json_set_alloc_funcs(malloc, wiping_free);
+}
+
+void akma_sbi_problem_set(struct akma_sbi_problem *pb, int status, const char *cause,
+			  const char *detail)
+{
+	memset(pb, 0, sizeof(*pb));
+	pb->status = status;
+	snprintf(pb->cause, sizeof(pb->cause), "%s", cause ? cause : "");
+	snprintf(pb->detail, sizeof(pb->detail), "%s", detail ? detail : "");
+}
+
+/* Add one invalid parameter; the first fault sets the cause, and a missing
+ * mandatory one outranks the rest. */
+static void invalid(struct akma_sbi_problem *pb, const char *cause, const char *param,
+		    const char *reason)
+{
+	if (pb->status == 0 || !strcmp(cause, "MANDATORY_IE_MISSING") ||
+	    (!strcmp(pb->cause, "OPTIONAL_IE_INCORRECT") && strcmp(cause, "OPTIONAL_IE_INCORRECT"))) {
+		pb->status = 400;
+		snprintf(pb->cause, sizeof(pb->cause), "%s", cause);
+	}
+	if (pb->n_invalid < AKMA_SBI_MAX_INVALID) {
+		snprintf(pb->invalid[pb->n_invalid].param, sizeof(pb->invalid[0].param), "%s", param);
+		snprintf(pb->invalid[pb->n_invalid].reason, sizeof(pb->invalid[0].reason), "%s",
+			 reason);
+		pb->n_invalid++;
+	}
+}
+
+/* ECMAScript's ".+": at least one character, none a line terminator. */
+static int dot_plus(const char *s, size_t n)
+{
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\n' || c == '\r')
+			return 0;
+		/* U+2028, U+2029: E2 80 A8/A9 */
+		if (c == 0xe2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+		    ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9))
+			return 0;
+	}
+	return 1;
+}
+
+static int digits(const char *s, size_t n, size_t lo, size_t hi)
+{
+	if (n < lo || n > hi)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* Supi and Gpsi of TS29571_CommonData.yaml, with the digits of imsi- and
+ * msisdn- checked. Returns NULL or the reason. */
+static const char *ueid_fault(const char *s, size_t n, int gpsi)
+{
+	const char *prefix = gpsi ? "msisdn-" : "imsi-";
+	size_t pl = strlen(prefix);
+	if (n > AKMA_UEID_MAX)
+		return "longer than akmad keeps (260 octets)";
+	if (!dot_plus(s, n))
+		return gpsi ? "not a Gpsi (TS 29.571): empty or a line break"
+			    : "not a Supi (TS 29.571): empty or a line break";
+	if (n >= pl && !memcmp(s, prefix, pl) && !digits(s + pl, n - pl, 5, 15))
+		return gpsi ? "msisdn- must be followed by 5 to 15 digits"
+			    : "imsi- must be followed by 5 to 15 digits";
+	return NULL;
+}
+
+static const char *supp_feat_fault(const char *s, size_t n)
+{
+	if (n > 64)
+		return "longer than 64 hex digits";
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+		      (s[i] >= 'A' && s[i] <= 'F')))
+			return "not hexadecimal (SupportedFeatures)";
+	return NULL;
+}
+
+struct field {
+	const char *name;
+	int mandatory;
+	int is_bool;
+};
+
+static const struct field register_fields[] = {
+	{"supi", 0, 0}, {"gpsi", 0, 0}, {"aKId", 1, 0}, {"kAkma", 1, 0}, {"suppFeat", 0, 0}, {NULL, 0, 0}};
+static const struct field retrieve_fields[] = {
+	{"afId", 1, 0}, {"aKId", 1, 0}, {"anonInd", 0, 1}, {"suppFeat", 0, 0}, {NULL, 0, 0}};
+static const struct field remove_fields[] = {{"supi", 1, 0}, {NULL, 0, 0}};
+
+static const struct field *find_field(const struct field *f, const char *name)
+{
+	for (; f->name; f++)
+		if (!strcmp(f->name, name))
+			return f;
+	return NULL;
+}
+
+static const char *string_of(json_t *o, const char *name, size_t *len)
+{
+	json_t *v = json_object_get(o, name);
+	if (!v || !json_is_string(v))
+		return NULL;
+	*len = json_string_length(v);
+	return json_string_value(v);
+}
+
+int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
+		    const uint8_t default_ua[AKMA_UA_ID_LEN], struct akma_req *req,
+		    struct akma_sbi_call *call, struct akma_sbi_problem *pb)
+{
+	json_error_t jerr;
+	char param[48], reason[120];
+
+	pthread_once(&hooks_once, set_hooks);
+	memset(pb, 0, sizeof(*pb));
+	memset(call, 0, sizeof(*call));
+	memset(req, 0, offsetof(struct akma_req, data));
+	call->op = op;
+	json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o || !json_is_object(o)) {
+		akma_sbi_problem_set(pb, 400, "INVALID_MSG_FORMAT",
+				     o ? "the body is not a JSON object" : "the body is not JSON");
+		if (!o) /* jansson's text names the position, never a value */
+			snprintf(pb->detail, sizeof(pb->detail), "the body is not JSON: %.120s (line %d, column %d)",
+				 jerr.text, jerr.line, jerr.column);
+		json_decref(o);
+		return -1;
+	}
+	const struct field *fields = op == AKMA_SBI_REGISTER   ? register_fields
+				     : op == AKMA_SBI_RETRIEVE ? retrieve_fields
+							       : remove_fields;
+	const char *name;
+	json_t *v;
+	json_object_foreach(o, name, v) {
+		const struct field *f = find_field(fields, name);
+		snprintf(param, sizeof(param), "/%.40s", name);
+		if (!f)
+			invalid(pb, "INVALID_MSG_FORMAT", param, "not an attribute of this operation");
+		else if (f->is_bool ? !json_is_boolean(v) : !json_is_string(v))
+			invalid(pb, f->mandatory ? "MANDATORY_IE_INCORRECT" : "OPTIONAL_IE_INCORRECT",
+				param, f->is_bool ? "must be a boolean" : "must be a string");
+	}
+	for (const struct field *f = fields; f->name; f++)
+		if (f->mandatory && !json_object_get(o, f->name)) {
+			snprintf(param, sizeof(param), "/%s", f->name);
+			invalid(pb, "MANDATORY_IE_MISSING", param, "missing");
+		}
+
+	size_t n;
+	const char *s;
+	/* UE identity */
+	if (op == AKMA_SBI_REGISTER) {
+		int has_supi = json_object_get(o, "supi") != NULL, has_gpsi = json_object_get(o, "gpsi") != NULL;
+		if (has_supi == has_gpsi)
+			invalid(pb, has_supi ? "MANDATORY_IE_INCORRECT" : "MANDATORY_IE_MISSING",
+				has_supi ? "/gpsi" : "/supi", "exactly one of supi and gpsi");
+	}
+	const char *ue_name = json_object_get(o, "gpsi") && op == AKMA_SBI_REGISTER ? "gpsi" : "supi";
+	if (op != AKMA_SBI_RETRIEVE && (s = string_of(o, ue_name, &n)) != NULL) {
+		const char *why = ueid_fault(s, n, ue_name[0] == 'g');
+		if (why) {
+			snprintf(param, sizeof(param), "/%s", ue_name);
+			invalid(pb, "MANDATORY_IE_INCORRECT", param, why);
+		} else {
+			req->ueid_len = (uint16_t)n;
+			req->ueid_type = ue_name[0] == 'g' ? 2 : 1;
+		}
+	}
+	/* A-KID */
+	if (op != AKMA_SBI_REMOVE && (s = string_of(o, "aKId", &n)) != NULL) {
+		if (n < AKMA_AKID_MIN || n > AKMA_AKID_MAX)
+			invalid(pb, "MANDATORY_IE_INCORRECT", "/aKId", "must be 1 to 253 octets");
+		else
+			req->akid_len = (uint8_t)n;
+	}
+	/* K_AKMA */
+	if (op == AKMA_SBI_REGISTER && (s = string_of(o, "kAkma", &n)) != NULL) {
+		if (akma_hex_decode(s, n, call->kakma, AKMA_KEY_LEN, -AKMA_E_KEY_LENGTH) != 0)
+			invalid(pb, "MANDATORY_IE_INCORRECT", "/kAkma", "must be 64 hex digits");
+	}
+	/* AF_ID */
+	struct akma_af_id af;
+	if (op == AKMA_SBI_RETRIEVE && (s = string_of(o, "afId", &n)) != NULL) {
+		int rc = akma_af_id_parse(s, n, default_ua, &af);
+		if (rc) {
+			snprintf(reason, sizeof(reason), "%s (FQDN, or FQDN;ua=10 hex digits)",
+				 akma_strerror(rc));
+			invalid(pb, "MANDATORY_IE_INCORRECT", "/afId", reason);
+		}
+	}
+	if ((v = json_object_get(o, "anonInd")) != NULL && json_is_boolean(v))
+		call->anonymous = json_is_true(v);
+	if ((s = string_of(o, "suppFeat", &n)) != NULL) {
+		const char *why = supp_feat_fault(s, n);
+		if (why) {
+			invalid(pb, "OPTIONAL_IE_INCORRECT", "/suppFeat", why);
+		} else {
+			call->has_supp_feat = 1;
+			memcpy(call->supp_feat, s, n);
+			call->supp_feat[n] = '\0';
+		}
+	}
+	if (pb->status) {
+		snprintf(pb->detail, sizeof(pb->detail), "%u invalid attribute%s", pb->n_invalid,
+			 pb->n_invalid == 1 ? "" : "s");
+		explicit_bzero(call->kakma, sizeof(call->kakma));
+		json_decref(o);
+		return -1;
+	}
+	/* Lay the identities out: lengths first, then octets. */
+	req->type = op == AKMA_SBI_REGISTER ? AKMA_REQ_REGISTER
+		    : op == AKMA_SBI_RETRIEVE ? AKMA_REQ_GET_KAF
+					      : AKMA_REQ_REMOVE;
+	if (op == AKMA_SBI_RETRIEVE) {
+		uint8_t octets[AKMA_AF_ID_MAX];
+		req->af_id_len = (uint16_t)akma_af_id_octets(&af, octets);
+		memcpy(akma_req_af_id(req), octets, req->af_id_len);
+		req->flags = call->anonymous ? AKMA_REQ_ANONYMOUS : 0;
+		req->ueid_len = 0;
+	}
+	if (req->akid_len)
+		memcpy(akma_req_akid(req), json_string_value(json_object_get(o, "aKId")), req->akid_len);
+	if (req->ueid_len)
+		memcpy(akma_req_ueid(req), json_string_value(json_object_get(o, ue_name)), req->ueid_len);
+	if (op == AKMA_SBI_REGISTER)
+		memcpy(req->kakma, call->kakma, AKMA_KEY_LEN);
+	json_decref(o);
+	return 0;
+}
+
+char *akma_sbi_problem_body(const struct akma_sbi_problem *pb)
+{
+	pthread_once(&hooks_once, set_hooks);
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "status", json_integer(pb->status));
+	if (pb->cause[0])
+		json_object_set_new(o, "cause", json_string(pb->cause));
+	if (pb->detail[0])
+		json_object_set_new(o, "detail", json_string(pb->detail));
+	if (pb->n_invalid) {
+		json_t *a = json_array();
+		for (unsigned i = 0; a && i < pb->n_invalid; i++) {
+			json_t *p = json_object();
+			json_object_set_new(p, "param", json_string(pb->invalid[i].param));
+			json_object_set_new(p, "reason", json_string(pb->invalid[i].reason));
+			json_array_append_new(a, p);
+		}
+		json_object_set_new(o, "invalidParams", a);
+	}
+	char *text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+static char *problem(int status, const char *cause, const char *detail, const char *param,
+		     const char *reason, int *out_status, int *is_problem)
+{
+	struct akma_sbi_problem pb;
+	akma_sbi_problem_set(&pb, status, cause, detail);
+	if (param) {
+		snprintf(pb.invalid[0].param, sizeof(pb.invalid[0].param), "%s", param);
+		snprintf(pb.invalid[0].reason, sizeof(pb.invalid[0].reason), "%s", reason);
+		pb.n_invalid = 1;
+	}
+	*out_status = status;
+	*is_problem = 1;
+	return akma_sbi_problem_body(&pb);
+}
+
+static const char *field_param(enum akma_sbi_op op, unsigned field)
+{
+	switch (field) {
+	case AKMA_FIELD_AKID:
+		return "/aKId";
+	case AKMA_FIELD_KAKMA:
+		return "/kAkma";
+	case AKMA_FIELD_AF_ID:
+		return "/afId";
+	case AKMA_FIELD_UEID:
+		return op == AKMA_SBI_RETRIEVE ? "/aKId" : "/supi";
+	default:
+		return NULL;
+	}
+}
+
+char *akma_sbi_encode_answer(const struct akma_sbi_call *call, const struct akma_req *req,
+			     int *status, int *is_problem)
+{
+	char hex[2 * AKMA_KEY_LEN + 1], when[32], text[AKMA_UEID_MAX + 1];
+
+	pthread_once(&hooks_once, set_hooks);
+	*is_problem = 0;
+	switch (req->status) {
+	case AKMA_ST_OK:
+		break;
+	case AKMA_ST_NOT_FOUND:
+		if (call->op == AKMA_SBI_RETRIEVE) {
+			*status = 204; /* no such context: the meaning the OpenAPI gives 204 */
+			return NULL;
+		}
+		return problem(404, "CONTEXT_NOT_FOUND", "no AKMA context for this SUPI", NULL, NULL,
+			       status, is_problem);
+	case AKMA_ST_BAD_FIELD: {
+		const char *param = field_param(call->op, req->bad_field);
+		return problem(400, "MANDATORY_IE_INCORRECT",
+			       req->bad_field == AKMA_FIELD_AKID && call->op == AKMA_SBI_REGISTER
+				       ? "the A-KID belongs to another subscriber"
+				       : "an attribute was refused",
+			       param, param ? "refused by the engine" : NULL, status, is_problem);
+	}
+	case AKMA_ST_STORE_FULL:
+		return problem(500, "INSUFFICIENT_RESOURCES", "the context store is full", NULL, NULL,
+			       status, is_problem);
+	case AKMA_ST_OVERLOAD:
+		return problem(503, "NF_CONGESTION", "overloaded, or writes refused for now", NULL,
+			       NULL, status, is_problem);
+	default:
+		return problem(500, "SYSTEM_FAILURE", "internal error", NULL, NULL, status, is_problem);
+	}
+
+	json_t *o = NULL;
+	switch (call->op) {
+	case AKMA_SBI_REMOVE:
+		*status = 204;
+		return NULL;
+	case AKMA_SBI_REGISTER:
+		o = json_object();
+		if (!o)
+			break;
+		snprintf(text, sizeof(text), "%.*s", (int)req->ueid_len,
+			 (const char *)((struct akma_req *)req)->data + req->akid_len + req->af_id_len);
+		json_object_set_new(o, req->ueid_type == 2 ? "gpsi" : "supi",
+				    json_stringn(text, req->ueid_len));
+		json_object_set_new(o, "aKId", json_stringn((const char *)req->data, req->akid_len));
+		akma_hex_encode(call->kakma, AKMA_KEY_LEN, hex);
+		json_object_set_new(o, "kAkma", json_string(hex));
+		break;
+	case AKMA_SBI_RETRIEVE: {
+		o = json_object();
+		if (!o)
+			break;
+		akma_hex_encode(req->kaf, AKMA_KEY_LEN, hex);
+		json_object_set_new(o, "kaf", json_string(hex));
+		time_t secs = (time_t)(req->expiry_ms / 1000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_object_set_new(o, "expiry", json_string(when));
+		if (!call->anonymous && req->ueid_len) {
+			const char *ue = (const char *)req->data + req->akid_len + req->af_id_len;
+			json_object_set_new(o, req->ueid_type == 2 ? "gpsi" : "supi",
+					    json_stringn(ue, req->ueid_len));
+		}
+		break;
+	}
+	}
+	if (!o) {
+		*status = 500;
+		*is_problem = 1;
+		return NULL;
+	}
+	/* TS 29.500 6.6.2: the features both sides support; Naanf_AKMA
+	 * defines none that akmad implements. */
+	if (call->has_supp_feat)
+		json_object_set_new(o, "suppFeat", json_string("0"));
+	char *body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	explicit_bzero(hex, sizeof(hex));
+	*status = body ? 200 : 500;
+	*is_problem = body == NULL;
+	return body;
+}
+
+void akma_sbi_body_free(char *body)
+{
+	if (!body)
+		return;
+	explicit_bzero(body, strlen(body));
+	free(body);
+}
+
+void akma_sbi_call_wipe(struct akma_sbi_call *call)
+{
+	explicit_bzero(call, sizeof(*call));
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Build a libFuzzer target with clang (plus ASan and UBSan) and run it for
+# FUZZ_SECONDS (default 20). A crash fails the test and leaves the input
+# that caused it in the build directory.
+#
+#   fuzz.sh SOURCE_ROOT BUILD_DIR TARGET     TARGET: wire | sbi_json
+set -u
+top=${1:?usage: fuzz.sh SOURCE_ROOT BUILD_DIR TARGET}
+out=${2:?usage: fuzz.sh SOURCE_ROOT BUILD_DIR TARGET}
+target=${3:?usage: fuzz.sh SOURCE_ROOT BUILD_DIR TARGET}
+seconds=${FUZZ_SECONDS:-20}
+case "$target" in
+wire) # the wire protocol's datagram and message decoder
+	sources=("$top/engine/wire.c" "$top/engine/gcm.c" "$top/engine/err.c")
+	libs=(-lIPSec_MB) ;;
+sbi_json) # the Naanf_AKMA request decoder and answer encoder
+	sources=("$top/drivers/sbi_json.c" "$top/engine/kdf.c" "$top/engine/sha256.c"
+		"$top/engine/hex.c" "$top/engine/err.c")
+	libs=(-ljansson) ;;
+*) echo "fuzz: unknown target $target"; exit 2 ;;
+esac
+name=fuzz_$target
+clang=$(command -v clang || command -v clang-14) || { echo "$name: clang not installed (scripts/setup.sh installs it)"; exit 1; }
+mkdir -p "$out/$name.corpus"
+"$clang" -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -I"$top/engine" -I"$top/drivers" \
+	"$top/tests/$name.c" "${sources[@]}" "${libs[@]}" -o "$out/$name" || exit 1
+cd "$out" || exit 1
+./"$name" -max_total_time="$seconds" -max_len=2048 -print_final_stats=1 "$name.corpus" 2>&1 |
+	grep -E 'Done|stat::number_of_executed_runs|ERROR|SUMMARY|crash'
+status=${PIPESTATUS[0]}
+[ "$status" -eq 0 ] && echo "$name: 1 passed, 0 failed" || echo "$name: 0 passed, 1 failed"
+exit "$status"

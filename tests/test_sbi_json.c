@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The Naanf_AKMA bodies: each operation decoded into the engine's request
+ * (identities, K_AKMA, AF_ID octets with an explicit or a default Ua* id,
+ * anonInd), every fault named in invalidParams with its cause, answers and
+ * ProblemDetails encoded as the OpenAPI says (204 for an unknown A-KID, 404
+ * CONTEXT_NOT_FOUND, 503 NF_CONGESTION, supi withheld when anonymous). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "check.h"
+#include "sbi_json.h"
+
+static const uint8_t ua[5] = {1, 0, 0, 0, 7};
+static struct akma_req req;
+static struct akma_sbi_call call;
+static struct akma_sbi_problem pb;
+
+static int decode(enum akma_sbi_op op, const char *body)
+{
+	return akma_sbi_decode(op, body, strlen(body), ua, &req, &call, &pb);
+}
+
+static int has_param(const char *param, const char *cause)
+{
+	int found = 0;
+	for (unsigned i = 0; i < pb.n_invalid; i++)
+		found |= strcmp(pb.invalid[i].param, param) == 0;
+	return found && pb.status == 400 && (!cause || strcmp(pb.cause, cause) == 0);
+}
+
+/* A field of a JSON body, as a string ("" when absent). */
+static const char *field(const char *body, const char *name, char *out, size_t size)
+{
+	json_t *o = json_loads(body, 0, NULL);
+	json_t *v = o ? json_object_get(o, name) : NULL;
+	snprintf(out, size, "%s", v && json_is_string(v) ? json_string_value(v) : v ? "?" : "");
+	json_decref(o);
+	return out;
+}
+
+int main(void)
+{
+	char buf[300];
+	int status, is_problem;
+
+	/* register-anchorkey */
+	CHECK(decode(AKMA_SBI_REGISTER,
+		     "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"12.abc@akma.5gc.mnc001.mcc001.3gppnetwork.org\","
+		     "\"kAkma\":\"3DD5F8B66D40A12D31B8D4856EB5B2C14F9B013BCFCCDE61DFBBD9185A7FCB3C\",\"suppFeat\":\"1\"}") == 0,
+	      "register decodes");
+	CHECK(req.type == AKMA_REQ_REGISTER && req.ueid_type == 1 && req.ueid_len == 20 &&
+		      memcmp(akma_req_ueid(&req), "imsi-001010123456789", 20) == 0 && req.akid_len == 45 &&
+		      memcmp(akma_req_akid(&req), "12.abc@", 7) == 0 && req.kakma[0] == 0x3d &&
+		      req.kakma[31] == 0x3c && call.has_supp_feat,
+	      "register: identity, A-KID, K_AKMA (either case)");
+	req.status = AKMA_ST_OK;
+	char *body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(status == 200 && !is_problem && body &&
+		      !strcmp(field(body, "kAkma", buf, sizeof(buf)),
+			      "3dd5f8b66d40a12d31b8d4856eb5b2c14f9b013bcfccde61dfbbd9185a7fcb3c") &&
+		      !strcmp(field(body, "supi", buf, sizeof(buf)), "imsi-001010123456789") &&
+		      !strcmp(field(body, "suppFeat", buf, sizeof(buf)), "0"),
+	      "register 200: the stored AkmaKeyInfo, K_AKMA lower case, suppFeat answered: %s", body);
+	akma_sbi_body_free(body);
+	CHECK(decode(AKMA_SBI_REGISTER,
+		     "{\"gpsi\":\"msisdn-491711234567\",\"aKId\":\"a@b\",\"kAkma\":\"" 
+		     "00000000000000000000000000000000000000000000000000000000000000ff\"}") == 0 &&
+		      req.ueid_type == 2,
+	      "register with a GPSI");
+	req.status = AKMA_ST_BAD_FIELD;
+	req.bad_field = AKMA_FIELD_AKID;
+	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(status == 400 && is_problem && strstr(body, "\"param\":\"/aKId\"") &&
+		      strstr(body, "MANDATORY_IE_INCORRECT"),
+	      "an A-KID of another subscriber: 400 naming /aKId: %s", body);
+	akma_sbi_body_free(body);
+
+	/* faults */
+	CHECK(decode(AKMA_SBI_REGISTER, "{\"aKId\":\"a@b\"}") == -1 && has_param("/kAkma", "MANDATORY_IE_MISSING") &&
+		      has_param("/supi", NULL),
+	      "missing kAkma and UE identity");
+	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"imsi-1\",\"gpsi\":\"msisdn-12345\",\"aKId\":5,\"kAkma\":\"xyz\"}") == -1 &&
+		      has_param("/aKId", NULL) && has_param("/kAkma", NULL) && has_param("/gpsi", NULL),
+	      "both identities, a number for aKId, a bad key: each named (%u)", pb.n_invalid);
+	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"imsi-12\",\"aKId\":\"a@b\",\"kAkma\":\""
+		     "00000000000000000000000000000000000000000000000000000000000000ff\"}") == -1 &&
+		      has_param("/supi", "MANDATORY_IE_INCORRECT"),
+	      "imsi- with two digits refused");
+	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"a@b\",\"kAkma\":\""
+		     "00000000000000000000000000000000000000000000000000000000000000ff\",\"extra\":1}") == -1 &&
+		      has_param("/extra", "INVALID_MSG_FORMAT"),
+	      "an unknown attribute is named");
+	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"a\",\"supi\":\"b\"}") == -1 && pb.status == 400 &&
+		      !strcmp(pb.cause, "INVALID_MSG_FORMAT"),
+	      "duplicate names refused");
+	CHECK(decode(AKMA_SBI_REMOVE, "{\"supi\":") == -1 && !strcmp(pb.cause, "INVALID_MSG_FORMAT") &&
+		      strstr(pb.detail, "not JSON"),
+	      "broken JSON: %s", pb.detail);
+	CHECK(decode(AKMA_SBI_REMOVE, "[1,2]") == -1 && strstr(pb.detail, "object"), "an array");
+	CHECK(decode(AKMA_SBI_REMOVE, "{\"supi\":\"line\\nbreak\"}") == -1 && has_param("/supi", NULL),
+	      "a line break in a Supi");
+	CHECK(decode(AKMA_SBI_RETRIEVE, "{\"afId\":\"af.example.com\",\"aKId\":\"a@b\",\"suppFeat\":\"xy\"}") == -1 &&
+		      has_param("/suppFeat", "OPTIONAL_IE_INCORRECT"),
+	      "a bad optional suppFeat: OPTIONAL_IE_INCORRECT");
+	char big[400];
+	memset(big, 'a', sizeof(big));
+	snprintf(big, sizeof(big), "{\"afId\":\"af.example.com\",\"aKId\":\"%0300d\"}", 1);
+	CHECK(decode(AKMA_SBI_RETRIEVE, big) == -1 && has_param("/aKId", NULL), "a 300-octet A-KID");
+	CHECK(decode(AKMA_SBI_RETRIEVE, "{\"afId\":\"bad host!\",\"aKId\":\"a@b\"}") == -1 &&
+		      has_param("/afId", "MANDATORY_IE_INCORRECT"),
+	      "a bad afId: %s", pb.invalid[0].reason);
+	char *pbody = akma_sbi_problem_body(&pb);
+	json_t *pj = json_loads(pbody, 0, NULL);
+	CHECK(pj && json_integer_value(json_object_get(pj, "status")) == 400 &&
+		      json_array_size(json_object_get(pj, "invalidParams")) == 1,
+	      "ProblemDetails: status, cause, invalidParams: %s", pbody);
+	json_decref(pj);
+	akma_sbi_body_free(pbody);
+
+	/* retrieve-applicationkey */
+	CHECK(decode(AKMA_SBI_RETRIEVE, "{\"afId\":\"af.example.com;ua=0100011301\",\"aKId\":\"a@b\"}") == 0 &&
+		      req.type == AKMA_REQ_GET_KAF && req.af_id_len == 19 &&
+		      memcmp(akma_req_af_id(&req), "af.example.com\x01\x00\x01\x13\x01", 19) == 0 &&
+		      !(req.flags & AKMA_REQ_ANONYMOUS),
+	      "afId with its Ua* id");
+	CHECK(decode(AKMA_SBI_RETRIEVE, "{\"afId\":\"af.example.com\",\"aKId\":\"a@b\",\"anonInd\":true}") == 0 &&
+		      memcmp(akma_req_af_id(&req) + 14, ua, 5) == 0 && (req.flags & AKMA_REQ_ANONYMOUS),
+	      "a bare FQDN takes the default Ua* id; anonInd");
+	req.status = AKMA_ST_OK;
+	req.expiry_ms = 1764303600000ULL;
+	memset(req.kaf, 0xab, 32);
+	req.ueid_len = 20;
+	req.ueid_type = 1;
+	memcpy(akma_req_ueid(&req), "imsi-001010123456789", 20);
+	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(status == 200 && strstr(body, "\"kaf\":\"abab") &&
+		      !strcmp(field(body, "expiry", buf, sizeof(buf)), "2025-11-28T04:20:00Z") &&
+		      !strstr(body, "supi"),
+	      "AkmaAfKeyData, anonymous: no supi: %s", body);
+	akma_sbi_body_free(body);
+	call.anonymous = 0;
+	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(!strcmp(field(body, "supi", buf, sizeof(buf)), "imsi-001010123456789"), "with supi: %s", body);
+	akma_sbi_body_free(body);
+	req.status = AKMA_ST_NOT_FOUND;
+	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(status == 204 && body == NULL, "an unknown A-KID: 204, no body");
+	req.status = AKMA_ST_OVERLOAD;
+	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(status == 503 && is_problem && strstr(body, "NF_CONGESTION"), "overload: 503 NF_CONGESTION");
+	akma_sbi_body_free(body);
+
+	/* remove-context */
+	CHECK(decode(AKMA_SBI_REMOVE, "{\"supi\":\"imsi-001010123456789\"}") == 0 && req.type == AKMA_REQ_REMOVE &&
+		      req.ueid_len == 20,
+	      "remove decodes");
+	req.status = AKMA_ST_OK;
+	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(status == 204 && !body, "remove: 204");
+	req.status = AKMA_ST_NOT_FOUND;
+	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(status == 404 && strstr(body, "CONTEXT_NOT_FOUND"), "unknown SUPI: 404 CONTEXT_NOT_FOUND");
+	akma_sbi_body_free(body);
+	CHECK(decode(AKMA_SBI_REMOVE, "{}") == -1 && has_param("/supi", "MANDATORY_IE_MISSING"), "remove without supi");
+	return check_done("test_sbi_json");
+}
