@@ -30,6 +30,8 @@
 #include "psk.h"
 #include "redis.h"
 #include "replicator.h"
+#include "sbi.h"
+#include "hex.h"
 #include "sock.h"
 #include "telemetry.h"
 #include "wire.h"
@@ -463,9 +465,30 @@ int main(int argc, char **argv)
 		return stop_requested ? 0 : 1;
 	}
 	akma_telemetry_set_sock(s);
-	LOG(NOTICE, "version %s, listening on %s; %u worker lcore(s), ipsec-mb %s, %llu contexts; "
-		    "replication %s%s%s\n",
-	    AKMA_VERSION, conf.listen, akma_engine_workers(e),
+	struct akma_sbi *sbi = NULL;
+	if (conf.sbi_listen[0]) {
+		struct akma_sbi_params bp = {conf.sbi_listen, (unsigned)conf.sbi_max_body,
+					     (unsigned)conf.sbi_max_streams,
+					     (unsigned)conf.sbi_max_connections,
+					     (unsigned)conf.sbi_idle_timeout_ms, {0}};
+		int sp_id = akma_engine_producer(e);
+		if (akma_hex_decode(conf.sbi_default_ua, strlen(conf.sbi_default_ua), bp.default_ua,
+				    AKMA_UA_ID_LEN, -AKMA_E_UA_ID_LEN) != 0)
+			snprintf(err, sizeof(err), "sbi.default_ua '%s': not 10 hex digits",
+				 conf.sbi_default_ua);
+		else if (sp_id < 0)
+			snprintf(err, sizeof(err), "sbi: no engine producer left");
+		else
+			sbi = akma_sbi_start(&bp, e, (unsigned)sp_id, err, sizeof(err));
+		if (!sbi) {
+			fprintf(stderr, "akmad: %s\n", err);
+			stop_requested = 1;
+		}
+	}
+	LOG(NOTICE, "version %s, listening on %s%s%s; %u worker lcore(s), ipsec-mb %s, %llu "
+		    "contexts; replication %s%s%s\n",
+	    AKMA_VERSION, conf.listen, sbi ? " and h2c " : "", sbi ? conf.sbi_listen : "",
+	    akma_engine_workers(e),
 	    akma_mb_arch_name(akma_engine_mb_arch(e)), (unsigned long long)conf.capacity,
 	    replicate ? conf.repl_mode : "off", rep ? " to redis " : "",
 	    rep ? akma_replicator_server(rep) : "");
@@ -496,6 +519,7 @@ int main(int argc, char **argv)
 
 	/* Stop: answer what is in flight, then wipe everything. */
 	LOG(NOTICE, "stopping\n");
+	akma_sbi_stop(sbi, 2000); /* GOAWAY, finish the streams in flight */
 	uint64_t give_up = wall_ms() + 2000;
 	while (akma_sock_in_flight(s) && wall_ms() < give_up)
 		akma_sock_poll(s, wall_ms());

@@ -36,6 +36,13 @@ struct akma_conf {
 	int allow_plain_unix;
 	uint64_t replay_window_ms;
 	uint64_t max_senders;
+	/* [sbi] */
+	char sbi_listen[AKMA_CONF_STR_MAX];
+	uint64_t sbi_max_body;
+	uint64_t sbi_max_streams;
+	uint64_t sbi_max_connections;
+	uint64_t sbi_idle_timeout_ms;
+	char sbi_default_ua[AKMA_CONF_STR_MAX];
 	/* [redis] */
 	char redis_address[AKMA_CONF_STR_MAX];
 	char redis_password_file[AKMA_CONF_STR_MAX];

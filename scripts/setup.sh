@@ -18,6 +18,8 @@ packages=(
 	liburcu-dev                # RCU for the context store
 	libhiredis-dev             # replication to Redis
 	libjansson-dev             # JSON of the Naanf_AKMA front end
+	libnghttp2-dev             # HTTP/2 of the Naanf_AKMA front end
+	curl nghttp2-client        # SBI tests: curl --http2-prior-knowledge, nghttp, h2load
 	libssl-dev                 # OpenSSL: test oracle and benchmark baseline
 	clang libclang-rt-14-dev   # libFuzzer targets of the test suite
 	redis-server redis-tools   # replication tests (Redis and Sentinels started by the tests

@@ -31,6 +31,8 @@ kaf_lifetime = 600
 [wire]
 listen = udp:127.0.0.1:$port,udp:[::1]:$port,unix:$dir/akmad.sock
 psk_file = akmad.psk
+[sbi]
+listen =
 CONF
 cat > "$dir/expiring.conf" <<CONF
 [engine]
@@ -40,6 +42,8 @@ ring_size = 64
 [wire]
 listen = udp:127.0.0.1:$((port + 1))
 psk_file = akmad.psk
+[sbi]
+listen =
 CONF
 
 start() { # config

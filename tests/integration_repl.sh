@@ -74,10 +74,12 @@ start_redis() { # PORT [extra args]
 		> "$dir/redis-$port.log" 2>&1 &
 	pids+=($!)
 	eval "redis_pid_$port=$!"
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 100); do
 		redis-cli -p "$port" ping > /dev/null 2>&1 && return 0
 		sleep 0.1
 	done
+	echo "redis-server on port $port did not answer:"
+	tail -5 "$dir/redis-$port.log"
 	return 1
 }
 
@@ -95,6 +97,8 @@ start_akmad() {
 	psk_file = akmad.psk
 	[replication]
 	lease = 1000
+	[sbi]
+	listen =
 	EOF
 	"$AKMAD" --config "$dir/$name.conf" "$@" > "$dir/$name.log" 2>&1 &
 	local pid=$!
@@ -329,6 +333,8 @@ refuses() { # WHAT-IT-MUST-SAY AKMAD-OPTIONS...
 	[wire]
 	listen = udp:127.0.0.1:$((base + 5))
 	psk_file = akmad.psk
+	[sbi]
+	listen =
 	EOF
 	timeout 20 "$AKMAD" --config "$dir/refuse.conf" "$@" > "$dir/refuse.out" 2>&1
 	local rc=$?

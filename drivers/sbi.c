@@ -1,0 +1,868 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The HTTP/2 front end (see sbi.h).
+ *
+ * One thread, one epoll set: the listening socket and every connection,
+ * non-blocking. nghttp2 runs in memory mode: bytes read are fed to
+ * nghttp2_session_mem_recv(), bytes it wants sent are taken with
+ * nghttp2_session_mem_send() into the connection's output buffer, which is
+ * written until the socket refuses (then EPOLLOUT waits for room).
+ *
+ * A stream's life: headers (method, path, content type and length), then
+ * its body up to the limit, then at END_STREAM either an immediate answer
+ * (every refusal) or one engine request, queued and submitted with the
+ * others of the same loop pass. The request carries the stream as
+ * producer_data. A stream the client resets, or whose connection goes away,
+ * while its request is in the engine is only marked orphaned; it is freed
+ * when the answer comes back, so no answer ever lands on freed memory.
+ */
+#include "sbi.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nghttp2/nghttp2.h>
+#include <rte_cycles.h>
+
+#include "sbi_json.h"
+
+#define API_PREFIX "/naanf-akma/v1/"
+#define OUT_MAX (1 << 20) /* stop reading a connection whose output backs up */
+#define SUBMIT_MAX 64
+#define LAT_BUCKETS 12
+
+struct conn;
+
+struct stream {
+	struct conn *c;           /* NULL once orphaned */
+	struct stream *next, *prev;
+	int32_t id;
+	int post, get;            /* :method */
+	int op;                   /* enum akma_sbi_op, or -1: not an API path */
+	int metrics;              /* GET /metrics */
+	int json;                 /* content-type application/json */
+	int has_type;
+	long long content_length; /* -1: none */
+	char *body;
+	size_t body_len;
+	int too_big;
+	int in_engine;            /* its request is in the engine */
+	uint64_t t0;              /* TSC at END_STREAM */
+	struct akma_sbi_call call;
+	/* the answer */
+	char *resp;
+	size_t resp_len, resp_off;
+	int resp_problem;
+};
+
+struct conn {
+	struct akma_sbi *s;
+	int fd;
+	nghttp2_session *h2;
+	struct stream *streams;   /* open streams */
+	unsigned n_streams;
+	uint8_t *out;
+	size_t out_len, out_off, out_cap;
+	int want_out;             /* EPOLLOUT armed */
+	int closing;
+	uint64_t last_ms;
+};
+
+struct akma_sbi {
+	struct akma_sbi_params p;
+	struct akma_engine *e;
+	unsigned producer;
+	int lfd, ep;
+	pthread_t thread;
+	int stop;                 /* atomic */
+	uint64_t stop_deadline_ms;
+	unsigned n_conns;
+	struct conn **conns;      /* by slot, for the idle sweep */
+	unsigned conns_cap;
+	struct akma_req *pending[SUBMIT_MAX];
+	unsigned n_pending;
+	struct akma_sbi_stats st;
+	uint64_t lat[LAT_BUCKETS]; /* answers by latency: <50us, <100us ... doubling */
+	double tsc_us;
+};
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void bump(uint64_t *c, int64_t by)
+{
+	__atomic_store_n(c, *c + (uint64_t)by, __ATOMIC_RELAXED);
+}
+
+/* ---- streams ----------------------------------------------------------------------------- */
+
+static void stream_free(struct stream *st)
+{
+	if (st->body) {
+		explicit_bzero(st->body, st->body_len);
+		free(st->body);
+	}
+	akma_sbi_body_free(st->resp);
+	akma_sbi_call_wipe(&st->call);
+	free(st);
+}
+
+static void stream_unlink(struct stream *st)
+{
+	struct conn *c = st->c;
+	if (!c)
+		return;
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		c->streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	c->n_streams--;
+	st->c = NULL;
+}
+
+static ssize_t read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
+			 uint32_t *flags, nghttp2_data_source *src, void *user)
+{
+	struct stream *st = src->ptr;
+	(void)h2;
+	(void)id;
+	(void)user;
+	size_t n = st->resp_len - st->resp_off;
+	if (n > length)
+		n = length;
+	memcpy(buf, st->resp + st->resp_off, n);
+	st->resp_off += n;
+	if (st->resp_off == st->resp_len)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return (ssize_t)n;
+}
+
+static void record(struct akma_sbi *s, struct stream *st, int status)
+{
+	if (status < 300)
+		bump(&s->st.status_2xx, 1);
+	else if (status < 500)
+		bump(&s->st.status_4xx, 1);
+	else
+		bump(&s->st.status_5xx, 1);
+	if (st->t0) {
+		double us = (double)(rte_rdtsc() - st->t0) * s->tsc_us;
+		unsigned b = 0;
+		for (double lim = 50; b < LAT_BUCKETS - 1 && us >= lim; lim *= 2)
+			b++;
+		bump(&s->lat[b], 1);
+	}
+}
+
+/* Send status and body (taken over, may be NULL) on the stream. */
+static void respond(struct stream *st, int status, char *body, int problem, int allow_post)
+{
+	struct conn *c = st->c;
+	char code[8], len[24];
+	snprintf(code, sizeof(code), "%d", status);
+	st->resp = body;
+	st->resp_len = body ? strlen(body) : 0;
+	st->resp_off = 0;
+	snprintf(len, sizeof(len), "%zu", st->resp_len);
+	const char *type = problem ? "application/problem+json"
+			   : st->metrics ? "text/plain; version=0.0.4"
+					 : "application/json";
+	nghttp2_nv nv[4] = {
+		{(uint8_t *)":status", (uint8_t *)code, 7, strlen(code), NGHTTP2_NV_FLAG_NONE},
+		{(uint8_t *)"content-length", (uint8_t *)len, 14, strlen(len), NGHTTP2_NV_FLAG_NONE},
+		{(uint8_t *)"content-type", (uint8_t *)type, 12, strlen(type), NGHTTP2_NV_FLAG_NONE},
+		{(uint8_t *)"allow", (uint8_t *)"POST", 5, 4, NGHTTP2_NV_FLAG_NONE},
+	};
+	size_t n = 2;
+	if (status == 204) /* RFC 9110 8.6: no content-length on a 204 */
+		nv[1] = nv[0], n = 1;
+	else if (body)
+		n = 3;
+	if (allow_post)
+		nv[n++] = nv[3];
+	nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_body};
+	nghttp2_submit_response(c->h2, st->id, nv, n, body ? &prd : NULL);
+	record(c->s, st, status);
+}
+
+static void refuse(struct stream *st, int status, const char *cause, const char *detail)
+{
+	struct akma_sbi_problem pb;
+	akma_sbi_problem_set(&pb, status, cause, detail);
+	char *body = akma_sbi_problem_body(&pb);
+	respond(st, status, body ? body : strdup(akma_sbi_problem_fallback), 1, status == 405);
+}
+
+static char *metrics_text(struct akma_sbi *s);
+
+/* END_STREAM: answer now, or hand to the engine. */
+static void dispatch(struct stream *st)
+{
+	struct akma_sbi *s = st->c->s;
+	struct akma_sbi_problem pb;
+
+	st->t0 = rte_rdtsc();
+	if (st->metrics) {
+		if (!st->get)
+			refuse(st, 405, "METHOD_NOT_ALLOWED", "GET /metrics only");
+		else
+			respond(st, 200, metrics_text(s), 0, 0);
+		return;
+	}
+	if (st->op < 0) {
+		refuse(st, 404, "RESOURCE_URI_STRUCTURE_NOT_FOUND", "no such resource");
+		return;
+	}
+	if (!st->post) {
+		refuse(st, 405, "METHOD_NOT_ALLOWED", "only POST is allowed here");
+		return;
+	}
+	if (st->content_length < 0) {
+		refuse(st, 411, "LENGTH_REQUIRED", "content-length is required");
+		return;
+	}
+	if (st->too_big || st->content_length > (long long)s->p.max_body) {
+		char d[80];
+		snprintf(d, sizeof(d), "the body exceeds %u octets", s->p.max_body);
+		refuse(st, 413, "REQUEST_ENTITY_TOO_LARGE", d);
+		return;
+	}
+	if (!st->has_type || !st->json) {
+		refuse(st, 415, "UNSUPPORTED_MEDIA_TYPE", "content-type must be application/json");
+		return;
+	}
+	bump(&s->st.requests[st->op], 1);
+	struct akma_req *r;
+	if (akma_engine_req_alloc(s->e, &r, 1) != 0) {
+		refuse(st, 503, "NF_CONGESTION", "no request slot free");
+		return;
+	}
+	if (akma_sbi_decode((enum akma_sbi_op)st->op, st->body ? st->body : "", st->body_len,
+			    s->p.default_ua, r, &st->call, &pb) != 0) {
+		akma_engine_req_free(s->e, &r, 1);
+		char *body = akma_sbi_problem_body(&pb);
+		respond(st, pb.status, body ? body : strdup(akma_sbi_problem_fallback), 1, 0);
+		return;
+	}
+	if (st->body) {
+		explicit_bzero(st->body, st->body_len);
+		free(st->body);
+		st->body = NULL;
+		st->body_len = 0;
+	}
+	r->producer_data = st;
+	st->in_engine = 1;
+	bump(&s->st.in_flight, 1);
+	s->pending[s->n_pending++] = r;
+}
+
+static void submit_pending(struct akma_sbi *s)
+{
+	struct akma_req *rej[SUBMIT_MAX];
+	unsigned n_rej;
+
+	if (!s->n_pending)
+		return;
+	akma_engine_submit(s->e, s->producer, s->pending, s->n_pending, rej, &n_rej);
+	s->n_pending = 0;
+	for (unsigned i = 0; i < n_rej; i++) {
+		struct stream *st = rej[i]->producer_data;
+		akma_engine_req_free(s->e, &rej[i], 1);
+		st->in_engine = 0;
+		bump(&s->st.in_flight, -1);
+		if (!st->c) {
+			stream_free(st);
+			continue;
+		}
+		refuse(st, 503, "NF_CONGESTION", "the engine is overloaded");
+	}
+}
+
+/* ---- nghttp2 callbacks -------------------------------------------------------------------- */
+
+static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *user)
+{
+	struct conn *c = user;
+	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	struct stream *st = calloc(1, sizeof(*st));
+	if (!st)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	st->c = c;
+	st->id = f->hd.stream_id;
+	st->op = -1;
+	st->content_length = -1;
+	st->next = c->streams;
+	if (c->streams)
+		c->streams->prev = st;
+	c->streams = st;
+	c->n_streams++;
+	bump(&c->s->st.streams, 1);
+	nghttp2_session_set_stream_user_data(h2, st->id, st);
+	return 0;
+}
+
+static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name,
+		     size_t nl, const uint8_t *value, size_t vl, uint8_t flags, void *user)
+{
+	(void)flags;
+	(void)user;
+	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	struct stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+	if (!st)
+		return 0;
+	const char *v = (const char *)value;
+	if (nl == 7 && !memcmp(name, ":method", 7)) {
+		st->post = vl == 4 && !memcmp(v, "POST", 4);
+		st->get = vl == 3 && !memcmp(v, "GET", 3);
+	} else if (nl == 5 && !memcmp(name, ":path", 5)) {
+		size_t pl = vl;
+		const char *q = memchr(v, '?', vl);
+		if (q)
+			pl = (size_t)(q - v);
+		static const char *const ops[] = {"register-anchorkey", "retrieve-applicationkey",
+						  "remove-context"};
+		size_t al = sizeof(API_PREFIX) - 1;
+		for (int i = 0; i < 3; i++)
+			if (pl == al + strlen(ops[i]) && !memcmp(v, API_PREFIX, al) &&
+			    !memcmp(v + al, ops[i], pl - al))
+				st->op = i;
+		st->metrics = pl == 8 && !memcmp(v, "/metrics", 8);
+	} else if (nl == 12 && !memcmp(name, "content-type", 12)) {
+		st->has_type = 1;
+		size_t tl = vl;
+		const char *semi = memchr(v, ';', vl);
+		if (semi)
+			tl = (size_t)(semi - v);
+		while (tl && v[tl - 1] == ' ')
+			tl--;
+		st->json = tl == 16 && !strncasecmp(v, "application/json", 16);
+	} else if (nl == 14 && !memcmp(name, "content-length", 14)) {
+		/* nghttp2 has checked it is a number matching the DATA it sees */
+		char num[24];
+		snprintf(num, sizeof(num), "%.*s", (int)(vl < 20 ? vl : 20), v);
+		st->content_length = strtoll(num, NULL, 10);
+	}
+	return 0;
+}
+
+static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data,
+			 size_t len, void *user)
+{
+	struct conn *c = user;
+	(void)flags;
+	struct stream *st = nghttp2_session_get_stream_user_data(h2, id);
+	if (!st || st->too_big)
+		return 0;
+	if (st->body_len + len > c->s->p.max_body) {
+		st->too_big = 1;
+		return 0;
+	}
+	if (!st->body) {
+		st->body = malloc(c->s->p.max_body + 1);
+		if (!st->body)
+			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	}
+	memcpy(st->body + st->body_len, data, len);
+	st->body_len += len;
+	return 0;
+}
+
+static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *user)
+{
+	(void)user;
+	if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
+	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+		struct stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+		if (st && !st->in_engine && !st->resp)
+			dispatch(st);
+	}
+	return 0;
+}
+
+static int on_stream_close(nghttp2_session *h2, int32_t id, uint32_t code, void *user)
+{
+	struct conn *c = user;
+	(void)code;
+	struct stream *st = nghttp2_session_get_stream_user_data(h2, id);
+	if (!st || c->closing)
+		return 0;
+	nghttp2_session_set_stream_user_data(h2, id, NULL);
+	stream_unlink(st);
+	if (st->in_engine)
+		return 0; /* orphaned: freed when its answer comes back */
+	stream_free(st);
+	return 0;
+}
+
+static nghttp2_session_callbacks *callbacks;
+
+/* ---- connections ----------------------------------------------------------------------------- */
+
+static void conn_close(struct conn *c)
+{
+	struct akma_sbi *s = c->s;
+	c->closing = 1;
+	for (struct stream *st = c->streams, *next; st; st = next) {
+		next = st->next;
+		st->c = NULL;
+		if (!st->in_engine)
+			stream_free(st);
+	}
+	c->streams = NULL;
+	nghttp2_session_del(c->h2);
+	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	for (unsigned i = 0; i < s->conns_cap; i++)
+		if (s->conns[i] == c)
+			s->conns[i] = NULL;
+	free(c->out);
+	free(c);
+	s->n_conns--;
+	bump(&s->st.connections_open, -1);
+}
+
+/* Move what nghttp2 wants sent into the buffer, and write. Returns -1 when
+ * the connection is over (closed here). */
+static int conn_flush(struct conn *c)
+{
+	for (;;) {
+		if (c->out_len - c->out_off < OUT_MAX) {
+			const uint8_t *data;
+			ssize_t n = nghttp2_session_mem_send(c->h2, &data);
+			if (n < 0) {
+				conn_close(c);
+				return -1;
+			}
+			if (n > 0) {
+				if (c->out_off == c->out_len)
+					c->out_off = c->out_len = 0;
+				if (c->out_len + (size_t)n > c->out_cap) {
+					size_t cap = c->out_cap ? c->out_cap : 16384;
+					while (cap < c->out_len + (size_t)n)
+						cap *= 2;
+					uint8_t *p = realloc(c->out, cap);
+					if (!p) {
+						conn_close(c);
+						return -1;
+					}
+					c->out = p;
+					c->out_cap = cap;
+				}
+				memcpy(c->out + c->out_len, data, (size_t)n);
+				c->out_len += (size_t)n;
+				continue;
+			}
+		}
+		break;
+	}
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		conn_close(c);
+		return -1;
+	}
+	int pending = c->out_off < c->out_len;
+	if (pending != c->want_out) {
+		struct epoll_event ev = {.events = EPOLLIN | (pending ? EPOLLOUT : 0), .data.ptr = c};
+		epoll_ctl(c->s->ep, EPOLL_CTL_MOD, c->fd, &ev);
+		c->want_out = pending;
+	}
+	if (!pending && !nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2)) {
+		conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+static void conn_read(struct conn *c)
+{
+	uint8_t buf[16384];
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			conn_close(c);
+			return;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		c->last_ms = wall_ms();
+		ssize_t used = nghttp2_session_mem_recv(c->h2, buf, (size_t)n);
+		if (used < 0) {
+			/* Not HTTP/2, or broken: GOAWAY (nghttp2 queued it when it could),
+			 * then close once it is written. */
+			bump(&c->s->st.protocol_errors, 1);
+			nghttp2_session_terminate_session(c->h2, NGHTTP2_PROTOCOL_ERROR);
+			if (conn_flush(c) == 0)
+				conn_close(c);
+			return;
+		}
+		if ((size_t)n < sizeof(buf))
+			break;
+	}
+	conn_flush(c);
+}
+
+static void accept_all(struct akma_sbi *s)
+{
+	for (;;) {
+		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (s->n_conns >= s->p.max_connections || __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+			close(fd);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		struct conn *c = calloc(1, sizeof(*c));
+		if (!c || nghttp2_session_server_new(&c->h2, callbacks, c) != 0) {
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->s = s;
+		c->fd = fd;
+		c->last_ms = wall_ms();
+		nghttp2_settings_entry iv[] = {
+			{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s->p.max_streams},
+		};
+		nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 1);
+		unsigned slot = 0;
+		while (slot < s->conns_cap && s->conns[slot])
+			slot++;
+		if (slot == s->conns_cap) {
+			unsigned cap = s->conns_cap ? 2 * s->conns_cap : 64;
+			struct conn **p = realloc(s->conns, cap * sizeof(*p));
+			if (!p) {
+				nghttp2_session_del(c->h2);
+				free(c);
+				close(fd);
+				continue;
+			}
+			memset(p + s->conns_cap, 0, (cap - s->conns_cap) * sizeof(*p));
+			s->conns = p;
+			s->conns_cap = cap;
+		}
+		s->conns[slot] = c;
+		s->n_conns++;
+		bump(&s->st.connections, 1);
+		bump(&s->st.connections_open, 1);
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+		epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
+		conn_flush(c);
+	}
+}
+
+/* ---- answers from the engine ------------------------------------------------------------------- */
+
+static void collect(struct akma_sbi *s)
+{
+	struct akma_req *done[64];
+	unsigned n = akma_engine_poll(s->e, s->producer, done, 64);
+	struct conn *touched[64];
+	unsigned nt = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct stream *st = done[i]->producer_data;
+		st->in_engine = 0;
+		bump(&s->st.in_flight, -1);
+		if (!st->c) {
+			akma_engine_req_free(s->e, &done[i], 1);
+			stream_free(st);
+			continue;
+		}
+		int status, problem;
+		char *body = akma_sbi_encode_answer(&st->call, done[i], &status, &problem);
+		akma_engine_req_free(s->e, &done[i], 1); /* wipes K_AF */
+		if (!body && problem)
+			body = strdup(akma_sbi_problem_fallback);
+		respond(st, status, body, problem, 0);
+		unsigned k = 0;
+		while (k < nt && touched[k] != st->c)
+			k++;
+		if (k == nt)
+			touched[nt++] = st->c;
+	}
+	for (unsigned k = 0; k < nt; k++)
+		conn_flush(touched[k]);
+}
+
+/* ---- metrics ------------------------------------------------------------------------------------ */
+
+static char *metrics_text(struct akma_sbi *s)
+{
+	static const char *const ops[] = {"register-anchorkey", "retrieve-applicationkey",
+					  "remove-context"};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "# HELP akma_sbi_requests_total Naanf_AKMA requests by operation.\n"
+		   "# TYPE akma_sbi_requests_total counter\n");
+	for (int i = 0; i < 3; i++)
+		fprintf(f, "akma_sbi_requests_total{operation=\"%s\"} %llu\n", ops[i],
+			(unsigned long long)s->st.requests[i]);
+	fprintf(f, "# HELP akma_sbi_responses_total Responses by status class.\n"
+		   "# TYPE akma_sbi_responses_total counter\n"
+		   "akma_sbi_responses_total{class=\"2xx\"} %llu\n"
+		   "akma_sbi_responses_total{class=\"4xx\"} %llu\n"
+		   "akma_sbi_responses_total{class=\"5xx\"} %llu\n",
+		(unsigned long long)s->st.status_2xx, (unsigned long long)s->st.status_4xx,
+		(unsigned long long)s->st.status_5xx);
+	fprintf(f, "# HELP akma_sbi_latency_seconds From the end of a request to its answer.\n"
+		   "# TYPE akma_sbi_latency_seconds histogram\n");
+	uint64_t cum = 0;
+	double lim = 50e-6;
+	for (int b = 0; b < LAT_BUCKETS - 1; b++, lim *= 2) {
+		cum += s->lat[b];
+		fprintf(f, "akma_sbi_latency_seconds_bucket{le=\"%g\"} %llu\n", lim,
+			(unsigned long long)cum);
+	}
+	cum += s->lat[LAT_BUCKETS - 1];
+	fprintf(f, "akma_sbi_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+		   "akma_sbi_latency_seconds_count %llu\n",
+		(unsigned long long)cum, (unsigned long long)cum);
+	fprintf(f, "# HELP akma_sbi_streams_in_flight Streams whose request is in the engine.\n"
+		   "# TYPE akma_sbi_streams_in_flight gauge\n"
+		   "akma_sbi_streams_in_flight %llu\n"
+		   "# HELP akma_sbi_connections_open Open HTTP/2 connections.\n"
+		   "# TYPE akma_sbi_connections_open gauge\n"
+		   "akma_sbi_connections_open %llu\n"
+		   "# HELP akma_sbi_protocol_errors_total Connections closed for breaking HTTP/2.\n"
+		   "# TYPE akma_sbi_protocol_errors_total counter\n"
+		   "akma_sbi_protocol_errors_total %llu\n",
+		(unsigned long long)s->st.in_flight, (unsigned long long)s->st.connections_open,
+		(unsigned long long)s->st.protocol_errors);
+	fclose(f);
+	return buf;
+}
+
+/* ---- the thread ----------------------------------------------------------------------------------- */
+
+static void *sbi_main(void *arg)
+{
+	struct akma_sbi *s = arg;
+	struct epoll_event evs[64];
+	uint64_t next_sweep = 0;
+	int stopping = 0;
+
+	for (;;) {
+		int stop = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
+		if (stop && !stopping) {
+			stopping = 1;
+			epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lfd, NULL);
+			for (unsigned i = 0; i < s->conns_cap; i++) {
+				struct conn *c = s->conns[i];
+				if (!c)
+					continue;
+				nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE,
+						      nghttp2_session_get_last_proc_stream_id(c->h2),
+						      NGHTTP2_NO_ERROR, NULL, 0);
+				conn_flush(c);
+			}
+		}
+		if (stopping && (s->st.in_flight == 0 || wall_ms() >= s->stop_deadline_ms))
+			break;
+		int timeout = s->st.in_flight ? 0 : 100;
+		int n = epoll_wait(s->ep, evs, 64, timeout);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == NULL) {
+				accept_all(s);
+				continue;
+			}
+			struct conn *c = evs[i].data.ptr;
+			if (evs[i].events & (EPOLLERR | EPOLLHUP)) {
+				conn_close(c);
+				continue;
+			}
+			if (evs[i].events & EPOLLOUT && conn_flush(c) != 0)
+				continue;
+			if (evs[i].events & EPOLLIN)
+				conn_read(c);
+		}
+		submit_pending(s);
+		/* Flush what the dispatches answered at once. */
+		if (n > 0)
+			for (unsigned i = 0; i < s->conns_cap; i++)
+				if (s->conns[i] && nghttp2_session_want_write(s->conns[i]->h2))
+					conn_flush(s->conns[i]);
+		if (s->st.in_flight) {
+			collect(s);
+			if (n == 0) {
+				struct timespec nap = {0, 20000};
+				nanosleep(&nap, NULL);
+			}
+		}
+		uint64_t now = wall_ms();
+		if (now >= next_sweep) {
+			next_sweep = now + 1000;
+			for (unsigned i = 0; i < s->conns_cap; i++) {
+				struct conn *c = s->conns[i];
+				if (c && c->n_streams == 0 && now - c->last_ms > s->p.idle_timeout_ms) {
+					nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE,
+							      nghttp2_session_get_last_proc_stream_id(c->h2),
+							      NGHTTP2_NO_ERROR, NULL, 0);
+					if (conn_flush(c) == 0)
+						conn_close(c);
+				}
+			}
+		}
+	}
+	for (unsigned i = 0; i < s->conns_cap; i++)
+		if (s->conns[i])
+			conn_close(s->conns[i]);
+	/* Anything still in the engine comes back to orphaned streams. */
+	uint64_t give_up = wall_ms() + 1000;
+	while (s->st.in_flight && wall_ms() < give_up) {
+		collect(s);
+		struct timespec nap = {0, 100000};
+		nanosleep(&nap, NULL);
+	}
+	return NULL;
+}
+
+/* ---- control ------------------------------------------------------------------------------------------ */
+
+static int listen_on(const char *text, char *why, size_t why_size)
+{
+	char host[256];
+	const char *colon = strrchr(text, ':');
+	if (!colon || colon == text || (size_t)(colon - text) >= sizeof(host)) {
+		snprintf(why, why_size, "sbi.listen '%s': expected HOST:PORT", text);
+		return -1;
+	}
+	memcpy(host, text, (size_t)(colon - text));
+	host[colon - text] = '\0';
+	char *h = host;
+	if (h[0] == '[') {
+		h++;
+		h[strlen(h) - 1] = '\0';
+	}
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	if (*end || port < 1 || port > 65535) {
+		snprintf(why, why_size, "sbi.listen '%s': bad port", text);
+		return -1;
+	}
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, h, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		len = sizeof(*v4);
+	} else if (inet_pton(AF_INET6, h, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*v6);
+	} else {
+		snprintf(why, why_size, "sbi.listen '%s': not an IP address", text);
+		return -1;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1024) != 0) {
+		snprintf(why, why_size, "sbi.listen %s: %s", text, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, struct akma_engine *e,
+				unsigned producer, char *why, size_t why_size)
+{
+	if (!callbacks) {
+		if (nghttp2_session_callbacks_new(&callbacks) != 0) {
+			snprintf(why, why_size, "out of memory");
+			return NULL;
+		}
+		nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, on_begin_headers);
+		nghttp2_session_callbacks_set_on_header_callback(callbacks, on_header);
+		nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, on_data_chunk);
+		nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, on_frame_recv);
+		nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, on_stream_close);
+	}
+	struct akma_sbi *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(why, why_size, "out of memory");
+		return NULL;
+	}
+	s->p = *p;
+	s->e = e;
+	s->producer = producer;
+	s->tsc_us = 1e6 / (double)rte_get_tsc_hz();
+	s->lfd = listen_on(p->listen, why, why_size);
+	if (s->lfd < 0) {
+		free(s);
+		return NULL;
+	}
+	s->ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+	epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &ev);
+	int rc = pthread_create(&s->thread, NULL, sbi_main, s);
+	if (rc) {
+		snprintf(why, why_size, "sbi thread: %s", strerror(rc));
+		close(s->lfd);
+		close(s->ep);
+		free(s);
+		return NULL;
+	}
+	pthread_setname_np(s->thread, "akma-sbi");
+	return s;
+}
+
+void akma_sbi_stop(struct akma_sbi *s, unsigned timeout_ms)
+{
+	if (!s)
+		return;
+	s->stop_deadline_ms = wall_ms() + timeout_ms;
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(s->thread, NULL);
+	close(s->lfd);
+	close(s->ep);
+	free(s->conns);
+	free(s);
+}
+
+void akma_sbi_stats(const struct akma_sbi *s, struct akma_sbi_stats *st)
+{
+	const uint64_t *src = (const uint64_t *)&s->st;
+	uint64_t *dst = (uint64_t *)st;
+	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}

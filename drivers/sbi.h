@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef AKMA_SBI_H
+#define AKMA_SBI_H
+
+/*
+ * The Naanf_AKMA front end (TS 29.535) over HTTP/2 with prior knowledge
+ * (h2c), on nghttp2: one thread, not an EAL lcore, with its own producer
+ * rings into the engine. Stateless: a stream becomes one engine request;
+ * the streams that arrive in one pass of the event loop go to the engine as
+ * one burst, and the answers go out as they come back.
+ *
+ *   POST {apiRoot}/naanf-akma/v1/register-anchorkey       200 AkmaKeyInfo
+ *   POST {apiRoot}/naanf-akma/v1/retrieve-applicationkey  200 AkmaAfKeyData, 204
+ *   POST {apiRoot}/naanf-akma/v1/remove-context           204, 404
+ *   GET  /metrics                                         Prometheus text
+ *
+ * Errors are ProblemDetails (sbi_json.h): 400, 404 for other paths, 405 for
+ * other methods, 411 without content-length, 413 above the body limit, 415
+ * for other content types, 503 NF_CONGESTION on engine overload, 500. A
+ * client that breaks HTTP/2 gets a GOAWAY and its connection closed.
+ *
+ * Functions here are called from one control thread (akmad's main); the
+ * server runs on its own thread between start and stop.
+ */
+
+#include <stdint.h>
+
+#include "kdf.h"
+#include "worker.h"
+
+struct akma_sbi_params {
+	const char *listen;           /* "HOST:PORT" or "[V6]:PORT" */
+	unsigned max_body;            /* octets; larger bodies get 413 */
+	unsigned max_streams;         /* SETTINGS_MAX_CONCURRENT_STREAMS */
+	unsigned max_connections;     /* beyond it new connections are closed */
+	unsigned idle_timeout_ms;     /* a connection idle this long is closed */
+	uint8_t default_ua[AKMA_UA_ID_LEN]; /* Ua* id of a bare-FQDN afId */
+};
+
+struct akma_sbi_stats {
+	uint64_t connections, connections_open, streams, in_flight;
+	uint64_t requests[3];        /* register, retrieve, remove */
+	uint64_t status_2xx, status_4xx, status_5xx;
+	uint64_t protocol_errors;    /* connections closed for breaking HTTP/2 */
+};
+
+struct akma_sbi;
+
+/* Bind, listen and start the thread, feeding engine e as producer.
+ * Returns NULL with a one-line reason in why. */
+struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, struct akma_engine *e,
+				unsigned producer, char *why, size_t why_size);
+
+/* Graceful stop: stop accepting, GOAWAY every connection, answer the
+ * streams in flight (up to timeout_ms), close, join. Call before
+ * akma_engine_stop(). */
+void akma_sbi_stop(struct akma_sbi *s, unsigned timeout_ms);
+
+/* Counters; any thread. */
+void akma_sbi_stats(const struct akma_sbi *s, struct akma_sbi_stats *st);
+
+#endif

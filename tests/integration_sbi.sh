@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# The Naanf_AKMA front end end to end, with real HTTP/2 clients (curl with
+# prior knowledge and nghttp): every operation and every error class, each
+# response body validated against the 3GPP OpenAPI schemas (tests/openapi,
+# tests/validate_openapi.py), the K_AF equal to akmactl derive's, a barrage
+# of broken HTTP/2 and bad bodies that leaves the daemon serving and the
+# context intact, /metrics, a clean stop. akmad is started here on private
+# ports and stopped at the end.
+set -u
+BUILD=${1:?usage: integration_sbi.sh BUILD_DIR SOURCE_DIR}
+SRC=${2:?usage: integration_sbi.sh BUILD_DIR SOURCE_DIR}
+AKMAD=$BUILD/drivers/akmad
+AKMACTL=$BUILD/drivers/akmactl
+VALIDATE="/usr/bin/python3 $SRC/tests/validate_openapi.py $SRC/tests/openapi"
+[ -x /usr/bin/python3 ] || VALIDATE="python3 $SRC/tests/validate_openapi.py $SRC/tests/openapi"
+dir=$(mktemp -d /tmp/akma-sbi-XXXXXX)
+port=$((20000 + RANDOM % 30000))
+hport=$((port + 1))
+passed=0
+failed=0
+pid=
+
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2> /dev/null && wait "$pid" 2> /dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+check() { # NAME COMMAND...
+	local name=$1
+	shift
+	if "$@" > "$dir/check.out" 2>&1; then
+		passed=$((passed + 1))
+		echo "ok   $name"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name"
+		sed 's/^/     /' "$dir/check.out" | tail -15
+	fi
+}
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
+chmod 600 "$dir/akmad.psk"
+cat > "$dir/akmad.conf" <<EOF
+[engine]
+capacity = 10000
+requests = 4096
+[wire]
+listen = udp:127.0.0.1:$port
+psk_file = akmad.psk
+[sbi]
+listen = 127.0.0.1:$hport
+max_body = 4096
+EOF
+"$AKMAD" --config "$dir/akmad.conf" > "$dir/akmad.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+	grep -q "listening on" "$dir/akmad.log" && break
+	sleep 0.1
+done
+grep "listening on" "$dir/akmad.log" || { cat "$dir/akmad.log"; exit 1; }
+
+API=http://127.0.0.1:$hport/naanf-akma/v1
+KAKMA=3dd5f8b66d40a12d31b8d4856eb5b2c14f9b013bcfccde61dfbbd9185a7fcb3c
+AKID=12.vX0oRg-ix2HOe0nWtWYT8s-DMtnvvtt8cnozYhCeqyw@akma.5gc.mnc001.mcc001.3gppnetwork.org
+
+# post PATH BODY [curl options]: status in $dir/status, body in $dir/body,
+# headers in $dir/headers.
+post() {
+	local path=$1 body=$2
+	shift 2
+	curl -s --http2-prior-knowledge -D "$dir/headers" -o "$dir/body" -w '%{http_code}' \
+		-H 'content-type: application/json' --data-binary "$body" "$@" "$API/$path" > "$dir/status"
+}
+status_is() { [ "$(cat "$dir/status")" = "$1" ]; }
+valid() { $VALIDATE "$1" "$dir/body"; } # SCHEMA-REF
+type_is() { grep -qi "^content-type: $1" "$dir/headers"; }
+
+PD='TS29571_CommonData.yaml#/components/schemas/ProblemDetails'
+KEYINFO='TS29535_Naanf_AKMA.yaml#/components/schemas/AkmaKeyInfo'
+AFKEY='TS29522_AKMA.yaml#/components/schemas/AkmaAfKeyData'
+
+# ---- the operations ----------------------------------------------------------------
+post register-anchorkey "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"$AKID\",\"kAkma\":\"${KAKMA^^}\",\"suppFeat\":\"3\"}"
+check "register-anchorkey: 200 AkmaKeyInfo, valid against the OpenAPI" \
+	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && $VALIDATE '$KEYINFO' '$dir/body' && grep -q '\"kAkma\":\"$KAKMA\"' '$dir/body' && grep -q '\"suppFeat\":\"0\"' '$dir/body'"
+post retrieve-applicationkey "{\"afId\":\"af.example.com;ua=0100000007\",\"aKId\":\"$AKID\"}"
+kaf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kaf"])' "$dir/body" 2> /dev/null)
+want=$("$AKMACTL" derive kaf --kakma $KAKMA --af-id 'af.example.com;ua=0100000007')
+check "retrieve-applicationkey: 200 AkmaAfKeyData, valid, with the supi" \
+	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && $VALIDATE '$AFKEY' '$dir/body' && grep -q '\"supi\":\"imsi-001010123456789\"' '$dir/body'"
+check "the K_AF equals akmactl derive kaf for the same inputs ($want)" test "$kaf" = "$want"
+post retrieve-applicationkey "{\"afId\":\"af.example.com\",\"aKId\":\"$AKID\",\"anonInd\":true}"
+want7=$("$AKMACTL" derive kaf --kakma $KAKMA --af-id 'af.example.com;ua=0100000007')
+check "anonInd: no UE identity; a bare FQDN takes the default Ua* id" \
+	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && $VALIDATE '$AFKEY' '$dir/body' && ! grep -q supi '$dir/body' && grep -q '$want7' '$dir/body'"
+post retrieve-applicationkey "{\"afId\":\"af.example.com\",\"aKId\":\"nobody@akma.example\"}"
+check "an unknown A-KID: 204, no body" bash -c "[ \"\$(cat $dir/status)\" = 204 ] && [ ! -s '$dir/body' ]"
+
+# nghttp, the other client, for each operation
+printf '{"supi":"imsi-001010000000002","aKId":"2.x@akma.example","kAkma":"%s"}' $KAKMA > "$dir/reg.json"
+printf '{"afId":"app.operator.com;ua=0100000002","aKId":"2.x@akma.example"}' > "$dir/get.json"
+printf '{"supi":"imsi-001010000000002"}' > "$dir/rm.json"
+nghttp -v -d "$dir/reg.json" -H 'content-type: application/json' "$API/register-anchorkey" > "$dir/ng1" 2>&1
+check "nghttp: register-anchorkey 200" grep -q ':status: 200' "$dir/ng1"
+nghttp -d "$dir/get.json" -H 'content-type: application/json' "$API/retrieve-applicationkey" > "$dir/body" 2>&1
+check "nghttp: retrieve-applicationkey, the K_AF of app.operator.com;ua=0100000002" \
+	grep -q "$("$AKMACTL" derive kaf --kakma $KAKMA --af-id 'app.operator.com;ua=0100000002')" "$dir/body"
+nghttp -v -d "$dir/rm.json" -H 'content-type: application/json' "$API/remove-context" > "$dir/ng3" 2>&1
+check "nghttp: remove-context 204" grep -q ':status: 204' "$dir/ng3"
+nghttp -v -d "$dir/rm.json" -H 'content-type: application/json' "$API/remove-context" > "$dir/ng4" 2>&1
+check "nghttp: remove-context again: 404 CONTEXT_NOT_FOUND" \
+	bash -c "grep -q ':status: 404' '$dir/ng4' && grep -q CONTEXT_NOT_FOUND '$dir/ng4'"
+
+# ---- every error class, each a ProblemDetails valid against the OpenAPI ----------------------
+error_case() { # NAME STATUS CAUSE
+	check "$1: $2 $3, application/problem+json, valid ProblemDetails" \
+		bash -c "[ \"\$(cat $dir/status)\" = $2 ] && grep -qi '^content-type: application/problem+json' '$dir/headers' && grep -q '\"cause\":\"$3\"' '$dir/body' && $VALIDATE '$PD' '$dir/body'"
+}
+post register-anchorkey '{"supi":'
+error_case "broken JSON" 400 INVALID_MSG_FORMAT
+post register-anchorkey '{"supi":5,"aKId":"a@b","kAkma":"00"}'
+error_case "wrong types" 400 MANDATORY_IE_INCORRECT
+check "  ... invalidParams names /supi and /kAkma" bash -c "grep -q '\"param\":\"/supi\"' '$dir/body' && grep -q '\"param\":\"/kAkma\"' '$dir/body'"
+post register-anchorkey '{"aKId":"a@b"}'
+error_case "missing fields" 400 MANDATORY_IE_MISSING
+post register-anchorkey "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"$AKID\",\"kAkma\":\"$KAKMA\",\"color\":\"red\"}"
+error_case "an unknown attribute" 400 INVALID_MSG_FORMAT
+post register-anchorkey "{\"supi\":\"imsi-001010000000099\",\"aKId\":\"$AKID\",\"kAkma\":\"$KAKMA\"}"
+error_case "an A-KID that belongs to another subscriber" 400 MANDATORY_IE_INCORRECT
+post remove-context '{"supi":"imsi-001019999999999"}'
+error_case "remove-context for an unknown SUPI" 404 CONTEXT_NOT_FOUND
+post nonsense '{}'
+error_case "an unknown path" 404 RESOURCE_URI_STRUCTURE_NOT_FOUND
+post register-anchorkey '{}' -X PUT
+error_case "another method" 405 METHOD_NOT_ALLOWED
+check "  ... with allow: POST" grep -qi '^allow: POST' "$dir/headers"
+post remove-context '{"supi":"imsi-001010123456789"}' -H 'transfer-encoding: chunked'
+error_case "no content-length" 411 LENGTH_REQUIRED
+post register-anchorkey "$(head -c 5000 /dev/zero | tr '\0' ' '){}"
+error_case "a body above sbi.max_body" 413 REQUEST_ENTITY_TOO_LARGE
+post register-anchorkey '{}' -H 'content-type: text/plain'
+error_case "another content type" 415 UNSUPPORTED_MEDIA_TYPE
+
+# ---- a barrage of broken HTTP/2 and bodies; then everything still works --------------------------
+python3 - "$hport" > "$dir/barrage.out" 2>&1 <<'PY'
+import os, socket, sys
+port = int(sys.argv[1])
+preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+settings = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+cases = {
+    "http/1.1": b"POST /naanf-akma/v1/remove-context HTTP/1.1\r\nHost: x\r\n\r\n",
+    "garbage": os.urandom(4096),
+    "preface then garbage": preface + os.urandom(512),
+    "a DATA frame on stream 0": preface + settings + b"\x00\x00\x04\x00\x00\x00\x00\x00\x00abcd",
+    "a HEADERS frame with a broken block": preface + settings + b"\x00\x00\x05\x01\x05\x00\x00\x00\x01\xff\xff\xff\xff\xff",
+    "a frame far above max size": preface + settings + b"\xff\xff\xff\x00\x00\x00\x00\x00\x01" + b"x" * 1000,
+    "a truncated preface": preface[:10],
+}
+goaways = 0
+for name, data in cases.items():
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(2)
+    try:
+        s.sendall(data)
+        got = b""
+        while True:
+            x = s.recv(65536)
+            if not x:
+                break
+            got += x
+    except (socket.timeout, ConnectionResetError, BrokenPipeError):
+        pass
+    i, types = 0, []
+    while i + 9 <= len(got):
+        types.append(got[i + 3])
+        i += 9 + int.from_bytes(got[i:i + 3], "big")
+    goaways += 7 in types
+    print(name, "->", "GOAWAY" if 7 in types else "no GOAWAY", types)
+    s.close()
+print("goaways", goaways)
+PY
+cat "$dir/barrage.out"
+check "clients that break HTTP/2 get a GOAWAY" grep -q "a DATA frame on stream 0 -> GOAWAY" "$dir/barrage.out"
+for body in '' 'null' '[]' '"x"' '{"afId":null,"aKId":null}' '{"afId":"a..b","aKId":"a@b"}' \
+	"{\"afId\":\"af.example.com;ua=01000000\",\"aKId\":\"$AKID\"}" '{"afId":"af.example.com","aKId":"'"$(printf 'x%.0s' $(seq 1 300))"'"}' \
+	$'{"afId":"af.example.com","aKId":"a\\u0000b"}' '{"afId":"af.example.com","aKId":"a@b","anonInd":"yes"}'; do
+	post retrieve-applicationkey "$body"
+	echo "$(cat "$dir/status") $body" | cut -c1-100 >> "$dir/bad.out"
+done
+check "bad bodies: each a 400" bash -c "[ \$(grep -c '^400 ' '$dir/bad.out') = 10 ] || { cat '$dir/bad.out'; false; }"
+post retrieve-applicationkey "{\"afId\":\"af.example.com;ua=0100000007\",\"aKId\":\"$AKID\"}"
+check "after the barrage akmad still serves, the context intact (same K_AF)" \
+	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && grep -q '$want' '$dir/body'"
+
+# ---- many streams on one connection, several connections ----------------------------------------
+for i in $(seq 1 40); do echo "$API/retrieve-applicationkey"; done > "$dir/urls"
+printf '{"afId":"af.example.com;ua=0100000007","aKId":"%s"}' "$AKID" > "$dir/get1.json"
+h2load -c 4 -m 16 -n 400 -d "$dir/get1.json" -H 'content-type: application/json' \
+	"$API/retrieve-applicationkey" > "$dir/h2load.out" 2>&1
+grep -E "requests:|status codes:" "$dir/h2load.out"
+check "400 requests on 4 connections, 16 streams each: all 200" \
+	grep -q "status codes: 400 2xx, 0 3xx, 0 4xx, 0 5xx" "$dir/h2load.out"
+
+# ---- metrics, clean stop ----------------------------------------------------------------------------
+curl -s --http2-prior-knowledge "http://127.0.0.1:$hport/metrics" > "$dir/metrics"
+check "GET /metrics: Prometheus text with requests, statuses, latency, in-flight" \
+	bash -c "grep -q '^akma_sbi_requests_total{operation=\"retrieve-applicationkey\"} [0-9]' '$dir/metrics' && grep -q '^akma_sbi_latency_seconds_bucket{le=\"+Inf\"}' '$dir/metrics' && grep -q '^akma_sbi_streams_in_flight 0' '$dir/metrics'"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+check "SIGTERM: clean exit 0" test "$rc" = 0
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
