@@ -211,6 +211,7 @@ static void refuse(struct stream *st, int status, const char *cause, const char 
 }
 
 static char *metrics_text(struct akma_sbi *s);
+static void submit_pending(struct akma_sbi *s);
 
 /* END_STREAM: answer now, or hand to the engine. */
 static void dispatch(struct stream *st)
@@ -270,6 +271,8 @@ static void dispatch(struct stream *st)
 	r->producer_data = st;
 	st->in_engine = 1;
 	bump(&s->st.in_flight, 1);
+	if (s->n_pending == SUBMIT_MAX)
+		submit_pending(s); /* a full burst: send it now */
 	s->pending[s->n_pending++] = r;
 }
 
