@@ -20,6 +20,7 @@ packages=(
 	libjansson-dev             # JSON of the Naanf_AKMA front end
 	libnghttp2-dev             # HTTP/2 of the Naanf_AKMA front end
 	curl nghttp2-client        # SBI tests: curl --http2-prior-knowledge, nghttp, h2load
+	nghttp2-server             # bench/sbi_h2load.sh: nghttpd, the baseline
 	python3-jsonschema python3-yaml  # SBI tests: bodies against the OpenAPI schemas
 	libssl-dev                 # OpenSSL: test oracle and benchmark baseline
 	clang libclang-rt-14-dev   # libFuzzer targets of the test suite
