@@ -343,6 +343,13 @@ int main(int argc, char **argv)
 	resolve(dir, conf.psk_file, psk_path, sizeof(psk_path));
 	resolve(dir, conf.kek_file, kek_path, sizeof(kek_path));
 	resolve(dir, conf.redis_password_file, pw_path, sizeof(pw_path));
+	static char tls_cert_path[1024], tls_key_path[1024];
+	resolve(dir, conf.sbi_tls_cert, tls_cert_path, sizeof(tls_cert_path));
+	resolve(dir, conf.sbi_tls_key, tls_key_path, sizeof(tls_key_path));
+	if (conf.sbi_tls_cert[0] && !conf.sbi_tls_key[0]) {
+		fprintf(stderr, "akmad: sbi.tls_cert needs sbi.tls_key\n");
+		return 1;
+	}
 	uint8_t psk[AKMA_WIRE_PSK_LEN], kek[AKMA_REPL_KEK_LEN];
 	static char password[512];
 	if (akma_psk_read(psk_path, 1, psk, err, sizeof(err)) != 0) {
@@ -470,7 +477,11 @@ int main(int argc, char **argv)
 		struct akma_sbi_params bp = {conf.sbi_listen, (unsigned)conf.sbi_max_body,
 					     (unsigned)conf.sbi_max_streams,
 					     (unsigned)conf.sbi_max_connections,
-					     (unsigned)conf.sbi_idle_timeout_ms, {0}};
+					     (unsigned)conf.sbi_idle_timeout_ms, {0}, NULL, NULL};
+		if (conf.sbi_tls_cert[0]) {
+			bp.tls_cert = tls_cert_path;
+			bp.tls_key = tls_key_path;
+		}
 		int sp_id = akma_engine_producer(e);
 		if (akma_hex_decode(conf.sbi_default_ua, strlen(conf.sbi_default_ua), bp.default_ua,
 				    AKMA_UA_ID_LEN, -AKMA_E_UA_ID_LEN) != 0)
@@ -487,7 +498,9 @@ int main(int argc, char **argv)
 	}
 	LOG(NOTICE, "version %s, listening on %s%s%s; %u worker lcore(s), ipsec-mb %s, %llu "
 		    "contexts; replication %s%s%s\n",
-	    AKMA_VERSION, conf.listen, sbi ? " and h2c " : "", sbi ? conf.sbi_listen : "",
+	    AKMA_VERSION, conf.listen,
+	    !sbi ? "" : conf.sbi_tls_cert[0] ? " and HTTP/2 over TLS " : " and h2c ",
+	    sbi ? conf.sbi_listen : "",
 	    akma_engine_workers(e),
 	    akma_mb_arch_name(akma_engine_mb_arch(e)), (unsigned long long)conf.capacity,
 	    replicate ? conf.repl_mode : "off", rep ? " to redis " : "",

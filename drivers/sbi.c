@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <rte_cycles.h>
 
 #include "sbi_json.h"
@@ -69,6 +71,7 @@ struct stream {
 struct conn {
 	struct akma_sbi *s;
 	int fd;
+	SSL *ssl;                 /* NULL: h2c */
 	nghttp2_session *h2;
 	struct stream *streams;   /* open streams */
 	unsigned n_streams;
@@ -84,6 +87,7 @@ struct akma_sbi {
 	struct akma_engine *e;
 	unsigned producer;
 	int lfd, ep;
+	SSL_CTX *tls;             /* NULL: h2c */
 	pthread_t thread;
 	int stop;                 /* atomic */
 	uint64_t stop_deadline_ms;
@@ -433,6 +437,10 @@ static void conn_close(struct conn *c)
 	c->streams = NULL;
 	nghttp2_session_del(c->h2);
 	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->ssl) {
+		SSL_shutdown(c->ssl); /* best effort: one close_notify, no wait */
+		SSL_free(c->ssl);
+	}
 	close(c->fd);
 	for (unsigned i = 0; i < s->conns_cap; i++)
 		if (s->conns[i] == c)
@@ -478,6 +486,20 @@ static int conn_flush(struct conn *c)
 		break;
 	}
 	while (c->out_off < c->out_len) {
+		if (c->ssl) {
+			ERR_clear_error();
+			int n = SSL_write(c->ssl, c->out + c->out_off, (int)(c->out_len - c->out_off));
+			if (n > 0) {
+				c->out_off += (size_t)n;
+				continue;
+			}
+			int e = SSL_get_error(c->ssl, n);
+			if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+				break;
+			bump(&c->s->st.tls_failures, 1);
+			conn_close(c);
+			return -1;
+		}
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
 		if (n > 0) {
 			c->out_off += (size_t)n;
@@ -507,15 +529,32 @@ static void conn_read(struct conn *c)
 {
 	uint8_t buf[16384];
 	for (;;) {
-		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			conn_close(c);
-			return;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+		ssize_t n;
+		if (c->ssl) {
+			/* The handshake runs inside the first reads. */
+			ERR_clear_error();
+			int r = SSL_read(c->ssl, buf, sizeof(buf));
+			if (r <= 0) {
+				int e = SSL_get_error(c->ssl, r);
+				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+					break;
+				if (e != SSL_ERROR_ZERO_RETURN)
+					bump(&c->s->st.tls_failures, 1);
+				conn_close(c);
+				return;
+			}
+			n = r;
+		} else {
+			n = recv(c->fd, buf, sizeof(buf), 0);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				conn_close(c);
+				return;
+			}
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
 		}
 		c->last_ms = wall_ms();
 		ssize_t used = nghttp2_session_mem_recv(c->h2, buf, (size_t)n);
@@ -528,7 +567,7 @@ static void conn_read(struct conn *c)
 				conn_close(c);
 			return;
 		}
-		if ((size_t)n < sizeof(buf))
+		if ((size_t)n < sizeof(buf) && !(c->ssl && SSL_pending(c->ssl)))
 			break;
 	}
 	conn_flush(c);
@@ -555,6 +594,17 @@ static void accept_all(struct akma_sbi *s)
 		c->s = s;
 		c->fd = fd;
 		c->last_ms = wall_ms();
+		if (s->tls) {
+			c->ssl = SSL_new(s->tls);
+			if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
+				SSL_free(c->ssl);
+				nghttp2_session_del(c->h2);
+				free(c);
+				close(fd);
+				continue;
+			}
+			SSL_set_accept_state(c->ssl);
+		}
 		nghttp2_settings_entry iv[] = {
 			{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s->p.max_streams},
 		};
@@ -806,6 +856,51 @@ static int listen_on(const char *text, char *why, size_t why_size)
 	return fd;
 }
 
+/* ALPN: h2 or nothing (RFC 9113 3.2: no HTTP/1.1 here). */
+static int select_h2(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		     const unsigned char *in, unsigned inlen, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	for (unsigned i = 0; i + 1 <= inlen && i + 1 + in[i] <= inlen; i += 1 + in[i])
+		if (in[i] == 2 && in[i + 1] == 'h' && in[i + 2] == '2') {
+			*out = in + i + 1;
+			*outlen = 2;
+			return SSL_TLSEXT_ERR_OK;
+		}
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+static SSL_CTX *tls_context(const struct akma_sbi_params *p, char *why, size_t why_size)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	unsigned long e;
+	if (!ctx) {
+		snprintf(why, why_size, "sbi TLS: out of memory");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* TLS 1.2 for HTTP/2: ephemeral key exchange and AEAD only (RFC 9113 9.2.2). */
+	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+					 SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				      SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_alpn_select_cb(ctx, select_h2, NULL);
+	ERR_clear_error();
+	if (SSL_CTX_use_certificate_chain_file(ctx, p->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, p->tls_key ? p->tls_key : "", SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		e = ERR_peek_last_error();
+		snprintf(why, why_size, "sbi TLS: certificate %s, key %s: %s", p->tls_cert,
+			 p->tls_key ? p->tls_key : "(none)",
+			 e ? ERR_reason_error_string(e) : "refused");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, struct akma_engine *e,
 				unsigned producer, char *why, size_t why_size)
 {
@@ -829,8 +924,13 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, struct akma_eng
 	s->e = e;
 	s->producer = producer;
 	s->tsc_us = 1e6 / (double)rte_get_tsc_hz();
+	if (p->tls_cert && p->tls_cert[0] && !(s->tls = tls_context(p, why, why_size))) {
+		free(s);
+		return NULL;
+	}
 	s->lfd = listen_on(p->listen, why, why_size);
 	if (s->lfd < 0) {
+		SSL_CTX_free(s->tls);
 		free(s);
 		return NULL;
 	}
@@ -858,6 +958,7 @@ void akma_sbi_stop(struct akma_sbi *s, unsigned timeout_ms)
 	pthread_join(s->thread, NULL);
 	close(s->lfd);
 	close(s->ep);
+	SSL_CTX_free(s->tls);
 	free(s->conns);
 	free(s);
 }

@@ -3,8 +3,9 @@
 #define AKMA_SBI_H
 
 /*
- * The Naanf_AKMA front end (TS 29.535) over HTTP/2 with prior knowledge
- * (h2c), on nghttp2: one thread, not an EAL lcore, with its own producer
+ * The Naanf_AKMA front end (TS 29.535) over HTTP/2 on nghttp2: with prior
+ * knowledge (h2c), or over TLS 1.2/1.3 with ALPN "h2" (OpenSSL) when a
+ * certificate and key are given: one thread, not an EAL lcore, with its own producer
  * rings into the engine. Stateless: a stream becomes one engine request;
  * the streams that arrive in one pass of the event loop go to the engine as
  * one burst, and the answers go out as they come back.
@@ -35,6 +36,8 @@ struct akma_sbi_params {
 	unsigned max_connections;     /* beyond it new connections are closed */
 	unsigned idle_timeout_ms;     /* a connection idle this long is closed */
 	uint8_t default_ua[AKMA_UA_ID_LEN]; /* Ua* id of a bare-FQDN afId */
+	const char *tls_cert;         /* PEM certificate chain; NULL or "": h2c */
+	const char *tls_key;          /* PEM private key */
 };
 
 struct akma_sbi_stats {
@@ -42,6 +45,7 @@ struct akma_sbi_stats {
 	uint64_t requests[3];        /* register, retrieve, remove */
 	uint64_t status_2xx, status_4xx, status_5xx;
 	uint64_t protocol_errors;    /* connections closed for breaking HTTP/2 */
+	uint64_t tls_failures;       /* TLS handshakes or records that failed */
 };
 
 struct akma_sbi;

@@ -79,6 +79,11 @@ static const struct conf_key table[] = {
 	{"sbi", "default_ua", T_STRING, F(sbi_default_ua), 10, 10, 0, NULL, NULL, "0100000007",
 	 "the Ua* security protocol identifier (10 hex digits, TS 33.220 Annex H) of an afId "
 	 "given as a bare FQDN", NULL},
+	{"sbi", "tls_cert", T_STRING, F(sbi_tls_cert), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL, "",
+	 "PEM certificate chain; with sbi.tls_key, the SBI speaks HTTP/2 over TLS 1.2/1.3 (ALPN "
+	 "h2) instead of h2c; relative to the configuration file's directory", NULL},
+	{"sbi", "tls_key", T_STRING, F(sbi_tls_key), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL, "",
+	 "PEM private key of sbi.tls_cert, readable by its owner only", NULL},
 	{"redis", "address", T_STRING, F(redis_address), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
 	 "", "Redis server as HOST:PORT; empty (and no sentinels): no replication", "redis"},
 	{"redis", "password_file", T_STRING, F(redis_password_file), 0, AKMA_CONF_STR_MAX - 1, 0,

@@ -43,6 +43,8 @@ struct akma_conf {
 	uint64_t sbi_max_connections;
 	uint64_t sbi_idle_timeout_ms;
 	char sbi_default_ua[AKMA_CONF_STR_MAX];
+	char sbi_tls_cert[AKMA_CONF_STR_MAX];
+	char sbi_tls_key[AKMA_CONF_STR_MAX];
 	/* [redis] */
 	char redis_address[AKMA_CONF_STR_MAX];
 	char redis_password_file[AKMA_CONF_STR_MAX];

@@ -22,6 +22,7 @@ packages=(
 	curl nghttp2-client        # SBI tests: curl --http2-prior-knowledge, nghttp, h2load
 	nghttp2-server             # bench/sbi_h2load.sh: nghttpd, the baseline
 	python3-jsonschema python3-yaml  # SBI tests: bodies against the OpenAPI schemas
+	openssl                    # SBI tests: a test certificate
 	libssl-dev                 # OpenSSL: test oracle and benchmark baseline
 	clang libclang-rt-14-dev   # libFuzzer targets of the test suite
 	redis-server redis-tools   # replication tests (Redis and Sentinels started by the tests

@@ -212,5 +212,38 @@ rc=$?
 pid=
 check "SIGTERM: clean exit 0" test "$rc" = 0
 
+# ---- HTTP/2 over TLS, with a certificate made here ----------------------------------------------------
+tport=$((port + 2))
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+	-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2> /dev/null
+chmod 600 "$dir/key.pem"
+sed -e "s/^listen = 127.0.0.1:$hport/listen = 127.0.0.1:$tport\ntls_cert = cert.pem\ntls_key = key.pem/" \
+	-e "s/^listen = udp:127.0.0.1:$port/listen = udp:127.0.0.1:$((port + 3))/" "$dir/akmad.conf" > "$dir/tls.conf"
+"$AKMAD" --config "$dir/tls.conf" > "$dir/tls.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$dir/tls.log" && break; sleep 0.1; done
+check "akmad serves HTTP/2 over TLS when given a certificate" grep -q "HTTP/2 over TLS 127.0.0.1:$tport" "$dir/tls.log"
+API=https://127.0.0.1:$tport/naanf-akma/v1
+for v in 1.2 1.3; do
+	post register-anchorkey "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"$AKID\",\"kAkma\":\"$KAKMA\"}" \
+		--http2 --cacert "$dir/cert.pem" --tlsv$v --tls-max $v
+	check "TLS $v, ALPN h2: register-anchorkey 200, valid AkmaKeyInfo" \
+		bash -c "[ \"\$(cat $dir/status)\" = 200 ] && grep -q '^HTTP/2 200' '$dir/headers' && $VALIDATE '$KEYINFO' '$dir/body'"
+done
+nghttp -v -d "$dir/get1.json" -H 'content-type: application/json' "$API/retrieve-applicationkey" > "$dir/ngtls" 2>&1
+check "nghttp over TLS: retrieve-applicationkey with the same K_AF" \
+	bash -c "grep -q ':status: 200' '$dir/ngtls' && grep -q '$want' '$dir/ngtls'"
+post register-anchorkey '{"supi":' --http2 --cacert "$dir/cert.pem"
+error_case "over TLS: broken JSON" 400 INVALID_MSG_FORMAT
+curl -s --http1.1 --cacert "$dir/cert.pem" -o /dev/null "$API/register-anchorkey"
+check "a client that cannot speak h2 is refused at ALPN" test $? != 0
+check "a plain h2c client on the TLS port is refused, akmad goes on" \
+	bash -c "! curl -s --max-time 3 --http2-prior-knowledge -o /dev/null http://127.0.0.1:$tport/metrics; curl -s --http2 --cacert '$dir/cert.pem' -o /dev/null -w '%{http_code}' https://127.0.0.1:$tport/metrics | grep -qx 200"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+check "SIGTERM over TLS: clean exit 0" test "$rc" = 0
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
