@@ -100,46 +100,8 @@ static void usage(FILE *out)
 static int load_conf(struct akma_conf *c, const char *config, int argc, char **argv, int app_start,
 		     char *err, size_t err_size)
 {
-	char name[96];
-
-	akma_conf_defaults(c);
-	if (akma_conf_load(c, config, err, err_size) != 0)
-		return -1;
-	for (int i = app_start; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--config")) {
-			i++;
-			continue;
-		}
-		if (!strcmp(a, "--set") && i + 1 < argc) {
-			char arg[600];
-			snprintf(arg, sizeof(arg), "%s", argv[++i]);
-			char *eq = strchr(arg, '=');
-			if (!eq) {
-				snprintf(err, err_size, "--set %s: expected SECTION.KEY=VALUE", arg);
-				return -1;
-			}
-			*eq = '\0';
-			if (akma_conf_set(c, arg, eq + 1, err, err_size) != 0)
-				return -1;
-			continue;
-		}
-		if (!strncmp(a, "--", 2) && akma_conf_option_name(a + 2, name, sizeof(name)) &&
-		    akma_conf_is_bool(name) && (i + 1 == argc || !strncmp(argv[i + 1], "--", 2))) {
-			if (akma_conf_set(c, name, "true", err, err_size) != 0)
-				return -1;
-			continue;
-		}
-		if (!strncmp(a, "--", 2) && akma_conf_option_name(a + 2, name, sizeof(name)) &&
-		    i + 1 < argc) {
-			if (akma_conf_set(c, name, argv[++i], err, err_size) != 0)
-				return -1;
-			continue;
-		}
-		snprintf(err, err_size, "unknown option or missing value: %s (see akmad --help)", a);
-		return -1;
-	}
-	return 0;
+	return akma_conf_load_args(c, config, argc, argv, app_start, NULL, NULL, "akmad", err,
+				   err_size);
 }
 
 static int log_level_of(const char *name)
@@ -196,6 +158,35 @@ static void reload(struct akma_conf *cur, const char *config, int argc, char **a
 	cur->kakma_lifetime_s = next.kakma_lifetime_s;
 	cur->replay_window_ms = next.replay_window_ms;
 	memcpy(cur->log_level, next.log_level, sizeof(cur->log_level));
+}
+
+/* The SBI front end's way into the engine: its own producer rings. */
+struct engine_backend {
+	struct akma_engine *e;
+	unsigned producer;
+};
+
+static int eb_alloc(void *ctx, struct akma_req **r)
+{
+	return akma_engine_req_alloc(((struct engine_backend *)ctx)->e, r, 1);
+}
+
+static void eb_release(void *ctx, struct akma_req *r)
+{
+	akma_engine_req_free(((struct engine_backend *)ctx)->e, &r, 1);
+}
+
+static unsigned eb_submit(void *ctx, struct akma_req **r, unsigned n, struct akma_req **rej,
+			  unsigned *n_rej)
+{
+	struct engine_backend *b = ctx;
+	return akma_engine_submit(b->e, b->producer, r, n, rej, n_rej);
+}
+
+static unsigned eb_poll(void *ctx, struct akma_req **out, unsigned max)
+{
+	struct engine_backend *b = ctx;
+	return akma_engine_poll(b->e, b->producer, out, max);
 }
 
 static void resolve(const char *dir, const char *name, char *out, size_t size)
@@ -489,8 +480,13 @@ int main(int argc, char **argv)
 				 conf.sbi_default_ua);
 		else if (sp_id < 0)
 			snprintf(err, sizeof(err), "sbi: no engine producer left");
-		else
-			sbi = akma_sbi_start(&bp, e, (unsigned)sp_id, err, sizeof(err));
+		else {
+			static struct engine_backend eb;
+			eb = (struct engine_backend){e, (unsigned)sp_id};
+			static const struct akma_sbi_backend backend = {&eb, eb_alloc, eb_release,
+									 eb_submit, eb_poll};
+			sbi = akma_sbi_start(&bp, &backend, err, sizeof(err));
+		}
 		if (!sbi) {
 			fprintf(stderr, "akmad: %s\n", err);
 			stop_requested = 1;

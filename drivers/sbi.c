@@ -35,7 +35,6 @@
 #include <nghttp2/nghttp2.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <rte_cycles.h>
 
 #include "sbi_json.h"
 
@@ -60,7 +59,7 @@ struct stream {
 	size_t body_len;
 	int too_big;
 	int in_engine;            /* its request is in the engine */
-	uint64_t t0;              /* TSC at END_STREAM */
+	uint64_t t0;              /* ns (monotonic) at END_STREAM */
 	struct akma_sbi_call call;
 	/* the answer */
 	char *resp;
@@ -84,8 +83,7 @@ struct conn {
 
 struct akma_sbi {
 	struct akma_sbi_params p;
-	struct akma_engine *e;
-	unsigned producer;
+	struct akma_sbi_backend b;
 	int lfd, ep;
 	SSL_CTX *tls;             /* NULL: h2c */
 	pthread_t thread;
@@ -98,8 +96,14 @@ struct akma_sbi {
 	unsigned n_pending;
 	struct akma_sbi_stats st;
 	uint64_t lat[LAT_BUCKETS]; /* answers by latency: <50us, <100us ... doubling */
-	double tsc_us;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t wall_ms(void)
 {
@@ -167,7 +171,7 @@ static void record(struct akma_sbi *s, struct stream *st, int status)
 	else
 		bump(&s->st.status_5xx, 1);
 	if (st->t0) {
-		double us = (double)(rte_rdtsc() - st->t0) * s->tsc_us;
+		double us = (double)(now_ns() - st->t0) / 1000.0;
 		unsigned b = 0;
 		for (double lim = 50; b < LAT_BUCKETS - 1 && us >= lim; lim *= 2)
 			b++;
@@ -223,7 +227,7 @@ static void dispatch(struct stream *st)
 	struct akma_sbi *s = st->c->s;
 	struct akma_sbi_problem pb;
 
-	st->t0 = rte_rdtsc();
+	st->t0 = now_ns();
 	if (st->metrics) {
 		if (!st->get)
 			refuse(st, 405, "METHOD_NOT_ALLOWED", "GET /metrics only");
@@ -255,13 +259,13 @@ static void dispatch(struct stream *st)
 	}
 	bump(&s->st.requests[st->op], 1);
 	struct akma_req *r;
-	if (akma_engine_req_alloc(s->e, &r, 1) != 0) {
+	if (s->b.alloc(s->b.ctx, &r) != 0) {
 		refuse(st, 503, "NF_CONGESTION", "no request slot free");
 		return;
 	}
 	if (akma_sbi_decode((enum akma_sbi_op)st->op, st->body ? st->body : "", st->body_len,
 			    s->p.default_ua, r, &st->call, &pb) != 0) {
-		akma_engine_req_free(s->e, &r, 1);
+		s->b.release(s->b.ctx, r);
 		char *body = akma_sbi_problem_body(&pb);
 		respond(st, pb.status, body ? body : strdup(akma_sbi_problem_fallback), 1, 0);
 		return;
@@ -287,11 +291,11 @@ static void submit_pending(struct akma_sbi *s)
 
 	if (!s->n_pending)
 		return;
-	akma_engine_submit(s->e, s->producer, s->pending, s->n_pending, rej, &n_rej);
+	s->b.submit(s->b.ctx, s->pending, s->n_pending, rej, &n_rej);
 	s->n_pending = 0;
 	for (unsigned i = 0; i < n_rej; i++) {
 		struct stream *st = rej[i]->producer_data;
-		akma_engine_req_free(s->e, &rej[i], 1);
+		s->b.release(s->b.ctx, rej[i]);
 		st->in_engine = 0;
 		bump(&s->st.in_flight, -1);
 		if (!st->c) {
@@ -640,7 +644,7 @@ static void accept_all(struct akma_sbi *s)
 static void collect(struct akma_sbi *s)
 {
 	struct akma_req *done[64];
-	unsigned n = akma_engine_poll(s->e, s->producer, done, 64);
+	unsigned n = s->b.poll(s->b.ctx, done, 64);
 	struct conn *touched[64];
 	unsigned nt = 0;
 
@@ -649,13 +653,13 @@ static void collect(struct akma_sbi *s)
 		st->in_engine = 0;
 		bump(&s->st.in_flight, -1);
 		if (!st->c) {
-			akma_engine_req_free(s->e, &done[i], 1);
+			s->b.release(s->b.ctx, done[i]);
 			stream_free(st);
 			continue;
 		}
 		int status, problem;
 		char *body = akma_sbi_encode_answer(&st->call, done[i], &status, &problem);
-		akma_engine_req_free(s->e, &done[i], 1); /* wipes K_AF */
+		s->b.release(s->b.ctx, done[i]); /* wipes K_AF */
 		if (!body && problem)
 			body = strdup(akma_sbi_problem_fallback);
 		respond(st, status, body, problem, 0);
@@ -901,8 +905,8 @@ static SSL_CTX *tls_context(const struct akma_sbi_params *p, char *why, size_t w
 	return ctx;
 }
 
-struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, struct akma_engine *e,
-				unsigned producer, char *why, size_t why_size)
+struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct akma_sbi_backend *b,
+				char *why, size_t why_size)
 {
 	if (!callbacks) {
 		if (nghttp2_session_callbacks_new(&callbacks) != 0) {
@@ -921,9 +925,7 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, struct akma_eng
 		return NULL;
 	}
 	s->p = *p;
-	s->e = e;
-	s->producer = producer;
-	s->tsc_us = 1e6 / (double)rte_get_tsc_hz();
+	s->b = *b;
 	if (p->tls_cert && p->tls_cert[0] && !(s->tls = tls_context(p, why, why_size))) {
 		free(s);
 		return NULL;

@@ -20,14 +20,14 @@
  * for other content types, 503 NF_CONGESTION on engine overload, 500. A
  * client that breaks HTTP/2 gets a GOAWAY and its connection closed.
  *
- * Functions here are called from one control thread (akmad's main); the
- * server runs on its own thread between start and stop.
+ * Functions here are called from one control thread (akmad's or akma-sbi's
+ * main); the server runs on its own thread between start and stop.
  */
 
 #include <stdint.h>
 
 #include "kdf.h"
-#include "worker.h"
+#include "req.h"
 
 struct akma_sbi_params {
 	const char *listen;           /* "HOST:PORT" or "[V6]:PORT" */
@@ -48,12 +48,28 @@ struct akma_sbi_stats {
 	uint64_t tls_failures;       /* TLS handshakes or records that failed */
 };
 
+/* Where requests go: the engine's rings in akmad, the wire protocol in
+ * akma-sbi. Every call comes from the front end's thread and never blocks. */
+struct akma_sbi_backend {
+	void *ctx;
+	/* One request object, or -ENOBUFS. */
+	int (*alloc)(void *ctx, struct akma_req **r);
+	/* Give one back (its keys wiped). */
+	void (*release)(void *ctx, struct akma_req *r);
+	/* Take n requests; those refused go to rejected[] (status set), still
+	 * the caller's. Returns how many were taken. */
+	unsigned (*submit)(void *ctx, struct akma_req **r, unsigned n, struct akma_req **rejected,
+			   unsigned *n_rejected);
+	/* Answered requests, up to max. */
+	unsigned (*poll)(void *ctx, struct akma_req **out, unsigned max);
+};
+
 struct akma_sbi;
 
-/* Bind, listen and start the thread, feeding engine e as producer.
- * Returns NULL with a one-line reason in why. */
-struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, struct akma_engine *e,
-				unsigned producer, char *why, size_t why_size);
+/* Bind, listen and start the thread, sending requests to backend b (which
+ * must outlive the server). Returns NULL with a one-line reason in why. */
+struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct akma_sbi_backend *b,
+				char *why, size_t why_size);
 
 /* Graceful stop: stop accepting, GOAWAY every connection, answer the
  * streams in flight (up to timeout_ms), close, join. Call before

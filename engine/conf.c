@@ -435,3 +435,59 @@ void akma_conf_dump(const struct akma_conf *c, FILE *out)
 		fprintf(out, "%s = %s\n", k->key, value);
 	}
 }
+
+int akma_conf_load_args(struct akma_conf *c, const char *config, int argc, char **argv, int start,
+			const char *const *extra, const char **extra_value, const char *program,
+			char *err, size_t err_size)
+{
+	char name[96];
+
+	akma_conf_defaults(c);
+	if (akma_conf_load(c, config, err, err_size) != 0)
+		return -1;
+	for (int i = start; i < argc; i++) {
+		const char *a = argv[i];
+		int taken = 0;
+		for (unsigned k = 0; extra && extra[k]; k++)
+			if (!strcmp(a, extra[k]) && i + 1 < argc) {
+				extra_value[k] = argv[++i];
+				taken = 1;
+				break;
+			}
+		if (taken)
+			continue;
+		if (!strcmp(a, "--config")) {
+			i++;
+			continue;
+		}
+		if (!strcmp(a, "--set") && i + 1 < argc) {
+			char arg[600];
+			snprintf(arg, sizeof(arg), "%s", argv[++i]);
+			char *eq = strchr(arg, '=');
+			if (!eq) {
+				snprintf(err, err_size, "--set %s: expected SECTION.KEY=VALUE", arg);
+				return -1;
+			}
+			*eq = '\0';
+			if (akma_conf_set(c, arg, eq + 1, err, err_size) != 0)
+				return -1;
+			continue;
+		}
+		if (!strncmp(a, "--", 2) && akma_conf_option_name(a + 2, name, sizeof(name)) &&
+		    akma_conf_is_bool(name) && (i + 1 == argc || !strncmp(argv[i + 1], "--", 2))) {
+			if (akma_conf_set(c, name, "true", err, err_size) != 0)
+				return -1;
+			continue;
+		}
+		if (!strncmp(a, "--", 2) && akma_conf_option_name(a + 2, name, sizeof(name)) &&
+		    i + 1 < argc) {
+			if (akma_conf_set(c, name, argv[++i], err, err_size) != 0)
+				return -1;
+			continue;
+		}
+		snprintf(err, err_size, "unknown option or missing value: %s (see %s --help)", a,
+			 program);
+		return -1;
+	}
+	return 0;
+}

@@ -63,6 +63,16 @@ struct akma_conf {
 	char log_level[AKMA_CONF_STR_MAX];
 };
 
+/* The defaults, then the file config, then the command line from argv[start]
+ * on: --config FILE (skipped: the caller found it), --set SECTION.KEY=VALUE,
+ * --SECTION-KEY VALUE (or a key's alias; a true/false key may stand alone),
+ * and the caller's own options extra[] (NULL-terminated, each taking one
+ * value, stored in extra_value[]). Returns 0, or -1 with the file, line and
+ * key, or the option, in err ("see PROGRAM --help"). */
+int akma_conf_load_args(struct akma_conf *c, const char *config, int argc, char **argv, int start,
+			const char *const *extra, const char **extra_value, const char *program,
+			char *err, size_t err_size);
+
 /* Every key at its default. */
 void akma_conf_defaults(struct akma_conf *c);
 

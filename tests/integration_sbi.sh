@@ -202,6 +202,45 @@ grep -E "requests:|status codes:" "$dir/h2load.out"
 check "8000 requests on 4 connections of 100 streams (more than one engine burst a pass): all 200" \
 	grep -q "status codes: 8000 2xx, 0 3xx, 0 4xx, 0 5xx" "$dir/h2load.out"
 
+# ---- akma-sbi: front ends of their own sharing this akmad over the wire protocol ------------------------
+AKMA_SBI=$BUILD/drivers/akma-sbi
+"$AKMA_SBI" --config "$dir/akmad.conf" --sbi-listen 127.0.0.1:$((port + 5)) > "$dir/fe1.log" 2>&1 &
+fe1=$!
+"$AKMA_SBI" --config "$dir/akmad.conf" --sbi-listen 127.0.0.1:$((port + 6)) > "$dir/fe2.log" 2>&1 &
+fe2=$!
+for _ in $(seq 1 50); do grep -q serving "$dir/fe2.log" && grep -q serving "$dir/fe1.log" && break; sleep 0.1; done
+API=http://127.0.0.1:$((port + 5))/naanf-akma/v1
+post register-anchorkey "{\"supi\":\"imsi-001010000000003\",\"aKId\":\"3.fe@akma.example\",\"kAkma\":\"$KAKMA\"}"
+check "akma-sbi: register-anchorkey through one front end, valid AkmaKeyInfo" \
+	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && $VALIDATE '$KEYINFO' '$dir/body'"
+API=http://127.0.0.1:$((port + 6))/naanf-akma/v1
+post retrieve-applicationkey '{"afId":"af.example.com;ua=0100000007","aKId":"3.fe@akma.example"}'
+check "... retrieved through another front end: the same engine, the same K_AF" \
+	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && $VALIDATE '$AFKEY' '$dir/body' && grep -q '$want' '$dir/body'"
+API=http://127.0.0.1:$hport/naanf-akma/v1
+post remove-context '{"supi":"imsi-001010000000003"}'
+API=http://127.0.0.1:$((port + 5))/naanf-akma/v1
+post retrieve-applicationkey '{"afId":"af.example.com;ua=0100000007","aKId":"3.fe@akma.example"}'
+check "... removed through akmad's own SBI: gone for the front ends too (204)" status_is 204
+post register-anchorkey '{"supi":5,"aKId":"a@b","kAkma":"00"}'
+error_case "akma-sbi: bad input answered by the front end itself" 400 MANDATORY_IE_INCORRECT
+h2load -c 2 -m 50 -n 2000 -d "$dir/get1.json" -H 'content-type: application/json' \
+	"$API/retrieve-applicationkey" > "$dir/h2load2.out" 2>&1
+check "akma-sbi: 2000 requests over 2 connections of 50 streams, all answered 200" \
+	bash -c "grep -q 'status codes: 2000 2xx, 0 3xx, 0 4xx, 0 5xx' '$dir/h2load2.out' || { grep -E 'requests|status' '$dir/h2load2.out'; false; }"
+"$AKMA_SBI" --config "$dir/akmad.conf" --sbi-listen 127.0.0.1:$((port + 7)) --server udp:127.0.0.1:9 \
+	--timeout 200 > "$dir/fe3.log" 2>&1 &
+fe3=$!
+for _ in $(seq 1 50); do grep -q serving "$dir/fe3.log" && break; sleep 0.1; done
+API=http://127.0.0.1:$((port + 7))/naanf-akma/v1
+post retrieve-applicationkey '{"afId":"af.example.com;ua=0100000007","aKId":"3.fe@akma.example"}'
+error_case "akma-sbi with no akmad behind it: 503 once the answer is overdue" 503 NF_CONGESTION
+for f in $fe1 $fe2 $fe3; do kill -TERM $f; done
+rc=0
+for f in $fe1 $fe2 $fe3; do wait $f || rc=$?; done
+check "akma-sbi: SIGTERM, clean exit 0" test "$rc" = 0
+API=http://127.0.0.1:$hport/naanf-akma/v1
+
 # ---- metrics, clean stop ----------------------------------------------------------------------------
 curl -s --http2-prior-knowledge "http://127.0.0.1:$hport/metrics" > "$dir/metrics"
 check "GET /metrics: Prometheus text with requests, statuses, latency, in-flight" \

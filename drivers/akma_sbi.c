@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * akma-sbi: the Naanf_AKMA front end as a program of its own. It keeps no
+ * AKMA state: each HTTP/2 stream becomes one request to an akmad over the
+ * wire protocol (engine/wire.md), batched into sealed datagrams, so several
+ * front ends can share one engine. No DPDK here.
+ *
+ *   akma-sbi [--config FILE] [--server ADDR] [options]
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "akma_version.h"
+#include "conf.h"
+#include "err.h"
+#include "hex.h"
+#include "psk.h"
+#include "sbi.h"
+#include "wire_client.h"
+
+#ifndef AKMA_DEFAULT_CONF
+#define AKMA_DEFAULT_CONF "/etc/akmad/akmad.conf"
+#endif
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: akma-sbi [--config FILE] [--server ADDR] [options]\n"
+		"\n"
+		"The Naanf_AKMA front end (3GPP TS 29.535) over HTTP/2, apart from the\n"
+		"engine: it keeps no AKMA state and forwards every request to an akmad over\n"
+		"the wire protocol, so several front ends can share one engine.\n"
+		"\n"
+		"It reads akmad's configuration file: the [sbi] keys (where to listen, TLS,\n"
+		"limits), wire.psk_file (the PSK, owner-only), and, unless --server says\n"
+		"otherwise, the akmad to talk to: the first address of wire.listen.\n"
+		"\n"
+		"Options:\n"
+		"  --config FILE   configuration (default %s)\n"
+		"  --server ADDR   the akmad: udp:HOST:PORT, udp:[V6]:PORT or unix:PATH\n"
+		"  --timeout MS    an akmad answer later than this is a 503 (default 1000)\n"
+		"  --set SECTION.KEY=VALUE, --SECTION-KEY VALUE\n"
+		"                  override a key, as for akmad (akmad --help lists them)\n"
+		"  -h, --help      this text\n"
+		"  -V, --version   version\n"
+		"\n"
+		"SIGINT and SIGTERM stop it gracefully: GOAWAY, streams in flight answered.\n"
+		"Exit status: 0 after a clean stop, 1 when start-up fails (reason printed).\n",
+		AKMA_DEFAULT_CONF);
+}
+
+static struct akma_wire_client *client;
+
+static int wc_alloc(void *ctx, struct akma_req **r)
+{
+	return akma_wire_client_alloc(ctx, r);
+}
+
+static void wc_release(void *ctx, struct akma_req *r)
+{
+	akma_wire_client_release(ctx, r);
+}
+
+static unsigned wc_submit(void *ctx, struct akma_req **r, unsigned n, struct akma_req **rej,
+			  unsigned *n_rej)
+{
+	return akma_wire_client_submit(ctx, r, n, rej, n_rej);
+}
+
+static unsigned wc_poll(void *ctx, struct akma_req **out, unsigned max)
+{
+	return akma_wire_client_poll(ctx, out, max);
+}
+
+static void resolve(const char *dir, const char *name, char *out, size_t size)
+{
+	if (name[0] == '/')
+		snprintf(out, size, "%s", name);
+	else
+		snprintf(out, size, "%s/%s", dir, name);
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = AKMA_DEFAULT_CONF;
+	struct akma_conf conf;
+	char err[1536];
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("akma-sbi %s\n", AKMA_VERSION);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			config = argv[i + 1];
+	}
+	static const char *const extra[] = {"--server", "--timeout", NULL};
+	const char *extra_value[2] = {NULL, NULL};
+	if (akma_conf_load_args(&conf, config, argc, argv, 1, extra, extra_value, "akma-sbi", err,
+				sizeof(err)) != 0) {
+		fprintf(stderr, "akma-sbi: %s\n", err);
+		return 1;
+	}
+	if (!conf.sbi_listen[0]) {
+		fprintf(stderr, "akma-sbi: sbi.listen is empty: nothing to serve\n");
+		return 1;
+	}
+	char server[AKMA_CONF_STR_MAX];
+	if (extra_value[0])
+		snprintf(server, sizeof(server), "%s", extra_value[0]);
+	else
+		snprintf(server, sizeof(server), "%.*s", (int)strcspn(conf.listen, ","), conf.listen);
+	char *end;
+	long timeout = extra_value[1] ? strtol(extra_value[1], &end, 10) : 1000;
+	if (extra_value[1] && (*end || timeout < 10 || timeout > 60000)) {
+		fprintf(stderr, "akma-sbi: --timeout: 10..60000 milliseconds\n");
+		return 1;
+	}
+
+	char cfgdir[512], psk_path[1024], cert[1024], key[1024];
+	snprintf(cfgdir, sizeof(cfgdir), "%s", config);
+	const char *dir = dirname(cfgdir);
+	resolve(dir, conf.psk_file, psk_path, sizeof(psk_path));
+	resolve(dir, conf.sbi_tls_cert, cert, sizeof(cert));
+	resolve(dir, conf.sbi_tls_key, key, sizeof(key));
+	uint8_t psk[32];
+	if (akma_psk_read(psk_path, 1, psk, err, sizeof(err)) != 0) {
+		fprintf(stderr, "akma-sbi: %s\n", err);
+		return 1;
+	}
+	/* Enough requests for every stream of a full house, bounded. */
+	unsigned slots = 8192;
+	client = akma_wire_client_open(server, psk, slots, (unsigned)timeout, err, sizeof(err));
+	explicit_bzero(psk, sizeof(psk));
+	if (!client) {
+		fprintf(stderr, "akma-sbi: %s\n", err);
+		return 1;
+	}
+	struct akma_sbi_params p = {conf.sbi_listen, (unsigned)conf.sbi_max_body,
+				    (unsigned)conf.sbi_max_streams, (unsigned)conf.sbi_max_connections,
+				    (unsigned)conf.sbi_idle_timeout_ms, {0},
+				    conf.sbi_tls_cert[0] ? cert : NULL, conf.sbi_tls_cert[0] ? key : NULL};
+	if (akma_hex_decode(conf.sbi_default_ua, strlen(conf.sbi_default_ua), p.default_ua,
+			    AKMA_UA_ID_LEN, -AKMA_E_UA_ID_LEN) != 0) {
+		fprintf(stderr, "akma-sbi: sbi.default_ua '%s': not 10 hex digits\n", conf.sbi_default_ua);
+		akma_wire_client_close(client);
+		return 1;
+	}
+	static const struct akma_sbi_backend backend = {NULL, wc_alloc, wc_release, wc_submit,
+							 wc_poll};
+	struct akma_sbi_backend b = backend;
+	b.ctx = client;
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct akma_sbi *sbi = akma_sbi_start(&p, &b, err, sizeof(err));
+	if (!sbi) {
+		fprintf(stderr, "akma-sbi: %s\n", err);
+		akma_wire_client_close(client);
+		return 1;
+	}
+	printf("akma-sbi %s: serving %s on %s, forwarding to akmad at %s\n", AKMA_VERSION,
+	       conf.sbi_tls_cert[0] ? "HTTP/2 over TLS" : "h2c", conf.sbi_listen, server);
+	fflush(stdout);
+	while (!stop_requested) {
+		struct timespec nap = {0, 50 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+	}
+	akma_sbi_stop(sbi, 2000);
+	akma_wire_client_close(client);
+	printf("akma-sbi: stopped\n");
+	return 0;
+}

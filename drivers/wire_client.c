@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The wire protocol's client side (see wire_client.h). Request i of the
+ * pool is slot i; its message id is the slot in the low 32 bits and the
+ * slot's generation above, so a late answer to a request that already timed
+ * out and whose slot was reused is recognised and dropped. Timeouts are
+ * found by a scan of the slots every 50 ms (4096 slots: a few microseconds).
+ */
+#include "wire_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "wire.h"
+
+#define PER_DGRAM 64
+
+struct slot {
+	uint32_t gen;
+	uint8_t in_flight;
+	uint64_t deadline_ms;
+};
+
+struct akma_wire_client {
+	int fd;
+	struct akma_wire_key *key;
+	struct akma_wire_replay *replay;
+	struct akma_wire_sender sender;
+	unsigned n, timeout_ms;
+	struct akma_req *reqs;
+	struct slot *slots;
+	uint32_t *free_stack;
+	unsigned n_free;
+	uint64_t next_scan_ms;
+	struct akma_req **ready; /* answered, not yet handed out (a datagram's
+				  * answers may outnumber one poll's room) */
+	unsigned ready_head, ready_len;
+	uint8_t out[AKMA_WIRE_MAX_DGRAM], in[AKMA_WIRE_MAX_DGRAM];
+};
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct akma_wire_client *akma_wire_client_open(const char *server, const uint8_t psk[32],
+					       unsigned max_in_flight, unsigned timeout_ms,
+					       char *why, size_t why_size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int err;
+
+	if (akma_addr_parse(server, &ss, &len, why, why_size) != 0)
+		return NULL;
+	struct akma_wire_client *c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(why, why_size, "out of memory");
+		return NULL;
+	}
+	c->n = max_in_flight;
+	c->timeout_ms = timeout_ms;
+	c->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->reqs = aligned_alloc(64, sizeof(struct akma_req) * c->n);
+	c->slots = calloc(c->n, sizeof(*c->slots));
+	c->free_stack = calloc(c->n, sizeof(*c->free_stack));
+	c->ready = calloc(c->n, sizeof(*c->ready));
+	c->key = akma_wire_key_create(psk, &err);
+	c->replay = akma_wire_replay_create(16, 30000, &err);
+	if (c->fd < 0 || !c->reqs || !c->slots || !c->free_stack || !c->ready || !c->key ||
+	    !c->replay || akma_wire_sender_init(&c->sender) != 0) {
+		snprintf(why, why_size, "wire client: %s", c->fd < 0 ? strerror(errno) : "out of memory");
+		akma_wire_client_close(c);
+		return NULL;
+	}
+	/* A Unix datagram client needs an address of its own for the answers:
+	 * an autobound abstract one. */
+	sa_family_t family = ss.ss_family;
+	if ((family == AF_UNIX && bind(c->fd, (struct sockaddr *)&family, sizeof(family)) != 0) ||
+	    connect(c->fd, (struct sockaddr *)&ss, len) != 0) {
+		snprintf(why, why_size, "%s: %s", server, strerror(errno));
+		akma_wire_client_close(c);
+		return NULL;
+	}
+	int buf = 4 << 20;
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	memset(c->reqs, 0, sizeof(struct akma_req) * c->n);
+	for (unsigned i = 0; i < c->n; i++)
+		c->free_stack[i] = c->n - 1 - i;
+	c->n_free = c->n;
+	return c;
+}
+
+void akma_wire_client_close(struct akma_wire_client *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->reqs) {
+		explicit_bzero(c->reqs, sizeof(struct akma_req) * c->n);
+		free(c->reqs);
+	}
+	free(c->slots);
+	free(c->free_stack);
+	free(c->ready);
+	akma_wire_key_free(c->key);
+	akma_wire_replay_free(c->replay);
+	free(c);
+}
+
+int akma_wire_client_alloc(struct akma_wire_client *c, struct akma_req **r)
+{
+	if (!c->n_free)
+		return -ENOBUFS;
+	*r = &c->reqs[c->free_stack[--c->n_free]];
+	return 0;
+}
+
+void akma_wire_client_release(struct akma_wire_client *c, struct akma_req *r)
+{
+	unsigned i = (unsigned)(r - c->reqs);
+	explicit_bzero(r->kaf, sizeof(r->kaf));
+	explicit_bzero(r->kakma, sizeof(r->kakma));
+	c->slots[i].gen++; /* a late answer to it is dropped */
+	c->slots[i].in_flight = 0;
+	c->free_stack[c->n_free++] = i;
+}
+
+/* Seal and send the datagram of k messages, body_len octets. */
+static int flush(struct akma_wire_client *c, size_t body_len)
+{
+	int len = akma_wire_seal(c->key, &c->sender, c->out, body_len, wall_ms(), AKMA_WIRE_GCM);
+	if (len < 0)
+		return -1;
+	ssize_t n = send(c->fd, c->out, (size_t)len, 0);
+	explicit_bzero(c->out, (size_t)len);
+	return n == len ? 0 : -1;
+}
+
+unsigned akma_wire_client_submit(struct akma_wire_client *c, struct akma_req **r, unsigned n,
+				 struct akma_req **rejected, unsigned *n_rejected)
+{
+	const size_t cap = AKMA_WIRE_MAX_DGRAM - AKMA_WIRE_HDR_LEN - AKMA_WIRE_TAG_LEN;
+	uint64_t deadline = wall_ms() + c->timeout_ms;
+	unsigned sent = 0, i = 0;
+
+	*n_rejected = 0;
+	while (i < n) {
+		/* Fill one datagram. */
+		unsigned first = i, k = 0;
+		size_t off = 0;
+		while (i < n && k < PER_DGRAM) {
+			unsigned slot = (unsigned)(r[i] - c->reqs);
+			r[i]->client_id = (uint64_t)c->slots[slot].gen << 32 | slot;
+			int m = akma_wire_encode_request(r[i], c->out + AKMA_WIRE_HDR_LEN + off, cap - off);
+			if (m < 0)
+				break;
+			off += (size_t)m;
+			k++;
+			i++;
+		}
+		if (!k) { /* too large even alone: the engine's limits would refuse it */
+			r[i]->status = AKMA_ST_BAD_FIELD;
+			r[i]->bad_field = AKMA_FIELD_LENGTH;
+			rejected[(*n_rejected)++] = r[i++];
+			continue;
+		}
+		int ok = flush(c, off) == 0;
+		for (unsigned j = first; j < first + k; j++) {
+			unsigned slot = (unsigned)(r[j] - c->reqs);
+			if (ok) {
+				c->slots[slot].in_flight = 1;
+				c->slots[slot].deadline_ms = deadline;
+				sent++;
+			} else {
+				r[j]->status = AKMA_ST_OVERLOAD;
+				rejected[(*n_rejected)++] = r[j];
+			}
+		}
+	}
+	return sent;
+}
+
+static void ready_push(struct akma_wire_client *c, struct akma_req *r)
+{
+	c->ready[(c->ready_head + c->ready_len++) % c->n] = r;
+}
+
+unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out, unsigned max)
+{
+	uint64_t now = wall_ms();
+
+	/* Read while there is room for a whole datagram's answers. */
+	while (c->ready_len + PER_DGRAM <= c->n && c->ready_len < max) {
+		ssize_t len = recv(c->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
+		if (len <= 0)
+			break;
+		struct akma_wire_hdr h;
+		const uint8_t *body;
+		size_t blen, off = 0;
+		if (akma_wire_open(c->key, c->replay, c->in, (size_t)len, now, 0, &h, &body, &blen) != 0)
+			continue; /* not from our akmad: dropped */
+		struct akma_wire_msg m;
+		while (akma_wire_next(body, blen, &off, &m) == 1) {
+			unsigned slot = (unsigned)(m.id & 0xffffffffu);
+			if (slot >= c->n || c->slots[slot].gen != (uint32_t)(m.id >> 32) ||
+			    !c->slots[slot].in_flight)
+				continue; /* late or unknown */
+			struct akma_req *r = &c->reqs[slot];
+			if (akma_wire_decode_response(&m, r) != 0) {
+				r->status = AKMA_ST_INTERNAL;
+				explicit_bzero(r->kaf, sizeof(r->kaf));
+			}
+			c->slots[slot].in_flight = 0;
+			ready_push(c, r);
+		}
+		explicit_bzero(c->in, (size_t)len);
+	}
+	if (now >= c->next_scan_ms) {
+		c->next_scan_ms = now + 50;
+		for (unsigned i = 0; i < c->n; i++)
+			if (c->slots[i].in_flight && c->slots[i].deadline_ms <= now) {
+				c->slots[i].in_flight = 0;
+				c->reqs[i].status = AKMA_ST_OVERLOAD;
+				explicit_bzero(c->reqs[i].kakma, sizeof(c->reqs[i].kakma));
+				ready_push(c, &c->reqs[i]);
+			}
+	}
+	unsigned got = 0;
+	while (got < max && c->ready_len) {
+		out[got++] = c->ready[c->ready_head];
+		c->ready_head = (c->ready_head + 1) % c->n;
+		c->ready_len--;
+	}
+	return got;
+}

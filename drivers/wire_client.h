@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef AKMA_WIRE_CLIENT_H
+#define AKMA_WIRE_CLIENT_H
+
+/*
+ * A non-blocking client of akmad's wire protocol (engine/wire.md), for a
+ * front end that runs apart from the engine (akma-sbi): requests from a
+ * pool of its own go out batched, up to 64 to a sealed datagram, and come
+ * back matched by message id; a request unanswered within the timeout comes
+ * back with AKMA_ST_OVERLOAD. One thread uses a client; nothing blocks.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "req.h"
+
+struct akma_wire_client;
+
+/* Connect to server ("udp:HOST:PORT", "udp:[V6]:PORT", "unix:PATH") with
+ * the PSK; at most max_in_flight requests exist at once. Returns NULL with a
+ * reason in why. */
+struct akma_wire_client *akma_wire_client_open(const char *server, const uint8_t psk[32],
+					       unsigned max_in_flight, unsigned timeout_ms,
+					       char *why, size_t why_size);
+void akma_wire_client_close(struct akma_wire_client *c);
+
+/* The request pool: 0 or -ENOBUFS; release wipes the keys. */
+int akma_wire_client_alloc(struct akma_wire_client *c, struct akma_req **r);
+void akma_wire_client_release(struct akma_wire_client *c, struct akma_req *r);
+
+/* Send n requests (batched into datagrams); those that could not be sent go
+ * to rejected[] with AKMA_ST_OVERLOAD. Returns how many went. */
+unsigned akma_wire_client_submit(struct akma_wire_client *c, struct akma_req **r, unsigned n,
+				 struct akma_req **rejected, unsigned *n_rejected);
+
+/* Answers (and timed-out requests), up to max. */
+unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out, unsigned max);
+
+#endif
