@@ -46,6 +46,8 @@ static const char usage_text[] =
 	"  replication  REGISTER rate with replication to Redis off, async and sync,\n"
 	"          beside redis-benchmark -P 64 -t set in the same run; recovery rate\n"
 	"          of N contexts from Redis beside a bare SCAN + MGET of them\n"
+	"  sbi     HTTP/2 load on a running Naanf_AKMA front end with a different\n"
+	"          A-KID per request, beside one fixed A-KID; requests/s, latency\n"
 	"\n"
 	"Every mode prints the environment first (CPU, its SHA/AVX flags, ipsec-mb\n"
 	"and DPDK versions), then a table; --csv prints the same rows as CSV.\n";
@@ -329,6 +331,8 @@ int main(int argc, char **argv)
 		mode = bench_wire_main;
 	else if (strcmp(argv[1], "replication") == 0)
 		mode = bench_repl_main;
+	else if (strcmp(argv[1], "sbi") == 0)
+		mode = bench_sbi_main;
 	if (mode) {
 		int rc = mode(argc - 1, argv + 1);
 		/* EAL leaves its runtime directory behind unless told. */
