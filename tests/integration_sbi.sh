@@ -52,6 +52,7 @@ psk_file = akmad.psk
 listen = 127.0.0.1:$hport
 max_body = 4096
 max_streams = 100
+idle_timeout = 1000
 EOF
 "$AKMAD" --config "$dir/akmad.conf" > "$dir/akmad.log" 2>&1 &
 pid=$!
@@ -241,15 +242,59 @@ for f in $fe1 $fe2 $fe3; do wait $f || rc=$?; done
 check "akma-sbi: SIGTERM, clean exit 0" test "$rc" = 0
 API=http://127.0.0.1:$hport/naanf-akma/v1
 
+# ---- limits: streams per connection, idle timeout ------------------------------------------------------
+python3 - "$hport" > "$dir/limits.out" 2>&1 <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+s.settimeout(4)
+got, t0, closed = b"", time.time(), False
+while time.time() - t0 < 3.5:
+    try:
+        x = s.recv(4096)
+    except socket.timeout:
+        break
+    if not x:
+        closed = True
+        break
+    got += x
+i, frames = 0, []
+while i + 9 <= len(got):
+    n = int.from_bytes(got[i:i + 3], "big")
+    frames.append((got[i + 3], got[i + 9:i + 9 + n]))
+    i += 9 + n
+for t, p in frames:
+    if t == 4:
+        for k in range(0, len(p), 6):
+            print("setting", int.from_bytes(p[k:k + 2], "big"), int.from_bytes(p[k + 2:k + 6], "big"))
+print("goaway" if any(t == 7 for t, _ in frames) else "no goaway", "closed" if closed else "open",
+      "after %.1f s" % (time.time() - t0))
+PY
+cat "$dir/limits.out"
+check "per-connection stream limit announced (SETTINGS_MAX_CONCURRENT_STREAMS 100)" \
+	grep -q "^setting 3 100$" "$dir/limits.out"
+check "an idle connection gets a GOAWAY and is closed (sbi.idle_timeout 1000 ms)" \
+	grep -q "^goaway closed" "$dir/limits.out"
+
 # ---- metrics, clean stop ----------------------------------------------------------------------------
 curl -s --http2-prior-knowledge "http://127.0.0.1:$hport/metrics" > "$dir/metrics"
 check "GET /metrics: Prometheus text with requests, statuses, latency, in-flight" \
 	bash -c "grep -q '^akma_sbi_requests_total{operation=\"retrieve-applicationkey\"} [0-9]' '$dir/metrics' && grep -q '^akma_sbi_latency_seconds_bucket{le=\"+Inf\"}' '$dir/metrics' && grep -q '^akma_sbi_streams_in_flight 0' '$dir/metrics'"
+h2load -c 4 -m 50 -D 3 -d "$dir/get1.json" -H 'content-type: application/json' \
+	"$API/retrieve-applicationkey" > "$dir/h2load3.out" 2>&1 &
+load=$!
+sleep 1
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
 pid=
-check "SIGTERM: clean exit 0" test "$rc" = 0
+wait $load
+grep -E "requests:|status codes:" "$dir/h2load3.out"
+check "SIGTERM under load: clean exit 0" test "$rc" = 0
+# Streams the client opened after the GOAWAY's last stream id were never
+# taken (h2load counts them failed): at most a window's worth, 4 x 50.
+check "... every stream it had taken answered 200; only streams opened after the GOAWAY refused" \
+	bash -c "grep -q 'status codes: [1-9][0-9]* 2xx, 0 3xx, 0 4xx, 0 5xx' '$dir/h2load3.out' && [ \$(grep -o '[0-9]* failed' '$dir/h2load3.out' | cut -d' ' -f1) -le 200 ]"
 
 # ---- HTTP/2 over TLS, with a certificate made here ----------------------------------------------------
 tport=$((port + 2))
@@ -283,6 +328,28 @@ wait "$pid"
 rc=$?
 pid=
 check "SIGTERM over TLS: clean exit 0" test "$rc" = 0
+
+# ---- engine overload: 503 NF_CONGESTION, nothing lost --------------------------------------------------
+sed -e 's/^requests = 4096/requests = 1024\nring_size = 64\nidle_sleep = 1000/' \
+	-e "s/^listen = 127.0.0.1:$tport.*/listen = 127.0.0.1:$((port + 8))/" -e '/^tls_/d' \
+	-e "s/^listen = udp:127.0.0.1:$((port + 3))/listen = udp:127.0.0.1:$((port + 9))/" "$dir/tls.conf" > "$dir/small.conf"
+"$AKMAD" --config "$dir/small.conf" > "$dir/small.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$dir/small.log" && break; sleep 0.1; done
+API=http://127.0.0.1:$((port + 8))/naanf-akma/v1
+post register-anchorkey "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"$AKID\",\"kAkma\":\"$KAKMA\"}"
+h2load -c 8 -m 100 -n 20000 -d "$dir/get1.json" -H 'content-type: application/json' \
+	"$API/retrieve-applicationkey" > "$dir/h2load4.out" 2>&1
+grep -E "status codes:" "$dir/h2load4.out"
+curl -s --http2-prior-knowledge "http://127.0.0.1:$((port + 8))/metrics" > "$dir/metrics2"
+check "an engine with 64-slot rings under 800 streams: 503s, every request answered" \
+	bash -c "grep -q 'requests: 20000 total, 20000 started, 20000 done' '$dir/h2load4.out' && grep -q '^akma_sbi_responses_total{class=\"5xx\"} [1-9]' '$dir/metrics2'"
+post retrieve-applicationkey '{"afId":"af.example.com;ua=0100000007","aKId":"'"$AKID"'"}'
+check "... and the context is intact afterwards" \
+	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && grep -q '$want' '$dir/body'"
+kill -TERM "$pid"
+wait "$pid"
+pid=
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
