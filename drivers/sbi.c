@@ -43,6 +43,12 @@
 #define SUBMIT_MAX 64
 #define LAT_BUCKETS 12
 
+/* The statuses the front end answers, for the per-operation counters; the
+ * last row is "other" (an unknown path or /metrics itself). */
+static const int codes[] = {200, 204, 400, 404, 405, 411, 413, 415, 500, 503};
+#define N_CODES (sizeof(codes) / sizeof(codes[0]))
+#define N_OPS 4 /* register, retrieve, remove, other */
+
 struct conn;
 
 struct stream {
@@ -96,6 +102,7 @@ struct akma_sbi {
 	unsigned n_pending;
 	struct akma_sbi_stats st;
 	uint64_t lat[LAT_BUCKETS]; /* answers by latency: <50us, <100us ... doubling */
+	uint64_t answers[N_OPS][N_CODES + 1]; /* by operation and status (+ other statuses) */
 };
 
 static uint64_t now_ns(void)
@@ -164,6 +171,10 @@ static ssize_t read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t l
 
 static void record(struct akma_sbi *s, struct stream *st, int status)
 {
+	unsigned op = st->op >= 0 && st->op < 3 ? (unsigned)st->op : 3, k = 0;
+	while (k < N_CODES && codes[k] != status)
+		k++;
+	bump(&s->answers[op][k], 1);
 	if (status < 300)
 		bump(&s->st.status_2xx, 1);
 	else if (status < 500)
@@ -696,6 +707,20 @@ static char *metrics_text(struct akma_sbi *s)
 		   "akma_sbi_responses_total{class=\"5xx\"} %llu\n",
 		(unsigned long long)s->st.status_2xx, (unsigned long long)s->st.status_4xx,
 		(unsigned long long)s->st.status_5xx);
+	fprintf(f, "# HELP akma_sbi_answers_total Answers by operation and HTTP status.\n"
+		   "# TYPE akma_sbi_answers_total counter\n");
+	static const char *const op_names[N_OPS] = {"register-anchorkey", "retrieve-applicationkey",
+						    "remove-context", "other"};
+	for (unsigned o = 0; o < N_OPS; o++)
+		for (unsigned k = 0; k <= N_CODES; k++) {
+			uint64_t v = __atomic_load_n(&s->answers[o][k], __ATOMIC_RELAXED);
+			if (!v)
+				continue;
+			char code[8];
+			snprintf(code, sizeof(code), "%d", k < N_CODES ? codes[k] : 0);
+			fprintf(f, "akma_sbi_answers_total{operation=\"%s\",status=\"%s\"} %llu\n",
+				op_names[o], k < N_CODES ? code : "other", (unsigned long long)v);
+		}
 	fprintf(f, "# HELP akma_sbi_latency_seconds From the end of a request to its answer.\n"
 		   "# TYPE akma_sbi_latency_seconds histogram\n");
 	uint64_t cum = 0;

@@ -82,67 +82,97 @@ PD='TS29571_CommonData.yaml#/components/schemas/ProblemDetails'
 KEYINFO='TS29535_Naanf_AKMA.yaml#/components/schemas/AkmaKeyInfo'
 AFKEY='TS29522_AKMA.yaml#/components/schemas/AkmaAfKeyData'
 
-# ---- the operations ----------------------------------------------------------------
-post register-anchorkey "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"$AKID\",\"kAkma\":\"${KAKMA^^}\",\"suppFeat\":\"3\"}"
-check "register-anchorkey: 200 AkmaKeyInfo, valid against the OpenAPI" \
-	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && $VALIDATE '$KEYINFO' '$dir/body' && grep -q '\"kAkma\":\"$KAKMA\"' '$dir/body' && grep -q '\"suppFeat\":\"0\"' '$dir/body'"
-post retrieve-applicationkey "{\"afId\":\"af.example.com;ua=0100000007\",\"aKId\":\"$AKID\"}"
-kaf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kaf"])' "$dir/body" 2> /dev/null)
+# ---- every operation and error class, with curl and with nghttp ---------------------------------------
+# send CLIENT METHOD PATH BODY [curl-or-nghttp options]: status, content type
+# and body into $dir/status, $dir/ctype, $dir/body. CLIENT: curl or nghttp;
+# TLSOPT: curl's HTTP/2 options: prior knowledge for h2c, TLS ones for https.
+TLSOPT=(--http2-prior-knowledge)
+send() {
+	local client=$1 method=$2 path=$3 body=$4
+	shift 4
+	printf '%s' "$body" > "$dir/req.json"
+	: > "$dir/body"
+	if [ "$client" = curl ]; then
+		curl -s "${TLSOPT[@]}" -D "$dir/headers" -o "$dir/body" -w '%{http_code}' -X "$method" \
+			-H 'content-type: application/json' --data-binary @"$dir/req.json" "$@" "$API/$path" > "$dir/status"
+		grep -i '^content-type:' "$dir/headers" | cut -d' ' -f2 | tr -d '\r' > "$dir/ctype"
+	else
+		nghttp -v -H ":method: $method" -H 'content-type: application/json' -d "$dir/req.json" "$@" \
+			"$API/$path" > "$dir/ng.out" 2>&1
+		python3 - "$dir" <<'PY'
+import re, sys
+d = sys.argv[1]
+out = open(d + "/ng.out", errors="replace").read()
+st = re.search(r"recv \(stream_id=\d+\) :status: (\d+)", out)
+ct = re.search(r"recv \(stream_id=\d+\) content-type: (\S+)", out)
+body = re.search(r"^(\{.*?\})(?=\[ *\d|$)", out, re.M)
+open(d + "/status", "w").write(st.group(1) if st else "none")
+open(d + "/ctype", "w").write((ct.group(1) if ct else "") + "\n")
+open(d + "/body", "w").write(body.group(1) if body else "")
+PY
+	fi
+}
+expect() { # NAME STATUS [SCHEMA [CAUSE]]
+	local name=$1 want=$2 schema=${3:-} cause=${4:-}
+	check "$name: $want${cause:+ $cause}" bash -c "
+		[ \"\$(cat $dir/status)\" = $want ] || { echo status \$(cat $dir/status); cat $dir/body; exit 1; }
+		[ -z '$schema' ] || $VALIDATE '$schema' '$dir/body' || exit 1
+		[ -z '$cause' ] || { grep -q '\"cause\":\"$cause\"' '$dir/body' && grep -q '^application/problem+json' '$dir/ctype'; } || { cat $dir/body; exit 1; }
+		[ $want != 204 ] || [ ! -s '$dir/body' ]"
+}
+matrix() { # CLIENT LABEL N (N: this run's own subscriber)
+	local cl=$1 label=$2 n=$3
+	local supi=imsi-0010100000009$n akid=$n.matrix@akma.example
+	local nocl=(-H 'transfer-encoding: chunked') big
+	[ "$cl" = nghttp ] && nocl=(--no-content-length)
+	big=$(head -c 5000 /dev/zero | tr '\0' ' ')
+	send $cl POST register-anchorkey "{\"supi\":\"$supi\",\"aKId\":\"$akid\",\"kAkma\":\"${KAKMA^^}\",\"suppFeat\":\"3\"}"
+	expect "$label register-anchorkey" 200 "$KEYINFO"
+	send $cl POST retrieve-applicationkey "{\"afId\":\"af.example.com;ua=0100000007\",\"aKId\":\"$akid\"}"
+	expect "$label retrieve-applicationkey" 200 "$AFKEY"
+	check "$label ... the K_AF equals akmactl derive kaf's, with the supi" \
+		bash -c "grep -q '\"kaf\":\"$want\"' '$dir/body' && grep -q '\"supi\":\"$supi\"' '$dir/body'"
+	send $cl POST retrieve-applicationkey "{\"afId\":\"af.example.com\",\"aKId\":\"$akid\",\"anonInd\":true}"
+	expect "$label retrieve-applicationkey, anonInd, bare FQDN" 200 "$AFKEY"
+	check "$label ... no UE identity" bash -c "! grep -q supi '$dir/body' && grep -q '$want' '$dir/body'"
+	send $cl POST retrieve-applicationkey "{\"afId\":\"af.example.com\",\"aKId\":\"nobody$n@akma.example\"}"
+	expect "$label retrieve-applicationkey, unknown A-KID" 204
+	send $cl POST remove-context "{\"supi\":\"$supi\"}"
+	expect "$label remove-context" 204
+	send $cl POST remove-context "{\"supi\":\"$supi\"}"
+	expect "$label remove-context again" 404 "$PD" CONTEXT_NOT_FOUND
+	send $cl POST register-anchorkey '{"supi":'
+	expect "$label broken JSON" 400 "$PD" INVALID_MSG_FORMAT
+	send $cl POST register-anchorkey '{"supi":5,"aKId":"a@b","kAkma":"00"}'
+	expect "$label wrong types" 400 "$PD" MANDATORY_IE_INCORRECT
+	check "$label ... invalidParams names /supi and /kAkma" \
+		bash -c "grep -q '\"param\":\"/supi\"' '$dir/body' && grep -q '\"param\":\"/kAkma\"' '$dir/body'"
+	send $cl POST register-anchorkey '{"aKId":"a@b"}'
+	expect "$label missing fields" 400 "$PD" MANDATORY_IE_MISSING
+	send $cl POST register-anchorkey "{\"supi\":\"$supi\",\"aKId\":\"$akid\",\"kAkma\":\"$KAKMA\",\"color\":1}"
+	expect "$label an unknown attribute" 400 "$PD" INVALID_MSG_FORMAT
+	send $cl POST nonsense '{}'
+	expect "$label an unknown path" 404 "$PD" RESOURCE_URI_STRUCTURE_NOT_FOUND
+	send $cl PUT register-anchorkey '{}'
+	expect "$label another method" 405 "$PD" METHOD_NOT_ALLOWED
+	send $cl POST remove-context "{\"supi\":\"$supi\"}" "${nocl[@]}"
+	expect "$label no content-length" 411 "$PD" LENGTH_REQUIRED
+	send $cl POST register-anchorkey "$big{}"
+	expect "$label a body above sbi.max_body" 413 "$PD" REQUEST_ENTITY_TOO_LARGE
+	send $cl POST register-anchorkey '{}' -H 'content-type: text/plain'
+	expect "$label another content type" 415 "$PD" UNSUPPORTED_MEDIA_TYPE
+}
 want=$("$AKMACTL" derive kaf --kakma $KAKMA --af-id 'af.example.com;ua=0100000007')
-check "retrieve-applicationkey: 200 AkmaAfKeyData, valid, with the supi" \
-	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && $VALIDATE '$AFKEY' '$dir/body' && grep -q '\"supi\":\"imsi-001010123456789\"' '$dir/body'"
-check "the K_AF equals akmactl derive kaf for the same inputs ($want)" test "$kaf" = "$want"
-post retrieve-applicationkey "{\"afId\":\"af.example.com\",\"aKId\":\"$AKID\",\"anonInd\":true}"
-want7=$("$AKMACTL" derive kaf --kakma $KAKMA --af-id 'af.example.com;ua=0100000007')
-check "anonInd: no UE identity; a bare FQDN takes the default Ua* id" \
-	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && $VALIDATE '$AFKEY' '$dir/body' && ! grep -q supi '$dir/body' && grep -q '$want7' '$dir/body'"
-post retrieve-applicationkey "{\"afId\":\"af.example.com\",\"aKId\":\"nobody@akma.example\"}"
-check "an unknown A-KID: 204, no body" bash -c "[ \"\$(cat $dir/status)\" = 204 ] && [ ! -s '$dir/body' ]"
+matrix curl "h2c curl:" 1
+matrix nghttp "h2c nghttp:" 2
 
-# nghttp, the other client, for each operation
-printf '{"supi":"imsi-001010000000002","aKId":"2.x@akma.example","kAkma":"%s"}' $KAKMA > "$dir/reg.json"
-printf '{"afId":"app.operator.com;ua=0100000002","aKId":"2.x@akma.example"}' > "$dir/get.json"
-printf '{"supi":"imsi-001010000000002"}' > "$dir/rm.json"
-nghttp -v -d "$dir/reg.json" -H 'content-type: application/json' "$API/register-anchorkey" > "$dir/ng1" 2>&1
-check "nghttp: register-anchorkey 200" grep -q ':status: 200' "$dir/ng1"
-nghttp -d "$dir/get.json" -H 'content-type: application/json' "$API/retrieve-applicationkey" > "$dir/body" 2>&1
-check "nghttp: retrieve-applicationkey, the K_AF of app.operator.com;ua=0100000002" \
-	grep -q "$("$AKMACTL" derive kaf --kakma $KAKMA --af-id 'app.operator.com;ua=0100000002')" "$dir/body"
-nghttp -v -d "$dir/rm.json" -H 'content-type: application/json' "$API/remove-context" > "$dir/ng3" 2>&1
-check "nghttp: remove-context 204" grep -q ':status: 204' "$dir/ng3"
-nghttp -v -d "$dir/rm.json" -H 'content-type: application/json' "$API/remove-context" > "$dir/ng4" 2>&1
-check "nghttp: remove-context again: 404 CONTEXT_NOT_FOUND" \
-	bash -c "grep -q ':status: 404' '$dir/ng4' && grep -q CONTEXT_NOT_FOUND '$dir/ng4'"
-
-# ---- every error class, each a ProblemDetails valid against the OpenAPI ----------------------
 error_case() { # NAME STATUS CAUSE
 	check "$1: $2 $3, application/problem+json, valid ProblemDetails" \
 		bash -c "[ \"\$(cat $dir/status)\" = $2 ] && grep -qi '^content-type: application/problem+json' '$dir/headers' && grep -q '\"cause\":\"$3\"' '$dir/body' && $VALIDATE '$PD' '$dir/body'"
 }
-post register-anchorkey '{"supi":'
-error_case "broken JSON" 400 INVALID_MSG_FORMAT
-post register-anchorkey '{"supi":5,"aKId":"a@b","kAkma":"00"}'
-error_case "wrong types" 400 MANDATORY_IE_INCORRECT
-check "  ... invalidParams names /supi and /kAkma" bash -c "grep -q '\"param\":\"/supi\"' '$dir/body' && grep -q '\"param\":\"/kAkma\"' '$dir/body'"
-post register-anchorkey '{"aKId":"a@b"}'
-error_case "missing fields" 400 MANDATORY_IE_MISSING
-post register-anchorkey "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"$AKID\",\"kAkma\":\"$KAKMA\",\"color\":\"red\"}"
-error_case "an unknown attribute" 400 INVALID_MSG_FORMAT
+post register-anchorkey "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"$AKID\",\"kAkma\":\"$KAKMA\"}"
 post register-anchorkey "{\"supi\":\"imsi-001010000000099\",\"aKId\":\"$AKID\",\"kAkma\":\"$KAKMA\"}"
 error_case "an A-KID that belongs to another subscriber" 400 MANDATORY_IE_INCORRECT
-post remove-context '{"supi":"imsi-001019999999999"}'
-error_case "remove-context for an unknown SUPI" 404 CONTEXT_NOT_FOUND
-post nonsense '{}'
-error_case "an unknown path" 404 RESOURCE_URI_STRUCTURE_NOT_FOUND
-post register-anchorkey '{}' -X PUT
-error_case "another method" 405 METHOD_NOT_ALLOWED
-check "  ... with allow: POST" grep -qi '^allow: POST' "$dir/headers"
-post remove-context '{"supi":"imsi-001010123456789"}' -H 'transfer-encoding: chunked'
-error_case "no content-length" 411 LENGTH_REQUIRED
-post register-anchorkey "$(head -c 5000 /dev/zero | tr '\0' ' '){}"
-error_case "a body above sbi.max_body" 413 REQUEST_ENTITY_TOO_LARGE
-post register-anchorkey '{}' -H 'content-type: text/plain'
-error_case "another content type" 415 UNSUPPORTED_MEDIA_TYPE
 
 # ---- a barrage of broken HTTP/2 and bodies; then everything still works --------------------------
 python3 - "$hport" > "$dir/barrage.out" 2>&1 <<'PY'
@@ -278,8 +308,8 @@ check "an idle connection gets a GOAWAY and is closed (sbi.idle_timeout 1000 ms)
 
 # ---- metrics, clean stop ----------------------------------------------------------------------------
 curl -s --http2-prior-knowledge "http://127.0.0.1:$hport/metrics" > "$dir/metrics"
-check "GET /metrics: Prometheus text with requests, statuses, latency, in-flight" \
-	bash -c "grep -q '^akma_sbi_requests_total{operation=\"retrieve-applicationkey\"} [0-9]' '$dir/metrics' && grep -q '^akma_sbi_latency_seconds_bucket{le=\"+Inf\"}' '$dir/metrics' && grep -q '^akma_sbi_streams_in_flight 0' '$dir/metrics'"
+check "GET /metrics: Prometheus text with requests, answers by operation and status, latency, in-flight" \
+	bash -c "grep -q '^akma_sbi_requests_total{operation=\"retrieve-applicationkey\"} [0-9]' '$dir/metrics' && grep -q '^akma_sbi_answers_total{operation=\"remove-context\",status=\"404\"} [1-9]' '$dir/metrics' && grep -q '^akma_sbi_answers_total{operation=\"retrieve-applicationkey\",status=\"204\"} [1-9]' '$dir/metrics' && grep -q '^akma_sbi_latency_seconds_bucket{le=\"+Inf\"}' '$dir/metrics' && grep -q '^akma_sbi_streams_in_flight 0' '$dir/metrics'"
 h2load -c 4 -m 50 -D 3 -d "$dir/get1.json" -H 'content-type: application/json' \
 	"$API/retrieve-applicationkey" > "$dir/h2load3.out" 2>&1 &
 load=$!
@@ -309,16 +339,15 @@ for _ in $(seq 1 100); do grep -q "listening on" "$dir/tls.log" && break; sleep 
 check "akmad serves HTTP/2 over TLS when given a certificate" grep -q "HTTP/2 over TLS 127.0.0.1:$tport" "$dir/tls.log"
 API=https://127.0.0.1:$tport/naanf-akma/v1
 for v in 1.2 1.3; do
-	post register-anchorkey "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"$AKID\",\"kAkma\":\"$KAKMA\"}" \
-		--http2 --cacert "$dir/cert.pem" --tlsv$v --tls-max $v
+	TLSOPT=(--http2 --cacert "$dir/cert.pem" --tlsv$v --tls-max $v)
+	send curl POST register-anchorkey "{\"supi\":\"imsi-001010000000077\",\"aKId\":\"77.tls@akma.example\",\"kAkma\":\"$KAKMA\"}"
 	check "TLS $v, ALPN h2: register-anchorkey 200, valid AkmaKeyInfo" \
 		bash -c "[ \"\$(cat $dir/status)\" = 200 ] && grep -q '^HTTP/2 200' '$dir/headers' && $VALIDATE '$KEYINFO' '$dir/body'"
 done
-nghttp -v -d "$dir/get1.json" -H 'content-type: application/json' "$API/retrieve-applicationkey" > "$dir/ngtls" 2>&1
-check "nghttp over TLS: retrieve-applicationkey with the same K_AF" \
-	bash -c "grep -q ':status: 200' '$dir/ngtls' && grep -q '$want' '$dir/ngtls'"
-post register-anchorkey '{"supi":' --http2 --cacert "$dir/cert.pem"
-error_case "over TLS: broken JSON" 400 INVALID_MSG_FORMAT
+TLSOPT=(--http2 --cacert "$dir/cert.pem")
+matrix curl "TLS curl:" 3
+matrix nghttp "TLS nghttp:" 4
+TLSOPT=(--http2-prior-knowledge)
 curl -s --http1.1 --cacert "$dir/cert.pem" -o /dev/null "$API/register-anchorkey"
 check "a client that cannot speak h2 is refused at ALPN" test $? != 0
 check "a plain h2c client on the TLS port is refused, akmad goes on" \
