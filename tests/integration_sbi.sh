@@ -359,7 +359,7 @@ pid=
 check "SIGTERM over TLS: clean exit 0" test "$rc" = 0
 
 # ---- engine overload: 503 NF_CONGESTION, nothing lost --------------------------------------------------
-sed -e 's/^requests = 4096/requests = 1024\nring_size = 64\nidle_sleep = 1000/' \
+sed -e 's/^requests = 4096/requests = 1024\nring_size = 64\nidle_sleep = 1000/' -e 's/^capacity = .*/capacity = 64/' \
 	-e "s/^listen = 127.0.0.1:$tport.*/listen = 127.0.0.1:$((port + 8))/" -e '/^tls_/d' \
 	-e "s/^listen = udp:127.0.0.1:$((port + 3))/listen = udp:127.0.0.1:$((port + 9))/" "$dir/tls.conf" > "$dir/small.conf"
 "$AKMAD" --config "$dir/small.conf" > "$dir/small.log" 2>&1 &
@@ -376,6 +376,16 @@ check "an engine with 64-slot rings under 800 streams: 503s, every request answe
 post retrieve-applicationkey '{"afId":"af.example.com;ua=0100000007","aKId":"'"$AKID"'"}'
 check "... and the context is intact afterwards" \
 	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && grep -q '$want' '$dir/body'"
+# A store of 64 contexts: fill it, then one more with each client.
+for i in $(seq 100 180); do
+	post register-anchorkey "{\"supi\":\"imsi-00101000000$i\",\"aKId\":\"$i.full@akma.example\",\"kAkma\":\"$KAKMA\"}"
+done
+for cl in curl nghttp; do
+	send $cl POST register-anchorkey "{\"supi\":\"imsi-001010000000199\",\"aKId\":\"199.$cl@akma.example\",\"kAkma\":\"$KAKMA\"}"
+	expect "$cl: a full store" 500 "$PD" INSUFFICIENT_RESOURCES
+done
+post retrieve-applicationkey '{"afId":"af.example.com;ua=0100000007","aKId":"'"$AKID"'"}'
+check "... nothing stored was harmed" bash -c "[ \"\$(cat $dir/status)\" = 200 ] && grep -q '$want' '$dir/body'"
 kill -TERM "$pid"
 wait "$pid"
 pid=
