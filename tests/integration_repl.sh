@@ -34,8 +34,6 @@ AKMACTL=$BUILD/drivers/akmactl
 CLIENT=$BUILD/tests/repl_client
 dir=$(mktemp -d /tmp/akma-repl-XXXXXX)
 base=$((20000 + (RANDOM % 400) * 100))
-passed=0
-failed=0
 pids=()
 
 cleanup() {
@@ -47,18 +45,7 @@ cleanup() {
 trap cleanup EXIT
 [ -n "${AKMA_KEEP_LOGS:-}" ] && trap "for p in \"\${pids[@]}\"; do kill -9 \$p 2>/dev/null; done; echo logs kept in $dir" EXIT
 
-check() { # NAME COMMAND...
-	local name=$1
-	shift
-	if "$@" > "$dir/check.out" 2>&1; then
-		passed=$((passed + 1))
-		echo "ok   $name"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $name"
-		sed 's/^/     /' "$dir/check.out" | tail -20
-	fi
-}
+. "$(dirname "$0")/check.sh"
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.kek"
@@ -361,5 +348,4 @@ check "with the right password: writes reach Redis (AUTH)" \
 	bash -c "[ \$(redis-cli -p $RA -a s3cret-pass --no-auth-warning DBSIZE) -ge 100 ]"
 stop_akmad p
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+check_done

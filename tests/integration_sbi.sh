@@ -16,8 +16,6 @@ VALIDATE="/usr/bin/python3 $SRC/tests/validate_openapi.py $SRC/tests/openapi"
 dir=$(mktemp -d /tmp/akma-sbi-XXXXXX)
 port=$((20000 + RANDOM % 30000))
 hport=$((port + 1))
-passed=0
-failed=0
 pid=
 
 cleanup() {
@@ -26,18 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # NAME COMMAND...
-	local name=$1
-	shift
-	if "$@" > "$dir/check.out" 2>&1; then
-		passed=$((passed + 1))
-		echo "ok   $name"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $name"
-		sed 's/^/     /' "$dir/check.out" | tail -15
-	fi
-}
+. "$(dirname "$0")/check.sh"
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
 chmod 600 "$dir/akmad.psk"
@@ -390,5 +377,4 @@ kill -TERM "$pid"
 wait "$pid"
 pid=
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+check_done
