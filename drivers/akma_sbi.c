@@ -8,7 +8,6 @@
  *   akma-sbi [--config FILE] [--server ADDR] [options]
  */
 #include <errno.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,14 +85,6 @@ static unsigned wc_poll(void *ctx, struct akma_req **out, unsigned max)
 	return akma_wire_client_poll(ctx, out, max);
 }
 
-static void resolve(const char *dir, const char *name, char *out, size_t size)
-{
-	if (name[0] == '/')
-		snprintf(out, size, "%s", name);
-	else
-		snprintf(out, size, "%s/%s", dir, name);
-}
-
 int main(int argc, char **argv)
 {
 	const char *config = AKMA_DEFAULT_CONF;
@@ -135,12 +126,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	char cfgdir[512], psk_path[1024], cert[1024], key[1024];
-	snprintf(cfgdir, sizeof(cfgdir), "%s", config);
-	const char *dir = dirname(cfgdir);
-	resolve(dir, conf.psk_file, psk_path, sizeof(psk_path));
-	resolve(dir, conf.sbi_tls_cert, cert, sizeof(cert));
-	resolve(dir, conf.sbi_tls_key, key, sizeof(key));
+	char psk_path[1024], cert[1024], key[1024];
+	akma_conf_file_path(config, conf.psk_file, psk_path, sizeof(psk_path));
+	akma_conf_file_path(config, conf.sbi_tls_cert, cert, sizeof(cert));
+	akma_conf_file_path(config, conf.sbi_tls_key, key, sizeof(key));
 	uint8_t psk[32];
 	if (akma_psk_read(psk_path, 1, psk, err, sizeof(err)) != 0) {
 		fprintf(stderr, "akma-sbi: %s\n", err);

@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -121,12 +120,7 @@ static int session_open(const struct client_args *a, struct session *ss)
 	if (a->psk_file) {
 		snprintf(psk_path, sizeof(psk_path), "%s", a->psk_file);
 	} else {
-		char dir[512];
-		snprintf(dir, sizeof(dir), "%s", a->config);
-		if (conf.psk_file[0] == '/')
-			snprintf(psk_path, sizeof(psk_path), "%s", conf.psk_file);
-		else
-			snprintf(psk_path, sizeof(psk_path), "%s/%s", dirname(dir), conf.psk_file);
+		akma_conf_file_path(a->config, conf.psk_file, psk_path, sizeof(psk_path));
 	}
 	struct sockaddr_storage probe;
 	socklen_t probe_len;

@@ -11,7 +11,6 @@
  * --version never touch DPDK.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,14 +188,6 @@ static unsigned eb_poll(void *ctx, struct akma_req **out, unsigned max)
 	return akma_engine_poll(b->e, b->producer, out, max);
 }
 
-static void resolve(const char *dir, const char *name, char *out, size_t size)
-{
-	if (name[0] == '/')
-		snprintf(out, size, "%s", name);
-	else
-		snprintf(out, size, "%s/%s", dir, name);
-}
-
 static void log_bad_record(const char *key, int err)
 {
 	LOG(WARNING, "recovery: record %s skipped: %s\n", key, akma_strerror(err));
@@ -328,15 +319,13 @@ int main(int argc, char **argv)
 	}
 
 	/* Secret files are named relative to the configuration's directory. */
-	char cfgdir[512], psk_path[1024], kek_path[1024], pw_path[1024];
-	snprintf(cfgdir, sizeof(cfgdir), "%s", config);
-	const char *dir = dirname(cfgdir);
-	resolve(dir, conf.psk_file, psk_path, sizeof(psk_path));
-	resolve(dir, conf.kek_file, kek_path, sizeof(kek_path));
-	resolve(dir, conf.redis_password_file, pw_path, sizeof(pw_path));
+	char psk_path[1024], kek_path[1024], pw_path[1024];
+	akma_conf_file_path(config, conf.psk_file, psk_path, sizeof(psk_path));
+	akma_conf_file_path(config, conf.kek_file, kek_path, sizeof(kek_path));
+	akma_conf_file_path(config, conf.redis_password_file, pw_path, sizeof(pw_path));
 	static char tls_cert_path[1024], tls_key_path[1024];
-	resolve(dir, conf.sbi_tls_cert, tls_cert_path, sizeof(tls_cert_path));
-	resolve(dir, conf.sbi_tls_key, tls_key_path, sizeof(tls_key_path));
+	akma_conf_file_path(config, conf.sbi_tls_cert, tls_cert_path, sizeof(tls_cert_path));
+	akma_conf_file_path(config, conf.sbi_tls_key, tls_key_path, sizeof(tls_key_path));
 	if (conf.sbi_tls_cert[0] && !conf.sbi_tls_key[0]) {
 		fprintf(stderr, "akmad: sbi.tls_cert needs sbi.tls_key\n");
 		return 1;

@@ -16,6 +16,10 @@
 int akma_key_file_read(const char *what, const char *path, int owner_only, uint8_t key[32],
 		       char *why, size_t why_size);
 
+/* The path of a file a configuration names: name itself when absolute,
+ * else name in the directory of the configuration file config. */
+void akma_conf_file_path(const char *config, const char *name, char *out, size_t size);
+
 /* The wire PSK: akma_key_file_read("psk file", ...). */
 int akma_psk_read(const char *path, int owner_only, uint8_t psk[32], char *why, size_t why_size);
 
