@@ -229,7 +229,7 @@ out:
  * digits, A-KID in akmad's convention from a random A-TID, random K_AKMA),
  * 64 to a datagram, WINDOW datagrams in flight; refused OVERLOAD ones and
  * unanswered ones are sent again. */
-#define LOAD_PER_DGRAM 64
+#define LOAD_PER_DGRAM AKMA_WIRE_MAX_MSGS
 #define LOAD_WINDOW 32
 static int load(const struct client_args *a, uint64_t first, uint64_t n)
 {

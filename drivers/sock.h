@@ -20,9 +20,10 @@
 
 #include <stdint.h>
 
+#include "wire.h"
 #include "worker.h"
 
-#define AKMA_SOCK_MAX_MSGS 64
+#define AKMA_SOCK_MAX_MSGS AKMA_WIRE_MAX_MSGS
 
 struct akma_sock_params {
 	const char *listen;        /* "udp:127.0.0.1:7777,udp:[::1]:7777,unix:/path" */

@@ -19,7 +19,7 @@
 #include "addr.h"
 #include "wire.h"
 
-#define PER_DGRAM 64
+#define PER_DGRAM AKMA_WIRE_MAX_MSGS
 
 struct slot {
 	uint32_t gen;

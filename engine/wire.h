@@ -24,6 +24,8 @@
 #define AKMA_WIRE_MSG_HDR_LEN 12
 #define AKMA_WIRE_MAX_DGRAM 65507 /* the largest UDP payload over IPv4 */
 #define AKMA_WIRE_PSK_LEN 32
+#define AKMA_WIRE_MAX_MSGS 64 /* messages akmad takes from one datagram; later ones
+				* are answered OVERLOAD (wire.md) */
 
 enum akma_wire_mode { AKMA_WIRE_PLAIN = 0, AKMA_WIRE_GCM = 1 };
 
