@@ -51,6 +51,14 @@ static const int codes[] = {200, 204, 400, 404, 405, 411, 413, 415, 500, 503};
 
 struct conn;
 
+/* Counters, written by the front end's thread; /metrics reads them. */
+struct sbi_stats {
+	uint64_t connections, connections_open, streams, in_flight;
+	uint64_t requests[3];        /* register, retrieve, remove */
+	uint64_t protocol_errors;    /* connections closed for breaking HTTP/2 */
+	uint64_t tls_failures;       /* TLS handshakes or records that failed */
+};
+
 struct stream {
 	struct conn *c;           /* NULL once orphaned */
 	struct stream *next, *prev;
@@ -100,7 +108,7 @@ struct akma_sbi {
 	unsigned conns_cap;
 	struct akma_req *pending[SUBMIT_MAX];
 	unsigned n_pending;
-	struct akma_sbi_stats st;
+	struct sbi_stats st;
 	uint64_t lat[LAT_BUCKETS]; /* answers by latency: <50us, <100us ... doubling */
 	uint64_t answers[N_OPS][N_CODES + 1]; /* by operation and status (+ other statuses) */
 };
@@ -175,12 +183,6 @@ static void record(struct akma_sbi *s, struct stream *st, int status)
 	while (k < N_CODES && codes[k] != status)
 		k++;
 	bump(&s->answers[op][k], 1);
-	if (status < 300)
-		bump(&s->st.status_2xx, 1);
-	else if (status < 500)
-		bump(&s->st.status_4xx, 1);
-	else
-		bump(&s->st.status_5xx, 1);
 	if (st->t0) {
 		double us = (double)(now_ns() - st->t0) / 1000.0;
 		unsigned b = 0;
@@ -700,13 +702,19 @@ static char *metrics_text(struct akma_sbi *s)
 	for (int i = 0; i < 3; i++)
 		fprintf(f, "akma_sbi_requests_total{operation=\"%s\"} %llu\n", ops[i],
 			(unsigned long long)s->st.requests[i]);
+	/* The classes, summed from the table (every status the front end sends
+	 * has its column; "other" would be one it does not know). */
+	uint64_t class_total[6] = {0};
+	for (unsigned o = 0; o < N_OPS; o++)
+		for (unsigned k = 0; k < N_CODES; k++)
+			class_total[codes[k] / 100] += __atomic_load_n(&s->answers[o][k], __ATOMIC_RELAXED);
 	fprintf(f, "# HELP akma_sbi_responses_total Responses by status class.\n"
 		   "# TYPE akma_sbi_responses_total counter\n"
 		   "akma_sbi_responses_total{class=\"2xx\"} %llu\n"
 		   "akma_sbi_responses_total{class=\"4xx\"} %llu\n"
 		   "akma_sbi_responses_total{class=\"5xx\"} %llu\n",
-		(unsigned long long)s->st.status_2xx, (unsigned long long)s->st.status_4xx,
-		(unsigned long long)s->st.status_5xx);
+		(unsigned long long)class_total[2], (unsigned long long)class_total[4],
+		(unsigned long long)class_total[5]);
 	fprintf(f, "# HELP akma_sbi_answers_total Answers by operation and HTTP status.\n"
 		   "# TYPE akma_sbi_answers_total counter\n");
 	static const char *const op_names[N_OPS] = {"register-anchorkey", "retrieve-applicationkey",
@@ -742,9 +750,19 @@ static char *metrics_text(struct akma_sbi *s)
 		   "akma_sbi_connections_open %llu\n"
 		   "# HELP akma_sbi_protocol_errors_total Connections closed for breaking HTTP/2.\n"
 		   "# TYPE akma_sbi_protocol_errors_total counter\n"
-		   "akma_sbi_protocol_errors_total %llu\n",
+		   "akma_sbi_protocol_errors_total %llu\n"
+		   "# HELP akma_sbi_tls_failures_total TLS handshakes or records that failed.\n"
+		   "# TYPE akma_sbi_tls_failures_total counter\n"
+		   "akma_sbi_tls_failures_total %llu\n"
+		   "# HELP akma_sbi_connections_total HTTP/2 connections accepted.\n"
+		   "# TYPE akma_sbi_connections_total counter\n"
+		   "akma_sbi_connections_total %llu\n"
+		   "# HELP akma_sbi_streams_total HTTP/2 streams opened.\n"
+		   "# TYPE akma_sbi_streams_total counter\n"
+		   "akma_sbi_streams_total %llu\n",
 		(unsigned long long)s->st.in_flight, (unsigned long long)s->st.connections_open,
-		(unsigned long long)s->st.protocol_errors);
+		(unsigned long long)s->st.protocol_errors, (unsigned long long)s->st.tls_failures,
+		(unsigned long long)s->st.connections, (unsigned long long)s->st.streams);
 	fclose(f);
 	return buf;
 }
@@ -988,12 +1006,4 @@ void akma_sbi_stop(struct akma_sbi *s, unsigned timeout_ms)
 	SSL_CTX_free(s->tls);
 	free(s->conns);
 	free(s);
-}
-
-void akma_sbi_stats(const struct akma_sbi *s, struct akma_sbi_stats *st)
-{
-	const uint64_t *src = (const uint64_t *)&s->st;
-	uint64_t *dst = (uint64_t *)st;
-	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
-		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }

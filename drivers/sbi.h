@@ -40,13 +40,6 @@ struct akma_sbi_params {
 	const char *tls_key;          /* PEM private key */
 };
 
-struct akma_sbi_stats {
-	uint64_t connections, connections_open, streams, in_flight;
-	uint64_t requests[3];        /* register, retrieve, remove */
-	uint64_t status_2xx, status_4xx, status_5xx;
-	uint64_t protocol_errors;    /* connections closed for breaking HTTP/2 */
-	uint64_t tls_failures;       /* TLS handshakes or records that failed */
-};
 
 /* Where requests go: the engine's rings in akmad, the wire protocol in
  * akma-sbi. Every call comes from the front end's thread and never blocks. */
@@ -75,8 +68,5 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct ak
  * streams in flight (up to timeout_ms), close, join. Call before
  * akma_engine_stop(). */
 void akma_sbi_stop(struct akma_sbi *s, unsigned timeout_ms);
-
-/* Counters; any thread. */
-void akma_sbi_stats(const struct akma_sbi *s, struct akma_sbi_stats *st);
 
 #endif
