@@ -4,7 +4,7 @@
 set -u
 TEST=${1:?usage: integration_redis.sh TEST_REDIS}
 dir=$(mktemp -d /tmp/akma-redis-XXXXXX)
-port=$((40000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768 up)
 redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no \
 	--daemonize no > "$dir/redis.log" 2>&1 &
 pid=$!

@@ -33,7 +33,8 @@ AKMAD=$BUILD/drivers/akmad
 AKMACTL=$BUILD/drivers/akmactl
 CLIENT=$BUILD/tests/repl_client
 dir=$(mktemp -d /tmp/akma-repl-XXXXXX)
-base=$((20000 + (RANDOM % 400) * 100))
+# Below Linux's ephemeral range (32768 up), so no client socket holds one.
+base=$((20000 + (RANDOM % 120) * 100))
 pids=()
 
 cleanup() {
@@ -224,8 +225,10 @@ stop_akmad t
 stop_akmad s
 
 # ---- 6b. a standby across a Redis restart -------------------------------------------------
-start_akmad u $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
-start_akmad v $P2 --redis 127.0.0.1:$R1 --kek-file akmad.kek --standby
+# A lease longer than the Redis restart, so the primary keeps it and the
+# standby is promoted only when asked (below).
+start_akmad u $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek --replication-lease 10000
+start_akmad v $P2 --redis 127.0.0.1:$R1 --kek-file akmad.kek --standby --replication-lease 10000
 redis-cli -p $R1 SHUTDOWN > /dev/null 2>&1
 eval "wait \$redis_pid_$R1" 2> /dev/null
 sleep 0.5

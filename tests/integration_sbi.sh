@@ -14,7 +14,8 @@ AKMACTL=$BUILD/drivers/akmactl
 VALIDATE="/usr/bin/python3 $SRC/tests/validate_openapi.py $SRC/tests/openapi"
 [ -x /usr/bin/python3 ] || VALIDATE="python3 $SRC/tests/validate_openapi.py $SRC/tests/openapi"
 dir=$(mktemp -d /tmp/akma-sbi-XXXXXX)
-port=$((20000 + RANDOM % 30000))
+# Below Linux's ephemeral range (32768 up), so no client socket holds one.
+port=$((20000 + RANDOM % 12000))
 hport=$((port + 1))
 pid=
 
@@ -227,6 +228,7 @@ fe1=$!
 "$AKMA_SBI" --config "$dir/akmad.conf" --sbi-listen 127.0.0.1:$((port + 6)) > "$dir/fe2.log" 2>&1 &
 fe2=$!
 for _ in $(seq 1 50); do grep -q serving "$dir/fe2.log" && grep -q serving "$dir/fe1.log" && break; sleep 0.1; done
+grep -q serving "$dir/fe1.log" && grep -q serving "$dir/fe2.log" || cat "$dir/fe1.log" "$dir/fe2.log"
 API=http://127.0.0.1:$((port + 5))/naanf-akma/v1
 post register-anchorkey "{\"supi\":\"imsi-001010000000003\",\"aKId\":\"3.fe@akma.example\",\"kAkma\":\"$KAKMA\"}"
 check "akma-sbi: register-anchorkey through one front end, valid AkmaKeyInfo" \
@@ -250,6 +252,7 @@ check "akma-sbi: 2000 requests over 2 connections of 50 streams, all answered 20
 	--timeout 200 > "$dir/fe3.log" 2>&1 &
 fe3=$!
 for _ in $(seq 1 50); do grep -q serving "$dir/fe3.log" && break; sleep 0.1; done
+grep -q serving "$dir/fe3.log" || cat "$dir/fe3.log"
 API=http://127.0.0.1:$((port + 7))/naanf-akma/v1
 post retrieve-applicationkey '{"afId":"af.example.com;ua=0100000007","aKId":"3.fe@akma.example"}'
 error_case "akma-sbi with no akmad behind it: 503 once the answer is overdue" 503 NF_CONGESTION
