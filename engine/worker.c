@@ -255,6 +255,8 @@ static int repl_hand_on(struct worker *w, struct akma_req *q, struct akma_req *c
 	memcpy(copy, q, used);
 	memcpy(copy->kakma, q->kakma, AKMA_KEY_LEN);
 	copy->created_ms = q->created_ms;
+	copy->t_submit = q->t_submit;
+	copy->client_id = q->client_id;
 	copy->producer_data = NULL;
 	w->repl_out[w->n_repl++] = copy;
 	return 0;
