@@ -814,6 +814,39 @@ unsigned akma_ctx_lookup_bulk(const struct akma_ctx_store *s, const uint8_t *con
 	return hits;
 }
 
+void akma_ctx_prefetch_index(const struct akma_ctx_store *s, const uint64_t hash[], unsigned n)
+{
+	const struct index *x = &s->by_akid;
+
+	for (unsigned i = 0; i < n; i++)
+		__builtin_prefetch(&x->b[(uint32_t)hash[i] & x->mask]);
+}
+
+/* The UE identity length assumed for the midstates line: "imsi-" and 15
+ * digits. A longer one puts the midstates a line later, which the lookup's
+ * own AKMA_CTX_PREFETCH_MS still starts, only later. */
+#define PREFETCH_UEID_LEN 20
+
+void akma_ctx_prefetch_contexts(const struct akma_ctx_store *s, const uint64_t hash[],
+				const uint16_t akid_len[], unsigned n)
+{
+	const struct index *x = &s->by_akid;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct bucket *bk = &x->b[(uint32_t)hash[i] & x->mask];
+		unsigned m = tag_matches(bk, tag_of(hash[i]));
+		if (!m)
+			continue; /* in its second bucket, or a miss: the lookup's own stages */
+		uint32_t ref = __atomic_load_n(&bk->ref[__builtin_ctz(m)], __ATOMIC_RELAXED);
+		if (!ref)
+			continue;
+		const uint8_t *line = (const uint8_t *)block(s, ref);
+		unsigned last = ms_line_for(akid_len[i], PREFETCH_UEID_LEN);
+		for (unsigned l = 0; l <= last && l < MAX_UNITS; l++)
+			__builtin_prefetch(line + (size_t)l * UNIT);
+	}
+}
+
 const struct akma_ctx *akma_ctx_lookup_ueid(const struct akma_ctx_store *s, const uint8_t *ueid,
 					    uint16_t ueid_len, uint64_t now_ms)
 {

@@ -178,6 +178,20 @@ unsigned akma_ctx_lookup_bulk(const struct akma_ctx_store *s, const uint8_t *con
 			      uint64_t now_ms, const struct akma_ctx *ctx[], uint8_t result[],
 			      unsigned flags);
 
+/* Prefetch hints for a bulk lookup that will come a few microseconds later,
+ * for a worker that keeps bursts in a pipeline (worker.c).
+ * akma_ctx_prefetch_index() starts the first bucket line of each key hash;
+ * akma_ctx_prefetch_contexts(), once those lines are in, reads their tags
+ * and starts the lines of the contexts they point to: header, A-KID and, for
+ * a UE identity of up to 20 octets (an IMSI SUPI), the midstates. Hints only:
+ * they read the index without claiming anything and touch no context, so a
+ * racing write at worst makes them useless; the lookup that follows decides.
+ * Same caller rules as the bulk lookup (an online QSBR reader); lock-free,
+ * never block. */
+void akma_ctx_prefetch_index(const struct akma_ctx_store *s, const uint64_t hash[], unsigned n);
+void akma_ctx_prefetch_contexts(const struct akma_ctx_store *s, const uint64_t hash[],
+				const uint16_t akid_len[], unsigned n);
+
 /* The context of one UE identity, or NULL (missing or expired). Same rules
  * as the bulk lookup. */
 const struct akma_ctx *akma_ctx_lookup_ueid(const struct akma_ctx_store *s, const uint8_t *ueid,

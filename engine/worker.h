@@ -116,6 +116,15 @@ struct akma_ctx_store *akma_engine_store(struct akma_engine *e);
  * -ENOSPC. Each id must be used by one thread at a time. */
 int akma_engine_producer(struct akma_engine *e);
 
+#define AKMA_PIPE_DEPTH_MAX 3
+
+/* How many bursts a worker holds in its prefetch pipeline (worker.c): 0
+ * answers each burst in the pass it arrives, with no cross-burst prefetch;
+ * up to, and by default, AKMA_PIPE_DEPTH_MAX (larger values are taken as
+ * that). For the benchmark's same-run comparison. Any thread, any time;
+ * workers see it within a pass. */
+void akma_engine_set_pipeline(struct akma_engine *e, unsigned depth);
+
 /* Launch the workers on their lcores. Returns 0 or a negative errno. */
 int akma_engine_start(struct akma_engine *e);
 

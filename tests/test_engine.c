@@ -5,7 +5,8 @@
  * (nothing lost), clean shutdown with every accepted request answered, and
  * the per-worker counters; then the replication hand-off in sync and async
  * modes (held writes, copies, refusal when writes are off or the backlog is
- * full, the store untouched by refused writes). */
+ * full, the store untouched by refused writes); then ring order through the
+ * workers' burst pipeline, on and off. */
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -329,6 +330,75 @@ static void replication(enum akma_repl_mode mode)
 	e = NULL;
 }
 
+/* Bursts of 4 through the worker's pipeline, which then holds up to three
+ * while it answers a fourth: 100 subscribers, each registered, read,
+ * re-keyed under a new A-KID and read under both, the five steps of each
+ * spread over different bursts. Every answer must be the one ring order
+ * gives (a read behind a write in an earlier, still held, burst sees it),
+ * with the K_AF of the key then current; with the pipeline on and off. */
+static void pipeline(unsigned depth)
+{
+	enum { SUBS = 100, STEPS = 5 };
+	struct akma_engine_params p = {.capacity = 1000, .kaf_life_ms = 3600 * 1000, .ring_size = 1024,
+				       .n_requests = 2048, .burst = 4, .mb_arch = AKMA_MB_AUTO};
+	static struct akma_req *r[SUBS * STEPS], *out[SUBS * STEPS];
+	uint8_t k1[SUBS][32], k2[SUBS][32], want[32];
+	char supi[32], akid1[48], akid2[48];
+	struct akma_af_id af;
+	int err;
+
+	e = akma_engine_create(&p, &err);
+	CHECK(e != NULL, "pipeline: create: %s", akma_strerror(err));
+	if (!e)
+		return;
+	prod = (unsigned)akma_engine_producer(e);
+	akma_engine_set_pipeline(e, depth);
+	akma_engine_start(e);
+	akma_af_id_set(&af, "af.example.com", 14, akma_ua_id_tls13_psk);
+	/* Step-major order: subscriber i's steps lie SUBS requests apart. */
+	for (unsigned step = 0; step < STEPS; step++)
+		for (unsigned i = 0; i < SUBS; i++) {
+			snprintf(supi, sizeof(supi), "imsi-00101%010u", i);
+			snprintf(akid1, sizeof(akid1), "%u.first@pipe", i);
+			snprintf(akid2, sizeof(akid2), "%u.second@pipe", i);
+			for (int b = 0; b < 32; b++) {
+				k1[i][b] = (uint8_t)(i * 7 + b);
+				k2[i][b] = (uint8_t)(i * 13 + b + 1);
+			}
+			struct akma_req *q = step == 0	 ? reg_req(supi, akid1, k1[i])
+					     : step == 2 ? reg_req(supi, akid2, k2[i])
+					     : step == 1 ? get_req(akid1, "af.example.com", 0)
+					     : step == 3 ? get_req(akid1, "af.example.com", 0)
+							 : get_req(akid2, "af.example.com", 0);
+			r[step * SUBS + i] = q;
+		}
+	struct akma_req *rej[64];
+	unsigned n_rej, taken = 0;
+	for (unsigned base = 0; base < SUBS * STEPS; base += 50)
+		taken += akma_engine_submit(e, prod, r + base, 50, rej, &n_rej);
+	CHECK(taken == SUBS * STEPS, "pipeline %u: all %u accepted (%u)", depth, SUBS * STEPS, taken);
+	unsigned got = collect(out, SUBS * STEPS);
+	CHECK(got == SUBS * STEPS, "pipeline %u: all answered (%u)", depth, got);
+	unsigned wrong = 0;
+	for (unsigned i = 0; i < SUBS; i++) {
+		wrong += r[0 * SUBS + i]->status != AKMA_ST_OK || r[2 * SUBS + i]->status != AKMA_ST_OK;
+		akma_derive_kaf(k1[i], &af, want);
+		wrong += r[1 * SUBS + i]->status != AKMA_ST_OK || memcmp(r[1 * SUBS + i]->kaf, want, 32);
+		wrong += r[3 * SUBS + i]->status != AKMA_ST_NOT_FOUND;
+		akma_derive_kaf(k2[i], &af, want);
+		wrong += r[4 * SUBS + i]->status != AKMA_ST_OK || memcmp(r[4 * SUBS + i]->kaf, want, 32);
+	}
+	CHECK(wrong == 0, "pipeline %u: %u answers not as ring order gives", depth, wrong);
+	struct akma_worker_stats st;
+	akma_engine_worker_stats(e, 0, &st);
+	CHECK(st.bursts >= SUBS * STEPS / 4 && st.burst_hist[2] > 0,
+	      "pipeline %u: bursts of 4 (%llu bursts)", depth, (unsigned long long)st.bursts);
+	release(r, SUBS * STEPS);
+	akma_engine_stop(e);
+	akma_engine_free(e);
+	e = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -407,6 +477,8 @@ int main(int argc, char **argv)
 	akma_engine_free(e);
 	replication(AKMA_REPL_SYNC);
 	replication(AKMA_REPL_ASYNC);
+	pipeline(AKMA_PIPE_DEPTH_MAX);
+	pipeline(0);
 	akma_eal_cleanup();
 	return check_done("test_engine");
 }
