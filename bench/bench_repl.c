@@ -7,7 +7,8 @@
  * with the replication thread writing to Redis, in each mode (off, async,
  * sync), beside redis-benchmark -P 64 -t set on the same server in the same
  * run: the rate at which that Redis takes SETs at all, the ceiling of any
- * client. Recovery: N records written to Redis, then loaded into a fresh
+ * client; and beside what that Redis takes of akmad's own write shape (new
+ * keys, record-sized values, MSETs of 64), the ceiling for registrations. Recovery: N records written to Redis, then loaded into a fresh
  * store as akmad does at start, beside the bare Redis read of the same keys
  * (SCAN and MGET, nothing decoded or stored) in the same run.
  *
@@ -41,7 +42,9 @@ static const char usage_text[] =
 	"Usage: akma-bench replication [OPTIONS]\n"
 	"\n"
 	"REGISTER rate through the engine with replication off, async and sync,\n"
-	"beside redis-benchmark -P 64 -t set against the same Redis in the same run;\n"
+	"beside redis-benchmark -P 64 -t set against the same Redis in the same run\n"
+	"(and two like-for-like variants: new keys with record-sized values, as SETs\n"
+	"and as MSETs of 64, the shape akmad writes);\n"
 	"then the recovery rate: N contexts written to Redis and loaded into a fresh\n"
 	"store as akmad does at start, beside a bare SCAN + MGET of the same keys.\n"
 	"\n"
@@ -143,23 +146,58 @@ static void redis_cmd(const char *cmd)
 		redisFree(c);
 }
 
-/* redis-benchmark -P 64 -t set [extra]: its requests per second, or 0. */
-static double redis_benchmark(unsigned n, const char *extra)
+/* Run a redis-benchmark command line (-q --csv) and return the requests per
+ * second of its result row (the one whose test name starts with test), or
+ * 0; the server is FLUSHALLed after. */
+static double run_redis_benchmark(const char *cmd, const char *test)
 {
-	char cmd[320], line[256];
+	char *line = NULL;
+	size_t cap = 0, tl = strlen(test);
 	double rps = 0;
-	snprintf(cmd, sizeof(cmd),
-		 "redis-benchmark -h 127.0.0.1 -p %d -P 64 -t set -n %u %s -q --csv 2>/dev/null",
-		 redis_port, n, extra);
 	FILE *p = popen(cmd, "r");
 	if (!p)
 		return 0;
-	while (fgets(line, sizeof(line), p))
-		if (!strncmp(line, "\"SET\",\"", 7))
-			rps = atof(line + 7);
+	/* "TEST","RPS",...: a custom command is its own (long) test name */
+	while (getline(&line, &cap, p) > 0) {
+		if (line[0] != '"' || strncmp(line + 1, test, tl) != 0)
+			continue;
+		const char *q = strstr(line, "\",\"");
+		if (q)
+			rps = atof(q + 3);
+	}
+	free(line);
 	pclose(p);
 	redis_cmd("FLUSHALL");
 	return rps;
+}
+
+/* redis-benchmark -P 64 -t set [extra]: its requests per second, or 0. */
+static double redis_benchmark(unsigned n, const char *extra)
+{
+	char cmd[320];
+	snprintf(cmd, sizeof(cmd),
+		 "redis-benchmark -h 127.0.0.1 -p %d -P 64 -t set -n %u %s -q --csv 2>/dev/null",
+		 redis_port, n, extra);
+	return run_redis_benchmark(cmd, "SET\"");
+}
+
+/* The ceiling for akmad's own write shape: the replication thread writes a
+ * run of new contexts as one MSET, so redis-benchmark sends MSETs of 64 new
+ * keys with 125-octet values (a record's size), 4 pipelined a connection.
+ * Returns keys written a second, or 0. */
+#define MSET_KEYS 64
+static double redis_benchmark_mset(unsigned keys)
+{
+	char value[126], cmd[MSET_KEYS * 160 + 256];
+	memset(value, 'v', 125);
+	value[125] = 0;
+	int off = snprintf(cmd, sizeof(cmd),
+			   "redis-benchmark -h 127.0.0.1 -p %d -P 4 -r 100000000 -n %u -q --csv MSET",
+			   redis_port, keys / MSET_KEYS);
+	for (int i = 0; i < MSET_KEYS; i++)
+		off += snprintf(cmd + off, sizeof(cmd) - (size_t)off, " akma:bench:__rand_int__ %s", value);
+	snprintf(cmd + off, sizeof(cmd) - (size_t)off, " 2>/dev/null");
+	return run_redis_benchmark(cmd, "MSET ") * MSET_KEYS;
 }
 
 static void make_reg(struct akma_req *r, uint64_t i)
@@ -452,28 +490,35 @@ int bench_repl_main(int argc, char **argv)
 	/* The literal ceiling overwrites one key with 3 octets; the like-for-like
 	 * one writes a new key with a value the size of a record, as a
 	 * registration does. */
-	double ceiling[2], like[2];
+	double ceiling[2], like[2], shape[2];
 	const char *like_args = "-r 100000000 -d 125";
 	if (!regs)
 		goto recovery;
 	ceiling[0] = redis_benchmark(1000000, "");
 	like[0] = redis_benchmark(1000000, like_args);
+	shape[0] = redis_benchmark_mset(1000000);
 	struct reg_result off, async, sync;
 	run_registrations(AKMA_REPL_OFF, regs, (unsigned)inflight, &off);
 	run_registrations(AKMA_REPL_ASYNC, regs, (unsigned)inflight, &async);
 	run_registrations(AKMA_REPL_SYNC, regs, (unsigned)inflight, &sync);
 	ceiling[1] = redis_benchmark(1000000, "");
 	like[1] = redis_benchmark(1000000, like_args);
+	shape[1] = redis_benchmark_mset(1000000);
 	double ceil = (ceiling[0] + ceiling[1]) / 2, lk = (like[0] + like[1]) / 2;
+	double sh = (shape[0] + shape[1]) / 2;
 	printf("%sceiling    redis-benchmark -P 64 -t set: %.0f and %.0f SET/s (before and after); "
-	       "with %s (new keys, record-sized values): %.0f and %.0f\n",
-	       pfx, ceiling[0], ceiling[1], like_args, like[0], like[1]);
-	printf("%sratios     sync / like-for-like ceiling: %.2f; async answered / like-for-like: %.2f\n",
-	       pfx, sync.per_sec / lk, async.per_sec / lk);
+	       "with %s (new keys, record-sized values): %.0f and %.0f; MSET of %d new keys of "
+	       "125 octets (akmad's write shape): %.0f and %.0f keys/s\n",
+	       pfx, ceiling[0], ceiling[1], like_args, like[0], like[1], MSET_KEYS, shape[0],
+	       shape[1]);
+	printf("%sratios     sync / like-for-like ceiling: %.2f; async answered / like-for-like: %.2f; "
+	       "sync / MSET-shape ceiling: %.2f\n",
+	       pfx, sync.per_sec / lk, async.per_sec / lk, sync.per_sec / sh);
 	bench_table_header(stdout, csv, "registrations/s");
 	struct bench_row rows[] = {
 		{"redis-benchmark -P 64 -t set (mean)", "-", 0, ceil, 1e9 / ceil, 1.0},
 		{"redis-benchmark ... -r 1e8 -d 125 (mean)", "-", 0, lk, 1e9 / lk, lk / ceil},
+		{"redis-benchmark MSET x64 new keys (mean)", "-", 0, sh, 1e9 / sh, sh / ceil},
 		{"REGISTER, replication off", "-", 0, off.per_sec, 1e9 / off.per_sec, off.per_sec / ceil},
 		{"REGISTER, async (answered)", "-", 0, async.per_sec, 1e9 / async.per_sec,
 		 async.per_sec / ceil},
