@@ -522,7 +522,7 @@ int bench_engine_main(int argc, char **argv)
 	struct bench_row naive_row = {"naive: cds_lfht + HMAC()", "-", 1, 1e9 / naive, naive, 1.0};
 	struct bench_row eng_row = {"engine: rings+bulk+mb", akma_mb_arch_name(akma_engine_mb_arch(b.e)),
 				    b.burst, 1e9 / eng, eng, naive / eng};
-	struct bench_row flat_row = {"engine, burst pipeline off", akma_mb_arch_name(akma_engine_mb_arch(b.e)),
+	struct bench_row flat_row = {"engine: burst pipeline off", akma_mb_arch_name(akma_engine_mb_arch(b.e)),
 				     b.burst, 1e9 / flat_med, flat_med, naive / flat_med};
 	bench_table_row(stdout, b.csv, &naive_row);
 	bench_table_row(stdout, b.csv, &flat_row);
