@@ -16,8 +16,12 @@
  * from one producer are applied in the order they were submitted.
  *
  * A worker dequeues bursts, runs the GET_KAF requests of a burst through one
- * bulk context lookup and one ipsec-mb K_AF burst, applies REGISTER and
- * REMOVE to the store, and enqueues the completions. It never blocks, never
+ * bulk context lookup and ipsec-mb K_AF bursts, applies REGISTER and REMOVE
+ * to the store, and enqueues the completions. While it derives one burst it
+ * holds up to three more, whose requests, index buckets and contexts it
+ * prefetches between those ipsec-mb bursts, so their lookups find them in
+ * cache; bursts are still answered in ring order, and an empty ring drains
+ * the pipeline at once (worker.c says more). It never blocks, never
  * allocates, never logs per request; it counts, in counters the control
  * thread reads while it runs. A full input ring is reported to the producer
  * at once (the request comes back with AKMA_ST_OVERLOAD); nothing is dropped.
