@@ -504,10 +504,10 @@ static unsigned process(struct worker *w, struct akma_req **r, unsigned n, uint6
  * within noise of none (-8..+3%); in 4 slices between bursts of 8 K_AF,
  * +5..10%; in 8 slices between bursts of 4, +20..25% (7.4-7.6 -> 9.0-9.6 M
  * K_AF/s), and 16 slices of 2 no better. With the store in cache it costs
- * ~4%; at 10 M contexts, where every line is also a TLB miss, it gains ~3%. The stages only
- * prefetch: every read that decides an answer is made when the burst is
- * answered, bursts in ring order, so a GET_KAF behind a REGISTER still sees
- * it. When no burst arrives the pipeline drains at once, so light load never
+ * ~4%; at 10 M contexts, where every line is also a TLB miss under nested
+ * paging, it changes nothing (-3..+1%). The stages only prefetch: every read
+ * that decides an answer is made when the burst is answered, bursts in ring
+ * order, so a GET_KAF behind a REGISTER still sees it. When no burst arrives the pipeline drains at once, so light load never
  * waits for more load to move it on. */
 static inline struct pipe_burst *pipe_at(struct worker *w, unsigned rank)
 {
@@ -528,8 +528,9 @@ static void answer_oldest(struct worker *w, uint64_t now)
 	w->pipe_len--;
 }
 
-/* A new burst b has joined: answer the oldest while more than depth are
- * held, with the prefetches for those that stay held spread over them. */
+/* Answer the oldest bursts while more than depth are held (depth 0: all of
+ * them, as when the rings are empty), with this pass's prefetches for the
+ * bursts that stay held spread over their K_AF. */
 static void pipe_pass(struct worker *w, unsigned depth, uint64_t now)
 {
 	unsigned len = w->pipe_len, answer = len > depth ? len - depth : 0;
