@@ -8,9 +8,10 @@
  * sync), beside redis-benchmark -P 64 -t set on the same server in the same
  * run: the rate at which that Redis takes SETs at all, the ceiling of any
  * client; and beside what that Redis takes of akmad's own write shape (new
- * keys, record-sized values, MSETs of 64), the ceiling for registrations. Recovery: N records written to Redis, then loaded into a fresh
- * store as akmad does at start, beside the bare Redis read of the same keys
- * (SCAN and MGET, nothing decoded or stored) in the same run.
+ * keys, record-sized values, MSETs of 64), the ceiling for registrations.
+ * Recovery: N records written to Redis, then loaded into a fresh store as
+ * akmad does at start, beside the bare Redis read of the same keys (SCAN and
+ * MGET, nothing decoded or stored) in the same run.
  *
  * Without --redis a private redis-server is started on a free port (no
  * persistence) and stopped at the end.

@@ -355,16 +355,17 @@ static void pipeline(unsigned depth)
 	akma_engine_set_pipeline(e, depth);
 	akma_engine_start(e);
 	akma_af_id_set(&af, "af.example.com", 14, akma_ua_id_tls13_psk);
+	for (unsigned i = 0; i < SUBS; i++)
+		for (int b = 0; b < 32; b++) {
+			k1[i][b] = (uint8_t)(i * 7 + b);
+			k2[i][b] = (uint8_t)(i * 13 + b + 1);
+		}
 	/* Step-major order: subscriber i's steps lie SUBS requests apart. */
 	for (unsigned step = 0; step < STEPS; step++)
 		for (unsigned i = 0; i < SUBS; i++) {
 			snprintf(supi, sizeof(supi), "imsi-00101%010u", i);
 			snprintf(akid1, sizeof(akid1), "%u.first@pipe", i);
 			snprintf(akid2, sizeof(akid2), "%u.second@pipe", i);
-			for (int b = 0; b < 32; b++) {
-				k1[i][b] = (uint8_t)(i * 7 + b);
-				k2[i][b] = (uint8_t)(i * 13 + b + 1);
-			}
 			struct akma_req *q = step == 0	 ? reg_req(supi, akid1, k1[i])
 					     : step == 2 ? reg_req(supi, akid2, k2[i])
 					     : step == 1 ? get_req(akid1, "af.example.com", 0)
