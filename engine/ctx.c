@@ -322,8 +322,10 @@ static uint32_t block_alloc(struct akma_ctx_store *s, uint32_t units)
 	return ref;
 }
 
-/* Wipe a block, keep its size (the sweep walks blocks by it), free it. */
-static void block_free(struct akma_ctx_store *s, uint32_t ref)
+/* Wipe a dead block, keep its size (the sweep walks blocks by it), mark it
+ * free; it is not yet on a free list. Needs no lock: after its grace period no reader holds it, and no writer can reach
+ * it until it is spliced onto a free list. */
+static uint8_t block_wipe(struct akma_ctx_store *s, uint32_t ref)
 {
 	struct akma_ctx *c = block(s, ref);
 	uint8_t units = c->units;
@@ -331,20 +333,37 @@ static void block_free(struct akma_ctx_store *s, uint32_t ref)
 	explicit_bzero(c, (size_t)units * UNIT);
 	c->units = units;
 	c->state = AKMA_CTX_FREE;
-	c->link = s->free_head[units];
-	s->free_head[units] = ref;
+	return units;
 }
 
+/* liburcu's call_rcu thread: the batch's blocks after their grace period.
+ * Wiping (up to RETIRE_BATCH blocks of keys) happens before the writers'
+ * lock is taken, so a writer that wants the lock waits only for the splice
+ * of a few chains, never for a wipe on a thread that may be preempted. */
 static void reclaim(struct rcu_head *head)
 {
 	struct retire_batch *batch = caa_container_of(head, struct retire_batch, head);
 	struct akma_ctx_store *s = batch->store;
+	uint32_t first[MAX_UNITS + 1] = {0}, last[MAX_UNITS + 1] = {0}; /* 0: no block */
 
-	lock(s);
-	for (uint32_t i = 0; i < batch->n; i++)
-		block_free(s, batch->refs[i]);
-	bump(&s->retired, -(int64_t)batch->n);
+	for (uint32_t i = 0; i < batch->n; i++) {
+		uint32_t ref = batch->refs[i];
+		uint8_t units = block_wipe(s, ref);
+		block(s, ref)->link = first[units];
+		first[units] = ref;
+		if (!last[units])
+			last[units] = ref;
+	}
+	uint32_t n = batch->n;
 	batch->n = 0;
+	lock(s);
+	for (unsigned u = 0; u <= MAX_UNITS; u++) {
+		if (!first[u])
+			continue;
+		block(s, last[u])->link = s->free_head[u];
+		s->free_head[u] = first[u];
+	}
+	bump(&s->retired, -(int64_t)n);
 	s->pool[s->pool_free++] = batch;
 	unlock(s);
 }
