@@ -20,6 +20,7 @@
 
 #include "akma_version.h"
 #include "bench.h"
+#include "eal.h"
 #include "kdf.h"
 #include "mb.h"
 #include "sha256.h"
@@ -51,14 +52,6 @@ static const char usage_text[] =
 	"\n"
 	"Every mode prints the environment first (CPU, its SHA/AVX flags, ipsec-mb\n"
 	"and DPDK versions), then a table; --csv prints the same rows as CSV.\n";
-
-uint64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int bench_pin(int core)
 {
@@ -197,22 +190,10 @@ void bench_random(void *buf, size_t len)
 	}
 }
 
-static int eal_started;
-
 int bench_eal_init(const char *lcores, unsigned mem_mb)
 {
-	char prefix[64], mem[16], lc[64];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=akma-bench-%d", (int)getpid());
-	snprintf(mem, sizeof(mem), "%u", mem_mb);
-	snprintf(lc, sizeof(lc), "%s", lcores);
-	char *argv[] = {"akma-bench", "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
-			prefix, "-m", mem, "-l", lc, "--log-level=lib.eal:error", NULL};
-	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv) < 0) {
-		fprintf(stderr, "akma-bench: DPDK EAL did not start: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
-	eal_started = 1;
-	return 0;
+	const struct akma_eal_defaults d = {mem_mb, lcores, 1};
+	return akma_eal_init("akma-bench", 0, NULL, &d) < 0 ? -1 : 0;
 }
 
 uint64_t bench_rss(void)
@@ -335,9 +316,7 @@ int main(int argc, char **argv)
 		mode = bench_sbi_main;
 	if (mode) {
 		int rc = mode(argc - 1, argv + 1);
-		/* EAL leaves its runtime directory behind unless told. */
-		if (eal_started && rte_eal_get_runtime_dir()[0])
-			akma_eal_cleanup();
+		akma_eal_cleanup(); /* EAL leaves its runtime directory behind unless told */
 		return rc;
 	}
 	fprintf(stderr, "akma-bench: unknown mode '%s' (see akma-bench --help)\n", argv[1]);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clock.h"
+
 struct bench_row {
 	const char *method;   /* what was measured */
 	const char *arch;     /* ipsec-mb manager, or "-" */
@@ -17,7 +19,6 @@ struct bench_row {
 	double ratio;         /* to the baseline of the same run; 0 prints "-" */
 };
 
-uint64_t bench_now_ns(void);
 
 /* Pin the calling thread to core (-1: the highest CPU it may run on). Returns
  * the core used, or -1 with a message on stderr. */

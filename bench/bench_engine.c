@@ -153,7 +153,7 @@ static void run_engine(struct engine_bench *b, unsigned producer, struct engine_
 	static struct akma_req *queue[4096], *keep[4096];
 	struct akma_req *out[256], *rej[64];
 	unsigned n_rej, q = b->inflight, outstanding = 0;
-	uint64_t pos = (uint64_t)(bench_now_ns() % N_QUERIES), rng = 99, done = 0;
+	uint64_t pos = (uint64_t)(akma_mono_ns() % N_QUERIES), rng = 99, done = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (akma_engine_req_alloc(b->e, queue, b->inflight) != 0) {
@@ -162,7 +162,7 @@ static void run_engine(struct engine_bench *b, unsigned producer, struct engine_
 	}
 	for (unsigned i = 0; i < q; i++)
 		fill_request(b, queue[i], &pos, &rng);
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = akma_mono_ns();
 	uint64_t end_tsc = rte_rdtsc() + (uint64_t)(b->duration * (double)rte_get_tsc_hz());
 	int stop = 0;
 	for (;;) {
@@ -217,7 +217,7 @@ static void run_engine(struct engine_bench *b, unsigned producer, struct engine_
 		if (stop && outstanding == 0)
 			break;
 	}
-	res->ns_per_req = (double)(bench_now_ns() - t0) / (double)done;
+	res->ns_per_req = (double)(akma_mono_ns() - t0) / (double)done;
 }
 
 static int lfht_match(struct cds_lfht_node *node, const void *key)
@@ -232,7 +232,7 @@ static int lfht_match(struct cds_lfht_node *node, const void *key)
 static double run_naive(struct engine_bench *b, uint64_t *ok)
 {
 	uint8_t s[AKMA_KAF_S_MAX], kaf[32];
-	uint64_t pos = 12345, n = 0, t0 = bench_now_ns(), end = t0 + (uint64_t)(b->duration * 1e9), t;
+	uint64_t pos = 12345, n = 0, t0 = akma_mono_ns(), end = t0 + (uint64_t)(b->duration * 1e9), t;
 
 	do {
 		for (int i = 0; i < 1024; i++) {
@@ -253,7 +253,7 @@ static double run_naive(struct engine_bench *b, uint64_t *ok)
 			n++;
 		}
 		urcu_qsbr_quiescent_state();
-		t = bench_now_ns();
+		t = akma_mono_ns();
 	} while (t < end);
 	explicit_bzero(kaf, sizeof(kaf));
 	return (double)(t - t0) / (double)n;
@@ -268,7 +268,7 @@ static void preload(struct engine_bench *b)
 	uint64_t rng = 0x5eed;
 
 	bench_make_akids(b->akids, b->n, &rng, -1);
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = akma_mono_ns();
 	for (uint64_t base = 0; base < b->n; base += AKMA_CTX_BULK_MAX) {
 		unsigned m = b->n - base < AKMA_CTX_BULK_MAX ? (unsigned)(b->n - base) : AKMA_CTX_BULK_MAX;
 		for (unsigned j = 0; j < m; j++) {
@@ -293,7 +293,7 @@ static void preload(struct engine_bench *b)
 		}
 	}
 	bench_progress("preloading contexts", b->n, b->n);
-	double s = (double)(bench_now_ns() - t0) / 1e9;
+	double s = (double)(akma_mono_ns() - t0) / 1e9;
 	printf("%spreloaded  %llu contexts in %.2f s (%.2f M/s)\n", b->csv ? "# " : "",
 	       (unsigned long long)b->n, s, (double)b->n / s / 1e6);
 	explicit_bzero(keys, sizeof(keys));

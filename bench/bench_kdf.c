@@ -118,7 +118,7 @@ static double measure(const struct kdf_bench *b, const struct kdf_method *m)
 	struct akma_kaf_job jobs[AKMA_MB_BURST_MAX];
 	uint8_t out[AKMA_MB_BURST_MAX][AKMA_KEY_LEN], s[AKMA_KAF_S_MAX], block[64];
 	struct akma_hmac_midstate ms;
-	uint64_t n = 0, t0 = bench_now_ns(), end = t0 + (uint64_t)(b->duration * 1e9), t;
+	uint64_t n = 0, t0 = akma_mono_ns(), end = t0 + (uint64_t)(b->duration * 1e9), t;
 	unsigned k = 0;
 	/* OpenSSL and ipsec-mb's one-block hash are slow: smaller chunks keep the
 	 * clock reads from overshooting a short duration. */
@@ -180,7 +180,7 @@ static double measure(const struct kdf_bench *b, const struct kdf_method *m)
 			n += chunk;
 			break;
 		}
-		t = bench_now_ns();
+		t = akma_mono_ns();
 	} while (t < end);
 	explicit_bzero(&ms, sizeof(ms));
 	explicit_bzero(block, sizeof(block));

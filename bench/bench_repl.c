@@ -38,6 +38,7 @@
 #include "redis.h"
 #include "replicator.h"
 #include "worker.h"
+#include "clock.h"
 
 static const char usage_text[] =
 	"Usage: akma-bench replication [OPTIONS]\n"
@@ -60,13 +61,6 @@ static char redis_addr[64];
 static int redis_port;
 static pid_t redis_pid;
 static char redis_dir[64];
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int start_private_redis(void)
 {
@@ -258,7 +252,7 @@ static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inf
 	unsigned q = 0, n_rej;
 	uint64_t next = 0, outstanding = 0;
 	double rc0 = redis_cpu(), sc0 = self_cpu();
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = akma_mono_ns();
 	while (res->ok < m) {
 		while (q + outstanding < inflight && next < m) {
 			if (akma_engine_req_alloc(e, &queue[q], 1) != 0)
@@ -295,11 +289,11 @@ static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inf
 			}
 		}
 	}
-	uint64_t t1 = bench_now_ns();
+	uint64_t t1 = akma_mono_ns();
 	res->per_sec = (double)res->ok / ((double)(t1 - t0) / 1e9);
 	while (rep && akma_engine_repl_backlog(e))
 		usleep(100);
-	res->drained_per_sec = (double)res->ok / ((double)(bench_now_ns() - t0) / 1e9);
+	res->drained_per_sec = (double)res->ok / ((double)(akma_mono_ns() - t0) / 1e9);
 	res->redis_cpu_us = (redis_cpu() - rc0) * 1e6 / (double)res->ok;
 	res->self_cpu_us = (self_cpu() - sc0) * 1e6 / (double)res->ok;
 	akma_engine_req_free(e, queue, q);
@@ -314,7 +308,7 @@ static double fill_redis(struct akma_redis *r, uint64_t n)
 {
 	struct akma_repl_ctx c;
 	char why[256];
-	uint64_t t0 = bench_now_ns(), now = wall_ms();
+	uint64_t t0 = akma_mono_ns(), now = akma_wall_ms();
 	for (uint64_t i = 0; i < n; i++) {
 		struct akma_req q;
 		make_reg(&q, i);
@@ -335,7 +329,7 @@ static double fill_redis(struct akma_redis *r, uint64_t n)
 			bench_progress("filling Redis", i + 1, n);
 		}
 	}
-	return (double)n / ((double)(bench_now_ns() - t0) / 1e9);
+	return (double)n / ((double)(akma_mono_ns() - t0) / 1e9);
 }
 
 /* The bare read: SCAN pages and MGET their values, nothing decoded. */
@@ -343,7 +337,7 @@ static double bare_read(uint64_t *keys)
 {
 	redisContext *c = redisConnect("127.0.0.1", redis_port);
 	char cursor[32] = "0";
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = akma_mono_ns();
 	static const char *argv[1 + 1000];
 	static size_t len[1 + 1000];
 	*keys = 0;
@@ -370,7 +364,7 @@ static double bare_read(uint64_t *keys)
 		}
 		freeReplyObject(page);
 	} while (strcmp(cursor, "0") != 0);
-	double rate = (double)*keys / ((double)(bench_now_ns() - t0) / 1e9);
+	double rate = (double)*keys / ((double)(akma_mono_ns() - t0) / 1e9);
 	redisFree(c);
 	return rate;
 }
@@ -401,7 +395,7 @@ static void run_recovery(uint64_t n, int csv)
 	}
 	struct akma_redis_load_stats st;
 	double rc0 = redis_cpu(), sc0 = self_cpu();
-	akma_redis_load(r, s, wall_ms, &st, NULL, NULL);
+	akma_redis_load(r, s, akma_wall_ms, &st, NULL, NULL);
 	double rc1 = redis_cpu(), sc1 = self_cpu();
 	double rate = (double)st.loaded / st.seconds;
 	bench_table_header(stdout, csv, "contexts/s");

@@ -146,7 +146,7 @@ static int submit_one(struct h2conn *c)
 		{(uint8_t *)"content-length", (uint8_t *)clen, 14, strlen(clen), NGHTTP2_NV_FLAG_NONE},
 	};
 	nghttp2_data_provider prd = {.source.ptr = b, .read_callback = read_body};
-	b->t0 = bench_now_ns();
+	b->t0 = akma_mono_ns();
 	if (nghttp2_submit_request(c->h2, NULL, nv, 6, &prd, b) < 0) {
 		free(b);
 		return -1;
@@ -176,7 +176,7 @@ static int on_close(nghttp2_session *h2, int32_t id, uint32_t code, void *user)
 	struct body *b = nghttp2_session_get_stream_user_data(h2, id);
 	if (!b)
 		return 0;
-	uint64_t ns = bench_now_ns() - b->t0;
+	uint64_t ns = akma_mono_ns() - b->t0;
 	unsigned octave = ns ? 63 - (unsigned)__builtin_clzll(ns) : 0;
 	unsigned sub = octave >= 3 ? (unsigned)((ns >> (octave - 3)) & (LAT_SUB - 1)) : 0;
 	l->lat[octave * LAT_SUB + sub]++;
@@ -237,7 +237,7 @@ static int drive(struct h2conn *cs, unsigned nc, struct load *l, uint64_t stop_n
 
 	for (;;) {
 		unsigned busy = 0;
-		if (!l->stopping && bench_now_ns() >= stop_ns)
+		if (!l->stopping && akma_mono_ns() >= stop_ns)
 			l->stopping = 1;
 		for (unsigned i = 0; i < nc; i++) {
 			struct h2conn *c = &cs[i];
@@ -334,9 +334,9 @@ static int run(struct load *l, unsigned nc, unsigned streams, double seconds, in
 				conn_close(&cs[j]);
 			return -1;
 		}
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = akma_mono_ns();
 	int rc = drive(cs, nc, l, mode == 0 ? UINT64_MAX : t0 + (uint64_t)(seconds * 1e9));
-	double secs = (double)(bench_now_ns() - t0) / 1e9;
+	double secs = (double)(akma_mono_ns() - t0) / 1e9;
 	for (unsigned i = 0; i < nc; i++)
 		conn_close(&cs[i]);
 	if (rc) {

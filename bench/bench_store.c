@@ -107,14 +107,14 @@ static double build_akma(struct store_bench *b, uint64_t *rss_delta)
 	int rc[AKMA_CTX_BULK_MAX], err;
 	uint64_t rng = 0xcafe, rss0 = bench_rss();
 
-	uint64_t t_create = bench_now_ns();
+	uint64_t t_create = akma_mono_ns();
 	b->store = akma_ctx_store_create(&p, &err);
 	if (!b->store) {
 		fprintf(stderr, "akma-bench store: %s\n", akma_strerror(err));
 		exit(1);
 	}
-	b->create_ns = (double)(bench_now_ns() - t_create);
-	uint64_t t0 = bench_now_ns();
+	b->create_ns = (double)(akma_mono_ns() - t_create);
+	uint64_t t0 = akma_mono_ns();
 	for (uint64_t base = 0; base < b->n; base += AKMA_CTX_BULK_MAX) {
 		unsigned m = b->n - base < AKMA_CTX_BULK_MAX ? (unsigned)(b->n - base) : AKMA_CTX_BULK_MAX;
 		for (unsigned j = 0; j < m; j++) {
@@ -142,7 +142,7 @@ static double build_akma(struct store_bench *b, uint64_t *rss_delta)
 			urcu_qsbr_quiescent_state();
 		}
 	}
-	double ns = (double)(bench_now_ns() - t0);
+	double ns = (double)(akma_mono_ns() - t0);
 	bench_progress("loading akmad store", b->n, b->n);
 	*rss_delta = bench_rss() - rss0;
 	explicit_bzero(keys, sizeof(keys));
@@ -189,7 +189,7 @@ static double build_lfht(struct store_bench *b, uint64_t *rss_delta)
 		fprintf(stderr, "akma-bench store: out of memory for cds_lfht nodes\n");
 		exit(1);
 	}
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = akma_mono_ns();
 	for (uint64_t i = 0; i < b->n; i++) {
 		uint16_t len;
 		const uint8_t *akid = akid_of(b, i, &len);
@@ -201,7 +201,7 @@ static double build_lfht(struct store_bench *b, uint64_t *rss_delta)
 			urcu_qsbr_quiescent_state();
 		}
 	}
-	double ns = (double)(bench_now_ns() - t0);
+	double ns = (double)(akma_mono_ns() - t0);
 	bench_progress("loading cds_lfht", b->n, b->n);
 	*rss_delta = bench_rss() - rss0;
 	return ns;
@@ -229,7 +229,7 @@ static double build_rte(struct store_bench *b, uint64_t *rss_delta)
 		fprintf(stderr, "akma-bench store: rte_hash_create failed (more -m memory?)\n");
 		exit(1);
 	}
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = akma_mono_ns();
 	for (uint64_t i = 0; i < b->n; i++) {
 		uint16_t len;
 		uint64_t d[2];
@@ -243,7 +243,7 @@ static double build_rte(struct store_bench *b, uint64_t *rss_delta)
 		if ((i & 0xfffff) == 0)
 			bench_progress("loading rte_hash", i, b->n);
 	}
-	double ns = (double)(bench_now_ns() - t0);
+	double ns = (double)(akma_mono_ns() - t0);
 	bench_progress("loading rte_hash", b->n, b->n);
 	*rss_delta = bench_rss() - rss0;
 	return ns;
@@ -264,7 +264,7 @@ static double measure(struct store_bench *b, enum store_method m, uint64_t *sink
 	uint64_t d[LOOKUP_BATCH][2];
 	const void *dp[LOOKUP_BATCH];
 	void *data[LOOKUP_BATCH];
-	uint64_t n = 0, pos = 0, t0 = bench_now_ns(), end = t0 + (uint64_t)(b->duration * 1e9), t;
+	uint64_t n = 0, pos = 0, t0 = akma_mono_ns(), end = t0 + (uint64_t)(b->duration * 1e9), t;
 
 	do {
 		for (int rep = 0; rep < 64; rep++) {
@@ -325,7 +325,7 @@ static double measure(struct store_bench *b, enum store_method m, uint64_t *sink
 			urcu_qsbr_quiescent_state();
 		}
 		n += 64 * LOOKUP_BATCH;
-		t = bench_now_ns();
+		t = akma_mono_ns();
 	} while (t < end);
 	return (double)(t - t0) / (double)n;
 }

@@ -25,8 +25,9 @@
 #include "bench.h"
 #include "err.h"
 #include "kdf.h"
-#include "psk.h"
+#include "secret.h"
 #include "wire.h"
+#include "clock.h"
 
 static const char usage_text[] =
 	"Usage: akma-bench wire [OPTIONS]\n"
@@ -63,13 +64,6 @@ struct wire_bench {
 	int echo_fd;
 };
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void *echo_main(void *arg)
 {
 	struct wire_bench *b = arg;
@@ -103,7 +97,7 @@ static int preload(struct wire_bench *b, int fd)
 	static struct akma_req r;
 	struct akma_wire_sender snd;
 	struct akma_wire_replay *rp = akma_wire_replay_create(16, 30000, NULL);
-	uint64_t rng = 0x5eed ^ (b->first * 0x9e3779b97f4a7c15ULL), done = 0, t0 = bench_now_ns(), last = wall_ms();
+	uint64_t rng = 0x5eed ^ (b->first * 0x9e3779b97f4a7c15ULL), done = 0, t0 = akma_mono_ns(), last = akma_wall_ms();
 	uint64_t *todo = malloc(b->n * sizeof(*todo)), n_todo = 0;
 	unsigned in_flight = 0;
 
@@ -133,13 +127,13 @@ static int preload(struct wire_bench *b, int fd)
 				}
 				off += (size_t)akma_wire_encode_request(&r, d + AKMA_WIRE_HDR_LEN + off, 60000 - off);
 			}
-			int len = akma_wire_seal(b->key, &snd, d, off, wall_ms(), AKMA_WIRE_GCM);
+			int len = akma_wire_seal(b->key, &snd, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
 			send(fd, d, (size_t)len, 0);
 			in_flight++;
 		}
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 100) <= 0) {
-			if (wall_ms() - last > 3000) {
+			if (akma_wall_ms() - last > 3000) {
 				fprintf(stderr, "akma-bench wire: akmad stopped answering while preloading "
 						"(%llu of %llu stored): is it running, with capacity for them?\n",
 					(unsigned long long)done, (unsigned long long)b->n);
@@ -153,9 +147,9 @@ static int preload(struct wire_bench *b, int fd)
 		struct akma_wire_hdr h;
 		const uint8_t *body;
 		size_t blen, off = 0;
-		if (got <= 0 || akma_wire_open(b->key, rp, d, (size_t)got, wall_ms(), 0, &h, &body, &blen))
+		if (got <= 0 || akma_wire_open(b->key, rp, d, (size_t)got, akma_wall_ms(), 0, &h, &body, &blen))
 			continue;
-		last = wall_ms();
+		last = akma_wall_ms();
 		in_flight--;
 		struct akma_wire_msg m;
 		while (akma_wire_next(body, blen, &off, &m) == 1) {
@@ -177,7 +171,7 @@ static int preload(struct wire_bench *b, int fd)
 			bench_progress("registering through akmad", done, b->n);
 	}
 	bench_progress("registering through akmad", b->n, b->n);
-	double s = (double)(bench_now_ns() - t0) / 1e9;
+	double s = (double)(akma_mono_ns() - t0) / 1e9;
 	printf("%spreloaded  %llu contexts through akmad in %.2f s (%.0f registrations/s)\n",
 	       b->csv ? "# " : "", (unsigned long long)b->n, s, (double)b->n / s);
 	akma_wire_replay_free(rp);
@@ -205,14 +199,14 @@ static void run_load(struct wire_bench *b, int fd, struct load_result *res)
 	static uint64_t lat[1 << 20];
 	struct akma_wire_sender snd;
 	struct akma_wire_replay *rp = akma_wire_replay_create(16, 30000, NULL);
-	uint64_t rng = bench_now_ns(), dgram_no = 0, n_lat = 0, t0 = bench_now_ns();
+	uint64_t rng = akma_mono_ns(), dgram_no = 0, n_lat = 0, t0 = akma_mono_ns();
 	uint64_t end = t0 + (uint64_t)(b->duration * 1e9), last = t0;
 	unsigned in_flight = 0;
 
 	memset(res, 0, sizeof(*res));
 	akma_wire_sender_init(&snd);
 	for (;;) {
-		uint64_t now = bench_now_ns();
+		uint64_t now = akma_mono_ns();
 		while (in_flight < b->window && now < end) {
 			size_t off = 0;
 			for (unsigned k = 0; k < b->batch; k++) {
@@ -226,8 +220,8 @@ static void run_load(struct wire_bench *b, int fd, struct load_result *res)
 				memcpy(akma_req_af_id(&r), "af.example.com\x01\x00\x00\x00\x07", 19);
 				off += (size_t)akma_wire_encode_request(&r, d + AKMA_WIRE_HDR_LEN + off, 60000 - off);
 			}
-			int len = akma_wire_seal(b->key, &snd, d, off, wall_ms(), AKMA_WIRE_GCM);
-			sent_at[dgram_no % RING] = bench_now_ns();
+			int len = akma_wire_seal(b->key, &snd, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
+			sent_at[dgram_no % RING] = akma_mono_ns();
 			dgram_no++;
 			if (send(fd, d, (size_t)len, 0) == len)
 				in_flight++;
@@ -236,10 +230,10 @@ static void run_load(struct wire_bench *b, int fd, struct load_result *res)
 			break;
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 20) <= 0) {
-			if (bench_now_ns() - last > 200000000ull) { /* 200 ms of silence: lost */
+			if (akma_mono_ns() - last > 200000000ull) { /* 200 ms of silence: lost */
 				res->lost += in_flight;
 				in_flight = 0;
-				last = bench_now_ns();
+				last = akma_mono_ns();
 			}
 			continue;
 		}
@@ -248,9 +242,9 @@ static void run_load(struct wire_bench *b, int fd, struct load_result *res)
 			struct akma_wire_hdr h;
 			const uint8_t *body;
 			size_t blen, off = 0;
-			uint64_t t = bench_now_ns();
+			uint64_t t = akma_mono_ns();
 			last = t;
-			if (akma_wire_open(b->key, rp, d, (size_t)got, wall_ms(), 0, &h, &body, &blen))
+			if (akma_wire_open(b->key, rp, d, (size_t)got, akma_wall_ms(), 0, &h, &body, &blen))
 				continue;
 			if (in_flight)
 				in_flight--;
@@ -269,7 +263,7 @@ static void run_load(struct wire_bench *b, int fd, struct load_result *res)
 			}
 		}
 	}
-	double secs = (double)(bench_now_ns() - t0) / 1e9;
+	double secs = (double)(akma_mono_ns() - t0) / 1e9;
 	res->rps = (double)res->answered / secs;
 	qsort(lat, n_lat, sizeof(lat[0]), cmp_u64);
 	if (n_lat) {

@@ -28,7 +28,7 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
 chmod 600 "$dir/akmad.psk"
 printf '[engine]\ncapacity = 100000\n[wire]\nlisten = udp:127.0.0.1:%d\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%d\n' \
 	$port $((port + 1)) > "$dir/akmad.conf"
-"$top/$build/drivers/akmad" --config "$dir/akmad.conf" > "$dir/akmad.log" 2>&1 &
+"$top/$build/drivers/programs/akmad" --config "$dir/akmad.conf" > "$dir/akmad.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q "listening on" "$dir/akmad.log" && break; sleep 0.1; done
 api=http://127.0.0.1:$((port + 1))/naanf-akma/v1

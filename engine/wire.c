@@ -75,6 +75,65 @@ static inline uint64_t get64(const uint8_t *p)
 	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
+/* A writer that never runs past its buffer: every encoder writes through
+ * one, and checks w.bad once at the end. */
+struct writer {
+	uint8_t *p;
+	size_t left;
+	int bad;
+};
+
+static uint8_t *w_take(struct writer *w, size_t n)
+{
+	if (w->bad || n > w->left) {
+		w->bad = 1;
+		return NULL;
+	}
+	uint8_t *at = w->p;
+	w->p += n;
+	w->left -= n;
+	return at;
+}
+
+static void w8(struct writer *w, uint8_t v)
+{
+	uint8_t *p = w_take(w, 1);
+	if (p)
+		*p = v;
+}
+
+static void w16(struct writer *w, uint16_t v)
+{
+	uint8_t *p = w_take(w, 2);
+	if (p)
+		put16(p, v);
+}
+
+static void w64(struct writer *w, uint64_t v)
+{
+	uint8_t *p = w_take(w, 8);
+	if (p)
+		put64(p, v);
+}
+
+static void wbytes(struct writer *w, const void *src, size_t n)
+{
+	uint8_t *p = w_take(w, n);
+	if (p && n)
+		memcpy(p, src, n);
+}
+
+/* A message header (wire.md): type, flags, length, id. */
+static void w_msg_header(struct writer *w, uint8_t type, uint8_t flags, size_t len, uint64_t id)
+{
+	if (len > 0xffff)
+		w->bad = 1;
+	w8(w, type);
+	w8(w, flags);
+	w16(w, (uint16_t)len);
+	w64(w, id);
+}
+
 /* ---- keys and senders ---------------------------------------------------------- */
 
 struct akma_wire_key *akma_wire_key_create(const uint8_t psk[AKMA_WIRE_PSK_LEN], int *err)
@@ -105,8 +164,10 @@ void akma_wire_key_free(struct akma_wire_key *k)
 
 int akma_wire_sender_init(struct akma_wire_sender *s)
 {
-	if (getrandom(&s->id, sizeof(s->id), 0) != (ssize_t)sizeof(s->id))
-		return -errno;
+	/* GRND_NONBLOCK: the contract is "never blocks", and at early boot a
+	 * plain getrandom() waits for the pool; the caller hears -EAGAIN. */
+	if (getrandom(&s->id, sizeof(s->id), GRND_NONBLOCK) != (ssize_t)sizeof(s->id))
+		return errno ? -errno : -EIO;
 	s->seq = 1;
 	return 0;
 }
@@ -151,21 +212,18 @@ int akma_wire_seal(const struct akma_wire_key *k, struct akma_wire_sender *s, ui
 
 int akma_wire_version_error(struct akma_wire_sender *s, uint8_t *dgram, size_t cap, uint64_t now_ms)
 {
-	size_t len = AKMA_WIRE_HDR_LEN + AKMA_WIRE_MSG_HDR_LEN + 3;
-	uint8_t *m = dgram + AKMA_WIRE_HDR_LEN;
+	size_t mlen = AKMA_WIRE_MSG_HDR_LEN + 3;
 
-	if (cap < len)
+	if (cap < AKMA_WIRE_HDR_LEN + mlen)
 		return -AKMA_E_NOSPACE;
 	write_header(dgram, AKMA_WIRE_PLAIN, s, now_ms);
 	next_seq(s);
-	m[0] = AKMA_WIRE_ERROR;
-	m[1] = 0;
-	put16(m + 2, AKMA_WIRE_MSG_HDR_LEN + 3);
-	put64(m + 4, 0);
-	m[12] = AKMA_WIRE_ST_BAD_VERSION;
-	m[13] = AKMA_FIELD_NONE;
-	m[14] = AKMA_WIRE_VERSION; /* the version this side speaks */
-	return (int)len;
+	struct writer w = {dgram + AKMA_WIRE_HDR_LEN, cap - AKMA_WIRE_HDR_LEN, 0};
+	w_msg_header(&w, AKMA_WIRE_ERROR, 0, mlen, 0);
+	w8(&w, AKMA_WIRE_ST_BAD_VERSION);
+	w8(&w, AKMA_FIELD_NONE);
+	w8(&w, AKMA_WIRE_VERSION); /* the version this side speaks */
+	return (int)(AKMA_WIRE_HDR_LEN + mlen);
 }
 
 /* ---- replay ----------------------------------------------------------------------------- */
@@ -439,79 +497,131 @@ int akma_wire_decode_request(const struct akma_wire_msg *m, struct akma_req *r)
 	}
 }
 
+/* The length of a GET_KAF answer's fields after status and field. */
+#define KAF_FIELDS_LEN(ueid_len) (AKMA_KEY_LEN + 8 + 1 + 2 + (size_t)(ueid_len))
+
 int akma_wire_encode_response(const struct akma_req *r, uint8_t type, uint8_t *out, size_t cap)
 {
 	int with_key = type == AKMA_WIRE_GET_KAF && r->status == AKMA_ST_OK;
-	size_t len = AKMA_WIRE_MSG_HDR_LEN + 2 + (with_key ? AKMA_KEY_LEN + 8 + 1 + 2 + r->ueid_len : 0);
+	size_t len = AKMA_WIRE_MSG_HDR_LEN + 2 + (with_key ? KAF_FIELDS_LEN(r->ueid_len) : 0);
+	struct writer w = {out, cap, 0};
 
-	if (len > cap || len > 0xffff)
-		return -AKMA_E_NOSPACE;
-	out[0] = (uint8_t)(type | AKMA_WIRE_RESPONSE);
-	out[1] = 0;
-	put16(out + 2, (uint16_t)len);
-	put64(out + 4, r->client_id);
-	out[12] = r->status;
-	out[13] = r->bad_field;
+	w_msg_header(&w, (uint8_t)(type | AKMA_WIRE_RESPONSE), 0, len, r->client_id);
+	w8(&w, r->status);
+	w8(&w, r->bad_field);
 	if (with_key) {
-		uint8_t *p = out + 14;
-		memcpy(p, r->kaf, AKMA_KEY_LEN);
-		put64(p + 32, r->expiry_ms);
-		p[40] = r->ueid_len ? r->ueid_type : 0;
-		put16(p + 41, r->ueid_len);
-		memcpy(p + 43, r->data + r->akid_len + r->af_id_len, r->ueid_len);
+		wbytes(&w, r->kaf, AKMA_KEY_LEN);
+		w64(&w, r->expiry_ms);
+		w8(&w, r->ueid_len ? r->ueid_type : 0);
+		w16(&w, r->ueid_len);
+		wbytes(&w, r->data + r->akid_len + r->af_id_len, r->ueid_len);
 	}
-	return (int)len;
+	return w.bad ? -AKMA_E_NOSPACE : (int)len;
 }
 
 int akma_wire_encode_request(const struct akma_req *r, uint8_t *out, size_t cap)
 {
-	const uint8_t *d = r->data;
+	const uint8_t *akid = r->data, *af_id = r->data + r->akid_len;
+	const uint8_t *ueid = r->data + r->akid_len + r->af_id_len;
+	struct writer w = {out, cap, 0};
 	size_t len;
-	uint8_t type;
 
 	switch (r->type) {
 	case AKMA_REQ_REGISTER:
-		type = AKMA_WIRE_REGISTER;
-		len = 3 + r->ueid_len + 1 + r->akid_len + AKMA_KEY_LEN;
+		len = AKMA_WIRE_MSG_HDR_LEN + 3 + r->ueid_len + 1 + r->akid_len + AKMA_KEY_LEN;
+		w_msg_header(&w, AKMA_WIRE_REGISTER, 0, len, r->client_id);
+		w8(&w, r->ueid_type);
+		w16(&w, r->ueid_len);
+		wbytes(&w, ueid, r->ueid_len);
+		w8(&w, r->akid_len);
+		wbytes(&w, akid, r->akid_len);
+		wbytes(&w, r->kakma, AKMA_KEY_LEN);
 		break;
 	case AKMA_REQ_GET_KAF:
-		type = AKMA_WIRE_GET_KAF;
-		len = 1 + r->akid_len + 2 + r->af_id_len;
+		len = AKMA_WIRE_MSG_HDR_LEN + 1 + r->akid_len + 2 + r->af_id_len;
+		w_msg_header(&w, AKMA_WIRE_GET_KAF, r->flags, len, r->client_id);
+		w8(&w, r->akid_len);
+		wbytes(&w, akid, r->akid_len);
+		w16(&w, r->af_id_len);
+		wbytes(&w, af_id, r->af_id_len);
 		break;
 	case AKMA_REQ_REMOVE:
-		type = AKMA_WIRE_REMOVE;
-		len = 2 + r->ueid_len;
+		len = AKMA_WIRE_MSG_HDR_LEN + 2 + r->ueid_len;
+		w_msg_header(&w, AKMA_WIRE_REMOVE, 0, len, r->client_id);
+		w16(&w, r->ueid_len);
+		wbytes(&w, ueid, r->ueid_len);
 		break;
 	default:
 		return -AKMA_E_WIRE_TYPE;
 	}
-	len += AKMA_WIRE_MSG_HDR_LEN;
-	if (len > cap || len > 0xffff)
+	return w.bad ? -AKMA_E_NOSPACE : (int)len;
+}
+
+int akma_wire_encode_stats_request(uint64_t id, uint8_t *out, size_t cap)
+{
+	struct writer w = {out, cap, 0};
+
+	w_msg_header(&w, AKMA_WIRE_STATS, 0, AKMA_WIRE_MSG_HDR_LEN, id);
+	return w.bad ? -AKMA_E_NOSPACE : AKMA_WIRE_MSG_HDR_LEN;
+}
+
+int akma_wire_encode_stats(uint64_t id, const char *const *names, const uint64_t *values,
+			   unsigned n, uint8_t *out, size_t cap)
+{
+	size_t len = AKMA_WIRE_MSG_HDR_LEN + 2 + 2;
+
+	if (n > AKMA_WIRE_STATS_MAX)
 		return -AKMA_E_NOSPACE;
-	out[0] = type;
-	out[1] = r->type == AKMA_REQ_GET_KAF ? r->flags : 0;
-	put16(out + 2, (uint16_t)len);
-	put64(out + 4, r->client_id);
-	uint8_t *p = out + AKMA_WIRE_MSG_HDR_LEN;
-	const uint8_t *ueid = d + r->akid_len + r->af_id_len;
-	if (r->type == AKMA_REQ_REGISTER) {
-		p[0] = r->ueid_type;
-		put16(p + 1, r->ueid_len);
-		memcpy(p + 3, ueid, r->ueid_len);
-		p += 3 + r->ueid_len;
-		p[0] = r->akid_len;
-		memcpy(p + 1, d, r->akid_len);
-		memcpy(p + 1 + r->akid_len, r->kakma, AKMA_KEY_LEN);
-	} else if (r->type == AKMA_REQ_GET_KAF) {
-		p[0] = r->akid_len;
-		memcpy(p + 1, d, r->akid_len);
-		put16(p + 1 + r->akid_len, r->af_id_len);
-		memcpy(p + 3 + r->akid_len, d + r->akid_len, r->af_id_len);
-	} else {
-		put16(p, r->ueid_len);
-		memcpy(p + 2, ueid, r->ueid_len);
+	for (unsigned i = 0; i < n; i++) {
+		size_t nl = strlen(names[i]);
+		if (nl == 0 || nl > AKMA_WIRE_STAT_NAME_MAX)
+			return -AKMA_E_WIRE_FIELD;
+		len += 1 + nl + 8;
 	}
-	return (int)len;
+	struct writer w = {out, cap, 0};
+	w_msg_header(&w, AKMA_WIRE_STATS | AKMA_WIRE_RESPONSE, 0, len, id);
+	w8(&w, AKMA_ST_OK);
+	w8(&w, AKMA_FIELD_NONE);
+	w16(&w, (uint16_t)n);
+	for (unsigned i = 0; i < n; i++) {
+		size_t nl = strlen(names[i]);
+		w8(&w, (uint8_t)nl);
+		wbytes(&w, names[i], nl);
+		w64(&w, values[i]);
+	}
+	return w.bad ? -AKMA_E_NOSPACE : (int)len;
+}
+
+int akma_wire_decode_stats(const struct akma_wire_msg *m, uint8_t *status,
+			   struct akma_wire_stat *out, unsigned max)
+{
+	struct cursor c = {m->payload, m->payload_len};
+	const uint8_t *f;
+
+	if (m->type != (AKMA_WIRE_STATS | AKMA_WIRE_RESPONSE) || take(&c, 2, &f))
+		return -AKMA_E_WIRE_FIELD;
+	*status = f[0];
+	if (f[0] != AKMA_ST_OK)
+		return c.left ? -AKMA_E_WIRE_FIELD : 0;
+	if (take(&c, 2, &f))
+		return -AKMA_E_WIRE_FIELD;
+	unsigned n = get16(f);
+	if (n > max)
+		return -AKMA_E_NOSPACE;
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *name, *value;
+		if (take(&c, 1, &f) || f[0] == 0 || f[0] > AKMA_WIRE_STAT_NAME_MAX ||
+		    take(&c, f[0], &name) || take(&c, 8, &value))
+			return -AKMA_E_WIRE_FIELD;
+		for (unsigned k = 0; k < f[0]; k++) /* names are printable as they are */
+			if (!((name[k] >= 'a' && name[k] <= 'z') || (name[k] >= '0' && name[k] <= '9') ||
+			      name[k] == '_'))
+				return -AKMA_E_WIRE_FIELD;
+		memcpy(out[i].name, name, f[0]);
+		out[i].name[f[0]] = '\0';
+		out[i].value = get64(value);
+	}
+	return c.left ? -AKMA_E_WIRE_FIELD : (int)n;
 }
 
 int akma_wire_decode_response(const struct akma_wire_msg *m, struct akma_req *r)
@@ -526,15 +636,16 @@ int akma_wire_decode_response(const struct akma_wire_msg *m, struct akma_req *r)
 	r->bad_field = f[1];
 	if ((m->type & 0x7f) != AKMA_WIRE_GET_KAF || r->status != AKMA_ST_OK)
 		return c.left ? -AKMA_E_WIRE_FIELD : 0;
-	if (take(&c, AKMA_KEY_LEN + 8 + 3, &f))
+	const uint8_t *kaf, *expiry, *type, *ulen_at, *ueid;
+	if (take(&c, AKMA_KEY_LEN, &kaf) || take(&c, 8, &expiry) || take(&c, 1, &type) ||
+	    take(&c, 2, &ulen_at))
 		return -AKMA_E_WIRE_FIELD;
-	uint16_t ulen = get16(f + 41);
-	const uint8_t *ueid;
+	uint16_t ulen = get16(ulen_at);
 	if (ulen > AKMA_UEID_MAX || take(&c, ulen, &ueid) || c.left)
 		return -AKMA_E_WIRE_FIELD;
-	memcpy(r->kaf, f, AKMA_KEY_LEN);
-	r->expiry_ms = get64(f + 32);
-	r->ueid_type = f[40];
+	memcpy(r->kaf, kaf, AKMA_KEY_LEN);
+	r->expiry_ms = get64(expiry);
+	r->ueid_type = type[0];
 	r->akid_len = 0;
 	r->af_id_len = 0;
 	r->ueid_len = ulen;

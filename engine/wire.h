@@ -10,7 +10,8 @@
  *
  * Every function here is thread-compatible (objects are not shared between
  * threads without the caller's locking), never blocks and, once created,
- * never allocates. Errors are negative akma_err codes (err.h).
+ * never allocates. Errors are negative akma_err codes (err.h), or -errno
+ * where a function says so.
  */
 
 #include <stddef.h>
@@ -81,9 +82,10 @@ struct akma_wire_replay;
 struct akma_wire_key *akma_wire_key_create(const uint8_t psk[AKMA_WIRE_PSK_LEN], int *err);
 void akma_wire_key_free(struct akma_wire_key *k);
 
-/* A sender with a fresh random id (getrandom) and sequence 1. Returns 0 or
- * -errno. A sender must take a new id before its sequence wraps:
- * akma_wire_seal() does that itself. */
+/* A sender with a fresh random id (getrandom, non-blocking) and sequence 1.
+ * Returns 0, or -EAGAIN when the kernel's random pool is not initialised yet
+ * (early boot), or another -errno. A sender must take a new id before its
+ * sequence wraps: akma_wire_seal() does that itself. */
 int akma_wire_sender_init(struct akma_wire_sender *s);
 
 /* Receiver state for replay protection: up to max_senders senders, each
@@ -132,17 +134,56 @@ int akma_wire_next(const uint8_t *body, size_t len, size_t *off, struct akma_wir
  * request (STATS, responses, unknown). r->client_id is always set. */
 int akma_wire_decode_request(const struct akma_wire_msg *m, struct akma_req *r);
 
-/* Append the response to r (its status, and for GET_KAF the key, expiry and
- * UE identity) at out; unsupported marks an unknown type's answer. Returns
- * the octets written or -AKMA_E_NOSPACE. */
+/* Append the response of type (the request's type, without the response
+ * bit) to r at out: its status and field, and for a successful GET_KAF the
+ * key, expiry and UE identity. An unknown type's answer is written with
+ * r->status AKMA_WIRE_ST_UNSUPPORTED as akma_wire_decode_request() set it.
+ * Returns the octets written, or -AKMA_E_NOSPACE when cap is too small. */
 int akma_wire_encode_response(const struct akma_req *r, uint8_t type, uint8_t *out, size_t cap);
 
-/* Client side: append r as a request message; read a response into r. */
+/* Client side: append r (REGISTER, GET_KAF or REMOVE) as a request message.
+ * Returns the octets written, -AKMA_E_NOSPACE when cap is too small, or
+ * -AKMA_E_WIRE_TYPE for another r->type. */
 int akma_wire_encode_request(const struct akma_req *r, uint8_t *out, size_t cap);
+
+/* Client side: read a response message into r (status, field; for a
+ * successful GET_KAF the key, expiry and UE identity into r->data). Returns
+ * 0, or -AKMA_E_WIRE_FIELD when m is not a response or its fields do not
+ * add up to its length. */
 int akma_wire_decode_response(const struct akma_wire_msg *m, struct akma_req *r);
 
+/* STATS (wire.md): counters as (name, value) pairs. */
+#define AKMA_WIRE_STAT_NAME_MAX 32 /* octets of a counter's name */
+#define AKMA_WIRE_STATS_MAX 64     /* counters in one answer */
+
+struct akma_wire_stat {
+	char name[AKMA_WIRE_STAT_NAME_MAX + 1];
+	uint64_t value;
+};
+
+/* A STATS request message with id. Returns its length (12) or
+ * -AKMA_E_NOSPACE. */
+int akma_wire_encode_stats_request(uint64_t id, uint8_t *out, size_t cap);
+
+/* The answer to STATS request id: status OK and n counters (names of 1..32
+ * octets of a-z, 0-9 and '_'; n <= AKMA_WIRE_STATS_MAX). Returns the octets written,
+ * -AKMA_E_NOSPACE (cap too small, or n too large) or -AKMA_E_WIRE_FIELD (a
+ * name too long or empty). */
+int akma_wire_encode_stats(uint64_t id, const char *const *names, const uint64_t *values,
+			   unsigned n, uint8_t *out, size_t cap);
+
+/* Read a STATS answer: *status, and up to max counters into out. Returns
+ * how many (0 when *status is not OK), -AKMA_E_NOSPACE when it holds more
+ * than max, or -AKMA_E_WIRE_FIELD when m is not a STATS answer, a name has
+ * another character than a-z, 0-9 and '_', or the fields do not add up to
+ * its length. */
+int akma_wire_decode_stats(const struct akma_wire_msg *m, uint8_t *status,
+			   struct akma_wire_stat *out, unsigned max);
+
 /* The answer to a datagram of an unsupported version: a plain datagram in
- * this version with one AKMA_WIRE_ERROR message. Returns its length. */
+ * this version with one AKMA_WIRE_ERROR message naming the version this side
+ * speaks. Returns its length (39 octets), or -AKMA_E_NOSPACE when cap is
+ * smaller. */
 int akma_wire_version_error(struct akma_wire_sender *s, uint8_t *dgram, size_t cap, uint64_t now_ms);
 
 #endif

@@ -14,7 +14,6 @@
  */
 #include "worker.h"
 
-#include <dirent.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <errno.h>
@@ -39,6 +38,7 @@
 #include <urcu/urcu-qsbr.h>
 
 #include "err.h"
+#include "clock.h"
 
 /* A burst on its way through a worker's pipeline (see worker_main()). */
 struct pipe_burst {
@@ -90,68 +90,27 @@ struct akma_engine {
 	struct rte_ring *done[AKMA_MAX_WORKERS][AKMA_MAX_PRODUCERS];
 	struct rte_ring *repl[AKMA_MAX_WORKERS];      /* worker -> replication thread */
 	struct rte_ring *rdone[AKMA_MAX_PRODUCERS];   /* replication thread -> producer */
-	unsigned repl_next;                           /* replication thread's round robin */
 	int writes;                                   /* accept writes (atomic) */
 	unsigned pipe_depth;                          /* atomic; akma_engine_set_pipeline() */
+	/* Written by the replication thread on every take: a line of its own,
+	 * away from what every worker reads each burst (see the commit that
+	 * moved it for the A/B of akma-bench engine and replication). */
+	unsigned repl_next __rte_cache_aligned;       /* replication thread's round robin */
 	uint64_t repl_backlog __rte_cache_aligned;    /* atomic */
 	struct worker workers[AKMA_MAX_WORKERS];
 	struct producer producers[AKMA_MAX_PRODUCERS];
 };
 
+/* The worker of a request comes from bits of its key's hash that the
+ * store's index does not use for its bucket (the low bits) and that are not
+ * all of its tag (bits 32..63), so one worker's share of the keys still
+ * spreads over the whole index. */
+#define WORKER_HASH_SHIFT 40
+
 /* One log type per component; the engine logs at creation and stop only,
  * never per request. */
 static int engine_log = -1;
 #define ENGINE_LOG(level, ...) rte_log(RTE_LOG_##level, (uint32_t)engine_log, "akma.engine: " __VA_ARGS__)
-
-/* ---- EAL ---------------------------------------------------------------------- */
-
-int akma_eal_init(const char *name, int argc, char **argv, unsigned mem_mb)
-{
-	char prefix[96], mem[16];
-	int rc;
-
-	if (argc > 1) {
-		rc = rte_eal_init(argc, argv);
-	} else {
-		snprintf(prefix, sizeof(prefix), "--file-prefix=%s-%d", name, (int)getpid());
-		snprintf(mem, sizeof(mem), "%u", mem_mb);
-		char *args[] = {(char *)name, "--no-huge", "--no-pci", "--no-shconf", prefix, "-m",
-				mem, "--log-level=lib.eal:error", NULL};
-		rc = rte_eal_init((int)RTE_DIM(args) - 1, args);
-		if (rc >= 0)
-			rc = 0; /* none of the caller's arguments was consumed */
-	}
-	if (rc < 0)
-		fprintf(stderr, "%s: DPDK EAL did not start: %s\n", name, rte_strerror(rte_errno));
-	return rc;
-}
-
-void akma_eal_cleanup(void)
-{
-	char dir[PATH_MAX];
-
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *ent;
-	while ((ent = readdir(d)) != NULL)
-		if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))
-			unlinkat(dirfd(d), ent->d_name, 0);
-	closedir(d);
-	rmdir(dir);
-}
-
-/* ---- time ---------------------------------------------------------------------- */
-
-static inline uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ---- the worker loop ------------------------------------------------------------------ */
 
@@ -160,10 +119,42 @@ static inline void count(uint64_t *c, uint64_t by)
 	__atomic_store_n(c, *c + by, __ATOMIC_RELAXED);
 }
 
-static void fail(struct akma_req *r, enum akma_status st, enum akma_field field)
+/* Set a request's answer: its status, and the field at fault for
+ * AKMA_ST_BAD_FIELD. */
+static void answer(struct akma_req *r, enum akma_status st, enum akma_field field)
 {
 	r->status = (uint8_t)st;
 	r->bad_field = (uint8_t)field;
+}
+
+/* The one mapping from what the store says of a write to the caller's
+ * answer. Returns 1 when the failure is an internal error (counted apart). */
+static int answer_store(struct akma_req *r, int rc)
+{
+	switch (rc) {
+	case 0:
+		answer(r, AKMA_ST_OK, AKMA_FIELD_NONE);
+		return 0;
+	case -ENOENT:
+		answer(r, AKMA_ST_NOT_FOUND, AKMA_FIELD_NONE);
+		return 0;
+	case -AKMA_E_AKID_LEN:
+	case -AKMA_E_AKID_IN_USE:
+		answer(r, AKMA_ST_BAD_FIELD, AKMA_FIELD_AKID);
+		return 0;
+	case -AKMA_E_UEID_LEN:
+		answer(r, AKMA_ST_BAD_FIELD, AKMA_FIELD_UEID);
+		return 0;
+	case -AKMA_E_STORE_FULL:
+		answer(r, AKMA_ST_STORE_FULL, AKMA_FIELD_NONE);
+		return 0;
+	case -EBUSY:
+		answer(r, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
+		return 0;
+	default:
+		answer(r, AKMA_ST_INTERNAL, AKMA_FIELD_NONE);
+		return 1;
+	}
 }
 
 /* ---- the pipeline's prefetches (see worker_main()) ------------------------------------- */
@@ -171,10 +162,12 @@ static void fail(struct akma_req *r, enum akma_status st, enum akma_field field)
 /* The lines of a typical request: header with K_AF, then an 86-octet A-KID,
  * a 19-octet AF_ID and an IMSI (req.h); a longer one's further lines are
  * fetched as they are read. */
+#define REQ_PREFETCH_LINES 3
 static inline void prefetch_requests(struct akma_req *const *r, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		for (unsigned off = 0; off < 192; off += 64)
+		for (unsigned off = 0; off < REQ_PREFETCH_LINES * RTE_CACHE_LINE_SIZE;
+		     off += RTE_CACHE_LINE_SIZE)
 			__builtin_prefetch((const uint8_t *)r[i] + off);
 }
 
@@ -240,10 +233,10 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 
 	for (unsigned i = 0; i < n; i++) {
 		if (r[i]->akid_len == 0 || r[i]->akid_len > AKMA_AKID_MAX) {
-			fail(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_AKID);
+			answer(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_AKID);
 			count(&w->st.bad_requests, 1);
 		} else if (r[i]->af_id_len == 0 || r[i]->af_id_len > AKMA_AF_ID_MAX) {
-			fail(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_AF_ID);
+			answer(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_AF_ID);
 			count(&w->st.bad_requests, 1);
 		} else {
 			akid[nv] = akma_req_akid(r[i]);
@@ -259,7 +252,7 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 	for (unsigned i = 0; i < nv; i++) {
 		struct akma_req *q = valid[i];
 		if (result[i] != AKMA_CTX_HIT) {
-			fail(q, AKMA_ST_NOT_FOUND, AKMA_FIELD_NONE);
+			answer(q, AKMA_ST_NOT_FOUND, AKMA_FIELD_NONE);
 			count(result[i] == AKMA_CTX_EXPIRED ? &w->st.expired : &w->st.misses, 1);
 			continue;
 		}
@@ -289,10 +282,10 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 	}
 	for (unsigned i = 0; i < nh; i++) {
 		if (i < derived) {
-			fail(hit[i], AKMA_ST_OK, AKMA_FIELD_NONE);
+			answer(hit[i], AKMA_ST_OK, AKMA_FIELD_NONE);
 		} else {
 			explicit_bzero(hit[i]->kaf, AKMA_KEY_LEN);
-			fail(hit[i], AKMA_ST_INTERNAL, AKMA_FIELD_NONE);
+			answer(hit[i], AKMA_ST_INTERNAL, AKMA_FIELD_NONE);
 			count(&w->st.internal_errors, 1);
 		}
 	}
@@ -313,7 +306,7 @@ static int repl_admit(struct worker *w, struct akma_req *q, struct akma_req **co
 	    __atomic_load_n(&e->repl_backlog, __ATOMIC_RELAXED) >= e->p.repl_backlog ||
 	    (e->p.repl == AKMA_REPL_ASYNC && rte_mempool_get(e->pool, (void **)copy) != 0)) {
 		*copy = NULL;
-		fail(q, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
+		answer(q, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
 		count(&w->st.repl_refused, 1);
 		return 0;
 	}
@@ -374,28 +367,10 @@ static int apply_register(struct worker *w, struct akma_req *q, uint64_t now)
 	int held = repl_hand_on(w, q, copy, rc == 0);
 	if (!held)
 		explicit_bzero(q->kakma, AKMA_KEY_LEN); /* the store (and the copy) has it now */
-	switch (rc) {
-	case 0:
-		fail(q, AKMA_ST_OK, AKMA_FIELD_NONE);
-		return held;
-	case -AKMA_E_AKID_LEN:
-	case -AKMA_E_AKID_IN_USE:
-		fail(q, AKMA_ST_BAD_FIELD, AKMA_FIELD_AKID);
-		break;
-	case -AKMA_E_UEID_LEN:
-		fail(q, AKMA_ST_BAD_FIELD, AKMA_FIELD_UEID);
-		break;
-	case -AKMA_E_STORE_FULL:
-		fail(q, AKMA_ST_STORE_FULL, AKMA_FIELD_NONE);
-		break;
-	case -EBUSY:
-		fail(q, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
-		break;
-	default:
-		fail(q, AKMA_ST_INTERNAL, AKMA_FIELD_NONE);
+	if (answer_store(q, rc))
 		count(&w->st.internal_errors, 1);
-		break;
-	}
+	if (rc == 0)
+		return held;
 	count(&w->st.reg_failed, 1);
 	return 0;
 }
@@ -410,19 +385,10 @@ static int apply_remove(struct worker *w, struct akma_req *q)
 	int rc = akma_ctx_remove(w->e->store, akma_req_ueid(q), q->ueid_len);
 	int held = repl_hand_on(w, q, copy, rc == 0);
 
-	if (rc == 0)
-		fail(q, AKMA_ST_OK, AKMA_FIELD_NONE);
-	else if (rc == -ENOENT) {
-		fail(q, AKMA_ST_NOT_FOUND, AKMA_FIELD_NONE);
-		count(&w->st.remove_not_found, 1);
-	} else if (rc == -AKMA_E_UEID_LEN)
-		fail(q, AKMA_ST_BAD_FIELD, AKMA_FIELD_UEID);
-	else if (rc == -EBUSY)
-		fail(q, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
-	else {
-		fail(q, AKMA_ST_INTERNAL, AKMA_FIELD_NONE);
+	if (answer_store(q, rc))
 		count(&w->st.internal_errors, 1);
-	}
+	else if (rc == -ENOENT)
+		count(&w->st.remove_not_found, 1);
 	return held;
 }
 
@@ -448,7 +414,10 @@ static unsigned process(struct worker *w, struct akma_req **r, unsigned n, uint6
 	uint64_t held_mask = 0;
 
 	count(&w->st.bursts, 1);
-	count(&w->st.burst_hist[n >= 64 ? 6 : 31 - __builtin_clz(n)], 1);
+	/* burst_hist[k] counts bursts of 2^k..2^(k+1)-1; the last, 64 and more */
+	count(&w->st.burst_hist[n >= AKMA_MB_BURST_MAX ? AKMA_BURST_HIST - 1
+						    : 31 - __builtin_clz(n)],
+	      1);
 	for (unsigned i = 0; i < n; i++) {
 		enum akma_field fault = length_fault(r[i]);
 		r[i]->worker = (uint8_t)w->id;
@@ -459,7 +428,7 @@ static unsigned process(struct worker *w, struct akma_req **r, unsigned n, uint6
 			get_kaf_batch(w, r + run, i - run, now);
 		run = i + 1;
 		if (fault != AKMA_FIELD_NONE) {
-			fail(r[i], AKMA_ST_BAD_FIELD, fault);
+			answer(r[i], AKMA_ST_BAD_FIELD, fault);
 			count(&w->st.bad_requests, 1);
 		} else if (r[i]->type == AKMA_REQ_REGISTER) {
 			count(&w->st.registers, 1);
@@ -470,7 +439,7 @@ static unsigned process(struct worker *w, struct akma_req **r, unsigned n, uint6
 			if (apply_remove(w, r[i]))
 				held_mask |= 1ull << i, held++;
 		} else {
-			fail(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_TYPE);
+			answer(r[i], AKMA_ST_BAD_FIELD, AKMA_FIELD_TYPE);
 			count(&w->st.bad_requests, 1);
 		}
 	}
@@ -569,7 +538,7 @@ static int worker_main(void *arg)
 			if (!n)
 				continue;
 			if (!now)
-				now = now_ms();
+				now = akma_wall_ms();
 			b->n = n;
 			b->producer = p;
 			b->passes = 0;
@@ -579,7 +548,7 @@ static int worker_main(void *arg)
 			got += n;
 		}
 		if (!got && w->pipe_len) { /* nothing new: drain */
-			pipe_pass(w, 0, now_ms());
+			pipe_pass(w, 0, akma_wall_ms());
 			got = 1;
 		}
 		urcu_qsbr_quiescent_state();
@@ -824,7 +793,7 @@ static inline unsigned steer(const struct akma_engine *e, struct akma_req *r)
 		r->key_hash = akma_ctx_hash(akma_req_ueid(r), r->ueid_len);
 	else
 		return 0;
-	return e->n_workers == 1 ? 0 : (unsigned)((r->key_hash >> 40) % e->n_workers);
+	return e->n_workers == 1 ? 0 : (unsigned)((r->key_hash >> WORKER_HASH_SHIFT) % e->n_workers);
 }
 
 unsigned akma_engine_submit(struct akma_engine *e, unsigned producer, struct akma_req **reqs,

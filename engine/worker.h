@@ -94,18 +94,6 @@ struct akma_producer_stats {
 
 struct akma_engine;
 
-/* Start DPDK's EAL. With argc == 0 (no EAL options given), uses defaults that
- * run on a laptop or CI box: --no-huge --no-pci --no-shconf, a file prefix
- * of "<name>-<pid>", -m mem_mb, every CPU this process may use as an lcore.
- * Returns the number of arguments EAL consumed (as rte_eal_init) or -1 with
- * a message on stderr. Call once, from main, before anything else here. */
-int akma_eal_init(const char *name, int argc, char **argv, unsigned mem_mb);
-
-/* Stop EAL and remove its runtime directory (under /var/run/dpdk or
- * $XDG_RUNTIME_DIR/dpdk, named by the file prefix), which rte_eal_cleanup()
- * leaves behind. Call last, from main. */
-void akma_eal_cleanup(void);
-
 /* Create the engine: the context store, the request mempool, the rings for
  * every worker lcore (all lcores but the main one) and up to
  * AKMA_MAX_PRODUCERS producers. Needs EAL initialized and at least one

@@ -26,11 +26,11 @@ run: starting akmad (Ctrl-C stops it). In another shell, try Naanf_AKMA:
       -d '{"afId":"af.example.com;ua=0100000007","aKId":"12.abc@akma.example"}' \\
       http://127.0.0.1:8080/naanf-akma/v1/retrieve-applicationkey
 or the wire protocol with akmactl:
-  build/drivers/akmactl register --supi imsi-001010123456789 --akid 12.abc@akma.example \\
+  build/drivers/programs/akmactl register --supi imsi-001010123456789 --akid 12.abc@akma.example \\
       --kakma 3dd5f8b66d40a12d31b8d4856eb5b2c14f9b013bcfccde61dfbbd9185a7fcb3c
-  build/drivers/akmactl get --akid 12.abc@akma.example --af-fqdn af.example.com --ua-id 0100000007
-  build/drivers/akmactl stats
+  build/drivers/programs/akmactl get --akid 12.abc@akma.example --af-fqdn af.example.com --ua-id 0100000007
+  build/drivers/programs/akmactl stats
 TRY
 	;;
 esac
-exec "$top/build/drivers/akmad" --config "$top/conf/akmad.conf" "$@"
+exec "$top/build/drivers/programs/akmad" --config "$top/conf/akmad.conf" "$@"

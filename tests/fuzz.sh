@@ -14,7 +14,7 @@ wire) # the wire protocol's datagram and message decoder
 	sources=("$top/engine/wire.c" "$top/engine/gcm.c" "$top/engine/err.c")
 	libs=(-lIPSec_MB) ;;
 sbi_json) # the Naanf_AKMA request decoder and answer encoder
-	sources=("$top/drivers/sbi_json.c" "$top/engine/kdf.c" "$top/engine/sha256.c"
+	sources=("$top/drivers/sbi/json.c" "$top/engine/kdf.c" "$top/engine/sha256.c"
 		"$top/engine/hex.c" "$top/engine/err.c")
 	libs=(-ljansson) ;;
 *) echo "fuzz: unknown target $target"; exit 2 ;;
@@ -23,7 +23,7 @@ name=fuzz_$target
 clang=$(command -v clang || command -v clang-14) || { echo "$name: clang not installed (scripts/setup.sh installs it)"; exit 1; }
 mkdir -p "$out/$name.corpus"
 "$clang" -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -I"$top/engine" -I"$top/drivers" \
+	-fno-sanitize-recover=undefined -I"$top/engine" -I"$top/drivers/sbi" \
 	"$top/tests/$name.c" "${sources[@]}" "${libs[@]}" -o "$out/$name" || exit 1
 cd "$out" || exit 1
 ./"$name" -max_total_time="$seconds" -max_len=2048 -print_final_stats=1 "$name.corpus" 2>&1 |

@@ -9,8 +9,8 @@
 # dpdk-telemetry.py; SIGTERM stops it cleanly and leaves no runtime files.
 set -u
 BUILD=${1:?usage: integration_daemon.sh BUILD_DIR}
-AKMAD=$BUILD/drivers/akmad
-CTL=$BUILD/drivers/akmactl
+AKMAD=$BUILD/drivers/programs/akmad
+CTL=$BUILD/drivers/programs/akmactl
 passed=0
 failed=0
 dir=$(mktemp -d /tmp/akmad-it-XXXXXX)
@@ -168,7 +168,7 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/wrong.psk"
 "$CTL" get "${C[@]}" --psk-file "$dir/wrong.psk" --akid 1.new@akma.example "${AF[@]}" --timeout 0.5 > "$dir/out" 2>&1
 check "under a wrong PSK: no answer (unreachable)" "[ $? -eq 4 ] && grep -q 'no answer' '$dir/out'"
 stats=$("$CTL" stats "${C[@]}" --json)
-check "wrong-PSK datagrams counted" "python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"auth_failed\"] >= 1 and d[\"contexts\"] == 2021, d' '$stats'"
+check "wrong-PSK datagrams counted" "python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"dropped_auth\"] >= 1 and d[\"contexts\"] == 2021, d' '$stats'"
 intact=0
 for i in $(seq 1 20); do
 	got=$("$CTL" get "${C[@]}" --akid "k$i@akma.example" "${AF[@]}" | head -1)

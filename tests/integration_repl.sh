@@ -29,8 +29,8 @@
 # AKMA_KEEP_LOGS=1 keeps the directory (daemon and Redis logs) for a look.
 set -u
 BUILD=${1:?usage: integration_repl.sh BUILD_DIR}
-AKMAD=$BUILD/drivers/akmad
-AKMACTL=$BUILD/drivers/akmactl
+AKMAD=$BUILD/drivers/programs/akmad
+AKMACTL=$BUILD/drivers/programs/akmactl
 CLIENT=$BUILD/tests/repl_client
 dir=$(mktemp -d /tmp/akma-repl-XXXXXX)
 # Below Linux's ephemeral range (32768 up), so no client socket holds one.

@@ -9,8 +9,8 @@
 set -u
 BUILD=${1:?usage: integration_sbi.sh BUILD_DIR SOURCE_DIR}
 SRC=${2:?usage: integration_sbi.sh BUILD_DIR SOURCE_DIR}
-AKMAD=$BUILD/drivers/akmad
-AKMACTL=$BUILD/drivers/akmactl
+AKMAD=$BUILD/drivers/programs/akmad
+AKMACTL=$BUILD/drivers/programs/akmactl
 VALIDATE="/usr/bin/python3 $SRC/tests/validate_openapi.py $SRC/tests/openapi"
 [ -x /usr/bin/python3 ] || VALIDATE="python3 $SRC/tests/validate_openapi.py $SRC/tests/openapi"
 dir=$(mktemp -d /tmp/akma-sbi-XXXXXX)
@@ -222,7 +222,7 @@ check "8000 requests on 4 connections of 100 streams (more than one engine burst
 	grep -q "status codes: 8000 2xx, 0 3xx, 0 4xx, 0 5xx" "$dir/h2load.out"
 
 # ---- akma-sbi: front ends of their own sharing this akmad over the wire protocol ------------------------
-AKMA_SBI=$BUILD/drivers/akma-sbi
+AKMA_SBI=$BUILD/drivers/programs/akma-sbi
 "$AKMA_SBI" --config "$dir/akmad.conf" --sbi-listen 127.0.0.1:$((port + 5)) > "$dir/fe1.log" 2>&1 &
 fe1=$!
 "$AKMA_SBI" --config "$dir/akmad.conf" --sbi-listen 127.0.0.1:$((port + 6)) > "$dir/fe2.log" 2>&1 &

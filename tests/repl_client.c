@@ -35,8 +35,9 @@
 
 #include "err.h"
 #include "kdf.h"
-#include "psk.h"
+#include "secret.h"
 #include "wire.h"
+#include "clock.h"
 
 #define PER_DGRAM 8
 #define AF_FQDN "af.example.com"
@@ -45,13 +46,6 @@ static struct akma_wire_key *key;
 static struct akma_wire_replay *replay;
 static struct akma_wire_sender snd;
 static int fd;
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void kakma_of(unsigned i, uint8_t k[32])
 {
@@ -89,17 +83,17 @@ static unsigned exchange(struct akma_req *reqs, unsigned n, int timeout_ms)
 		off += (size_t)akma_wire_encode_request(&reqs[i], d + AKMA_WIRE_HDR_LEN + off, 60000 - off);
 		reqs[i].status = 255;
 	}
-	int len = akma_wire_seal(key, &snd, d, off, wall_ms(), AKMA_WIRE_GCM);
+	int len = akma_wire_seal(key, &snd, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
 	if (send(fd, d, (size_t)len, 0) != len)
 		return 0;
 	struct pollfd p = {.fd = fd, .events = POLLIN};
-	uint64_t until = wall_ms() + (uint64_t)timeout_ms;
-	while (wall_ms() < until && poll(&p, 1, (int)(until - wall_ms())) > 0) {
+	uint64_t until = akma_wall_ms() + (uint64_t)timeout_ms;
+	while (akma_wall_ms() < until && poll(&p, 1, (int)(until - akma_wall_ms())) > 0) {
 		ssize_t got = recv(fd, in, sizeof(in), 0);
 		struct akma_wire_hdr h;
 		const uint8_t *body;
 		size_t blen, o = 0;
-		if (got <= 0 || akma_wire_open(key, replay, in, (size_t)got, wall_ms(), 0, &h, &body, &blen))
+		if (got <= 0 || akma_wire_open(key, replay, in, (size_t)got, akma_wall_ms(), 0, &h, &body, &blen))
 			continue;
 		struct akma_wire_msg m;
 		unsigned answered = 0;
@@ -222,12 +216,12 @@ static int do_verify(unsigned first, unsigned count, const char *log)
 static int do_wait_kaf(unsigned i, unsigned timeout_ms)
 {
 	struct akma_req r;
-	uint64_t t0 = wall_ms();
+	uint64_t t0 = akma_wall_ms();
 
-	while (wall_ms() - t0 < timeout_ms) {
+	while (akma_wall_ms() - t0 < timeout_ms) {
 		fill(&r, AKMA_REQ_GET_KAF, i);
 		if (exchange(&r, 1, 50) == 1 && r.status == AKMA_ST_OK) {
-			printf("%llu\n", (unsigned long long)(wall_ms() - t0));
+			printf("%llu\n", (unsigned long long)(akma_wall_ms() - t0));
 			return 0;
 		}
 		usleep(10000);

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "conf.h"
+#include "akmad_conf.h"
 
 static char dir[] = "/tmp/akma-conf-XXXXXX";
 
@@ -24,8 +24,8 @@ static void refused(const char *text, const char *must_contain)
 {
 	struct akma_conf c;
 	char err[512];
-	akma_conf_defaults(&c);
-	int rc = akma_conf_load(&c, write_file("bad.conf", text), err, sizeof(err));
+	akma_conf_defaults(&akmad_conf_table, &c);
+	int rc = akma_conf_load(&akmad_conf_table, &c, write_file("bad.conf", text), err, sizeof(err));
 	CHECK(rc == -1 && strstr(err, must_contain) != NULL, "'%s' refused with '%s' (got '%s')",
 	      text, must_contain, rc ? err : "accepted");
 }
@@ -39,31 +39,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: test_conf conf/akmad.conf\n");
 		return 2;
 	}
-	akma_conf_defaults(&def);
+	akma_conf_defaults(&akmad_conf_table, &def);
 	CHECK(def.capacity == 1000000 && def.kaf_lifetime_s == 3600 && def.burst == 32 &&
 		      strcmp(def.listen, "udp:127.0.0.1:7777") == 0 && def.allow_plain_unix == 0 &&
 		      strcmp(def.mb_arch, "auto") == 0,
 	      "defaults");
 
 	/* The shipped file is exactly the defaults. */
-	akma_conf_defaults(&c);
-	CHECK(akma_conf_load(&c, argv[1], err, sizeof(err)) == 0, "shipped file: %s", err);
+	akma_conf_defaults(&akmad_conf_table, &c);
+	CHECK(akma_conf_load(&akmad_conf_table, &c, argv[1], err, sizeof(err)) == 0, "shipped file: %s", err);
 	CHECK(memcmp(&c, &def, sizeof(c)) == 0, "shipped file equals the table's defaults");
 
 	/* A dump of changed values reads back to them. */
-	CHECK(akma_conf_set(&c, "engine.capacity", "10000000", err, sizeof(err)) == 0, "set");
-	CHECK(akma_conf_set(&c, "wire.allow_plain_unix", "yes", err, sizeof(err)) == 0, "set bool");
-	CHECK(akma_conf_set(&c, "wire.listen", "udp:[::1]:7777,unix:/run/akmad.sock", err,
+	CHECK(akma_conf_set(&akmad_conf_table, &c, "engine.capacity", "10000000", err, sizeof(err)) == 0, "set");
+	CHECK(akma_conf_set(&akmad_conf_table, &c, "wire.allow_plain_unix", "yes", err, sizeof(err)) == 0, "set bool");
+	CHECK(akma_conf_set(&akmad_conf_table, &c, "wire.listen", "udp:[::1]:7777,unix:/run/akmad.sock", err,
 			    sizeof(err)) == 0,
 	      "set list");
 	char path[256];
 	snprintf(path, sizeof(path), "%s/dump.conf", dir);
 	FILE *f = fopen(path, "w");
-	akma_conf_dump(&c, f);
+	akma_conf_dump(&akmad_conf_table, &c, f);
 	fclose(f);
 	struct akma_conf back;
-	akma_conf_defaults(&back);
-	CHECK(akma_conf_load(&back, path, err, sizeof(err)) == 0 && memcmp(&back, &c, sizeof(c)) == 0,
+	akma_conf_defaults(&akmad_conf_table, &back);
+	CHECK(akma_conf_load(&akmad_conf_table, &back, path, err, sizeof(err)) == 0 && memcmp(&back, &c, sizeof(c)) == 0,
 	      "dump reads back: %s", err);
 
 	/* Refusals name file, line and key. */
@@ -82,25 +82,25 @@ int main(int argc, char **argv)
 	refused("[wire]\nallow_plain_unix = maybe\n", "must be true or false");
 	refused("[wire]\nlisten =\n", "must be 1..255 characters");
 	refused("[log]\nlevel = loud\n", "must be one of error|warning");
-	CHECK(akma_conf_load(&c, "/nonexistent/akmad.conf", err, sizeof(err)) == -1 &&
+	CHECK(akma_conf_load(&akmad_conf_table, &c, "/nonexistent/akmad.conf", err, sizeof(err)) == -1 &&
 		      strstr(err, "No such file"),
 	      "missing file named: %s", err);
 
 	/* Command-line forms. */
 	char name[64];
-	CHECK(akma_conf_option_name("engine-capacity", name, sizeof(name)) == 1 &&
+	CHECK(akma_conf_option_name(&akmad_conf_table, "engine-capacity", name, sizeof(name)) == 1 &&
 		      strcmp(name, "engine.capacity") == 0,
 	      "--engine-capacity");
-	CHECK(akma_conf_option_name("engine-capcity", name, sizeof(name)) == 0, "unknown option");
-	CHECK(akma_conf_set(&c, "capacity", "5", err, sizeof(err)) == -1 && strstr(err, "section.key"),
+	CHECK(akma_conf_option_name(&akmad_conf_table, "engine-capcity", name, sizeof(name)) == 0, "unknown option");
+	CHECK(akma_conf_set(&akmad_conf_table, &c, "capacity", "5", err, sizeof(err)) == -1 && strstr(err, "section.key"),
 	      "--set needs section.key");
 
 	/* --help lists every key the dump has. */
 	char *help = NULL, *dump = NULL;
 	size_t hl = 0, dl = 0;
 	FILE *h = open_memstream(&help, &hl), *d = open_memstream(&dump, &dl);
-	akma_conf_help(h);
-	akma_conf_dump(&def, d);
+	akma_conf_help(&akmad_conf_table, h);
+	akma_conf_dump(&akmad_conf_table, &def, d);
 	fclose(h);
 	fclose(d);
 	unsigned keys = 0, missing = 0;
@@ -119,22 +119,22 @@ int main(int argc, char **argv)
 	free(dump);
 
 	/* The short names the replication options go by. */
-	CHECK(akma_conf_option_name("redis", name, sizeof(name)) && !strcmp(name, "redis.address"),
+	CHECK(akma_conf_option_name(&akmad_conf_table, "redis", name, sizeof(name)) && !strcmp(name, "redis.address"),
 	      "--redis is redis.address");
-	CHECK(akma_conf_option_name("redis-password-file", name, sizeof(name)) &&
+	CHECK(akma_conf_option_name(&akmad_conf_table, "redis-password-file", name, sizeof(name)) &&
 		      !strcmp(name, "redis.password_file"),
 	      "--redis-password-file");
-	CHECK(akma_conf_option_name("replication", name, sizeof(name)) &&
+	CHECK(akma_conf_option_name(&akmad_conf_table, "replication", name, sizeof(name)) &&
 		      !strcmp(name, "replication.mode"),
 	      "--replication is replication.mode");
-	CHECK(akma_conf_option_name("kek-file", name, sizeof(name)) &&
+	CHECK(akma_conf_option_name(&akmad_conf_table, "kek-file", name, sizeof(name)) &&
 		      !strcmp(name, "replication.kek_file"),
 	      "--kek-file");
-	CHECK(akma_conf_option_name("standby", name, sizeof(name)) &&
-		      akma_conf_is_bool(name) && !akma_conf_is_bool("redis.address"),
+	CHECK(akma_conf_option_name(&akmad_conf_table, "standby", name, sizeof(name)) &&
+		      akma_conf_is_bool(&akmad_conf_table, name) && !akma_conf_is_bool(&akmad_conf_table, "redis.address"),
 	      "--standby is a flag");
-	CHECK(!akma_conf_option_name("redis-nonsense", name, sizeof(name)), "unknown option");
-	CHECK(akma_conf_set(&c, "replication.mode", "eventually", err, sizeof(err)) != 0 &&
+	CHECK(!akma_conf_option_name(&akmad_conf_table, "redis-nonsense", name, sizeof(name)), "unknown option");
+	CHECK(akma_conf_set(&akmad_conf_table, &c, "replication.mode", "eventually", err, sizeof(err)) != 0 &&
 		      strstr(err, "sync|async|off"),
 	      "a bad replication mode names the choices: %s", err);
 	unlink(write_file("bad.conf", ""));

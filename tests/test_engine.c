@@ -20,6 +20,7 @@
 #include "ctx.h"
 #include "err.h"
 #include "kdf.h"
+#include "eal.h"
 #include "worker.h"
 
 static struct akma_engine *e;
@@ -404,14 +405,9 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=akma-test-%d", (int)getpid());
 	/* One main and one worker lcore, on two CPUs where there are two. */
-	char *eal[] = {argv[0], "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", prefix,
-		       "-m", "256", ncpu > 1 ? "--lcores=0@0,1@1" : "--lcores=0@0,1@0",
-		       "--log-level=lib.eal:error", NULL};
-	CHECK(akma_eal_init("test_engine", (int)(sizeof(eal) / sizeof(eal[0])) - 1, eal, 256) >= 0,
-	      "EAL");
+	const struct akma_eal_defaults eal = {256, ncpu > 1 ? "0@0,1@1" : "0@0,1@0", 1};
+	CHECK(akma_eal_init("akma-test", 0, argv, &eal) >= 0, "EAL");
 	urcu_qsbr_register_thread();
 
 	/* Back-pressure first, on an engine whose workers have not started. */

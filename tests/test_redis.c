@@ -16,6 +16,7 @@
 #include "check.h"
 #include "err.h"
 #include "redis.h"
+#include "clock.h"
 
 #define N 1000
 static unsigned bad_logged;
@@ -24,13 +25,6 @@ static void log_bad(const char *key, int err)
 {
 	(void)err;
 	bad_logged += strncmp(key, "akma:ue:", 8) == 0;
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void make(struct akma_repl_ctx *c, unsigned i, uint64_t now)
@@ -66,7 +60,7 @@ int main(int argc, char **argv)
 	uint8_t kek1[32], kek2[32];
 	char why[256], holder[64], addr[32];
 	static struct akma_repl_ctx c;
-	uint64_t now = wall_ms();
+	uint64_t now = akma_wall_ms();
 
 	if (argc != 2)
 		return 2;
@@ -170,7 +164,7 @@ int main(int argc, char **argv)
 	int err;
 	struct akma_ctx_store *s = akma_ctx_store_create(&p, &err);
 	struct akma_redis_load_stats st;
-	CHECK(akma_redis_load(r, s, wall_ms, &st, log_bad, NULL) == 0, "load");
+	CHECK(akma_redis_load(r, s, akma_wall_ms, &st, log_bad, NULL) == 0, "load");
 	printf("recovered %llu of %llu keys in %.3f s; skipped %llu unwrap, %llu version, %llu format\n",
 	       (unsigned long long)st.loaded, (unsigned long long)st.keys, st.seconds,
 	       (unsigned long long)st.bad_unwrap, (unsigned long long)st.bad_version,
@@ -215,22 +209,22 @@ int main(int argc, char **argv)
 	make(&c, 7000, now);
 	akma_redis_put(r, &c, now);
 	make(&c, 7001, now);
-	c.eol_ms = wall_ms() + 300;
+	c.eol_ms = akma_wall_ms() + 300;
 	akma_redis_put(r, &c, now);
 	make(&c, 5, now);
 	akma_redis_del(r, c.ueid, c.ueid_len);
 	akma_redis_flush(r, why, sizeof(why));
 	struct akma_redis_follow_stats fs = {0};
-	uint64_t until = wall_ms() + 3000;
-	while (f && wall_ms() < until && (fs.registered < 2 || fs.removed < 1))
-		akma_redis_follow_poll(f, s2, wall_ms(), 100, &fs, log_bad);
+	uint64_t until = akma_wall_ms() + 3000;
+	while (f && akma_wall_ms() < until && (fs.registered < 2 || fs.removed < 1))
+		akma_redis_follow_poll(f, s2, akma_wall_ms(), 100, &fs, log_bad);
 	make(&c, 7000, now);
-	CHECK(fs.registered == 2 && lookup(s2, &c, wall_ms()), "a set is followed");
+	CHECK(fs.registered == 2 && lookup(s2, &c, akma_wall_ms()), "a set is followed");
 	/* s2 never held 5: the removal applies to nothing, but is an event. */
 	CHECK(fs.events >= 3, "a del is an event (%llu events)", (unsigned long long)fs.events);
-	until = wall_ms() + 3000;
-	while (f && wall_ms() < until && fs.removed < 1)
-		akma_redis_follow_poll(f, s2, wall_ms(), 100, &fs, log_bad);
+	until = akma_wall_ms() + 3000;
+	while (f && akma_wall_ms() < until && fs.removed < 1)
+		akma_redis_follow_poll(f, s2, akma_wall_ms(), 100, &fs, log_bad);
 	make(&c, 7001, now);
 	CHECK(fs.removed == 1, "an expiry in Redis is followed");
 

@@ -22,15 +22,9 @@
 
 #include "err.h"
 #include "hex.h"
-#include "psk.h"
+#include "secret.h"
 #include "wire.h"
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+#include "clock.h"
 
 int main(int argc, char **argv)
 {
@@ -73,7 +67,7 @@ int main(int argc, char **argv)
 		memcpy(akma_req_af_id(&r), "af.example.com\x01\x00\x00\x00\x07", 19);
 		off += (size_t)akma_wire_encode_request(&r, d + AKMA_WIRE_HDR_LEN + off, 60000 - off);
 	}
-	int len = akma_wire_seal(key, &snd, d, off, wall_ms(), AKMA_WIRE_GCM);
+	int len = akma_wire_seal(key, &snd, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
 	memcpy(copy, d, (size_t)len);
 	int replay = argc > 6 && !strcmp(argv[6], "replay");
 	for (int round = 0; round < 1 + replay; round++) {
@@ -86,7 +80,7 @@ int main(int argc, char **argv)
 			struct akma_wire_hdr h;
 			const uint8_t *body;
 			size_t blen, o = 0;
-			if (got <= 0 || akma_wire_open(key, rp, in, (size_t)got, wall_ms(), 0, &h, &body, &blen))
+			if (got <= 0 || akma_wire_open(key, rp, in, (size_t)got, akma_wall_ms(), 0, &h, &body, &blen))
 				continue;
 			answered = 1;
 			struct akma_wire_msg m;

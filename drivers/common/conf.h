@@ -3,64 +3,50 @@
 #define AKMA_CONF_H
 
 /*
- * akmad's configuration: one table (conf.c) names every key with its
- * section, type, unit, bounds, default and help text. The INI parser, the
- * command-line overrides (--set section.key=value, and --section-key value),
- * akmad --help and the dump that akmactl config prints all come from that
- * table, so none of them can disagree with the others.
+ * A table-driven configuration: a program's table (akmad's is
+ * drivers/programs/akmad_conf.c) names every key with its section, type,
+ * unit, bounds, default and help text, and where in the program's struct
+ * its value lives. The INI parser, the command-line overrides (--set
+ * section.key=value, and --section-key value), --help and the dump that
+ * akmactl config prints all come from that table, so none of them can
+ * disagree with the others.
  *
  * Not thread-safe; parse at start-up or on SIGHUP into a fresh struct and
- * swap. Never logs keys' values that are secrets (there are none in the
- * table: the PSK lives in a file it names).
+ * swap. Never logs values of secrets (a table names files that hold them,
+ * never the secrets).
  */
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #define AKMA_CONF_STR_MAX 256
 
-struct akma_conf {
-	/* [engine] */
-	uint64_t capacity;
-	uint64_t kakma_lifetime_s;
-	uint64_t kaf_lifetime_s;
-	uint64_t workers;
-	uint64_t ring_size;
-	uint64_t burst;
-	uint64_t requests;
-	uint64_t idle_sleep_us;
-	char mb_arch[AKMA_CONF_STR_MAX];
-	/* [wire] */
-	char listen[AKMA_CONF_STR_MAX];
-	char psk_file[AKMA_CONF_STR_MAX];
-	int allow_plain_unix;
-	uint64_t replay_window_ms;
-	uint64_t max_senders;
-	/* [sbi] */
-	char sbi_listen[AKMA_CONF_STR_MAX];
-	uint64_t sbi_max_body;
-	uint64_t sbi_max_streams;
-	uint64_t sbi_max_connections;
-	uint64_t sbi_idle_timeout_ms;
-	char sbi_default_ua[AKMA_CONF_STR_MAX];
-	char sbi_tls_cert[AKMA_CONF_STR_MAX];
-	char sbi_tls_key[AKMA_CONF_STR_MAX];
-	/* [redis] */
-	char redis_address[AKMA_CONF_STR_MAX];
-	char redis_password_file[AKMA_CONF_STR_MAX];
-	char redis_sentinels[AKMA_CONF_STR_MAX];
-	char redis_master_name[AKMA_CONF_STR_MAX];
-	uint64_t redis_timeout_ms;
-	uint64_t redis_wait_replicas;
-	uint64_t redis_wait_timeout_ms;
-	/* [replication] */
-	char repl_mode[AKMA_CONF_STR_MAX];
-	char kek_file[AKMA_CONF_STR_MAX];
-	int standby;
-	uint64_t lease_ms;
-	uint64_t repl_backlog;
-	/* [log] */
-	char log_level[AKMA_CONF_STR_MAX];
+enum akma_conf_type {
+	AKMA_CONF_UINT,   /* uint64_t, min..max, optionally a power of two */
+	AKMA_CONF_BOOL,   /* int, 0 or 1 */
+	AKMA_CONF_CHOICE, /* char[AKMA_CONF_STR_MAX], one of "a|b|c" */
+	AKMA_CONF_STRING, /* char[AKMA_CONF_STR_MAX], min..max characters */
+};
+
+struct akma_conf_key {
+	const char *section;
+	const char *key;
+	enum akma_conf_type type;
+	size_t offset;       /* of the value in the program's struct */
+	uint64_t min, max;   /* UINT: the value; STRING: its length */
+	int power_of_two;    /* UINT */
+	const char *unit;
+	const char *choices; /* CHOICE: "a|b|c" */
+	const char *def;     /* default, as text */
+	const char *help;
+	const char *alias;   /* a shorter option name, or NULL */
+};
+
+struct akma_conf_table {
+	const struct akma_conf_key *keys;
+	unsigned n;
+	size_t size; /* of the struct the offsets point into */
 };
 
 /* The defaults, then the file config, then the command line from argv[start]
@@ -69,41 +55,47 @@ struct akma_conf {
  * and the caller's own options extra[] (NULL-terminated, each taking one
  * value, stored in extra_value[]). Returns 0, or -1 with the file, line and
  * key, or the option, in err ("see PROGRAM --help"). */
-int akma_conf_load_args(struct akma_conf *c, const char *config, int argc, char **argv, int start,
-			const char *const *extra, const char **extra_value, const char *program,
-			char *err, size_t err_size);
+int akma_conf_load_args(const struct akma_conf_table *t, void *c, const char *config, int argc,
+			char **argv, int start, const char *const *extra, const char **extra_value,
+			const char *program, char *err, size_t err_size);
 
 /* Every key at its default. */
-void akma_conf_defaults(struct akma_conf *c);
+void akma_conf_defaults(const struct akma_conf_table *t, void *c);
 
 /* Read an INI file into c (which holds defaults or earlier values). On error
  * returns -1 and writes "FILE:LINE: key 'engine.burst': must be 1..64" to
  * err; c may then be partly updated. */
-int akma_conf_load(struct akma_conf *c, const char *path, char *err, size_t err_size);
+int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, char *err,
+		   size_t err_size);
 
 /* Set one key from "section.key" and a value text, as a config line would.
  * Returns 0, or -1 with the reason in err (unknown key, bad value). */
-int akma_conf_set(struct akma_conf *c, const char *name, const char *value, char *err,
-		  size_t err_size);
+int akma_conf_set(const struct akma_conf_table *t, void *c, const char *name, const char *value,
+		  char *err, size_t err_size);
 
 /* The long option for a key ("engine-capacity", or its alias: "redis" for
  * redis.address) maps back to "engine.capacity". Returns 1 and fills name
  * when option is one of the table's, else 0. */
-int akma_conf_option_name(const char *option, char *name, size_t size);
+int akma_conf_option_name(const struct akma_conf_table *t, const char *option, char *name,
+			  size_t size);
 
 /* 1 when the key "section.key" is true/false: its option may stand alone
  * (--standby means --standby true). */
-int akma_conf_is_bool(const char *name);
+int akma_conf_is_bool(const struct akma_conf_table *t, const char *name);
 
 /* The i-th key of the table as "section.key" and c's value for it, as
  * text. Returns 1, or 0 past the last key. For telemetry and akmactl. */
-int akma_conf_entry(const struct akma_conf *c, unsigned i, char *name, size_t name_size,
-		    char *value, size_t value_size);
+int akma_conf_entry(const struct akma_conf_table *t, const void *c, unsigned i, char *name,
+		    size_t name_size, char *value, size_t value_size);
 
 /* Print every key with its unit, bounds, default and help, as --help does. */
-void akma_conf_help(FILE *out);
+void akma_conf_help(const struct akma_conf_table *t, FILE *out);
 
 /* Print c as a complete INI file that akma_conf_load() reads back. */
-void akma_conf_dump(const struct akma_conf *c, FILE *out);
+void akma_conf_dump(const struct akma_conf_table *t, const void *c, FILE *out);
+
+/* The path of a file a configuration names: name itself when absolute,
+ * else name in the directory of the configuration file config. */
+void akma_conf_file_path(const char *config, const char *name, char *out, size_t size);
 
 #endif

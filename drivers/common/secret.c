@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include "psk.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,16 +82,4 @@ int akma_password_file_read(const char *path, char *password, size_t size, char 
 		return -1;
 	}
 	return 0;
-}
-
-void akma_conf_file_path(const char *config, const char *name, char *out, size_t size)
-{
-	char dir[1024];
-
-	if (name[0] == '/') {
-		snprintf(out, size, "%s", name);
-		return;
-	}
-	snprintf(dir, sizeof(dir), "%s", config);
-	snprintf(out, size, "%s/%s", dirname(dir), name);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#ifndef AKMA_PSK_H
-#define AKMA_PSK_H
+#ifndef AKMA_SECRET_H
+#define AKMA_SECRET_H
 
 /* Secret files: the wire PSK and the replication KEK (64 hex digits, an
  * optional line end) and the Redis password (the first line). Thread-safe;
@@ -15,10 +15,6 @@
  * reason naming the file in why (never its content). */
 int akma_key_file_read(const char *what, const char *path, int owner_only, uint8_t key[32],
 		       char *why, size_t why_size);
-
-/* The path of a file a configuration names: name itself when absolute,
- * else name in the directory of the configuration file config. */
-void akma_conf_file_path(const char *config, const char *name, char *out, size_t size);
 
 /* The wire PSK: akma_key_file_read("psk file", ...). */
 int akma_psk_read(const char *path, int owner_only, uint8_t psk[32], char *why, size_t why_size);

@@ -12,14 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "akma_version.h"
-#include "conf.h"
+#include "akmad_conf.h"
 #include "err.h"
-#include "hex.h"
-#include "psk.h"
+#include "clock.h"
+#include "secret.h"
 #include "sbi.h"
 #include "wire_client.h"
 
@@ -105,8 +104,8 @@ int main(int argc, char **argv)
 	}
 	static const char *const extra[] = {"--server", "--timeout", NULL};
 	const char *extra_value[2] = {NULL, NULL};
-	if (akma_conf_load_args(&conf, config, argc, argv, 1, extra, extra_value, "akma-sbi", err,
-				sizeof(err)) != 0) {
+	if (akma_conf_load_args(&akmad_conf_table, &conf, config, argc, argv, 1, extra, extra_value,
+				"akma-sbi", err, sizeof(err)) != 0) {
 		fprintf(stderr, "akma-sbi: %s\n", err);
 		return 1;
 	}
@@ -126,10 +125,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	char psk_path[1024], cert[1024], key[1024];
+	char psk_path[1024];
+	static char cert[1024], key[1024];
+	struct akma_sbi_params p;
+	if (akmad_conf_sbi_params(&conf, config, &p, cert, key, sizeof(cert), err, sizeof(err)) != 0) {
+		fprintf(stderr, "akma-sbi: %s\n", err);
+		return 1;
+	}
 	akma_conf_file_path(config, conf.psk_file, psk_path, sizeof(psk_path));
-	akma_conf_file_path(config, conf.sbi_tls_cert, cert, sizeof(cert));
-	akma_conf_file_path(config, conf.sbi_tls_key, key, sizeof(key));
 	uint8_t psk[32];
 	if (akma_psk_read(psk_path, 1, psk, err, sizeof(err)) != 0) {
 		fprintf(stderr, "akma-sbi: %s\n", err);
@@ -141,16 +144,6 @@ int main(int argc, char **argv)
 	explicit_bzero(psk, sizeof(psk));
 	if (!client) {
 		fprintf(stderr, "akma-sbi: %s\n", err);
-		return 1;
-	}
-	struct akma_sbi_params p = {conf.sbi_listen, (unsigned)conf.sbi_max_body,
-				    (unsigned)conf.sbi_max_streams, (unsigned)conf.sbi_max_connections,
-				    (unsigned)conf.sbi_idle_timeout_ms, {0},
-				    conf.sbi_tls_cert[0] ? cert : NULL, conf.sbi_tls_cert[0] ? key : NULL};
-	if (akma_hex_decode(conf.sbi_default_ua, strlen(conf.sbi_default_ua), p.default_ua,
-			    AKMA_UA_ID_LEN, -AKMA_E_UA_ID_LEN) != 0) {
-		fprintf(stderr, "akma-sbi: sbi.default_ua '%s': not 10 hex digits\n", conf.sbi_default_ua);
-		akma_wire_client_close(client);
 		return 1;
 	}
 	static const struct akma_sbi_backend backend = {NULL, wc_alloc, wc_release, wc_submit,
@@ -170,10 +163,8 @@ int main(int argc, char **argv)
 	printf("akma-sbi %s: serving %s on %s, forwarding to akmad at %s\n", AKMA_VERSION,
 	       conf.sbi_tls_cert[0] ? "HTTP/2 over TLS" : "h2c", conf.sbi_listen, server);
 	fflush(stdout);
-	while (!stop_requested) {
-		struct timespec nap = {0, 50 * 1000 * 1000};
-		nanosleep(&nap, NULL);
-	}
+	while (!stop_requested)
+		akma_sleep_ms(50);
 	akma_sbi_stop(sbi, 2000);
 	akma_wire_client_close(client);
 	printf("akma-sbi: stopped\n");

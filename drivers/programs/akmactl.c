@@ -17,7 +17,7 @@
 
 #include "akma_version.h"
 #include "akmactl.h"
-#include "conf.h"
+#include "akmad_conf.h"
 #include "err.h"
 #include "hex.h"
 #include "kdf.h"
@@ -436,13 +436,13 @@ int main(int argc, char **argv)
 			return usage_error("config takes only --config FILE", NULL);
 		struct akma_conf c;
 		char err[600];
-		akma_conf_defaults(&c);
-		if (akma_conf_load(&c, path, err, sizeof(err)) != 0) {
+		akma_conf_defaults(&akmad_conf_table, &c);
+		if (akma_conf_load(&akmad_conf_table, &c, path, err, sizeof(err)) != 0) {
 			fprintf(stderr, "akmactl: %s\n", err);
 			return EXIT_BAD_INPUT;
 		}
 		printf("# %s, as akmad would read it\n", path);
-		akma_conf_dump(&c, stdout);
+		akma_conf_dump(&akmad_conf_table, &c, stdout);
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "promote"))

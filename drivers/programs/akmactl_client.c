@@ -23,12 +23,13 @@
 
 #include "addr.h"
 #include "akmactl.h"
-#include "conf.h"
+#include "akmad_conf.h"
 #include "err.h"
 #include "hex.h"
 #include "kdf.h"
-#include "psk.h"
+#include "secret.h"
 #include "wire.h"
+#include "clock.h"
 
 enum { CTL_OK = 0, CTL_NOT_FOUND = 1, CTL_BAD_INPUT = 2, CTL_REFUSED = 3, CTL_UNREACHABLE = 4 };
 
@@ -46,13 +47,6 @@ static int say(int status, const char *fmt, const char *a, const char *b)
 	return status;
 }
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* A connected datagram socket to "udp:HOST:PORT", "udp:[V6]:PORT" or "unix:PATH". */
 static int connect_to(const char *addr)
 {
@@ -60,7 +54,7 @@ static int connect_to(const char *addr)
 	socklen_t len;
 	char why[300];
 
-	if (akma_addr_parse(addr, &ss, &len, why, sizeof(why)) != 0) {
+	if (akma_addr_parse("--server", addr, AKMA_ADDR_WIRE, &ss, &len, why, sizeof(why)) != 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -106,9 +100,9 @@ static int session_open(const struct client_args *a, struct session *ss)
 
 	memset(ss, 0, sizeof(*ss));
 	ss->fd = -1;
-	akma_conf_defaults(&conf);
+	akma_conf_defaults(&akmad_conf_table, &conf);
 	if (!a->server || !a->psk_file) {
-		if (akma_conf_load(&conf, a->config, err, sizeof(err)) != 0)
+		if (akma_conf_load(&akmad_conf_table, &conf, a->config, err, sizeof(err)) != 0)
 			return say(CTL_BAD_INPUT, "%s%s", err, "");
 	}
 	if (a->server) {
@@ -124,8 +118,9 @@ static int session_open(const struct client_args *a, struct session *ss)
 	}
 	struct sockaddr_storage probe;
 	socklen_t probe_len;
-	if (akma_addr_parse(ss->server, &probe, &probe_len, err, sizeof(err)) != 0)
-		return say(CTL_BAD_INPUT, "--server %s%s", err, "");
+	if (akma_addr_parse("--server", ss->server, AKMA_ADDR_WIRE, &probe, &probe_len, err,
+			    sizeof(err)) != 0)
+		return say(CTL_BAD_INPUT, "%s%s", err, "");
 	if (akma_psk_read(psk_path, 0, psk, err, sizeof(err)) != 0)
 		return say(CTL_BAD_INPUT, "%s%s", err, "");
 	ss->key = akma_wire_key_create(psk, &rc);
@@ -160,29 +155,21 @@ static int exchange(const struct client_args *a, struct akma_req *req, int stats
 	getrandom(&id, sizeof(id), 0);
 	req->client_id = id;
 	int n;
-	if (stats) {
-		uint8_t *m = d + AKMA_WIRE_HDR_LEN;
-		m[0] = AKMA_WIRE_STATS;
-		m[1] = 0;
-		m[2] = 0;
-		m[3] = AKMA_WIRE_MSG_HDR_LEN;
-		for (int i = 0; i < 8; i++)
-			m[4 + i] = (uint8_t)(id >> (56 - 8 * i));
-		n = AKMA_WIRE_MSG_HDR_LEN;
-	} else {
+	if (stats)
+		n = akma_wire_encode_stats_request(id, d + AKMA_WIRE_HDR_LEN, sizeof(d) - 64);
+	else
 		n = akma_wire_encode_request(req, d + AKMA_WIRE_HDR_LEN, sizeof(d) - 64);
-	}
 	explicit_bzero(req->kakma, sizeof(req->kakma));
-	int len = akma_wire_seal(key, &sender, d, (size_t)n, wall_ms(), AKMA_WIRE_GCM);
+	int len = akma_wire_seal(key, &sender, d, (size_t)n, akma_wall_ms(), AKMA_WIRE_GCM);
 	int status = CTL_UNREACHABLE;
 	if (send(fd, d, (size_t)len, 0) != len) {
 		status = say(CTL_UNREACHABLE, "%s: %s", server, strerror(errno));
 		goto out;
 	}
 	explicit_bzero(d, (size_t)len);
-	uint64_t deadline = wall_ms() + (uint64_t)(a->timeout * 1000);
+	uint64_t deadline = akma_wall_ms() + (uint64_t)(a->timeout * 1000);
 	for (;;) {
-		uint64_t now = wall_ms();
+		uint64_t now = akma_wall_ms();
 		if (now >= deadline) {
 			status = say(CTL_UNREACHABLE, "%s: no answer within %s s", server, a->timeout == 2 ? "2" : "the timeout");
 			break;
@@ -198,7 +185,7 @@ static int exchange(const struct client_args *a, struct akma_req *req, int stats
 		struct akma_wire_hdr h;
 		const uint8_t *body;
 		size_t blen, off = 0;
-		rc = akma_wire_open(key, replay, d, (size_t)got, wall_ms(), 0, &h, &body, &blen);
+		rc = akma_wire_open(key, replay, d, (size_t)got, akma_wall_ms(), 0, &h, &body, &blen);
 		if (rc == -AKMA_E_WIRE_PLAIN && blen == 0) {
 			/* a plain answer is only the server's version error */
 			status = say(CTL_REFUSED, "%s: the server does not speak wire protocol %s", server, "1");
@@ -247,7 +234,7 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 	}
 	for (uint64_t i = 0; i < n; i++)
 		queue[tail++ % n] = i;
-	uint64_t stored = 0, refused = 0, in_flight = 0, t0 = wall_ms(), last_answer = t0, shown = 0;
+	uint64_t stored = 0, refused = 0, in_flight = 0, t0 = akma_wall_ms(), last_answer = t0, shown = 0;
 	int tty = isatty(2), status = CTL_OK;
 	uint64_t rng;
 	getrandom(&rng, sizeof(rng), 0);
@@ -282,7 +269,7 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 										AKMA_WIRE_TAG_LEN - off);
 				state[i] = 1;
 			}
-			int len = akma_wire_seal(ss.key, &ss.sender, d, off, wall_ms(), AKMA_WIRE_GCM);
+			int len = akma_wire_seal(ss.key, &ss.sender, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
 			if (send(ss.fd, d, (size_t)len, 0) != len) {
 				status = say(CTL_UNREACHABLE, "%s: %s", ss.server, strerror(errno));
 				goto out;
@@ -291,7 +278,7 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 		}
 		struct pollfd p = {.fd = ss.fd, .events = POLLIN};
 		if (poll(&p, 1, 200) <= 0) {
-			if (wall_ms() - last_answer > (uint64_t)(a->timeout * 1000)) {
+			if (akma_wall_ms() - last_answer > (uint64_t)(a->timeout * 1000)) {
 				/* Lost on the way: send everything unanswered again. */
 				if (in_flight == 0 && head == tail) {
 					status = say(CTL_UNREACHABLE, "%s: no answer within the timeout%s",
@@ -304,7 +291,7 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 						queue[tail++ % n] = i;
 					}
 				in_flight = 0;
-				last_answer = wall_ms();
+				last_answer = akma_wall_ms();
 			}
 			continue;
 		}
@@ -312,10 +299,10 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 		struct akma_wire_hdr h;
 		const uint8_t *body;
 		size_t blen, off = 0;
-		if (got <= 0 || akma_wire_open(ss.key, ss.replay, d, (size_t)got, wall_ms(), 0, &h, &body,
+		if (got <= 0 || akma_wire_open(ss.key, ss.replay, d, (size_t)got, akma_wall_ms(), 0, &h, &body,
 					       &blen) != 0)
 			continue;
-		last_answer = wall_ms();
+		last_answer = akma_wall_ms();
 		if (in_flight)
 			in_flight--;
 		struct akma_wire_msg m;
@@ -336,7 +323,7 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 		}
 		if (tty && (stored + refused) * 100 / n != shown) {
 			shown = (stored + refused) * 100 / n;
-			double s = (double)(wall_ms() - t0) / 1000;
+			double s = (double)(akma_wall_ms() - t0) / 1000;
 			fprintf(stderr, "\rloading: %3llu%% %llu of %llu, %.0f/s   ", (unsigned long long)shown,
 				(unsigned long long)stored, (unsigned long long)n, s > 0 ? (double)stored / s : 0);
 		}
@@ -344,7 +331,7 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 out:
 	if (tty)
 		fputc('\n', stderr);
-	double secs = (double)(wall_ms() - t0) / 1000;
+	double secs = (double)(akma_wall_ms() - t0) / 1000;
 	printf("loaded %llu contexts in %.2f s: %.0f registrations/s", (unsigned long long)stored, secs,
 	       secs > 0 ? (double)stored / secs : 0);
 	if (refused)
@@ -531,25 +518,21 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 	if (status != CTL_OK)
 		return status;
 	if (stats) {
-		const uint8_t *p = m.payload, *end = m.payload + m.payload_len;
-		if (m.payload_len < 4 || p[0] != AKMA_ST_OK)
+		static struct akma_wire_stat items[AKMA_WIRE_STATS_MAX];
+		uint8_t st;
+		int count = akma_wire_decode_stats(&m, &st, items, AKMA_WIRE_STATS_MAX);
+		if (count < 0)
+			return say(CTL_REFUSED, "malformed stats answer from the server%s%s", "", "");
+		if (st != AKMA_ST_OK)
 			return say(CTL_REFUSED, "stats refused%s%s", "", "");
-		unsigned count = (unsigned)(p[2] << 8 | p[3]);
-		p += 4;
 		if (a.json)
 			putchar('{');
-		for (unsigned i = 0; i < count && p < end; i++) {
-			unsigned nl = *p++;
-			if (p + nl + 8 > end)
-				break;
-			uint64_t v = 0;
-			for (int b = 0; b < 8; b++)
-				v = v << 8 | p[nl + (unsigned)b];
+		for (int i = 0; i < count; i++) {
 			if (a.json)
-				printf("%s\"%.*s\": %llu", i ? ", " : "", (int)nl, p, (unsigned long long)v);
+				printf("%s\"%s\": %llu", i ? ", " : "", items[i].name,
+				       (unsigned long long)items[i].value);
 			else
-				printf("%-12.*s %llu\n", (int)nl, p, (unsigned long long)v);
-			p += nl + 8;
+				printf("%-16s %llu\n", items[i].name, (unsigned long long)items[i].value);
 		}
 		if (a.json)
 			puts("}");

@@ -23,18 +23,20 @@
 #include <urcu/urcu-qsbr.h>
 
 #include "akma_version.h"
-#include "conf.h"
+#include "akmad_conf.h"
+#include "counters.h"
+#include "eal.h"
 #include "err.h"
 #include "mb.h"
-#include "psk.h"
+#include "secret.h"
 #include "redis.h"
 #include "replicator.h"
 #include "sbi.h"
-#include "hex.h"
 #include "sock.h"
 #include "telemetry.h"
 #include "wire.h"
 #include "worker.h"
+#include "clock.h"
 
 #ifndef AKMA_DEFAULT_CONF
 #define AKMA_DEFAULT_CONF "/etc/akmad/akmad.conf"
@@ -76,7 +78,7 @@ static void usage(FILE *out)
 		"Every key of the configuration is also an option (wins over the file; a\n"
 		"key's '_' may be written '-'):\n",
 		AKMA_DEFAULT_CONF);
-	akma_conf_help(out);
+	akma_conf_help(&akmad_conf_table, out);
 	fprintf(out,
 		"\nSignals: SIGINT and SIGTERM stop akmad cleanly (requests in flight are\n"
 		"answered, every key wiped, exit 0). SIGHUP re-reads the configuration\n"
@@ -99,8 +101,8 @@ static void usage(FILE *out)
 static int load_conf(struct akma_conf *c, const char *config, int argc, char **argv, int app_start,
 		     char *err, size_t err_size)
 {
-	return akma_conf_load_args(c, config, argc, argv, app_start, NULL, NULL, "akmad", err,
-				   err_size);
+	return akma_conf_load_args(&akmad_conf_table, c, config, argc, argv, app_start, NULL, NULL,
+				   "akmad", err, err_size);
 }
 
 static int log_level_of(const char *name)
@@ -114,14 +116,6 @@ static int log_level_of(const char *name)
 	return RTE_LOG_NOTICE;
 }
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* SIGHUP: apply what can change while running, name what cannot. */
 static void reload(struct akma_conf *cur, const char *config, int argc, char **argv, int app_start,
 		   struct akma_engine *e, struct akma_sock *s)
@@ -133,8 +127,9 @@ static void reload(struct akma_conf *cur, const char *config, int argc, char **a
 		LOG(ERR, "SIGHUP: %s; configuration unchanged\n", err);
 		return;
 	}
-	for (unsigned i = 0; akma_conf_entry(cur, i, name, sizeof(name), was, sizeof(was)); i++) {
-		akma_conf_entry(&next, i, name, sizeof(name), now, sizeof(now));
+	for (unsigned i = 0;
+	     akma_conf_entry(&akmad_conf_table, cur, i, name, sizeof(name), was, sizeof(was)); i++) {
+		akma_conf_entry(&akmad_conf_table, &next, i, name, sizeof(name), now, sizeof(now));
 		if (!strcmp(was, now))
 			continue;
 		if (!strcmp(name, "engine.kaf_lifetime"))
@@ -250,13 +245,12 @@ static struct akma_replicator *start_replication(const struct akma_conf *conf,
 				LOG(NOTICE, "the lease is held by %s; waiting for it to expire (up to "
 					    "%llu ms)\n",
 				    holder, (unsigned long long)conf->lease_ms);
-			struct timespec nap = {0, 50 * 1000 * 1000};
-			nanosleep(&nap, NULL);
+			akma_sleep_ms(50);
 		}
 	}
 	struct akma_redis_load_stats st;
 	LOG(NOTICE, "recovering contexts from redis %s\n", akma_redis_server(r));
-	if (akma_redis_load(r, akma_engine_store(e), wall_ms, &st, log_bad_record, log_progress) !=
+	if (akma_redis_load(r, akma_engine_store(e), akma_wall_ms, &st, log_bad_record, log_progress) !=
 	    0) {
 		fprintf(stderr, "akmad: redis %s: recovery failed after %llu contexts\n",
 			akma_redis_server(r), (unsigned long long)st.loaded);
@@ -285,22 +279,282 @@ static struct akma_replicator *start_replication(const struct akma_conf *conf,
 	return rep;
 }
 
+/* Everything akmad holds between setup and teardown. */
+struct daemon {
+	struct akma_conf conf;
+	const char *config;
+	int argc, eal_argc, app_start;
+	char **argv;
+	int replicate;
+	uint8_t psk[AKMA_WIRE_PSK_LEN], kek[AKMA_REPL_KEK_LEN];
+	char password[512];
+	char tls_cert[1024], tls_key[1024];
+	int eal_up, rcu_registered, rcu_online;
+	struct akma_engine *e;
+	struct akma_replicator *rep;
+	struct akma_sock *s;
+	struct akma_sbi *sbi;
+	struct engine_backend eb;
+	struct akma_sbi_backend backend;
+	struct akma_sbi_metrics metrics;
+};
+
+static void wipe_secrets(struct daemon *d)
+{
+	explicit_bzero(d->psk, sizeof(d->psk));
+	explicit_bzero(d->kek, sizeof(d->kek));
+	explicit_bzero(d->password, sizeof(d->password));
+}
+
+/* /metrics: the engine's and the wire's counters after the SBI's own. */
+static void write_engine_metrics(void *ctx, FILE *f)
+{
+	struct daemon *d = ctx;
+	uint64_t v[AKMA_N_COUNTERS];
+
+	akma_counters_read(d->e, d->s, v);
+	akma_counters_prometheus(v, f);
+}
+
+/* Options, configuration and secret files: everything that can be refused
+ * before DPDK starts. Returns 0, or 1 with the reason printed. */
+static int setup_conf(struct daemon *d)
+{
+	char err[1536], psk_path[1024], kek_path[1024], pw_path[1024];
+
+	if (load_conf(&d->conf, d->config, d->argc, d->argv, d->app_start, err, sizeof(err)) != 0) {
+		fprintf(stderr, "akmad: %s\n", err);
+		return 1;
+	}
+	const struct akma_conf *c = &d->conf;
+	struct akma_sbi_params bp;
+	if (c->sbi_listen[0] && akmad_conf_sbi_params(c, d->config, &bp, d->tls_cert, d->tls_key,
+						      sizeof(d->tls_cert), err, sizeof(err)) != 0) {
+		fprintf(stderr, "akmad: %s\n", err);
+		return 1;
+	}
+	d->replicate = (c->redis_address[0] || c->redis_sentinels[0]) &&
+		       strcmp(c->repl_mode, "off") != 0;
+	if (c->standby && !d->replicate) {
+		fprintf(stderr, "akmad: --standby needs Redis (--redis HOST:PORT or "
+				"redis.sentinels) and replication.mode sync or async\n");
+		return 1;
+	}
+	/* Secret files are named relative to the configuration's directory. */
+	akma_conf_file_path(d->config, c->psk_file, psk_path, sizeof(psk_path));
+	akma_conf_file_path(d->config, c->kek_file, kek_path, sizeof(kek_path));
+	akma_conf_file_path(d->config, c->redis_password_file, pw_path, sizeof(pw_path));
+	if (akma_psk_read(psk_path, 1, d->psk, err, sizeof(err)) != 0 ||
+	    (d->replicate &&
+	     (akma_key_file_read("kek file", kek_path, 1, d->kek, err, sizeof(err)) != 0 ||
+	      (c->redis_password_file[0] &&
+	       akma_password_file_read(pw_path, d->password, sizeof(d->password), err,
+				       sizeof(err)) != 0)))) {
+		fprintf(stderr, "akmad: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* EAL, logs, the engine, replication (recovery included), the workers,
+ * telemetry, then (once primary) the sockets and the SBI. Returns 0, or 1
+ * with the reason printed; whatever was set up is in d for teardown. */
+static int setup_engine(struct daemon *d)
+{
+	const struct akma_conf *c = &d->conf;
+	char err[1536];
+	int rc;
+
+	const struct akma_eal_defaults eal = {(unsigned)(256 + c->requests / 512), NULL, 0};
+	if (akma_eal_init("akmad", d->eal_argc, d->argv, &eal) < 0)
+		return 1;
+	d->eal_up = 1;
+	logtype = rte_log_register_type_and_pick_level("akma.daemon", RTE_LOG_NOTICE);
+	if (logtype < 0)
+		logtype = RTE_LOGTYPE_USER1;
+	/* log.level applies to every akma.* component: register them all first,
+	 * since a pattern reaches only the types that exist when it is set. */
+	rte_log_register_type_and_pick_level("akma.engine", RTE_LOG_NOTICE);
+	rte_log_register_type_and_pick_level("akma.sock", RTE_LOG_NOTICE);
+	rte_log_register_type_and_pick_level("akma.repl", RTE_LOG_NOTICE);
+	rte_log_set_level_pattern("akma.*", (uint32_t)log_level_of(c->log_level));
+
+	enum akma_mb_arch arch;
+	akma_mb_arch_parse(c->mb_arch, &arch); /* the table allows only valid names */
+	struct akma_engine_params ep = {
+		.capacity = (uint32_t)c->capacity,
+		.kakma_life_ms = c->kakma_lifetime_s * 1000,
+		.kaf_life_ms = c->kaf_lifetime_s * 1000,
+		.ring_size = (unsigned)c->ring_size,
+		.burst = (unsigned)c->burst,
+		.n_requests = (unsigned)c->requests,
+		.mb_arch = arch,
+		.workers = (unsigned)c->workers,
+		.idle_sleep_us = (unsigned)c->idle_sleep_us,
+		.repl = !d->replicate ? AKMA_REPL_OFF
+			: !strcmp(c->repl_mode, "async") ? AKMA_REPL_ASYNC
+							 : AKMA_REPL_SYNC,
+		.repl_backlog = (unsigned)c->repl_backlog,
+	};
+	urcu_qsbr_register_thread();
+	d->rcu_registered = d->rcu_online = 1;
+	d->e = akma_engine_create(&ep, &rc);
+	if (!d->e) {
+		fprintf(stderr, "akmad: engine: %s%s\n", akma_strerror(rc),
+			rc == -ENODEV ? " (give EAL at least two lcores)" : "");
+		return 1;
+	}
+	if (d->replicate) {
+		d->rep = start_replication(c, d->e, d->kek, d->password);
+		if (!d->rep)
+			return stop_requested ? 0 : 1;
+	}
+	if (akma_engine_start(d->e) != 0) {
+		fprintf(stderr, "akmad: cannot launch the workers\n");
+		return 1;
+	}
+	if (akma_telemetry_register(d->e, NULL, &akmad_conf_table, &d->conf) != 0)
+		LOG(WARNING, "telemetry commands not registered\n");
+	akma_telemetry_set_replicator(d->rep);
+
+	/* A standby serves nothing, its sockets not even bound, until promoted. */
+	urcu_qsbr_thread_offline();
+	d->rcu_online = 0;
+	if (d->rep && !akma_replicator_is_primary(d->rep)) {
+		LOG(NOTICE, "standby: following redis %s; promoted when the primary's lease expires "
+			    "or on akmactl promote\n",
+		    akma_replicator_server(d->rep));
+		while (!stop_requested && !akma_replicator_is_primary(d->rep))
+			akma_sleep_ms(10);
+	}
+	if (stop_requested)
+		return 0;
+	int producer = akma_engine_producer(d->e);
+	struct akma_sock_params sp = {c->listen, c->allow_plain_unix, d->psk, c->replay_window_ms,
+				      (unsigned)c->max_senders};
+	d->s = akma_sock_open(&sp, d->e, (unsigned)producer, err, sizeof(err));
+	explicit_bzero(d->psk, sizeof(d->psk));
+	if (!d->s) {
+		fprintf(stderr, "akmad: %s\n", err);
+		return 1;
+	}
+	akma_telemetry_set_sock(d->s);
+	if (c->sbi_listen[0]) {
+		struct akma_sbi_params bp;
+		akmad_conf_sbi_params(c, d->config, &bp, d->tls_cert, d->tls_key, sizeof(d->tls_cert),
+				      err, sizeof(err)); /* checked in setup_conf */
+		d->metrics = (struct akma_sbi_metrics){d, write_engine_metrics};
+		bp.metrics = &d->metrics;
+		int sp_id = akma_engine_producer(d->e);
+		if (sp_id < 0) {
+			fprintf(stderr, "akmad: sbi: no engine producer left\n");
+			return 1;
+		}
+		d->eb = (struct engine_backend){d->e, (unsigned)sp_id};
+		d->backend = (struct akma_sbi_backend){&d->eb, eb_alloc, eb_release, eb_submit, eb_poll};
+		d->sbi = akma_sbi_start(&bp, &d->backend, err, sizeof(err));
+		if (!d->sbi) {
+			fprintf(stderr, "akmad: %s\n", err);
+			return 1;
+		}
+	}
+	LOG(NOTICE, "version %s, listening on %s%s%s; %u worker lcore(s), ipsec-mb %s, %llu "
+		    "contexts; replication %s%s%s\n",
+	    AKMA_VERSION, c->listen,
+	    !d->sbi ? "" : c->sbi_tls_cert[0] ? " and HTTP/2 over TLS " : " and h2c ",
+	    d->sbi ? c->sbi_listen : "", akma_engine_workers(d->e),
+	    akma_mb_arch_name(akma_engine_mb_arch(d->e)), (unsigned long long)c->capacity,
+	    d->replicate ? c->repl_mode : "off", d->rep ? " to redis " : "",
+	    d->rep ? akma_replicator_server(d->rep) : "");
+	return 0;
+}
+
+/* The main loop until a stop signal. Offline between control duties: it
+ * reads no context. */
+static void run(struct daemon *d)
+{
+	struct akma_ctx_store *store = akma_engine_store(d->e);
+	uint64_t next_duty = 0;
+	unsigned idle = 0;
+
+	while (!stop_requested) {
+		uint64_t now = akma_wall_ms();
+		unsigned work = akma_sock_poll(d->s, now);
+		if (now >= next_duty) {
+			urcu_qsbr_thread_online();
+			akma_ctx_flush(store);
+			akma_ctx_sweep(store, now, 4096);
+			urcu_qsbr_thread_offline();
+			next_duty = now + 10;
+		}
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(&d->conf, d->config, d->argc, d->argv, d->app_start, d->e, d->s);
+		}
+		if (work)
+			idle = 0;
+		else if (++idle > 1000 && akma_sock_in_flight(d->s) == 0)
+			akma_sock_wait(d->s, 1); /* idle, nothing in the engine: sleep on the sockets */
+	}
+}
+
+/* The one way out, from wherever setup stopped: answer what is in flight,
+ * stop every thread, wipe every key, leave nothing of EAL behind. */
+static void teardown(struct daemon *d)
+{
+	if (d->s || d->sbi)
+		LOG(NOTICE, "stopping\n");
+	akma_sbi_stop(d->sbi, 2000); /* GOAWAY, finish the streams in flight */
+	if (d->s) {
+		uint64_t give_up = akma_mono_ms() + 2000;
+		while (akma_sock_in_flight(d->s) && akma_mono_ms() < give_up)
+			akma_sock_poll(d->s, akma_wall_ms());
+	}
+	if (d->e)
+		akma_engine_stop(d->e);
+	/* Writes the workers handed on reach Redis (or are answered as failed)
+	 * before the last answers go out. */
+	akma_replicator_stop(d->rep, 2000);
+	if (d->s) {
+		akma_sock_poll(d->s, akma_wall_ms());
+		struct akma_sock_stats st;
+		akma_sock_stats(d->s, &st);
+		LOG(NOTICE,
+		    "stopped: %llu datagrams in, %llu out; %llu requests; dropped %llu auth, %llu "
+		    "replay, %llu stale\n",
+		    (unsigned long long)st.rx_datagrams, (unsigned long long)st.tx_datagrams,
+		    (unsigned long long)st.requests, (unsigned long long)st.dropped_auth,
+		    (unsigned long long)st.dropped_replay, (unsigned long long)st.dropped_stale);
+		akma_sock_close(d->s);
+	}
+	if (d->rcu_online)
+		urcu_qsbr_thread_offline(); /* freeing the store waits for a grace period */
+	akma_engine_free(d->e); /* wipes every context's keys */
+	if (d->rcu_registered)
+		urcu_qsbr_unregister_thread();
+	wipe_secrets(d);
+	if (d->eal_up)
+		akma_eal_cleanup();
+}
+
 int main(int argc, char **argv)
 {
-	struct akma_conf conf;
-	const char *config = AKMA_DEFAULT_CONF;
-	char err[1536];
-	int eal_argc = 1, app_start = 1;
+	static struct daemon d;
 
+	d.config = AKMA_DEFAULT_CONF;
+	d.argc = argc;
+	d.argv = argv;
+	d.eal_argc = 1;
+	d.app_start = 1;
 	/* EAL options end at "--"; with none, every argument is akmad's. */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
-			eal_argc = i;
-			app_start = i + 1;
+			d.eal_argc = i;
+			d.app_start = i + 1;
 			break;
 		}
 	}
-	for (int i = app_start; i < argc; i++) {
+	for (int i = d.app_start; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
@@ -311,87 +565,7 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			config = argv[i + 1];
-	}
-	if (load_conf(&conf, config, argc, argv, app_start, err, sizeof(err)) != 0) {
-		fprintf(stderr, "akmad: %s\n", err);
-		return 1;
-	}
-
-	/* Secret files are named relative to the configuration's directory. */
-	char psk_path[1024], kek_path[1024], pw_path[1024];
-	akma_conf_file_path(config, conf.psk_file, psk_path, sizeof(psk_path));
-	akma_conf_file_path(config, conf.kek_file, kek_path, sizeof(kek_path));
-	akma_conf_file_path(config, conf.redis_password_file, pw_path, sizeof(pw_path));
-	static char tls_cert_path[1024], tls_key_path[1024];
-	akma_conf_file_path(config, conf.sbi_tls_cert, tls_cert_path, sizeof(tls_cert_path));
-	akma_conf_file_path(config, conf.sbi_tls_key, tls_key_path, sizeof(tls_key_path));
-	if (conf.sbi_tls_cert[0] && !conf.sbi_tls_key[0]) {
-		fprintf(stderr, "akmad: sbi.tls_cert needs sbi.tls_key\n");
-		return 1;
-	}
-	uint8_t psk[AKMA_WIRE_PSK_LEN], kek[AKMA_REPL_KEK_LEN];
-	static char password[512];
-	if (akma_psk_read(psk_path, 1, psk, err, sizeof(err)) != 0) {
-		fprintf(stderr, "akmad: %s\n", err);
-		return 1;
-	}
-	int replicate = (conf.redis_address[0] || conf.redis_sentinels[0]) &&
-			strcmp(conf.repl_mode, "off") != 0;
-	if (conf.standby && !replicate) {
-		fprintf(stderr, "akmad: --standby needs Redis (--redis HOST:PORT or "
-				"redis.sentinels) and replication.mode sync or async\n");
-		return 1;
-	}
-	if (replicate &&
-	    (akma_key_file_read("kek file", kek_path, 1, kek, err, sizeof(err)) != 0 ||
-	     (conf.redis_password_file[0] &&
-	      akma_password_file_read(pw_path, password, sizeof(password), err, sizeof(err)) != 0))) {
-		fprintf(stderr, "akmad: %s\n", err);
-		explicit_bzero(psk, sizeof(psk));
-		return 1;
-	}
-
-	unsigned mem_mb = (unsigned)(256 + conf.requests / 512);
-	if (akma_eal_init("akmad", eal_argc, argv, mem_mb) < 0)
-		return 1;
-	logtype = rte_log_register_type_and_pick_level("akma.daemon", RTE_LOG_NOTICE);
-	if (logtype < 0)
-		logtype = RTE_LOGTYPE_USER1;
-	/* log.level applies to every akma.* component: register them all first,
-	 * since a pattern reaches only the types that exist when it is set. */
-	rte_log_register_type_and_pick_level("akma.engine", RTE_LOG_NOTICE);
-	rte_log_register_type_and_pick_level("akma.sock", RTE_LOG_NOTICE);
-	rte_log_register_type_and_pick_level("akma.repl", RTE_LOG_NOTICE);
-	rte_log_set_level_pattern("akma.*", (uint32_t)log_level_of(conf.log_level));
-
-	enum akma_mb_arch arch;
-	akma_mb_arch_parse(conf.mb_arch, &arch); /* the table allows only valid names */
-	struct akma_engine_params ep = {
-		.capacity = (uint32_t)conf.capacity,
-		.kakma_life_ms = conf.kakma_lifetime_s * 1000,
-		.kaf_life_ms = conf.kaf_lifetime_s * 1000,
-		.ring_size = (unsigned)conf.ring_size,
-		.burst = (unsigned)conf.burst,
-		.n_requests = (unsigned)conf.requests,
-		.mb_arch = arch,
-		.workers = (unsigned)conf.workers,
-		.idle_sleep_us = (unsigned)conf.idle_sleep_us,
-		.repl = !replicate ? AKMA_REPL_OFF
-			: !strcmp(conf.repl_mode, "async") ? AKMA_REPL_ASYNC
-							   : AKMA_REPL_SYNC,
-		.repl_backlog = (unsigned)conf.repl_backlog,
-	};
-	int rc;
-	urcu_qsbr_register_thread();
-	struct akma_engine *e = akma_engine_create(&ep, &rc);
-	if (!e) {
-		fprintf(stderr, "akmad: engine: %s%s\n", akma_strerror(rc),
-			rc == -ENODEV ? " (give EAL at least two lcores)" : "");
-		explicit_bzero(psk, sizeof(psk));
-		explicit_bzero(kek, sizeof(kek));
-		explicit_bzero(password, sizeof(password));
-		return 1;
+			d.config = argv[i + 1];
 	}
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
@@ -399,144 +573,11 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct akma_replicator *rep = NULL;
-	if (replicate) {
-		rep = start_replication(&conf, e, kek, password);
-		if (!rep) {
-			urcu_qsbr_thread_offline();
-			akma_engine_free(e);
-			akma_eal_cleanup();
-			explicit_bzero(psk, sizeof(psk));
-			return stop_requested ? 0 : 1;
-		}
-	}
-	if (akma_engine_start(e) != 0) {
-		fprintf(stderr, "akmad: cannot launch the workers\n");
-		explicit_bzero(psk, sizeof(psk));
-		akma_replicator_stop(rep, 0);
-		urcu_qsbr_thread_offline();
-		akma_engine_free(e);
-		return 1;
-	}
-	if (akma_telemetry_register(e, NULL, &conf) != 0)
-		LOG(WARNING, "telemetry commands not registered\n");
-	akma_telemetry_set_replicator(rep);
-
-	/* A standby serves nothing, its sockets not even bound, until promoted. */
-	urcu_qsbr_thread_offline();
-	if (rep && !akma_replicator_is_primary(rep)) {
-		LOG(NOTICE, "standby: following redis %s; promoted when the primary's lease expires "
-			    "or on akmactl promote\n",
-		    akma_replicator_server(rep));
-		while (!stop_requested && !akma_replicator_is_primary(rep)) {
-			struct timespec nap = {0, 10 * 1000 * 1000};
-			nanosleep(&nap, NULL);
-		}
-	}
-	struct akma_sock *s = NULL;
-	if (!stop_requested) {
-		int producer = akma_engine_producer(e);
-		struct akma_sock_params sp = {conf.listen, conf.allow_plain_unix, psk,
-					      conf.replay_window_ms, (unsigned)conf.max_senders};
-		s = akma_sock_open(&sp, e, (unsigned)producer, err, sizeof(err));
-	}
-	explicit_bzero(psk, sizeof(psk));
-	if (!s) {
-		if (!stop_requested)
-			fprintf(stderr, "akmad: %s\n", err);
-		akma_engine_stop(e);
-		akma_replicator_stop(rep, 0);
-		akma_engine_free(e);
-		urcu_qsbr_unregister_thread();
-		akma_eal_cleanup();
-		return stop_requested ? 0 : 1;
-	}
-	akma_telemetry_set_sock(s);
-	struct akma_sbi *sbi = NULL;
-	if (conf.sbi_listen[0]) {
-		struct akma_sbi_params bp = {conf.sbi_listen, (unsigned)conf.sbi_max_body,
-					     (unsigned)conf.sbi_max_streams,
-					     (unsigned)conf.sbi_max_connections,
-					     (unsigned)conf.sbi_idle_timeout_ms, {0}, NULL, NULL};
-		if (conf.sbi_tls_cert[0]) {
-			bp.tls_cert = tls_cert_path;
-			bp.tls_key = tls_key_path;
-		}
-		int sp_id = akma_engine_producer(e);
-		if (akma_hex_decode(conf.sbi_default_ua, strlen(conf.sbi_default_ua), bp.default_ua,
-				    AKMA_UA_ID_LEN, -AKMA_E_UA_ID_LEN) != 0)
-			snprintf(err, sizeof(err), "sbi.default_ua '%s': not 10 hex digits",
-				 conf.sbi_default_ua);
-		else if (sp_id < 0)
-			snprintf(err, sizeof(err), "sbi: no engine producer left");
-		else {
-			static struct engine_backend eb;
-			eb = (struct engine_backend){e, (unsigned)sp_id};
-			static const struct akma_sbi_backend backend = {&eb, eb_alloc, eb_release,
-									 eb_submit, eb_poll};
-			sbi = akma_sbi_start(&bp, &backend, err, sizeof(err));
-		}
-		if (!sbi) {
-			fprintf(stderr, "akmad: %s\n", err);
-			stop_requested = 1;
-		}
-	}
-	LOG(NOTICE, "version %s, listening on %s%s%s; %u worker lcore(s), ipsec-mb %s, %llu "
-		    "contexts; replication %s%s%s\n",
-	    AKMA_VERSION, conf.listen,
-	    !sbi ? "" : conf.sbi_tls_cert[0] ? " and HTTP/2 over TLS " : " and h2c ",
-	    sbi ? conf.sbi_listen : "",
-	    akma_engine_workers(e),
-	    akma_mb_arch_name(akma_engine_mb_arch(e)), (unsigned long long)conf.capacity,
-	    replicate ? conf.repl_mode : "off", rep ? " to redis " : "",
-	    rep ? akma_replicator_server(rep) : "");
-
-	/* The main loop. Offline between control duties: it reads no context. */
-	struct akma_ctx_store *store = akma_engine_store(e);
-	uint64_t next_duty = 0;
-	unsigned idle = 0;
-	while (!stop_requested) {
-		uint64_t now = wall_ms();
-		unsigned work = akma_sock_poll(s, now);
-		if (now >= next_duty) {
-			urcu_qsbr_thread_online();
-			akma_ctx_flush(store);
-			akma_ctx_sweep(store, now, 4096);
-			urcu_qsbr_thread_offline();
-			next_duty = now + 10;
-		}
-		if (reload_requested) {
-			reload_requested = 0;
-			reload(&conf, config, argc, argv, app_start, e, s);
-		}
-		if (work)
-			idle = 0;
-		else if (++idle > 1000 && akma_sock_in_flight(s) == 0)
-			akma_sock_wait(s, 1); /* idle, nothing in the engine: sleep on the sockets */
-	}
-
-	/* Stop: answer what is in flight, then wipe everything. */
-	LOG(NOTICE, "stopping\n");
-	akma_sbi_stop(sbi, 2000); /* GOAWAY, finish the streams in flight */
-	uint64_t give_up = wall_ms() + 2000;
-	while (akma_sock_in_flight(s) && wall_ms() < give_up)
-		akma_sock_poll(s, wall_ms());
-	akma_engine_stop(e);
-	/* Writes the workers handed on reach Redis (or are answered as failed)
-	 * before the last answers go out. */
-	akma_replicator_stop(rep, 2000);
-	akma_sock_poll(s, wall_ms());
-	struct akma_sock_stats st;
-	akma_sock_stats(s, &st);
-	LOG(NOTICE,
-	    "stopped: %llu datagrams in, %llu out; %llu requests; dropped %llu auth, %llu replay, "
-	    "%llu stale\n",
-	    (unsigned long long)st.rx_datagrams, (unsigned long long)st.tx_datagrams,
-	    (unsigned long long)st.requests, (unsigned long long)st.dropped_auth,
-	    (unsigned long long)st.dropped_replay, (unsigned long long)st.dropped_stale);
-	akma_sock_close(s);
-	akma_engine_free(e); /* wipes every context's keys */
-	urcu_qsbr_unregister_thread();
-	akma_eal_cleanup();
-	return 0;
+	int status = setup_conf(&d);
+	if (status == 0)
+		status = setup_engine(&d);
+	if (status == 0 && !stop_requested)
+		run(&d);
+	teardown(&d);
+	return stop_requested ? 0 : status;
 }

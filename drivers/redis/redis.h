@@ -18,6 +18,9 @@
  * checked to be a master (ROLE) before it is used; every reconnection asks
  * again, so a Redis failover is followed without a restart.
  *
+ * The code: conn.c (connection, Sentinel), resp.c (the write pipeline),
+ * recovery.c, lease.c, follower.c; redis_priv.h holds what they share.
+ *
  * One akma_redis belongs to one thread. Every call blocks on the network
  * (each read or write gives up after the configured timeout): never from a
  * worker lcore.
@@ -60,14 +63,25 @@ int akma_redis_reconnect(struct akma_redis *r, char *why, size_t why_size);
 /* "HOST:PORT" of the server in use. */
 const char *akma_redis_server(const struct akma_redis *r);
 
-/* Queue writes (pipelined: nothing is sent until akma_redis_flush()).
+/* Queue writes (pipelined: nothing is sent until akma_redis_send()).
  * put: the record of c under its UE identity's key; an expired c is not
  * written. del: the UE identity's record. wait: a WAIT for n replicas, so
- * the flush reports whether the writes before it reached them. Return 0 or
- * a negative akma_err. */
+ * the batch's replies say whether the writes before it reached them. Each
+ * returns 0 or a negative errno/akma_err (-ENOMEM: the command could not be
+ * queued; -EIO: not connected). After a failure the batch being queued is
+ * not whole: akma_redis_discard() it and queue it again. */
 int akma_redis_put(struct akma_redis *r, const struct akma_repl_ctx *c, uint64_t now_ms);
 int akma_redis_del(struct akma_redis *r, const uint8_t *ueid, uint16_t ueid_len);
-void akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms);
+int akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms);
+
+/* Drop every write queued since the last send (their key material wiped);
+ * batches already sent are untouched. */
+void akma_redis_discard(struct akma_redis *r);
+
+/* Tests: while hook(ctx) returns non-zero, every buffer the RESP writer
+ * would grow or append to fails as out of memory. Called on the thread that
+ * queues. NULL turns it off. */
+void akma_redis_set_fail_hook(struct akma_redis *r, int (*hook)(void *ctx), void *ctx);
 
 /* Send what is queued as one batch, without waiting for the replies, so
  * the caller can prepare the next batch while Redis works on this one. At

@@ -19,6 +19,7 @@
 #include <urcu/urcu-qsbr.h>
 
 #include "err.h"
+#include "clock.h"
 
 #define BATCH 512
 #define BACKOFF_MIN_MS 50
@@ -46,19 +47,6 @@ struct akma_replicator {
 	unsigned n_inflight;
 };
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-}
-
 static void set_stat(uint64_t *field, uint64_t v)
 {
 	__atomic_store_n(field, v, __ATOMIC_RELAXED);
@@ -77,12 +65,16 @@ static void log_bad(const char *key, int err)
 /* ---- primary ----------------------------------------------------------------------------- */
 
 /* Queue a batch's writes. K_AKMA stays in the requests until the batch is
- * acknowledged (a resend wraps it again); the copy here is wiped. */
-static void queue_batch(struct akma_replicator *r, const struct batch *b, uint64_t now)
+ * acknowledged (a resend wraps it again); the copy here is wiped. Returns 0,
+ * or the first failure with what was queued of the batch discarded: a batch
+ * goes to Redis whole or not at all, so no write of it can be acknowledged
+ * without Redis having been sent it. */
+static int queue_batch(struct akma_replicator *r, const struct batch *b, uint64_t now)
 {
 	struct akma_repl_ctx c;
+	int rc = 0;
 
-	for (unsigned i = 0; i < b->n; i++) {
+	for (unsigned i = 0; i < b->n && rc == 0; i++) {
 		struct akma_req *q = b->req[i];
 		if (q->type == AKMA_REQ_REGISTER) {
 			c.akid_len = q->akid_len;
@@ -93,14 +85,30 @@ static void queue_batch(struct akma_replicator *r, const struct batch *b, uint64
 			memcpy(c.kakma, q->kakma, AKMA_KEY_LEN);
 			c.created_ms = q->created_ms;
 			c.eol_ms = q->expiry_ms;
-			akma_redis_put(r->redis, &c, now);
+			rc = akma_redis_put(r->redis, &c, now);
 			explicit_bzero(c.kakma, AKMA_KEY_LEN);
 		} else {
-			akma_redis_del(r->redis, akma_req_ueid(q), q->ueid_len);
+			rc = akma_redis_del(r->redis, akma_req_ueid(q), q->ueid_len);
 		}
 	}
-	if (r->p.wait_replicas)
-		akma_redis_wait(r->redis, r->p.wait_replicas, r->p.wait_timeout_ms);
+	if (rc == 0 && r->p.wait_replicas)
+		rc = akma_redis_wait(r->redis, r->p.wait_replicas, r->p.wait_timeout_ms);
+	if (rc)
+		akma_redis_discard(r->redis);
+	return rc;
+}
+
+/* Queue and send one batch. */
+static int send_batch(struct akma_replicator *r, const struct batch *b, uint64_t now, char *why,
+		      size_t why_size)
+{
+	int rc = queue_batch(r, b, now);
+	if (rc) {
+		snprintf(why, why_size, "a batch of %u writes could not be queued: %s", b->n,
+			 akma_strerror(rc));
+		return rc;
+	}
+	return akma_redis_send(r->redis, why, why_size);
 }
 
 /* A batch is safe (or given up): answer it. */
@@ -164,9 +172,9 @@ static int reconnect(struct akma_replicator *r, const char *reason)
 	    akma_engine_repl_mode(r->p.engine) == AKMA_REPL_SYNC ? "refused" : "queued");
 	for (;;) {
 		int stop = __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
-		if (stop == 2 || (stop && wall_ms() >= r->give_up_ms))
+		if (stop == 2 || (stop && akma_wall_ms() >= r->give_up_ms))
 			return -1;
-		sleep_ms(backoff);
+		akma_sleep_ms(backoff);
 		add_stat(&r->st.reconnects, 1);
 		if (akma_redis_reconnect(r->redis, why, sizeof(why)) == 0)
 			break;
@@ -190,10 +198,9 @@ static int reconnect(struct akma_replicator *r, const char *reason)
  * them in order keeps each subscriber's last write last. */
 static int resend_all(struct akma_replicator *r, char *why, size_t why_size)
 {
-	uint64_t now = wall_ms();
+	uint64_t now = akma_wall_ms();
 	for (unsigned i = 0; i < r->n_inflight; i++) {
-		queue_batch(r, &r->inflight[i], now);
-		int rc = akma_redis_send(r->redis, why, why_size);
+		int rc = send_batch(r, &r->inflight[i], now, why, why_size);
 		if (rc)
 			return rc;
 	}
@@ -210,7 +217,7 @@ static void primary_loop(struct akma_replicator *r)
 	unsigned idle = 0;
 
 	for (;;) {
-		uint64_t now = wall_ms();
+		uint64_t now = akma_wall_ms();
 		int stop = __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
 		int demoted = __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) == AKMA_REPLICATOR_DEMOTED;
 		int lease_due = now >= next_lease && !demoted;
@@ -236,9 +243,8 @@ static void primary_loop(struct akma_replicator *r)
 		}
 		int rc = 0;
 		if (took) {
-			queue_batch(r, b, now);
 			r->n_inflight++;
-			rc = akma_redis_send(r->redis, why, sizeof(why));
+			rc = send_batch(r, b, now, why, sizeof(why));
 			idle = 0;
 			if (rc == 0 && r->n_inflight < AKMA_REDIS_MAX_BATCHES)
 				continue; /* prepare the next while Redis works */
@@ -260,7 +266,7 @@ static void primary_loop(struct akma_replicator *r)
 				return; /* drained */
 			/* Idle: a short nap, so a thread with nothing to write gives its
 			 * CPU back; any write resets it. */
-			sleep_ms(++idle > 100 ? 1 : 0);
+			akma_sleep_ms(++idle > 100 ? 1 : 0);
 			continue;
 		}
 		add_stat(&r->st.failures, 1);
@@ -279,9 +285,9 @@ static void primary_loop(struct akma_replicator *r)
 				rc = akma_redis_receive(r->redis, why, sizeof(why));
 				drained++;
 			}
-			sleep_ms(BACKOFF_MIN_MS);
+			akma_sleep_ms(BACKOFF_MIN_MS);
 			if (rc != -EIO) {
-				if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) && wall_ms() >= r->give_up_ms)
+				if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) && akma_wall_ms() >= r->give_up_ms)
 					break;
 				rc = resend_all(r, why, sizeof(why));
 				if (rc == 0)
@@ -318,7 +324,7 @@ static int standby_loop(struct akma_replicator *r)
 	for (;;) {
 		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
 			return 0;
-		uint64_t now = wall_ms();
+		uint64_t now = akma_wall_ms();
 		int forced = __atomic_exchange_n(&r->promote, 0, __ATOMIC_ACQ_REL);
 		if (forced || now >= next_lease) {
 			int rc = forced ? akma_redis_lease_renew(r->redis, r->id, r->p.lease_ms, holder,
@@ -358,7 +364,7 @@ lost:
 									  : backoff * 2) {
 			if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
 				return 0;
-			sleep_ms(backoff);
+			akma_sleep_ms(backoff);
 			add_stat(&r->st.reconnects, 1);
 			if (akma_redis_reconnect(r->redis, why, sizeof(why)) == 0 &&
 			    akma_redis_follow_start(r->redis, why, sizeof(why)) == 0)
@@ -367,7 +373,7 @@ lost:
 		snprintf(r->server, sizeof(r->server), "%s", akma_redis_server(r->redis));
 		struct akma_redis_load_stats ls;
 		urcu_qsbr_thread_online();
-		int rc = akma_redis_load(r->redis, s, wall_ms, &ls, log_bad, NULL);
+		int rc = akma_redis_load(r->redis, s, akma_wall_ms, &ls, log_bad, NULL);
 		urcu_qsbr_thread_offline();
 		LOG(NOTICE, "standby reloaded %llu contexts from redis %s%s\n",
 		    (unsigned long long)ls.loaded, r->server, rc ? " (interrupted)" : "");
@@ -383,7 +389,7 @@ static void *thread_main(void *arg)
 	if (r->p.standby) {
 		if (!standby_loop(r))
 			goto out;
-		set_stat(&r->st.promoted_at_ms, wall_ms());
+		set_stat(&r->st.promoted_at_ms, akma_wall_ms());
 		set_stat(&r->st.state, AKMA_REPLICATOR_UP);
 		akma_engine_set_writes(r->p.engine, 1);
 		__atomic_store_n(&r->primary, 1, __ATOMIC_RELEASE);
@@ -453,7 +459,7 @@ void akma_replicator_stop(struct akma_replicator *r, unsigned timeout_ms)
 {
 	if (!r)
 		return;
-	r->give_up_ms = wall_ms() + timeout_ms;
+	r->give_up_ms = akma_wall_ms() + timeout_ms;
 	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(r->thread, NULL);
 	if (__atomic_load_n(&r->primary, __ATOMIC_ACQUIRE) &&

@@ -1,278 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The Redis side of replication (see redis.h).
- *
- * Writes are pipelined: put and del append to hiredis' output buffer, flush
- * sends it in as few writes as the socket takes and reads every reply.
- *
- * Loading overlaps the two sides. Each round sends the MGET of the page of
- * keys in hand together with the SCAN for the next page, then decodes and
- * registers the values of the page before while Redis works. Read one after
- * the other (SCAN, GETs, decode, repeat) Redis and this thread took turns
- * and 1 M contexts loaded at 262 k/s; see akma-bench recovery for the rate
- * of this shape.
- *
- * Standby following uses keyspace notifications rather than a stream the
- * primary would also write: they cost the primary no command per write, so
- * a registration stays one SET. They are not durable (a subscriber that
- * drops misses what happens meanwhile), so the follower reloads after any
- * reconnection.
+ * The write pipeline to Redis (see redis.h): put, del and wait append RESP
+ * commands to one buffer; send writes it as one batch without waiting;
+ * receive reads the oldest batch's replies.
  */
-#include "redis.h"
-
 #include <errno.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/socket.h>
 
-#include <hiredis/hiredis.h>
-
-#include "err.h"
-
-#define PREFIX_LEN (sizeof(AKMA_REPL_KEY_PREFIX) - 1)
-#define SCAN_COUNT "1000"
-#define MAX_SENTINELS 8
-
-#define AKMA_REDIS_MAX_WAITS 4
-
-struct akma_redis {
-	redisContext *c;
-	redisContext *sub;      /* standby: the subscriber connection */
-	struct akma_repl_kek *kek;
-	/* the write pipeline: commands queued, not sent */
-	char *out;
-	size_t out_len, out_cap;
-	char *run;              /* an MSET being gathered: its key/value bulks */
-	size_t run_len, run_cap;
-	unsigned run_pairs;
-	unsigned queued;        /* commands queued */
-	unsigned n_waits;       /* of which WAITs, at these positions */
-	unsigned wait_at[AKMA_REDIS_MAX_WAITS];
-	unsigned wait_for;      /* replicas the WAITs ask for */
-	/* batches sent, replies not yet read */
-	unsigned n_batches;
-	unsigned batch_replies[AKMA_REDIS_MAX_BATCHES];
-	unsigned batch_waits[AKMA_REDIS_MAX_BATCHES];
-	unsigned batch_wait_at[AKMA_REDIS_MAX_BATCHES][AKMA_REDIS_MAX_WAITS];
-	char in[1 << 16];
-	size_t in_len, in_off;
-	struct timeval tv;
-	char host[256];
-	int port;
-	char server[280];
-	char *password;
-	char *sentinels;
-	char *master_name;
-};
-
-static char *dup_or_null(const char *s)
-{
-	return s && *s ? strdup(s) : NULL;
-}
-
-/* "HOST:PORT" or "[V6]:PORT". */
-static int split_host_port(const char *text, char *host, size_t host_size, int *port)
-{
-	const char *colon = strrchr(text, ':');
-	if (!colon || colon == text)
-		return -1;
-	const char *h = text;
-	size_t hl = (size_t)(colon - text);
-	if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	}
-	char *end;
-	long p = strtol(colon + 1, &end, 10);
-	if (*end || p < 1 || p > 65535 || hl == 0 || hl >= host_size)
-		return -1;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	*port = (int)p;
-	return 0;
-}
-
-static redisReply *command(redisContext *c, int argc, const char **argv, const size_t *len)
-{
-	return redisCommandArgv(c, argc, argv, len);
-}
-
-/* Ask the sentinels, in order, for the master's address. */
-static int ask_sentinels(struct akma_redis *r, char *why, size_t why_size)
-{
-	char list[1024], host[256];
-	int port;
-
-	snprintf(list, sizeof(list), "%s", r->sentinels);
-	snprintf(why, why_size, "no sentinel answered for master '%s'", r->master_name);
-	for (char *save, *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
-		if (split_host_port(s, host, sizeof(host), &port) != 0) {
-			snprintf(why, why_size, "sentinel address '%s': expected HOST:PORT", s);
-			return -1;
-		}
-		redisContext *c = redisConnectWithTimeout(host, port, r->tv);
-		if (!c || c->err) {
-			if (c)
-				redisFree(c);
-			continue;
-		}
-		redisSetTimeout(c, r->tv);
-		const char *argv[] = {"SENTINEL", "get-master-addr-by-name", r->master_name};
-		size_t len[] = {8, 23, strlen(r->master_name)};
-		redisReply *rep = command(c, 3, argv, len);
-		if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-		    rep->element[0]->type == REDIS_REPLY_STRING) {
-			snprintf(r->host, sizeof(r->host), "%s", rep->element[0]->str);
-			r->port = atoi(rep->element[1]->str);
-			freeReplyObject(rep);
-			redisFree(c);
-			return 0;
-		}
-		if (rep)
-			freeReplyObject(rep);
-		redisFree(c);
-	}
-	return -1;
-}
-
-static void forget(struct akma_redis *r);
-
-static void drop(struct akma_redis *r)
-{
-	if (r->c)
-		redisFree(r->c);
-	if (r->sub)
-		redisFree(r->sub);
-	r->c = r->sub = NULL;
-	forget(r);
-}
-
-static redisContext *connect_one(struct akma_redis *r, char *why, size_t why_size)
-{
-	redisContext *c = redisConnectWithTimeout(r->host, r->port, r->tv);
-	if (!c || c->err) {
-		snprintf(why, why_size, "redis %s: %s", r->server, c ? c->errstr : "out of memory");
-		if (c)
-			redisFree(c);
-		return NULL;
-	}
-	redisSetTimeout(c, r->tv);
-	redisEnableKeepAlive(c);
-	if (r->password) {
-		const char *argv[] = {"AUTH", r->password};
-		size_t len[] = {4, strlen(r->password)};
-		redisReply *rep = command(c, 2, argv, len);
-		int ok = rep && rep->type == REDIS_REPLY_STATUS;
-		if (!ok)
-			snprintf(why, why_size, "redis %s: AUTH refused%s%s", r->server,
-				 rep && rep->type == REDIS_REPLY_ERROR ? ": " : "",
-				 rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "");
-		if (rep)
-			freeReplyObject(rep);
-		if (!ok) {
-			redisFree(c);
-			return NULL;
-		}
-	}
-	return c;
-}
-
-int akma_redis_reconnect(struct akma_redis *r, char *why, size_t why_size)
-{
-	drop(r);
-	if (r->sentinels && ask_sentinels(r, why, why_size) != 0)
-		return -EIO;
-	snprintf(r->server, sizeof(r->server), "%s:%d", r->host, r->port);
-	r->c = connect_one(r, why, why_size);
-	if (!r->c)
-		return -EIO;
-	if (r->sentinels) {
-		/* A sentinel may name the old master for a moment after a failover. */
-		const char *argv[] = {"ROLE"};
-		size_t len[] = {4};
-		redisReply *rep = command(r->c, 1, argv, len);
-		int master = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
-			     rep->element[0]->type == REDIS_REPLY_STRING &&
-			     strcmp(rep->element[0]->str, "master") == 0;
-		if (rep)
-			freeReplyObject(rep);
-		if (!master) {
-			snprintf(why, why_size, "redis %s (from the sentinels) is not a master yet",
-				 r->server);
-			drop(r);
-			return -EIO;
-		}
-	}
-	return 0;
-}
-
-struct akma_redis *akma_redis_open(const struct akma_redis_params *p,
-				   const uint8_t kek[AKMA_REPL_KEK_LEN], char *why, size_t why_size)
-{
-	struct akma_redis *r = calloc(1, sizeof(*r));
-	int err = -ENOMEM;
-
-	if (!r) {
-		snprintf(why, why_size, "out of memory");
-		return NULL;
-	}
-	unsigned ms = p->timeout_ms ? p->timeout_ms : 2000;
-	r->tv = (struct timeval){(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-	r->password = dup_or_null(p->password);
-	r->sentinels = dup_or_null(p->sentinels);
-	r->master_name = dup_or_null(p->master_name);
-	r->kek = akma_repl_kek_create(kek, &err);
-	if (!r->kek) {
-		snprintf(why, why_size, "replication KEK: %s", akma_strerror(err));
-		goto fail;
-	}
-	if (r->sentinels && !r->master_name) {
-		snprintf(why, why_size, "Sentinel needs a master name");
-		goto fail;
-	}
-	if (!r->sentinels &&
-	    (!p->address || split_host_port(p->address, r->host, sizeof(r->host), &r->port) != 0)) {
-		snprintf(why, why_size, "redis address '%s': expected HOST:PORT",
-			 p->address ? p->address : "");
-		goto fail;
-	}
-	if (akma_redis_reconnect(r, why, why_size) != 0)
-		goto fail;
-	return r;
-fail:
-	akma_redis_close(r);
-	return NULL;
-}
-
-void akma_redis_close(struct akma_redis *r)
-{
-	if (!r)
-		return;
-	drop(r);
-	free(r->out);
-	if (r->run) {
-		explicit_bzero(r->run, r->run_cap);
-		free(r->run);
-	}
-	akma_repl_kek_free(r->kek);
-	if (r->password) {
-		explicit_bzero(r->password, strlen(r->password));
-		free(r->password);
-	}
-	free(r->sentinels);
-	free(r->master_name);
-	free(r);
-}
-
-const char *akma_redis_server(const struct akma_redis *r)
-{
-	return r->server;
-}
-
-/* ---- writes --------------------------------------------------------------------------- */
+#include "redis_priv.h"
 
 /*
  * The write path bypasses hiredis' formatter and reply objects: with them
@@ -284,8 +23,23 @@ const char *akma_redis_server(const struct akma_redis *r)
  * calls (the lease) can come between batches.
  */
 
+/* A test's stand-in for an allocation that fails (hiredis 0.14 has no
+ * allocator hooks, and aborts on OOM itself). */
+static int fail_now(struct akma_redis *r)
+{
+	return r->fail_hook && r->fail_hook(r->fail_ctx);
+}
+
+void akma_redis_set_fail_hook(struct akma_redis *r, int (*hook)(void *ctx), void *ctx)
+{
+	r->fail_hook = hook;
+	r->fail_ctx = ctx;
+}
+
 static int out_reserve(struct akma_redis *r, size_t more)
 {
+	if (fail_now(r))
+		return -ENOMEM;
 	if (r->out_len + more <= r->out_cap)
 		return 0;
 	size_t cap = r->out_cap ? r->out_cap : 1 << 16;
@@ -375,6 +129,8 @@ static int run_append(struct akma_redis *r, const char *key, size_t kl, const ui
 		      size_t vl)
 {
 	size_t need = kl + vl + 32;
+	if (fail_now(r))
+		return -ENOMEM;
 	if (r->run_len + need > r->run_cap) {
 		size_t cap = r->run_cap ? r->run_cap * 2 : 1 << 16;
 		while (cap < r->run_len + need)
@@ -444,30 +200,41 @@ int akma_redis_del(struct akma_redis *r, const uint8_t *ueid, uint16_t ueid_len)
 	return out_command(r, 2, argv, len);
 }
 
-void akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms)
+int akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms)
 {
 	char n[16], t[16];
 
-	if (!r->c || close_run(r) != 0)
-		return;
+	if (!r->c)
+		return -EIO;
+	if (close_run(r) != 0)
+		return -ENOMEM;
 	const void *argv[] = {"WAIT", n, t};
 	size_t len[] = {4, (size_t)(put_uint(n, replicas) - n), (size_t)(put_uint(t, timeout_ms) - t)};
-	if (out_command(r, 3, argv, len) == 0) {
+	int rc = out_command(r, 3, argv, len);
+	if (rc == 0) {
 		r->wait_at[r->n_waits < AKMA_REDIS_MAX_WAITS ? r->n_waits++ : r->n_waits - 1] =
 			r->queued - 1;
 		r->wait_for = replicas;
 	}
+	return rc;
 }
 
-static void forget(struct akma_redis *r)
+void akma_redis_discard(struct akma_redis *r)
 {
 	if (r->run)
 		explicit_bzero(r->run, r->run_len);
 	r->run_len = 0;
 	r->run_pairs = 0;
+	if (r->out)
+		explicit_bzero(r->out, r->out_len);
 	r->out_len = 0;
 	r->queued = 0;
 	r->n_waits = 0;
+}
+
+void akma_redis_forget(struct akma_redis *r)
+{
+	akma_redis_discard(r);
 	r->in_len = r->in_off = 0;
 	for (unsigned i = 0; i < AKMA_REDIS_MAX_BATCHES; i++)
 		r->batch_replies[i] = 0;
@@ -489,7 +256,7 @@ static int ready(struct akma_redis *r, short ev)
 int akma_redis_send(struct akma_redis *r, char *why, size_t why_size)
 {
 	if (!r->c) {
-		forget(r);
+		akma_redis_forget(r);
 		snprintf(why, why_size, "not connected");
 		return -EIO;
 	}
@@ -499,7 +266,7 @@ int akma_redis_send(struct akma_redis *r, char *why, size_t why_size)
 	}
 	if (close_run(r) != 0) {
 		snprintf(why, why_size, "out of memory");
-		forget(r);
+		akma_redis_forget(r);
 		return -EIO;
 	}
 	for (size_t off = 0; off < r->out_len;) {
@@ -511,7 +278,7 @@ int akma_redis_send(struct akma_redis *r, char *why, size_t why_size)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR) && ready(r, POLLOUT) == 0)
 			continue;
 		snprintf(why, why_size, "redis %s: %s", r->server, n < 0 ? strerror(errno) : "closed");
-		forget(r);
+		akma_redis_forget(r);
 		return -EIO;
 	}
 	r->batch_replies[r->n_batches] = r->queued;
@@ -552,7 +319,7 @@ int akma_redis_receive(struct akma_redis *r, char *why, size_t why_size)
 			r->in_off = 0;
 			if (r->in_len == sizeof(r->in)) {
 				snprintf(why, why_size, "redis %s: a reply line too long", r->server);
-				forget(r);
+				akma_redis_forget(r);
 				return -EIO;
 			}
 			ssize_t n = recv(r->c->fd, r->in + r->in_len, sizeof(r->in) - r->in_len,
@@ -566,7 +333,7 @@ int akma_redis_receive(struct akma_redis *r, char *why, size_t why_size)
 			snprintf(why, why_size, "redis %s: %s", r->server,
 				 n < 0 ? (errno == EAGAIN ? "no reply within the timeout" : strerror(errno))
 				       : "Server closed the connection");
-			forget(r);
+			akma_redis_forget(r);
 			return -EIO;
 		}
 		if (line[0] == '-') {
@@ -587,7 +354,7 @@ int akma_redis_receive(struct akma_redis *r, char *why, size_t why_size)
 			}
 		} else if (line[0] != '+') {
 			snprintf(why, why_size, "redis %s: unexpected reply", r->server);
-			forget(r);
+			akma_redis_forget(r);
 			return -EIO;
 		}
 		seen++;
@@ -612,473 +379,3 @@ int akma_redis_flush(struct akma_redis *r, char *why, size_t why_size)
 	return rc;
 }
 
-/* ---- recovery ------------------------------------------------------------------------------- */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-struct loader {
-	struct akma_redis *r;
-	struct akma_ctx_store *s;
-	struct akma_redis_load_stats *st;
-	void (*log_bad)(const char *key, int err);
-	uint64_t now;
-	struct akma_repl_ctx ctx[AKMA_CTX_BULK_MAX];
-	struct akma_ctx_reg reg[AKMA_CTX_BULK_MAX];
-	unsigned n;
-};
-
-static void loader_flush(struct loader *l)
-{
-	int rc[AKMA_CTX_BULK_MAX];
-
-	if (!l->n)
-		return;
-	l->st->loaded += akma_ctx_register_bulk(l->s, l->reg, l->n, l->now, rc);
-	for (unsigned j = 0; j < l->n; j++)
-		l->st->refused += rc[j] != 0;
-	explicit_bzero(l->ctx, sizeof(l->ctx[0]) * l->n);
-	l->n = 0;
-}
-
-static void count_bad(struct akma_redis_load_stats *st, int err)
-{
-	st->bad_version += err == -AKMA_E_REPL_VERSION;
-	st->bad_unwrap += err == -AKMA_E_REPL_UNWRAP;
-	st->bad_format += err == -AKMA_E_REPL_FORMAT;
-}
-
-static void log_key(void (*log_bad)(const char *, int), const char *key, size_t len, int err)
-{
-	char name[AKMA_REPL_KEY_MAX + 1];
-	if (!log_bad)
-		return;
-	snprintf(name, sizeof(name), "%.*s", (int)(len < sizeof(name) - 1 ? len : sizeof(name) - 1),
-		 key);
-	log_bad(name, err);
-}
-
-/* Decode one key's value into the next bulk slot. */
-static void loader_take(struct loader *l, const redisReply *k, const redisReply *v)
-{
-	if (v->type == REDIS_REPLY_NIL)
-		return; /* deleted or expired since the SCAN */
-	l->st->keys++;
-	size_t ul = k->len - PREFIX_LEN;
-	struct akma_repl_ctx *c = &l->ctx[l->n];
-	int err = v->type != REDIS_REPLY_STRING || k->len <= PREFIX_LEN || ul > AKMA_UEID_MAX
-			  ? -AKMA_E_REPL_FORMAT
-			  : akma_repl_decode(l->r->kek, (const uint8_t *)k->str + PREFIX_LEN,
-					     (uint16_t)ul, (const uint8_t *)v->str, v->len, c);
-	if (err) {
-		count_bad(l->st, err);
-		log_key(l->log_bad, k->str, k->len, err);
-		return;
-	}
-	if (c->eol_ms && c->eol_ms <= l->now) {
-		l->st->expired++;
-		explicit_bzero(c, sizeof(*c));
-		return;
-	}
-	l->reg[l->n] = (struct akma_ctx_reg){c->akid, c->akid_len, c->ueid, c->ueid_len,
-					     c->ueid_type, c->kakma, NULL, c->eol_ms};
-	if (++l->n == AKMA_CTX_BULK_MAX)
-		loader_flush(l);
-}
-
-static int send_all(redisContext *c)
-{
-	int done = 0;
-	while (!done)
-		if (redisBufferWrite(c, &done) != REDIS_OK)
-			return -EIO;
-	return 0;
-}
-
-static int is_scan_reply(const redisReply *p)
-{
-	return p && p->type == REDIS_REPLY_ARRAY && p->elements == 2 &&
-	       p->element[0]->type == REDIS_REPLY_STRING && p->element[1]->type == REDIS_REPLY_ARRAY;
-}
-
-static void append_scan(redisContext *c, const char *cursor)
-{
-	const char *argv[] = {"SCAN", cursor, "MATCH", AKMA_REPL_KEY_PREFIX "*", "COUNT", SCAN_COUNT};
-	size_t len[] = {4, strlen(cursor), 5, PREFIX_LEN + 1, 5, sizeof(SCAN_COUNT) - 1};
-	redisAppendCommandArgv(c, 6, argv, len);
-}
-
-/* SCAN's COUNT is a hint: a page may hold more keys; the argument arrays
- * grow to fit. Returns -ENOMEM when they cannot. */
-static int append_mget(redisContext *c, const redisReply *keys)
-{
-	static const char **argv;
-	static size_t *len, cap;
-	size_t n = keys->elements;
-
-	if (n + 1 > cap) {
-		size_t want = n + 1 > 2048 ? n + 1 : 2048;
-		const char **a = realloc(argv, want * sizeof(*a));
-		if (a)
-			argv = a;
-		size_t *l = realloc(len, want * sizeof(*l));
-		if (l)
-			len = l;
-		if (!a || !l)
-			return -ENOMEM;
-		cap = want;
-	}
-	argv[0] = "MGET";
-	len[0] = 4;
-	for (size_t i = 0; i < n; i++) {
-		argv[1 + i] = keys->element[i]->str;
-		len[1 + i] = keys->element[i]->len;
-	}
-	redisAppendCommandArgv(c, (int)(1 + n), argv, len);
-	return 0;
-}
-
-int akma_redis_load(struct akma_redis *r, struct akma_ctx_store *s, uint64_t (*now_ms)(void),
-		    struct akma_redis_load_stats *st, void (*log_bad)(const char *key, int err),
-		    void (*progress)(const struct akma_redis_load_stats *st))
-{
-	static struct loader l;
-	redisReply *page = NULL, *next = NULL, *vals = NULL, *done_page = NULL;
-	uint64_t t0 = mono_ns(), last_progress = t0;
-	int rc = -EIO;
-
-	memset(st, 0, sizeof(*st));
-	l = (struct loader){.r = r, .s = s, .st = st, .log_bad = log_bad, .now = now_ms()};
-	if (!r->c)
-		return -EIO;
-	append_scan(r->c, "0");
-	if (redisGetReply(r->c, (void **)&page) != REDIS_OK || !is_scan_reply(page))
-		goto out;
-	for (;;) {
-		/* page: keys in hand and the cursor after them. Ask for their values
-		 * and for the next page in one go... */
-		int more = strcmp(page->element[0]->str, "0") != 0;
-		int have = page->element[1]->elements > 0;
-		if (have && append_mget(r->c, page->element[1]) != 0)
-			goto out;
-		if (more)
-			append_scan(r->c, page->element[0]->str);
-		if ((have || more) && send_all(r->c) != 0)
-			goto out;
-		/* ...and while Redis answers, register the page before. */
-		if (done_page) {
-			for (size_t i = 0; i < done_page->element[1]->elements && i < vals->elements; i++)
-				loader_take(&l, done_page->element[1]->element[i], vals->element[i]);
-			freeReplyObject(vals);
-			freeReplyObject(done_page);
-			vals = done_page = NULL;
-		}
-		if (progress && mono_ns() - last_progress > 250000000u) {
-			last_progress = mono_ns();
-			st->seconds = (double)(last_progress - t0) / 1e9;
-			progress(st);
-		}
-		if (have && (redisGetReply(r->c, (void **)&vals) != REDIS_OK ||
-			     vals->type != REDIS_REPLY_ARRAY))
-			goto out;
-		if (more && (redisGetReply(r->c, (void **)&next) != REDIS_OK || !is_scan_reply(next)))
-			goto out;
-		if (have) {
-			done_page = page;
-		} else {
-			freeReplyObject(page);
-		}
-		page = next;
-		next = NULL;
-		if (!more) {
-			page = NULL;
-			break;
-		}
-	}
-	if (done_page) {
-		for (size_t i = 0; i < done_page->element[1]->elements && i < vals->elements; i++)
-			loader_take(&l, done_page->element[1]->element[i], vals->element[i]);
-	}
-	loader_flush(&l);
-	rc = 0;
-out:
-	if (rc)
-		explicit_bzero(l.ctx, sizeof(l.ctx));
-	l.n = 0;
-	if (page)
-		freeReplyObject(page);
-	if (next)
-		freeReplyObject(next);
-	if (vals)
-		freeReplyObject(vals);
-	if (done_page)
-		freeReplyObject(done_page);
-	st->seconds = (double)(mono_ns() - t0) / 1e9;
-	return rc;
-}
-
-/* ---- the lease -------------------------------------------------------------------------------- */
-
-static int lease_holder(struct akma_redis *r, char *holder, size_t holder_size)
-{
-	const char *argv[] = {"GET", AKMA_REDIS_LEASE_KEY};
-	size_t len[] = {3, sizeof(AKMA_REDIS_LEASE_KEY) - 1};
-	redisReply *rep = command(r->c, 2, argv, len);
-	if (!rep)
-		return -EIO;
-	snprintf(holder, holder_size, "%s", rep->type == REDIS_REPLY_STRING ? rep->str : "");
-	freeReplyObject(rep);
-	return 0;
-}
-
-int akma_redis_lease_acquire(struct akma_redis *r, const char *id, unsigned ms, char *holder,
-			     size_t holder_size)
-{
-	char t[16];
-
-	if (!r->c)
-		return -EIO;
-	const char *argv[] = {"SET", AKMA_REDIS_LEASE_KEY, id, "NX", "PX", t};
-	size_t len[] = {3, sizeof(AKMA_REDIS_LEASE_KEY) - 1, strlen(id), 2, 2,
-			(size_t)snprintf(t, sizeof(t), "%u", ms)};
-	redisReply *rep = command(r->c, 6, argv, len);
-	if (!rep)
-		return -EIO;
-	int rc = rep->type == REDIS_REPLY_STATUS ? 1 : rep->type == REDIS_REPLY_NIL ? 0 : -EREMOTEIO;
-	freeReplyObject(rep);
-	if (rc == 1)
-		snprintf(holder, holder_size, "%s", id);
-	else if (rc == 0 && lease_holder(r, holder, holder_size) != 0)
-		return -EIO;
-	return rc;
-}
-
-/* Extend our lease, or take a free one; answer who holds it otherwise. */
-static const char renew_script[] =
-	"local v = redis.call('GET', KEYS[1]) "
-	"if v == ARGV[1] or not v then "
-	"redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end "
-	"return v";
-
-int akma_redis_lease_renew(struct akma_redis *r, const char *id, unsigned ms, char *holder,
-			   size_t holder_size)
-{
-	char t[16];
-
-	if (!r->c)
-		return -EIO;
-	const char *argv[] = {"EVAL", renew_script, "1", AKMA_REDIS_LEASE_KEY, id, t};
-	size_t len[] = {4, sizeof(renew_script) - 1, 1, sizeof(AKMA_REDIS_LEASE_KEY) - 1, strlen(id),
-			(size_t)snprintf(t, sizeof(t), "%u", ms)};
-	redisReply *rep = command(r->c, 6, argv, len);
-	if (!rep)
-		return -EIO;
-	int rc;
-	if (rep->type == REDIS_REPLY_INTEGER) {
-		rc = 1;
-		snprintf(holder, holder_size, "%s", id);
-	} else if (rep->type == REDIS_REPLY_STRING) {
-		rc = 0;
-		snprintf(holder, holder_size, "%s", rep->str);
-	} else {
-		rc = -EREMOTEIO;
-	}
-	freeReplyObject(rep);
-	return rc;
-}
-
-static const char release_script[] =
-	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
-	"return 0";
-
-void akma_redis_lease_release(struct akma_redis *r, const char *id)
-{
-	if (!r->c)
-		return;
-	const char *argv[] = {"EVAL", release_script, "1", AKMA_REDIS_LEASE_KEY, id};
-	size_t len[] = {4, sizeof(release_script) - 1, 1, sizeof(AKMA_REDIS_LEASE_KEY) - 1,
-			strlen(id)};
-	redisReply *rep = command(r->c, 5, argv, len);
-	if (rep)
-		freeReplyObject(rep);
-}
-
-/* ---- following (standby) ------------------------------------------------------------------------ */
-
-#define EVENT_PATTERN "__keyspace@*__:" AKMA_REPL_KEY_PREFIX "*"
-
-/* Keyspace events for generic (del), string (set) and expired commands. */
-static int ensure_notifications(struct akma_redis *r, char *why, size_t why_size)
-{
-	const char *get[] = {"CONFIG", "GET", "notify-keyspace-events"};
-	size_t get_len[] = {6, 3, 22};
-	redisReply *rep = command(r->c, 3, get, get_len);
-	char flags[64] = "";
-
-	if (!rep) {
-		snprintf(why, why_size, "redis %s: %s", r->server, r->c->errstr);
-		return -EIO;
-	}
-	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-	    rep->element[1]->type == REDIS_REPLY_STRING)
-		snprintf(flags, sizeof(flags), "%s", rep->element[1]->str);
-	freeReplyObject(rep);
-	/* 'A' stands for every class but m, n and t. */
-	int has_all = strchr(flags, 'A') != NULL;
-	int need = !strchr(flags, 'K') || (!has_all && (!strchr(flags, 'g') || !strchr(flags, '$') ||
-							!strchr(flags, 'x')));
-	if (!need)
-		return 0;
-	size_t n = strlen(flags);
-	const char *want = "Kg$x";
-	for (const char *w = want; *w && n < sizeof(flags) - 1; w++)
-		if (!strchr(flags, *w)) {
-			flags[n++] = *w;
-			flags[n] = '\0';
-		}
-	const char *set[] = {"CONFIG", "SET", "notify-keyspace-events", flags};
-	size_t set_len[] = {6, 3, 22, n};
-	rep = command(r->c, 4, set, set_len);
-	int ok = rep && rep->type == REDIS_REPLY_STATUS;
-	if (!ok)
-		snprintf(why, why_size,
-			 "redis %s: keyspace notifications are off and CONFIG SET "
-			 "notify-keyspace-events %s was refused%s%s",
-			 r->server, flags, rep && rep->type == REDIS_REPLY_ERROR ? ": " : "",
-			 rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "");
-	if (rep)
-		freeReplyObject(rep);
-	return ok ? 0 : -EREMOTEIO;
-}
-
-int akma_redis_follow_start(struct akma_redis *r, char *why, size_t why_size)
-{
-	if (!r->c) {
-		snprintf(why, why_size, "not connected");
-		return -EIO;
-	}
-	int rc = ensure_notifications(r, why, why_size);
-	if (rc)
-		return rc;
-	if (r->sub)
-		redisFree(r->sub);
-	r->sub = connect_one(r, why, why_size);
-	if (!r->sub)
-		return -EIO;
-	const char *argv[] = {"PSUBSCRIBE", EVENT_PATTERN};
-	size_t len[] = {10, sizeof(EVENT_PATTERN) - 1};
-	redisReply *rep = command(r->sub, 2, argv, len);
-	int ok = rep && rep->type == REDIS_REPLY_ARRAY;
-	if (rep)
-		freeReplyObject(rep);
-	if (!ok) {
-		snprintf(why, why_size, "redis %s: PSUBSCRIBE refused", r->server);
-		return -EIO;
-	}
-	return 0;
-}
-
-#define FOLLOW_BATCH 256
-
-int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint64_t now_ms,
-			   unsigned timeout_ms, struct akma_redis_follow_stats *st,
-			   void (*log_bad)(const char *key, int err))
-{
-	redisReply *ev[FOLLOW_BATCH];
-	unsigned n = 0, applied = 0;
-
-	if (!r->c || !r->sub)
-		return -EIO;
-	/* Gather what has arrived: wait for the first, take the rest as read. */
-	for (;;) {
-		void *rep = NULL;
-		if (redisGetReplyFromReader(r->sub, &rep) != REDIS_OK)
-			goto fail;
-		if (rep) {
-			ev[n++] = rep;
-			if (n == FOLLOW_BATCH)
-				break;
-			continue;
-		}
-		struct pollfd pfd = {r->sub->fd, POLLIN, 0};
-		int ready = poll(&pfd, 1, n ? 0 : (int)timeout_ms);
-		if (ready < 0 && errno != EINTR)
-			goto fail;
-		if (ready <= 0)
-			break;
-		if (redisBufferRead(r->sub) != REDIS_OK)
-			goto fail;
-	}
-	/* pmessage, pattern, channel "__keyspace@N__:akma:ue:<id>", event. Read
-	 * back every set in one pipeline, then apply all in arrival order. */
-	const char *keys[FOLLOW_BATCH];
-	size_t key_len[FOLLOW_BATCH];
-	for (unsigned i = 0; i < n; i++) {
-		keys[i] = NULL;
-		if (ev[i]->type != REDIS_REPLY_ARRAY || ev[i]->elements != 4)
-			continue;
-		const char *ch = strstr(ev[i]->element[2]->str, "__:");
-		if (!ch)
-			continue;
-		keys[i] = ch + 3;
-		key_len[i] = ev[i]->element[2]->len - (size_t)(keys[i] - ev[i]->element[2]->str);
-		if (strcmp(ev[i]->element[3]->str, "set") == 0) {
-			const char *argv[] = {"GET", keys[i]};
-			size_t len[] = {3, key_len[i]};
-			redisAppendCommandArgv(r->c, 2, argv, len);
-		}
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (!keys[i]) {
-			freeReplyObject(ev[i]);
-			continue;
-		}
-		st->events++;
-		const uint8_t *ueid = (const uint8_t *)keys[i] + PREFIX_LEN;
-		size_t ul = key_len[i] - PREFIX_LEN;
-		if (strcmp(ev[i]->element[3]->str, "set") == 0) {
-			redisReply *v;
-			if (redisGetReply(r->c, (void **)&v) != REDIS_OK) {
-				for (; i < n; i++)
-					freeReplyObject(ev[i]);
-				return -EIO;
-			}
-			struct akma_repl_ctx c;
-			int err = v->type == REDIS_REPLY_NIL ? 1
-				  : v->type != REDIS_REPLY_STRING || ul == 0 || ul > AKMA_UEID_MAX
-					  ? -AKMA_E_REPL_FORMAT
-					  : akma_repl_decode(r->kek, ueid, (uint16_t)ul,
-							     (const uint8_t *)v->str, v->len, &c);
-			freeReplyObject(v);
-			if (err < 0) {
-				st->bad++;
-				log_key(log_bad, keys[i], key_len[i], err);
-			} else if (err == 0) {
-				struct akma_ctx_reg reg = {c.akid, c.akid_len, c.ueid, c.ueid_len,
-							   c.ueid_type, c.kakma, NULL, c.eol_ms};
-				if (akma_ctx_register(s, &reg, now_ms) == 0) {
-					st->registered++;
-					applied++;
-				}
-				explicit_bzero(&c, sizeof(c));
-			}
-		} else if (strcmp(ev[i]->element[3]->str, "del") == 0 ||
-			   strcmp(ev[i]->element[3]->str, "expired") == 0) {
-			if (ul > 0 && ul <= AKMA_UEID_MAX &&
-			    akma_ctx_remove(s, ueid, (uint16_t)ul) == 0) {
-				st->removed++;
-				applied++;
-			}
-		}
-		freeReplyObject(ev[i]);
-	}
-	return (int)applied;
-fail:
-	for (unsigned i = 0; i < n; i++)
-		freeReplyObject(ev[i]);
-	return -EIO;
-}

@@ -16,7 +16,7 @@
  * while its request is in the engine is only marked orphaned; it is freed
  * when the answer comes back, so no answer ever lands on freed memory.
  */
-#include "sbi.h"
+#include "sbi_priv.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,28 +36,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "addr.h"
+#include "clock.h"
 #include "sbi_json.h"
 
 #define API_PREFIX "/naanf-akma/v1/"
 #define OUT_MAX (1 << 20) /* stop reading a connection whose output backs up */
 #define SUBMIT_MAX 64
-#define LAT_BUCKETS 12
-
-/* The statuses the front end answers, for the per-operation counters; the
- * last row is "other" (an unknown path or /metrics itself). */
-static const int codes[] = {200, 204, 400, 404, 405, 411, 413, 415, 500, 503};
-#define N_CODES (sizeof(codes) / sizeof(codes[0]))
-#define N_OPS 4 /* register, retrieve, remove, other */
 
 struct conn;
-
-/* Counters, written by the front end's thread; /metrics reads them. */
-struct sbi_stats {
-	uint64_t connections, connections_open, streams, in_flight;
-	uint64_t requests[3];        /* register, retrieve, remove */
-	uint64_t protocol_errors;    /* connections closed for breaking HTTP/2 */
-	uint64_t tls_failures;       /* TLS handshakes or records that failed */
-};
 
 struct stream {
 	struct conn *c;           /* NULL once orphaned */
@@ -108,29 +95,8 @@ struct akma_sbi {
 	unsigned conns_cap;
 	struct akma_req *pending[SUBMIT_MAX];
 	unsigned n_pending;
-	struct sbi_stats st;
-	uint64_t lat[LAT_BUCKETS]; /* answers by latency: <50us, <100us ... doubling */
-	uint64_t answers[N_OPS][N_CODES + 1]; /* by operation and status (+ other statuses) */
+	struct akma_sbi_stats st;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void bump(uint64_t *c, int64_t by)
-{
-	__atomic_store_n(c, *c + (uint64_t)by, __ATOMIC_RELAXED);
-}
 
 /* ---- streams ----------------------------------------------------------------------------- */
 
@@ -177,21 +143,6 @@ static ssize_t read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t l
 	return (ssize_t)n;
 }
 
-static void record(struct akma_sbi *s, struct stream *st, int status)
-{
-	unsigned op = st->op >= 0 && st->op < 3 ? (unsigned)st->op : 3, k = 0;
-	while (k < N_CODES && codes[k] != status)
-		k++;
-	bump(&s->answers[op][k], 1);
-	if (st->t0) {
-		double us = (double)(now_ns() - st->t0) / 1000.0;
-		unsigned b = 0;
-		for (double lim = 50; b < LAT_BUCKETS - 1 && us >= lim; lim *= 2)
-			b++;
-		bump(&s->lat[b], 1);
-	}
-}
-
 /* Send status and body (taken over, may be NULL) on the stream. */
 static void respond(struct stream *st, int status, char *body, int problem, int allow_post)
 {
@@ -220,7 +171,7 @@ static void respond(struct stream *st, int status, char *body, int problem, int 
 		nv[n++] = nv[3];
 	nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_body};
 	nghttp2_submit_response(c->h2, st->id, nv, n, body ? &prd : NULL);
-	record(c->s, st, status);
+	akma_sbi_stats_answer(&c->s->st, st->op, status, st->t0);
 }
 
 static void refuse(struct stream *st, int status, const char *cause, const char *detail)
@@ -231,7 +182,6 @@ static void refuse(struct stream *st, int status, const char *cause, const char 
 	respond(st, status, body ? body : strdup(akma_sbi_problem_fallback), 1, status == 405);
 }
 
-static char *metrics_text(struct akma_sbi *s);
 static void submit_pending(struct akma_sbi *s);
 
 /* END_STREAM: answer now, or hand to the engine. */
@@ -240,12 +190,12 @@ static void dispatch(struct stream *st)
 	struct akma_sbi *s = st->c->s;
 	struct akma_sbi_problem pb;
 
-	st->t0 = now_ns();
+	st->t0 = akma_mono_ns();
 	if (st->metrics) {
 		if (!st->get)
 			refuse(st, 405, "METHOD_NOT_ALLOWED", "GET /metrics only");
 		else
-			respond(st, 200, metrics_text(s), 0, 0);
+			respond(st, 200, akma_sbi_metrics_text(&s->st, s->p.metrics), 0, 0);
 		return;
 	}
 	if (st->op < 0) {
@@ -270,7 +220,7 @@ static void dispatch(struct stream *st)
 		refuse(st, 415, "UNSUPPORTED_MEDIA_TYPE", "content-type must be application/json");
 		return;
 	}
-	bump(&s->st.requests[st->op], 1);
+	akma_sbi_bump(&s->st.requests[st->op], 1);
 	struct akma_req *r;
 	if (s->b.alloc(s->b.ctx, &r) != 0) {
 		refuse(st, 503, "NF_CONGESTION", "no request slot free");
@@ -291,7 +241,7 @@ static void dispatch(struct stream *st)
 	}
 	r->producer_data = st;
 	st->in_engine = 1;
-	bump(&s->st.in_flight, 1);
+	akma_sbi_bump(&s->st.in_flight, 1);
 	if (s->n_pending == SUBMIT_MAX)
 		submit_pending(s); /* a full burst: send it now */
 	s->pending[s->n_pending++] = r;
@@ -310,7 +260,7 @@ static void submit_pending(struct akma_sbi *s)
 		struct stream *st = rej[i]->producer_data;
 		s->b.release(s->b.ctx, rej[i]);
 		st->in_engine = 0;
-		bump(&s->st.in_flight, -1);
+		akma_sbi_bump(&s->st.in_flight, -1);
 		if (!st->c) {
 			stream_free(st);
 			continue;
@@ -338,7 +288,7 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 		c->streams->prev = st;
 	c->streams = st;
 	c->n_streams++;
-	bump(&c->s->st.streams, 1);
+	akma_sbi_bump(&c->s->st.streams, 1);
 	nghttp2_session_set_stream_user_data(h2, st->id, st);
 	return 0;
 }
@@ -465,7 +415,7 @@ static void conn_close(struct conn *c)
 	free(c->out);
 	free(c);
 	s->n_conns--;
-	bump(&s->st.connections_open, -1);
+	akma_sbi_bump(&s->st.connections_open, -1);
 }
 
 /* Move what nghttp2 wants sent into the buffer, and write. Returns -1 when
@@ -513,7 +463,7 @@ static int conn_flush(struct conn *c)
 			int e = SSL_get_error(c->ssl, n);
 			if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
 				break;
-			bump(&c->s->st.tls_failures, 1);
+			akma_sbi_bump(&c->s->st.tls_failures, 1);
 			conn_close(c);
 			return -1;
 		}
@@ -556,7 +506,7 @@ static void conn_read(struct conn *c)
 				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 					break;
 				if (e != SSL_ERROR_ZERO_RETURN)
-					bump(&c->s->st.tls_failures, 1);
+					akma_sbi_bump(&c->s->st.tls_failures, 1);
 				conn_close(c);
 				return;
 			}
@@ -573,12 +523,12 @@ static void conn_read(struct conn *c)
 				break;
 			}
 		}
-		c->last_ms = wall_ms();
+		c->last_ms = akma_mono_ms();
 		ssize_t used = nghttp2_session_mem_recv(c->h2, buf, (size_t)n);
 		if (used < 0) {
 			/* Not HTTP/2, or broken: GOAWAY (nghttp2 queued it when it could),
 			 * then close once it is written. */
-			bump(&c->s->st.protocol_errors, 1);
+			akma_sbi_bump(&c->s->st.protocol_errors, 1);
 			nghttp2_session_terminate_session(c->h2, NGHTTP2_PROTOCOL_ERROR);
 			if (conn_flush(c) == 0)
 				conn_close(c);
@@ -610,7 +560,7 @@ static void accept_all(struct akma_sbi *s)
 		}
 		c->s = s;
 		c->fd = fd;
-		c->last_ms = wall_ms();
+		c->last_ms = akma_mono_ms();
 		if (s->tls) {
 			c->ssl = SSL_new(s->tls);
 			if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
@@ -644,8 +594,8 @@ static void accept_all(struct akma_sbi *s)
 		}
 		s->conns[slot] = c;
 		s->n_conns++;
-		bump(&s->st.connections, 1);
-		bump(&s->st.connections_open, 1);
+		akma_sbi_bump(&s->st.connections, 1);
+		akma_sbi_bump(&s->st.connections_open, 1);
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 		epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
 		conn_flush(c);
@@ -664,7 +614,7 @@ static void collect(struct akma_sbi *s)
 	for (unsigned i = 0; i < n; i++) {
 		struct stream *st = done[i]->producer_data;
 		st->in_engine = 0;
-		bump(&s->st.in_flight, -1);
+		akma_sbi_bump(&s->st.in_flight, -1);
 		if (!st->c) {
 			s->b.release(s->b.ctx, done[i]);
 			stream_free(st);
@@ -687,85 +637,6 @@ static void collect(struct akma_sbi *s)
 }
 
 /* ---- metrics ------------------------------------------------------------------------------------ */
-
-static char *metrics_text(struct akma_sbi *s)
-{
-	static const char *const ops[] = {"register-anchorkey", "retrieve-applicationkey",
-					  "remove-context"};
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	fprintf(f, "# HELP akma_sbi_requests_total Naanf_AKMA requests by operation.\n"
-		   "# TYPE akma_sbi_requests_total counter\n");
-	for (int i = 0; i < 3; i++)
-		fprintf(f, "akma_sbi_requests_total{operation=\"%s\"} %llu\n", ops[i],
-			(unsigned long long)s->st.requests[i]);
-	/* The classes, summed from the table (every status the front end sends
-	 * has its column; "other" would be one it does not know). */
-	uint64_t class_total[6] = {0};
-	for (unsigned o = 0; o < N_OPS; o++)
-		for (unsigned k = 0; k < N_CODES; k++)
-			class_total[codes[k] / 100] += __atomic_load_n(&s->answers[o][k], __ATOMIC_RELAXED);
-	fprintf(f, "# HELP akma_sbi_responses_total Responses by status class.\n"
-		   "# TYPE akma_sbi_responses_total counter\n"
-		   "akma_sbi_responses_total{class=\"2xx\"} %llu\n"
-		   "akma_sbi_responses_total{class=\"4xx\"} %llu\n"
-		   "akma_sbi_responses_total{class=\"5xx\"} %llu\n",
-		(unsigned long long)class_total[2], (unsigned long long)class_total[4],
-		(unsigned long long)class_total[5]);
-	fprintf(f, "# HELP akma_sbi_answers_total Answers by operation and HTTP status.\n"
-		   "# TYPE akma_sbi_answers_total counter\n");
-	static const char *const op_names[N_OPS] = {"register-anchorkey", "retrieve-applicationkey",
-						    "remove-context", "other"};
-	for (unsigned o = 0; o < N_OPS; o++)
-		for (unsigned k = 0; k <= N_CODES; k++) {
-			uint64_t v = __atomic_load_n(&s->answers[o][k], __ATOMIC_RELAXED);
-			if (!v)
-				continue;
-			char code[8];
-			snprintf(code, sizeof(code), "%d", k < N_CODES ? codes[k] : 0);
-			fprintf(f, "akma_sbi_answers_total{operation=\"%s\",status=\"%s\"} %llu\n",
-				op_names[o], k < N_CODES ? code : "other", (unsigned long long)v);
-		}
-	fprintf(f, "# HELP akma_sbi_latency_seconds From the end of a request to its answer.\n"
-		   "# TYPE akma_sbi_latency_seconds histogram\n");
-	uint64_t cum = 0;
-	double lim = 50e-6;
-	for (int b = 0; b < LAT_BUCKETS - 1; b++, lim *= 2) {
-		cum += s->lat[b];
-		fprintf(f, "akma_sbi_latency_seconds_bucket{le=\"%g\"} %llu\n", lim,
-			(unsigned long long)cum);
-	}
-	cum += s->lat[LAT_BUCKETS - 1];
-	fprintf(f, "akma_sbi_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
-		   "akma_sbi_latency_seconds_count %llu\n",
-		(unsigned long long)cum, (unsigned long long)cum);
-	fprintf(f, "# HELP akma_sbi_streams_in_flight Streams whose request is in the engine.\n"
-		   "# TYPE akma_sbi_streams_in_flight gauge\n"
-		   "akma_sbi_streams_in_flight %llu\n"
-		   "# HELP akma_sbi_connections_open Open HTTP/2 connections.\n"
-		   "# TYPE akma_sbi_connections_open gauge\n"
-		   "akma_sbi_connections_open %llu\n"
-		   "# HELP akma_sbi_protocol_errors_total Connections closed for breaking HTTP/2.\n"
-		   "# TYPE akma_sbi_protocol_errors_total counter\n"
-		   "akma_sbi_protocol_errors_total %llu\n"
-		   "# HELP akma_sbi_tls_failures_total TLS handshakes or records that failed.\n"
-		   "# TYPE akma_sbi_tls_failures_total counter\n"
-		   "akma_sbi_tls_failures_total %llu\n"
-		   "# HELP akma_sbi_connections_total HTTP/2 connections accepted.\n"
-		   "# TYPE akma_sbi_connections_total counter\n"
-		   "akma_sbi_connections_total %llu\n"
-		   "# HELP akma_sbi_streams_total HTTP/2 streams opened.\n"
-		   "# TYPE akma_sbi_streams_total counter\n"
-		   "akma_sbi_streams_total %llu\n",
-		(unsigned long long)s->st.in_flight, (unsigned long long)s->st.connections_open,
-		(unsigned long long)s->st.protocol_errors, (unsigned long long)s->st.tls_failures,
-		(unsigned long long)s->st.connections, (unsigned long long)s->st.streams);
-	fclose(f);
-	return buf;
-}
 
 /* ---- the thread ----------------------------------------------------------------------------------- */
 
@@ -791,7 +662,7 @@ static void *sbi_main(void *arg)
 				conn_flush(c);
 			}
 		}
-		if (stopping && (s->st.in_flight == 0 || wall_ms() >= s->stop_deadline_ms))
+		if (stopping && (s->st.in_flight == 0 || akma_mono_ms() >= s->stop_deadline_ms))
 			break;
 		int timeout = s->st.in_flight ? 0 : 100;
 		int n = epoll_wait(s->ep, evs, 64, timeout);
@@ -823,7 +694,7 @@ static void *sbi_main(void *arg)
 				nanosleep(&nap, NULL);
 			}
 		}
-		uint64_t now = wall_ms();
+		uint64_t now = akma_mono_ms();
 		if (now >= next_sweep) {
 			next_sweep = now + 1000;
 			for (unsigned i = 0; i < s->conns_cap; i++) {
@@ -842,8 +713,8 @@ static void *sbi_main(void *arg)
 		if (s->conns[i])
 			conn_close(s->conns[i]);
 	/* Anything still in the engine comes back to orphaned streams. */
-	uint64_t give_up = wall_ms() + 1000;
-	while (s->st.in_flight && wall_ms() < give_up) {
+	uint64_t give_up = akma_mono_ms() + 1000;
+	while (s->st.in_flight && akma_mono_ms() < give_up) {
 		collect(s);
 		struct timespec nap = {0, 100000};
 		nanosleep(&nap, NULL);
@@ -855,41 +726,11 @@ static void *sbi_main(void *arg)
 
 static int listen_on(const char *text, char *why, size_t why_size)
 {
-	char host[256];
-	const char *colon = strrchr(text, ':');
-	if (!colon || colon == text || (size_t)(colon - text) >= sizeof(host)) {
-		snprintf(why, why_size, "sbi.listen '%s': expected HOST:PORT", text);
-		return -1;
-	}
-	memcpy(host, text, (size_t)(colon - text));
-	host[colon - text] = '\0';
-	char *h = host;
-	if (h[0] == '[') {
-		h++;
-		h[strlen(h) - 1] = '\0';
-	}
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	struct sockaddr_storage ss = {0};
+	struct sockaddr_storage ss;
 	socklen_t len;
-	if (*end || port < 1 || port > 65535) {
-		snprintf(why, why_size, "sbi.listen '%s': bad port", text);
+
+	if (akma_addr_parse("sbi.listen", text, AKMA_ADDR_HOSTPORT, &ss, &len, why, why_size) != 0)
 		return -1;
-	}
-	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, h, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)port);
-		len = sizeof(*v4);
-	} else if (inet_pton(AF_INET6, h, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*v6);
-	} else {
-		snprintf(why, why_size, "sbi.listen '%s': not an IP address", text);
-		return -1;
-	}
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd >= 0)
@@ -901,51 +742,6 @@ static int listen_on(const char *text, char *why, size_t why_size)
 		return -1;
 	}
 	return fd;
-}
-
-/* ALPN: h2 or nothing (RFC 9113 3.2: no HTTP/1.1 here). */
-static int select_h2(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-		     const unsigned char *in, unsigned inlen, void *arg)
-{
-	(void)ssl;
-	(void)arg;
-	for (unsigned i = 0; i + 1 <= inlen && i + 1 + in[i] <= inlen; i += 1 + in[i])
-		if (in[i] == 2 && in[i + 1] == 'h' && in[i + 2] == '2') {
-			*out = in + i + 1;
-			*outlen = 2;
-			return SSL_TLSEXT_ERR_OK;
-		}
-	return SSL_TLSEXT_ERR_ALERT_FATAL;
-}
-
-static SSL_CTX *tls_context(const struct akma_sbi_params *p, char *why, size_t why_size)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	unsigned long e;
-	if (!ctx) {
-		snprintf(why, why_size, "sbi TLS: out of memory");
-		return NULL;
-	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	/* TLS 1.2 for HTTP/2: ephemeral key exchange and AEAD only (RFC 9113 9.2.2). */
-	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
-	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-					 SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-				      SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_alpn_select_cb(ctx, select_h2, NULL);
-	ERR_clear_error();
-	if (SSL_CTX_use_certificate_chain_file(ctx, p->tls_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, p->tls_key ? p->tls_key : "", SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		e = ERR_peek_last_error();
-		snprintf(why, why_size, "sbi TLS: certificate %s, key %s: %s", p->tls_cert,
-			 p->tls_key ? p->tls_key : "(none)",
-			 e ? ERR_reason_error_string(e) : "refused");
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
 }
 
 struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct akma_sbi_backend *b,
@@ -969,7 +765,7 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct ak
 	}
 	s->p = *p;
 	s->b = *b;
-	if (p->tls_cert && p->tls_cert[0] && !(s->tls = tls_context(p, why, why_size))) {
+	if (p->tls_cert && p->tls_cert[0] && !(s->tls = akma_sbi_tls_context(p, why, why_size))) {
 		free(s);
 		return NULL;
 	}
@@ -998,7 +794,7 @@ void akma_sbi_stop(struct akma_sbi *s, unsigned timeout_ms)
 {
 	if (!s)
 		return;
-	s->stop_deadline_ms = wall_ms() + timeout_ms;
+	s->stop_deadline_ms = akma_mono_ms() + timeout_ms;
 	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(s->thread, NULL);
 	close(s->lfd);

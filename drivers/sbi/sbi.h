@@ -25,9 +25,17 @@
  */
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kdf.h"
 #include "req.h"
+
+/* More series for /metrics: write(ctx, f) appends Prometheus text to f, on
+ * the front end's thread (akmad adds the engine's counters). */
+struct akma_sbi_metrics {
+	void *ctx;
+	void (*write)(void *ctx, FILE *f);
+};
 
 struct akma_sbi_params {
 	const char *listen;           /* "HOST:PORT" or "[V6]:PORT" */
@@ -38,6 +46,7 @@ struct akma_sbi_params {
 	uint8_t default_ua[AKMA_UA_ID_LEN]; /* Ua* id of a bare-FQDN afId */
 	const char *tls_cert;         /* PEM certificate chain; NULL or "": h2c */
 	const char *tls_key;          /* PEM private key */
+	const struct akma_sbi_metrics *metrics; /* NULL: the SBI's own series only */
 };
 
 

@@ -25,6 +25,7 @@
 #include <rte_log.h>
 
 #include "addr.h"
+#include "counters.h"
 #include "err.h"
 #include "wire.h"
 
@@ -34,7 +35,11 @@
 #define TX_BATCH 64
 /* the largest response: a GET_KAF with the longest UE identity */
 #define MAX_RESPONSE (AKMA_WIRE_MSG_HDR_LEN + 2 + AKMA_KEY_LEN + 8 + 3 + AKMA_UEID_MAX)
-#define RESP_BUF (AKMA_WIRE_HDR_LEN + AKMA_SOCK_MAX_MSGS * MAX_RESPONSE + AKMA_WIRE_TAG_LEN)
+/* one STATS answer: status, count, and every counter with its name */
+#define STATS_RESPONSE \
+	(AKMA_WIRE_MSG_HDR_LEN + 4 + AKMA_N_COUNTERS * (1 + AKMA_WIRE_STAT_NAME_MAX + 8))
+#define RESP_BUF \
+	(AKMA_WIRE_HDR_LEN + AKMA_SOCK_MAX_MSGS * MAX_RESPONSE + STATS_RESPONSE + AKMA_WIRE_TAG_LEN)
 
 struct listener {
 	int fd;
@@ -48,6 +53,7 @@ struct dgram_ctx {
 	int fd;
 	uint8_t mode;
 	unsigned pending;
+	int stats_answered;
 	size_t body_len;
 	struct dgram_ctx *next_free;
 	uint8_t buf[RESP_BUF];
@@ -96,7 +102,7 @@ static int open_one(struct akma_sock *s, const char *addr, char *why, size_t siz
 	int one = 1, bufsize = 4 << 20;
 
 	memset(l, 0, sizeof(*l));
-	if (akma_addr_parse(addr, &ss, &len, why, size) != 0)
+	if (akma_addr_parse("wire.listen", addr, AKMA_ADDR_WIRE, &ss, &len, why, size) != 0)
 		return -1;
 	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && ss.ss_family == AF_INET6)
@@ -352,6 +358,7 @@ static void take_datagram(struct akma_sock *s, const struct listener *l, uint8_t
 	c->fd = l->fd;
 	c->mode = h.mode;
 	c->pending = 0;
+	c->stats_answered = 0;
 	c->body_len = 0;
 
 	struct akma_wire_msg m;
@@ -475,56 +482,24 @@ void akma_sock_stats(const struct akma_sock *s, struct akma_sock_stats *st)
 	*st = s->st;
 }
 
-/* STATS: a list of (name, value) pairs after the status. */
+/* STATS: every counter of counters.h, once per datagram (the answer
+ * buffer has room for one beside AKMA_SOCK_MAX_MSGS others); a second
+ * STATS in the same datagram is answered OVERLOAD. */
 static void stats_answer(struct akma_sock *s, struct dgram_ctx *c, uint64_t id)
 {
-	struct akma_worker_stats w, sum;
-	struct akma_ctx_stats cs;
-	memset(&sum, 0, sizeof(sum));
-	for (unsigned i = 0; i < akma_engine_workers(s->e); i++) {
-		akma_engine_worker_stats(s->e, i, &w);
-		sum.get_kaf += w.get_kaf;
-		sum.registers += w.registers;
-		sum.removes += w.removes;
-		sum.hits += w.hits;
-		sum.misses += w.misses;
-		sum.expired += w.expired;
+	uint64_t v[AKMA_N_COUNTERS];
+	int n = -1;
+
+	if (!c->stats_answered) {
+		akma_counters_read(s->e, s, v);
+		n = akma_wire_encode_stats(id, akma_counter_names, v, AKMA_N_COUNTERS,
+					   c->buf + AKMA_WIRE_HDR_LEN + c->body_len, STATS_RESPONSE);
 	}
-	akma_ctx_stats(akma_engine_store(s->e), &cs);
-	const struct {
-		const char *name;
-		uint64_t value;
-	} items[] = {
-		{"contexts", cs.live},          {"capacity", cs.capacity},
-		{"get_kaf", sum.get_kaf},       {"hits", sum.hits},
-		{"misses", sum.misses},         {"expired", sum.expired},
-		{"registers", sum.registers},   {"removes", sum.removes},
-		{"overload", s->st.overload},   {"auth_failed", s->st.dropped_auth},
-		{"replayed", s->st.dropped_replay},
-	};
-	uint8_t *m = c->buf + AKMA_WIRE_HDR_LEN + c->body_len, *p = m + AKMA_WIRE_MSG_HDR_LEN;
-	size_t len = AKMA_WIRE_MSG_HDR_LEN + 2 + 2;
-	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
-		len += 1 + strlen(items[i].name) + 8;
-	if (len > MAX_RESPONSE) /* the table above is kept small enough; never true */
+	if (n < 0) {
+		append_status(c, AKMA_WIRE_STATS, id, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
+		s->st.overload++;
 		return;
-	m[0] = AKMA_WIRE_STATS | AKMA_WIRE_RESPONSE;
-	m[1] = 0;
-	m[2] = (uint8_t)(len >> 8);
-	m[3] = (uint8_t)len;
-	for (int i = 0; i < 8; i++)
-		m[4 + i] = (uint8_t)(id >> (56 - 8 * i));
-	*p++ = AKMA_ST_OK;
-	*p++ = AKMA_FIELD_NONE;
-	*p++ = 0;
-	*p++ = (uint8_t)(sizeof(items) / sizeof(items[0]));
-	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
-		size_t nl = strlen(items[i].name);
-		*p++ = (uint8_t)nl;
-		memcpy(p, items[i].name, nl);
-		p += nl;
-		for (int b = 0; b < 8; b++)
-			*p++ = (uint8_t)(items[i].value >> (56 - 8 * b));
 	}
-	c->body_len += len;
+	c->stats_answered = 1;
+	c->body_len += (size_t)n;
 }

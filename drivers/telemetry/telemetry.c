@@ -6,58 +6,23 @@
 
 #include <rte_telemetry.h>
 
+#include "counters.h"
+
 static struct akma_engine *engine;
 static struct akma_sock *sock; /* NULL while a standby serves nothing */
 static struct akma_replicator *replicator;
-static const struct akma_conf *conf;
-
-static void engine_totals(struct akma_worker_stats *sum)
-{
-	struct akma_worker_stats w;
-
-	memset(sum, 0, sizeof(*sum));
-	for (unsigned i = 0; i < akma_engine_workers(engine); i++) {
-		akma_engine_worker_stats(engine, i, &w);
-		const uint64_t *src = (const uint64_t *)&w;
-		uint64_t *dst = (uint64_t *)sum;
-		for (size_t k = 0; k < sizeof(w) / sizeof(uint64_t); k++)
-			dst[k] += src[k];
-	}
-}
+static const struct akma_conf_table *conf_table;
+static const void *conf;
 
 static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct akma_worker_stats t;
-	struct akma_sock_stats s;
+	uint64_t v[AKMA_N_COUNTERS];
 	(void)cmd;
 	(void)params;
-	engine_totals(&t);
-	memset(&s, 0, sizeof(s));
-	struct akma_sock *so = __atomic_load_n(&sock, __ATOMIC_ACQUIRE);
-	if (so)
-		akma_sock_stats(so, &s);
+	akma_counters_read(engine, __atomic_load_n(&sock, __ATOMIC_ACQUIRE), v);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "get_kaf", t.get_kaf);
-	rte_tel_data_add_dict_u64(d, "registers", t.registers);
-	rte_tel_data_add_dict_u64(d, "removes", t.removes);
-	rte_tel_data_add_dict_u64(d, "hits", t.hits);
-	rte_tel_data_add_dict_u64(d, "misses", t.misses);
-	rte_tel_data_add_dict_u64(d, "expired", t.expired);
-	rte_tel_data_add_dict_u64(d, "register_failed", t.reg_failed);
-	rte_tel_data_add_dict_u64(d, "bad_requests", t.bad_requests + s.malformed);
-	rte_tel_data_add_dict_u64(d, "internal_errors", t.internal_errors);
-	rte_tel_data_add_dict_u64(d, "rx_datagrams", s.rx_datagrams);
-	rte_tel_data_add_dict_u64(d, "tx_datagrams", s.tx_datagrams);
-	rte_tel_data_add_dict_u64(d, "overload", s.overload);
-	rte_tel_data_add_dict_u64(d, "dropped_auth", s.dropped_auth);
-	rte_tel_data_add_dict_u64(d, "dropped_replay", s.dropped_replay);
-	rte_tel_data_add_dict_u64(d, "dropped_stale", s.dropped_stale);
-	rte_tel_data_add_dict_u64(d, "dropped_short", s.dropped_short + s.dropped_magic);
-	rte_tel_data_add_dict_u64(d, "dropped_plain", s.dropped_plain);
-	rte_tel_data_add_dict_u64(d, "dropped_senders", s.dropped_senders);
-	rte_tel_data_add_dict_u64(d, "version_errors", s.version_errors);
-	rte_tel_data_add_dict_u64(d, "send_errors", s.send_errors);
-	rte_tel_data_add_dict_u64(d, "writes_refused", t.repl_refused);
+	for (unsigned i = 0; i < AKMA_N_COUNTERS; i++)
+		rte_tel_data_add_dict_u64(d, akma_counter_names[i], v[i]);
 	return 0;
 }
 
@@ -162,7 +127,7 @@ static int cmd_config(const char *cmd, const char *params, struct rte_tel_data *
 	(void)cmd;
 	(void)params;
 	rte_tel_data_start_dict(d);
-	for (unsigned i = 0; akma_conf_entry(conf, i, name, sizeof(name), value, sizeof(value)); i++) {
+	for (unsigned i = 0; akma_conf_entry(conf_table, conf, i, name, sizeof(name), value, sizeof(value)); i++) {
 		/* telemetry names allow no '.': engine.capacity becomes engine_capacity */
 		for (char *p = name; *p; p++)
 			if (*p == '.')
@@ -172,10 +137,12 @@ static int cmd_config(const char *cmd, const char *params, struct rte_tel_data *
 	return 0;
 }
 
-int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s, const struct akma_conf *c)
+int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s,
+			    const struct akma_conf_table *t, const void *c)
 {
 	engine = e;
 	sock = s;
+	conf_table = t;
 	conf = c;
 	int rc = rte_telemetry_register_cmd("/akma/stats", cmd_stats,
 					    "akmad engine and wire totals. Takes no parameters");

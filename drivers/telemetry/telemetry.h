@@ -5,7 +5,8 @@
 /*
  * akmad's DPDK telemetry commands, read with DPDK's dpdk-telemetry.py
  * (dpdk-telemetry.py -f akmad-PID):
- *   /akma/stats    engine and wire totals
+ *   /akma/stats    engine and wire totals (sock/counters.h: the same names
+ *                  as the wire protocol's STATS and akmad's /metrics)
  *   /akma/lcores   per-worker counters (param: worker index; none: worker 0)
  *   /akma/store    context store occupancy and memory
  *   /akma/config   every configuration key in force, as section_key (DPDK
@@ -24,9 +25,11 @@
 #include "sock.h"
 #include "worker.h"
 
-/* Register the commands. Call once after EAL init; the three objects must
- * outlive the process's telemetry (akmad keeps them to exit). */
-int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s, const struct akma_conf *c);
+/* Register the commands. Call once after EAL init; e, s and the
+ * configuration c (a struct of table t) must outlive the process's
+ * telemetry (akmad keeps them to exit). */
+int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s,
+			    const struct akma_conf_table *t, const void *c);
 
 /* The socket driver once it exists (a standby opens it when promoted), and
  * the replicator; either may stay NULL. */

@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "wire.h"
+#include "clock.h"
 
 #define PER_DGRAM AKMA_WIRE_MAX_MSGS
 
@@ -44,13 +45,6 @@ struct akma_wire_client {
 	uint8_t out[AKMA_WIRE_MAX_DGRAM], in[AKMA_WIRE_MAX_DGRAM];
 };
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 struct akma_wire_client *akma_wire_client_open(const char *server, const uint8_t psk[32],
 					       unsigned max_in_flight, unsigned timeout_ms,
 					       char *why, size_t why_size)
@@ -59,7 +53,7 @@ struct akma_wire_client *akma_wire_client_open(const char *server, const uint8_t
 	socklen_t len;
 	int err;
 
-	if (akma_addr_parse(server, &ss, &len, why, why_size) != 0)
+	if (akma_addr_parse("server", server, AKMA_ADDR_WIRE, &ss, &len, why, why_size) != 0)
 		return NULL;
 	struct akma_wire_client *c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -139,7 +133,7 @@ void akma_wire_client_release(struct akma_wire_client *c, struct akma_req *r)
 /* Seal and send the datagram of k messages, body_len octets. */
 static int flush(struct akma_wire_client *c, size_t body_len)
 {
-	int len = akma_wire_seal(c->key, &c->sender, c->out, body_len, wall_ms(), AKMA_WIRE_GCM);
+	int len = akma_wire_seal(c->key, &c->sender, c->out, body_len, akma_wall_ms(), AKMA_WIRE_GCM);
 	if (len < 0)
 		return -1;
 	ssize_t n = send(c->fd, c->out, (size_t)len, 0);
@@ -151,7 +145,7 @@ unsigned akma_wire_client_submit(struct akma_wire_client *c, struct akma_req **r
 				 struct akma_req **rejected, unsigned *n_rejected)
 {
 	const size_t cap = AKMA_WIRE_MAX_DGRAM - AKMA_WIRE_HDR_LEN - AKMA_WIRE_TAG_LEN;
-	uint64_t deadline = wall_ms() + c->timeout_ms;
+	uint64_t deadline = akma_wall_ms() + c->timeout_ms;
 	unsigned sent = 0, i = 0;
 
 	*n_rejected = 0;
@@ -198,7 +192,7 @@ static void ready_push(struct akma_wire_client *c, struct akma_req *r)
 
 unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out, unsigned max)
 {
-	uint64_t now = wall_ms();
+	uint64_t now = akma_wall_ms();
 
 	/* Read while there is room for a whole datagram's answers. */
 	while (c->ready_len + PER_DGRAM <= c->n && c->ready_len < max) {

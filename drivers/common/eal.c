@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "eal.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+static int eal_started;
+
+int akma_eal_init(const char *name, int argc, char **argv, const struct akma_eal_defaults *d)
+{
+	char prefix[96], mem[16], lcores[128];
+	int rc;
+
+	if (argc > 1) {
+		rc = rte_eal_init(argc, argv);
+	} else {
+		char *args[16];
+		int n = 0;
+		snprintf(prefix, sizeof(prefix), "--file-prefix=%s-%d", name, (int)getpid());
+		snprintf(mem, sizeof(mem), "%u", d->mem_mb);
+		args[n++] = (char *)name;
+		args[n++] = "--no-huge";
+		args[n++] = "--no-pci";
+		args[n++] = "--no-shconf";
+		args[n++] = prefix;
+		args[n++] = "-m";
+		args[n++] = mem;
+		args[n++] = "--log-level=lib.eal:error";
+		if (d->no_telemetry)
+			args[n++] = "--no-telemetry";
+		if (d->lcores) {
+			snprintf(lcores, sizeof(lcores), "--lcores=%s", d->lcores);
+			args[n++] = lcores;
+		}
+		args[n] = NULL;
+		rc = rte_eal_init(n, args);
+		if (rc >= 0)
+			rc = 0; /* none of the caller's arguments was consumed */
+	}
+	if (rc < 0) {
+		fprintf(stderr, "%s: DPDK EAL did not start: %s\n", name, rte_strerror(rte_errno));
+		return -1;
+	}
+	eal_started = 1;
+	return rc;
+}
+
+void akma_eal_cleanup(void)
+{
+	char dir[PATH_MAX];
+
+	if (!eal_started)
+		return;
+	eal_started = 0;
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	if (!dir[0])
+		return;
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return;
+	struct dirent *ent;
+	while ((ent = readdir(dp)) != NULL)
+		if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))
+			unlinkat(dirfd(dp), ent->d_name, 0);
+	closedir(dp);
+	rmdir(dir);
+}

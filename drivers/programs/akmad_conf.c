@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* akmad's table of tunables (see akmad_conf.h). */
+#include "akmad_conf.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "hex.h"
+
+#define F(field) offsetof(struct akma_conf, field)
+
+static const struct akma_conf_key keys[] = {
+	{"engine", "capacity", AKMA_CONF_UINT, F(capacity), 64, 1u << 28, 0, "contexts", NULL, "1000000",
+	 "AKMA contexts the store holds; ~300 octets each, mapped and prefaulted at start", NULL},
+	{"engine", "kakma_lifetime", AKMA_CONF_UINT, F(kakma_lifetime_s), 0, 10ull * 365 * 86400, 0,
+	 "seconds", NULL, "0",
+	 "K_AKMA lifetime from registration; 0 keeps a context until replaced or removed", NULL},
+	{"engine", "kaf_lifetime", AKMA_CONF_UINT, F(kaf_lifetime_s), 1, 365 * 86400, 0, "seconds", NULL,
+	 "3600", "K_AF lifetime given to AFs; never past the context's own end of life", NULL},
+	{"engine", "workers", AKMA_CONF_UINT, F(workers), 0, 16, 0, "lcores", NULL, "0",
+	 "worker lcores; 0 uses every EAL lcore but the main one", NULL},
+	{"engine", "ring_size", AKMA_CONF_UINT, F(ring_size), 64, 65536, 1, "requests", NULL, "1024",
+	 "slots of each producer-to-worker ring (a power of two)", NULL},
+	{"engine", "burst", AKMA_CONF_UINT, F(burst), 1, 64, 0, "requests", NULL, "32",
+	 "requests a worker takes from a ring at once", NULL},
+	{"engine", "requests", AKMA_CONF_UINT, F(requests), 1024, 1u << 22, 0, "requests", NULL, "65536",
+	 "request objects in the pool: the most that can be in flight", NULL},
+	{"engine", "idle_sleep", AKMA_CONF_UINT, F(idle_sleep_us), 0, 1000, 0, "microseconds", NULL, "50",
+	 "a worker idle for ~30 us naps this long between polls; 0 polls without pause "
+	 "(dedicated cores)", NULL},
+	{"engine", "mb_arch", AKMA_CONF_CHOICE, F(mb_arch), 0, 0, 0, NULL, "auto|sse|avx|avx2|avx512", "auto",
+	 "ipsec-mb code path for K_AF bursts; auto times each at start and keeps the fastest", NULL},
+	{"wire", "listen", AKMA_CONF_STRING, F(listen), 1, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "udp:127.0.0.1:7777",
+	 "comma-separated addresses: udp:IPv4:PORT, udp:[IPv6]:PORT, unix:PATH", NULL},
+	{"wire", "psk_file", AKMA_CONF_STRING, F(psk_file), 1, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "akmad.psk",
+	 "file with the 32-octet pre-shared key in hex, readable by its owner only; relative "
+	 "to the configuration file's directory", NULL},
+	{"wire", "allow_plain_unix", AKMA_CONF_BOOL, F(allow_plain_unix), 0, 1, 0, NULL, NULL, "false",
+	 "accept unencrypted datagrams on unix: sockets (never on UDP)", NULL},
+	{"wire", "replay_window", AKMA_CONF_UINT, F(replay_window_ms), 1000, 600000, 0, "milliseconds",
+	 NULL, "30000", "accepted clock difference of a datagram's timestamp, ahead or behind", NULL},
+	{"wire", "max_senders", AKMA_CONF_UINT, F(max_senders), 16, 1u << 24, 0, "senders", NULL, "65536",
+	 "senders whose replay windows are kept at once", NULL},
+	{"sbi", "listen", AKMA_CONF_STRING, F(sbi_listen), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "127.0.0.1:8080",
+	 "Naanf_AKMA over HTTP/2 cleartext (h2c, prior knowledge) on HOST:PORT or [V6]:PORT; "
+	 "empty: no SBI front end", NULL},
+	{"sbi", "max_body", AKMA_CONF_UINT, F(sbi_max_body), 256, 1u << 20, 0, "octets", NULL, "16384",
+	 "request bodies above this are refused with 413", NULL},
+	{"sbi", "max_streams", AKMA_CONF_UINT, F(sbi_max_streams), 1, 65536, 0, "streams", NULL, "128",
+	 "concurrent streams a connection may open (SETTINGS_MAX_CONCURRENT_STREAMS)", NULL},
+	{"sbi", "max_connections", AKMA_CONF_UINT, F(sbi_max_connections), 1, 1u << 20, 0, "connections",
+	 NULL, "4096", "connections beyond this are closed at once", NULL},
+	{"sbi", "idle_timeout", AKMA_CONF_UINT, F(sbi_idle_timeout_ms), 1000, 86400000, 0, "milliseconds",
+	 NULL, "60000", "a connection with no stream open this long is closed (GOAWAY)", NULL},
+	{"sbi", "default_ua", AKMA_CONF_STRING, F(sbi_default_ua), 10, 10, 0, NULL, NULL, "0100000007",
+	 "the Ua* security protocol identifier (10 hex digits, TS 33.220 Annex H) of an afId "
+	 "given as a bare FQDN", NULL},
+	{"sbi", "tls_cert", AKMA_CONF_STRING, F(sbi_tls_cert), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL, "",
+	 "PEM certificate chain; with sbi.tls_key, the SBI speaks HTTP/2 over TLS 1.2/1.3 (ALPN "
+	 "h2) instead of h2c; relative to the configuration file's directory", NULL},
+	{"sbi", "tls_key", AKMA_CONF_STRING, F(sbi_tls_key), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL, "",
+	 "PEM private key of sbi.tls_cert, readable by its owner only", NULL},
+	{"redis", "address", AKMA_CONF_STRING, F(redis_address), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "", "Redis server as HOST:PORT; empty (and no sentinels): no replication", "redis"},
+	{"redis", "password_file", AKMA_CONF_STRING, F(redis_password_file), 0, AKMA_CONF_STR_MAX - 1, 0,
+	 NULL, NULL, "",
+	 "file whose first line is the Redis AUTH password, readable by its owner only; "
+	 "relative to the configuration file's directory; empty: no AUTH", NULL},
+	{"redis", "sentinels", AKMA_CONF_STRING, F(redis_sentinels), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "", "Redis Sentinel addresses, HOST:PORT,HOST:PORT...; when set, the master is asked "
+	 "of them (and again after every failure) instead of using redis.address", NULL},
+	{"redis", "master_name", AKMA_CONF_STRING, F(redis_master_name), 1, AKMA_CONF_STR_MAX - 1, 0, NULL,
+	 NULL, "mymaster", "the Sentinel master name", NULL},
+	{"redis", "timeout", AKMA_CONF_UINT, F(redis_timeout_ms), 10, 60000, 0, "milliseconds", NULL, "2000",
+	 "connect, read and write timeout of every Redis call", NULL},
+	{"redis", "wait_replicas", AKMA_CONF_UINT, F(redis_wait_replicas), 0, 16, 0, "replicas", NULL, "0",
+	 "a batch counts as written once this many Redis replicas have it too (WAIT), so a "
+	 "Redis failover cannot lose it", NULL},
+	{"redis", "wait_timeout", AKMA_CONF_UINT, F(redis_wait_timeout_ms), 1, 60000, 0, "milliseconds",
+	 NULL, "500", "how long a WAIT waits for the replicas before the batch is sent again", NULL},
+	{"replication", "mode", AKMA_CONF_CHOICE, F(repl_mode), 0, 0, 0, NULL, "sync|async|off", "sync",
+	 "sync: a REGISTER or REMOVE is answered once Redis has it (refused while Redis is "
+	 "unreachable); async: answered at once, written as soon as possible; off: not "
+	 "replicated. Applies when Redis is configured",
+	 "replication"},
+	{"replication", "kek_file", AKMA_CONF_STRING, F(kek_file), 1, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "akmad.kek",
+	 "file with the 32-octet key-encryption key (64 hex digits) that wraps K_AKMA in "
+	 "Redis, readable by its owner only; relative to the configuration file's directory",
+	 "kek-file"},
+	{"replication", "standby", AKMA_CONF_BOOL, F(standby), 0, 1, 0, NULL, NULL, "false",
+	 "start as a standby: load and follow Redis, serve nothing until promoted (the "
+	 "primary's lease expires, or akmactl promote)",
+	 "standby"},
+	{"replication", "lease", AKMA_CONF_UINT, F(lease_ms), 300, 60000, 0, "milliseconds", NULL, "3000",
+	 "the primary's lease in Redis, renewed every third of it; a standby takes over once "
+	 "it expires", NULL},
+	{"replication", "backlog", AKMA_CONF_UINT, F(repl_backlog), 0, 1u << 21, 0, "writes", NULL, "0",
+	 "writes awaiting Redis before more are refused; 0: half of engine.requests", NULL},
+	{"log", "level", AKMA_CONF_CHOICE, F(log_level), 0, 0, 0, NULL,
+	 "error|warning|notice|info|debug", "notice", "least severe messages logged", NULL},
+};
+
+const struct akma_conf_table akmad_conf_table = {keys, sizeof(keys) / sizeof(keys[0]),
+						  sizeof(struct akma_conf)};
+
+int akmad_conf_sbi_params(const struct akma_conf *c, const char *config,
+			  struct akma_sbi_params *p, char *cert, char *key, size_t path_size,
+			  char *why, size_t why_size)
+{
+	memset(p, 0, sizeof(*p));
+	p->listen = c->sbi_listen;
+	p->max_body = (unsigned)c->sbi_max_body;
+	p->max_streams = (unsigned)c->sbi_max_streams;
+	p->max_connections = (unsigned)c->sbi_max_connections;
+	p->idle_timeout_ms = (unsigned)c->sbi_idle_timeout_ms;
+	if (akma_hex_decode(c->sbi_default_ua, strlen(c->sbi_default_ua), p->default_ua,
+			    AKMA_UA_ID_LEN, -AKMA_E_UA_ID_LEN) != 0) {
+		snprintf(why, why_size, "sbi.default_ua '%s': not 10 hex digits", c->sbi_default_ua);
+		return -1;
+	}
+	if (c->sbi_tls_cert[0] && !c->sbi_tls_key[0]) {
+		snprintf(why, why_size, "sbi.tls_cert needs sbi.tls_key");
+		return -1;
+	}
+	if (c->sbi_tls_cert[0]) {
+		akma_conf_file_path(config, c->sbi_tls_cert, cert, path_size);
+		akma_conf_file_path(config, c->sbi_tls_key, key, path_size);
+		p->tls_cert = cert;
+		p->tls_key = key;
+	}
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The SBI front end's TLS (see sbi_priv.h): HTTP/2 over TLS as RFC 9113
+ * section 9.2 asks, and nothing else. */
+#include <stdio.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "sbi_priv.h"
+
+/* ALPN: h2 or nothing (RFC 9113 3.2: no HTTP/1.1 here). */
+static int select_h2(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		     const unsigned char *in, unsigned inlen, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	for (unsigned i = 0; i + 1 <= inlen && i + 1 + in[i] <= inlen; i += 1 + in[i])
+		if (in[i] == 2 && in[i + 1] == 'h' && in[i + 2] == '2') {
+			*out = in + i + 1;
+			*outlen = 2;
+			return SSL_TLSEXT_ERR_OK;
+		}
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+SSL_CTX *akma_sbi_tls_context(const struct akma_sbi_params *p, char *why, size_t why_size)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	unsigned long e;
+	if (!ctx) {
+		snprintf(why, why_size, "sbi TLS: out of memory");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* TLS 1.2 for HTTP/2: ephemeral key exchange and AEAD only (RFC 9113 9.2.2). */
+	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+					 SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				      SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_alpn_select_cb(ctx, select_h2, NULL);
+	ERR_clear_error();
+	if (SSL_CTX_use_certificate_chain_file(ctx, p->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, p->tls_key ? p->tls_key : "", SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		e = ERR_peek_last_error();
+		snprintf(why, why_size, "sbi TLS: certificate %s, key %s: %s", p->tls_cert,
+			 p->tls_key ? p->tls_key : "(none)",
+			 e ? ERR_reason_error_string(e) : "refused");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
