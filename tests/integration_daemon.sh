@@ -84,6 +84,14 @@ check "a value out of range names file, line and key" "[ $? -eq 1 ] && grep -q '
 printf '[engine]\ncapacty = 100\n' > "$dir/bad.conf"
 "$AKMAD" --config "$dir/bad.conf" > "$dir/out" 2>&1
 check "an unknown key names the line" "[ $? -eq 1 ] && grep -q \"bad.conf:2: unknown key 'engine.capacty'\" '$dir/out'"
+# A failure after EAL started (one lcore: no worker) still unwinds: exit 1,
+# the reason printed, EAL's runtime directory (named by this test's own
+# prefix) removed.
+prefix=akmad-it-$$
+"$AKMAD" -l 0 --no-huge --no-pci --no-shconf -m 256 --file-prefix=$prefix \
+	--log-level=lib.eal:error -- --config "$dir/akmad.conf" > "$dir/out" 2>&1
+check "a failure after EAL start exits 1 and says why" "[ $? -eq 1 ] && grep -q 'at least two lcores' '$dir/out'"
+check "... and leaves no DPDK runtime directory" "[ ! -e /var/run/dpdk/$prefix ] && [ ! -e \${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$prefix ] && [ ! -e /tmp/dpdk/$prefix ]"
 
 start "$dir/akmad.conf" || exit 1
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start a private redis-server (own port, own directory, no persistence),
-# run test_redis against it, stop it.
+# run each test program given against it (test_redis, test_replicator),
+# stop it.
 set -u
-TEST=${1:?usage: integration_redis.sh TEST_REDIS}
+[ $# -ge 1 ] || { echo "usage: integration_redis.sh TEST..."; exit 2; }
 dir=$(mktemp -d /tmp/akma-redis-XXXXXX)
 port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768 up)
 redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no \
@@ -13,4 +14,9 @@ for _ in $(seq 1 50); do
 	redis-cli -p "$port" ping > /dev/null 2>&1 && break
 	sleep 0.1
 done
-"$TEST" "$port"
+status=0
+for t in "$@"; do
+	redis-cli -p "$port" flushall > /dev/null
+	"$t" "$port" || status=1
+done
+exit $status

@@ -30,7 +30,79 @@ static int key_zero(const struct akma_repl_ctx *c)
 	return acc == 0;
 }
 
-int main(void)
+/* The value of "name = value" in a vector file, or NULL. */
+static const char *field(const char *text, const char *name, char *out, size_t cap)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\n%s = ", name);
+	const char *p = strstr(text, pat);
+	if (!p)
+		return NULL;
+	p += strlen(pat);
+	size_t n = strcspn(p, "\n");
+	if (n >= cap)
+		return NULL;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return out;
+}
+
+static size_t unhex(const char *h, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	for (; h[0] && h[1] && n < cap; h += 2) {
+		unsigned v;
+		if (sscanf(h, "%2x", &v) != 1)
+			return 0;
+		out[n++] = (uint8_t)v;
+	}
+	return n;
+}
+
+/* A checked-in record of each format version decodes under its KEK to its
+ * fields: vectors/repl/formatN.txt. */
+static void golden(const char *dir)
+{
+	char path[1024], text[4096], v[1024];
+	uint8_t kek[32], rec[AKMA_REPL_RECORD_MAX], kakma[32];
+	static struct akma_repl_ctx c;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/format1.txt", dir);
+	FILE *f = fopen(path, "r");
+	CHECK(f != NULL, "%s", path);
+	if (!f)
+		return;
+	text[0] = '\n';
+	size_t tl = fread(text + 1, 1, sizeof(text) - 2, f);
+	text[1 + tl] = '\0';
+	fclose(f);
+	CHECK(field(text, "kek", v, sizeof(v)) && unhex(v, kek, 32) == 32, "kek");
+	CHECK(field(text, "kakma", v, sizeof(v)) && unhex(v, kakma, 32) == 32, "kakma");
+	size_t rl = field(text, "record", v, sizeof(v)) ? unhex(v, rec, sizeof(rec)) : 0;
+	char key[300], akid[300], created[32], eol[32], type[8];
+	CHECK(field(text, "key", key, sizeof(key)) && field(text, "akid", akid, sizeof(akid)) &&
+		      field(text, "created_ms", created, sizeof(created)) &&
+		      field(text, "eol_ms", eol, sizeof(eol)) &&
+		      field(text, "ueid_type", type, sizeof(type)),
+	      "the vector's fields");
+	struct akma_repl_kek *k = akma_repl_kek_create(kek, &err);
+	const char *ueid = key + strlen(AKMA_REPL_KEY_PREFIX);
+	int rc = akma_repl_decode(k, (const uint8_t *)ueid, (uint16_t)strlen(ueid), rec, rl, &c);
+	CHECK(rc == 0, "the format 1 record decodes: %s", akma_strerror(rc));
+	CHECK(c.akid_len == strlen(akid) && !memcmp(c.akid, akid, c.akid_len) &&
+		      !memcmp(c.kakma, kakma, 32) && c.created_ms == strtoull(created, NULL, 10) &&
+		      c.eol_ms == strtoull(eol, NULL, 10) && c.ueid_type == atoi(type) &&
+		      c.ueid_len == strlen(ueid) && !memcmp(c.ueid, ueid, c.ueid_len),
+	      "... to the vector's A-KID, K_AKMA, times and identity");
+	/* Its associated data binds the key's name: under another, it fails. */
+	CHECK(akma_repl_decode(k, (const uint8_t *)"imsi-001010123456780", 20, rec, rl, &c) ==
+		      -AKMA_E_REPL_UNWRAP,
+	      "the vector under another key name does not unwrap");
+	akma_repl_kek_free(k);
+}
+
+int main(int argc, char **argv)
 {
 	uint8_t kek1[32], kek2[32], rec[AKMA_REPL_RECORD_MAX], bad[AKMA_REPL_RECORD_MAX];
 	static struct akma_repl_ctx in, out;
@@ -99,5 +171,9 @@ int main(void)
 	CHECK(akma_repl_encode(k1, &in, rec, sizeof(rec)) == -AKMA_E_UEID_LEN, "empty UE identity");
 	akma_repl_kek_free(k1);
 	akma_repl_kek_free(k2);
+	if (argc > 1)
+		golden(argv[1]);
+	else
+		CHECK(0, "usage: test_repl VECTOR_DIR");
 	return check_done("test_repl");
 }
