@@ -6,6 +6,7 @@
  * they never pass or fail on time.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <rte_version.h>
 
 #include "akma_version.h"
+#include "addr.h"
 #include "bench.h"
 #include "eal.h"
 #include "kdf.h"
@@ -226,26 +228,99 @@ double bench_median(const double *v, unsigned n)
 	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
 }
 
-int bench_opt_double(const char *text, double lo, double hi, double *out)
+static int opt_number(const char *text, double lo, double hi, int integer, double *out)
 {
 	char *end;
-	double v = strtod(text, &end);
+	if (integer && (text[0] < '0' || text[0] > '9'))
+		return -1;
+	double v = integer ? (double)strtoull(text, &end, 10) : strtod(text, &end);
 	if (end == text || *end || !(v >= lo && v <= hi))
 		return -1;
 	*out = v;
 	return 0;
 }
 
-int bench_opt_uint(const char *text, unsigned long long lo, unsigned long long hi,
-		   unsigned long long *out)
+int bench_parse_ipv4(const char *text, void *out)
 {
-	char *end;
-	if (text[0] < '0' || text[0] > '9')
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char why[256];
+
+	if (akma_addr_parse("--server", text, AKMA_ADDR_HOSTPORT, &ss, &len, why, sizeof(why)) != 0 ||
+	    ss.ss_family != AF_INET)
 		return -1;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (*end || v < lo || v > hi)
-		return -1;
-	*out = v;
+	memcpy(out, &ss, sizeof(struct sockaddr_in));
+	return 0;
+}
+
+int bench_parse_mb_arch(const char *text, void *out)
+{
+	return akma_mb_arch_parse(text, out) == 0 ? 0 : -1;
+}
+
+int bench_options(const char *mode, const char *usage, const struct bench_opt *opts, int argc,
+		  char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			return 1;
+		}
+		const struct bench_opt *o = opts;
+		while (o->name && (strncmp(a, "--", 2) || strcmp(a + 2, o->name)))
+			o++;
+		if (!o->name) {
+			fprintf(stderr, "akma-bench %s: unknown option or argument: %s (see akma-bench "
+					"%s --help)\n",
+				mode, a, mode);
+			return 2;
+		}
+		if (o->type == BENCH_OPT_FLAG || o->type == BENCH_OPT_CLEAR) {
+			*(int *)o->out = o->type == BENCH_OPT_FLAG;
+			continue;
+		}
+		if (i + 1 == argc) {
+			fprintf(stderr, "akma-bench %s: --%s needs a value\n", mode, o->name);
+			return 2;
+		}
+		const char *v = argv[++i];
+		double d = 0;
+		int bad = 0;
+		switch (o->type) {
+		case BENCH_OPT_UINT:
+			bad = opt_number(v, o->lo, o->hi, 1, &d);
+			if (!bad)
+				*(unsigned *)o->out = (unsigned)d;
+			break;
+		case BENCH_OPT_U64:
+			bad = opt_number(v, o->lo, o->hi, 1, &d);
+			if (!bad)
+				*(uint64_t *)o->out = (uint64_t)d;
+			break;
+		case BENCH_OPT_DOUBLE:
+			bad = opt_number(v, o->lo, o->hi, 0, (double *)o->out);
+			break;
+		case BENCH_OPT_STRING:
+			*(const char **)o->out = v;
+			break;
+		case BENCH_OPT_CUSTOM:
+			bad = o->parse(v, o->out);
+			break;
+		default:
+			break;
+		}
+		if (bad) {
+			if (o->type == BENCH_OPT_CUSTOM)
+				fprintf(stderr, "akma-bench %s: --%s %s: not a valid value (see akma-bench "
+						"%s --help)\n",
+					mode, o->name, v, mode);
+			else
+				fprintf(stderr, "akma-bench %s: --%s %s: must be %g..%g\n", mode, o->name,
+					v, o->lo, o->hi);
+			return 2;
+		}
+	}
 	return 0;
 }
 

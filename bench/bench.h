@@ -56,9 +56,39 @@ double bench_median(const double *v, unsigned n);
 
 /* Option values: parse text as a number within [lo, hi]. Return 0, or -1
  * when it is not a number or out of range. */
-int bench_opt_double(const char *text, double lo, double hi, double *out);
-int bench_opt_uint(const char *text, unsigned long long lo, unsigned long long hi,
-		   unsigned long long *out);
+/* The options of a mode, one table row each: the parser, the range checks
+ * and the error text are the same for every mode. */
+enum bench_opt_type {
+	BENCH_OPT_UINT,   /* unsigned (out: unsigned *) in lo..hi */
+	BENCH_OPT_U64,    /* uint64_t (out: uint64_t *) in lo..hi */
+	BENCH_OPT_DOUBLE, /* double (out: double *) in lo..hi */
+	BENCH_OPT_FLAG,   /* no value: *(int *)out = 1 */
+	BENCH_OPT_CLEAR,  /* no value: *(int *)out = 0 */
+	BENCH_OPT_STRING, /* const char * (out: const char **) */
+	BENCH_OPT_CUSTOM, /* parse(text, out) returns 0, or -1 when text is bad */
+};
+
+struct bench_opt {
+	const char *name; /* the long option, without "--" */
+	enum bench_opt_type type;
+	void *out;
+	double lo, hi;
+	int (*parse)(const char *text, void *out);
+};
+
+/* Parse argv[1..] (argv[0] is the mode) against opts (ended by a row with
+ * a NULL name); --help and -h print usage. Returns 0 to go on, 1 when help
+ * was printed (the mode exits 0), or 2 with "akma-bench MODE: ..." on stderr
+ * naming the option and its range. */
+/* BENCH_OPT_CUSTOM for --server HOST:PORT with an IPv4 host (out: struct
+ * sockaddr_in *), through akmad's one address parser. */
+int bench_parse_ipv4(const char *text, void *out);
+
+/* BENCH_OPT_CUSTOM for an ipsec-mb manager name (out: enum akma_mb_arch *). */
+int bench_parse_mb_arch(const char *text, void *out);
+
+int bench_options(const char *mode, const char *usage, const struct bench_opt *opts, int argc,
+		  char **argv);
 
 /* Synthetic A-KIDs in akmad's convention (random A-TID, MCC 001, MNC 01),
  * BENCH_AKID_STRIDE octets apart with the length in each slot's last octet.

@@ -8,7 +8,6 @@
  * baseline, measured in the same run on the same core, is the naive server:
  * one request at a time, a cds_lfht lookup and OpenSSL's HMAC() one-shot.
  */
-#include <getopt.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -24,6 +23,7 @@
 #include <rte_lcore.h>
 
 #include "bench.h"
+#include "bench_lfht.h"
 #include "ctx.h"
 #include "err.h"
 #include "kdf.h"
@@ -75,11 +75,6 @@ struct engine_bench {
 };
 
 enum query_kind { Q_HIT = 0, Q_MISS = 1, Q_REGISTER = 2 };
-
-struct lfht_node {
-	struct cds_lfht_node node;
-	const struct akma_ctx *ctx;
-};
 
 /* Latency histogram: 32 sub-buckets per power of two of nanoseconds. */
 #define LAT_BUCKETS (64 * 32)
@@ -220,14 +215,6 @@ static void run_engine(struct engine_bench *b, unsigned producer, struct engine_
 	res->ns_per_req = (double)(akma_mono_ns() - t0) / (double)done;
 }
 
-static int lfht_match(struct cds_lfht_node *node, const void *key)
-{
-	const struct lfht_node *n = caa_container_of(node, struct lfht_node, node);
-	const uint8_t *k = key;
-	uint16_t len = k[BENCH_AKID_STRIDE - 1];
-	return n->ctx->akid_len == len && memcmp(akma_ctx_akid(n->ctx), k, len) == 0;
-}
-
 /* The naive server: per request, cds_lfht lookup and OpenSSL HMAC(). */
 static double run_naive(struct engine_bench *b, uint64_t *ok)
 {
@@ -348,98 +335,31 @@ static void preload(struct engine_bench *b)
 
 int bench_engine_main(int argc, char **argv)
 {
-	enum { O_CONTEXTS = 256, O_WORKERS, O_DURATION, O_ROUNDS, O_MISS, O_REG, O_INFLIGHT,
-	       O_BURST, O_AF_LEN, O_ARCH, O_CSV, O_NO_NAIVE };
-	static const struct option options[] = {
-		{"contexts", required_argument, NULL, O_CONTEXTS},
-		{"workers", required_argument, NULL, O_WORKERS},
-		{"duration", required_argument, NULL, O_DURATION},
-		{"rounds", required_argument, NULL, O_ROUNDS},
-		{"miss-share", required_argument, NULL, O_MISS},
-		{"register-share", required_argument, NULL, O_REG},
-		{"inflight", required_argument, NULL, O_INFLIGHT},
-		{"burst", required_argument, NULL, O_BURST},
-		{"af-len", required_argument, NULL, O_AF_LEN},
-		{"mb-arch", required_argument, NULL, O_ARCH},
-		{"csv", no_argument, NULL, O_CSV},
-		{"no-naive", no_argument, NULL, O_NO_NAIVE},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct engine_bench b = {.n = 1000000, .duration = 1.0, .rounds = 3, .inflight = 512,
 				 .burst = 32, .af_len = 19, .arch = AKMA_MB_AUTO};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int c;
-	unsigned long long v;
 
 	b.workers = ncpu > 1 ? (unsigned)ncpu - 1 : 1;
-	opterr = 0;
-	int li = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, &li)) != -1) {
-		switch (c) {
-		case O_CONTEXTS:
-			if (bench_opt_uint(optarg, 64, 100000000, &v))
-				goto bad;
-			b.n = v;
-			break;
-		case O_WORKERS:
-			if (bench_opt_uint(optarg, 1, AKMA_MAX_WORKERS, &v))
-				goto bad;
-			b.workers = (unsigned)v;
-			break;
-		case O_DURATION:
-			if (bench_opt_double(optarg, 0.01, 600, &b.duration))
-				goto bad;
-			break;
-		case O_ROUNDS:
-			if (bench_opt_uint(optarg, 1, 16, &v))
-				goto bad;
-			b.rounds = (unsigned)v;
-			break;
-		case O_MISS:
-			if (bench_opt_double(optarg, 0, 1, &b.miss_share))
-				goto bad;
-			break;
-		case O_REG:
-			if (bench_opt_double(optarg, 0, 1, &b.register_share))
-				goto bad;
-			break;
-		case O_INFLIGHT:
-			if (bench_opt_uint(optarg, 1, 4096, &v))
-				goto bad;
-			b.inflight = (unsigned)v;
-			break;
-		case O_BURST:
-			if (bench_opt_uint(optarg, 1, 64, &v))
-				goto bad;
-			b.burst = (unsigned)v;
-			break;
-		case O_AF_LEN:
-			if (bench_opt_uint(optarg, 6, AKMA_AF_ID_MAX, &v))
-				goto bad;
-			b.af_len = (unsigned)v;
-			break;
-		case O_ARCH:
-			if (akma_mb_arch_parse(optarg, &b.arch) != 0)
-				goto bad;
-			break;
-		case O_CSV:
-			b.csv = 1;
-			break;
-		case O_NO_NAIVE:
-			b.no_naive = 1;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			fprintf(stderr, "akma-bench engine: unknown option or missing value: %s\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (optind < argc || b.miss_share + b.register_share > 1) {
-		fprintf(stderr, "akma-bench engine: unexpected argument or shares above 1\n");
+	const struct bench_opt opts[] = {
+		{"contexts", BENCH_OPT_U64, &b.n, 64, 100000000, NULL},
+		{"workers", BENCH_OPT_UINT, &b.workers, 1, AKMA_MAX_WORKERS, NULL},
+		{"duration", BENCH_OPT_DOUBLE, &b.duration, 0.01, 600, NULL},
+		{"rounds", BENCH_OPT_UINT, &b.rounds, 1, 16, NULL},
+		{"miss-share", BENCH_OPT_DOUBLE, &b.miss_share, 0, 1, NULL},
+		{"register-share", BENCH_OPT_DOUBLE, &b.register_share, 0, 1, NULL},
+		{"inflight", BENCH_OPT_UINT, &b.inflight, 1, 4096, NULL},
+		{"burst", BENCH_OPT_UINT, &b.burst, 1, 64, NULL},
+		{"af-len", BENCH_OPT_UINT, &b.af_len, 6, AKMA_AF_ID_MAX, NULL},
+		{"mb-arch", BENCH_OPT_CUSTOM, &b.arch, 0, 0, bench_parse_mb_arch},
+		{"csv", BENCH_OPT_FLAG, &b.csv, 0, 0, NULL},
+		{"no-naive", BENCH_OPT_FLAG, &b.no_naive, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int rc = bench_options("engine", usage_text, opts, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (b.miss_share + b.register_share > 1) {
+		fprintf(stderr, "akma-bench engine: --miss-share and --register-share add up above 1\n");
 		return 2;
 	}
 	if (b.workers + 1 > (unsigned)ncpu)
@@ -557,8 +477,4 @@ int bench_engine_main(int argc, char **argv)
 	free(b.akids);
 	free(b.queries);
 	return 0;
-bad:
-	fprintf(stderr, "akma-bench engine: bad value for --%s: %s (see akma-bench engine --help)\n",
-		options[li].name, optarg);
-	return 2;
 }

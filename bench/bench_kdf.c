@@ -8,7 +8,6 @@
  * Before a method is timed its output is checked against OpenSSL, so a fast
  * wrong row cannot appear.
  */
-#include <getopt.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -232,95 +231,70 @@ static int parse_list(const char *text, unsigned *vals, unsigned max, unsigned l
 	return (int)n;
 }
 
+struct list {
+	unsigned v[16];
+	unsigned n;
+};
+
+static int parse_bursts(const char *text, void *out)
+{
+	struct list *l = out;
+	int n = parse_list(text, l->v, 16, 1, AKMA_MB_BURST_MAX);
+	if (n <= 0)
+		return -1;
+	l->n = (unsigned)n;
+	return 0;
+}
+
+struct arch_set {
+	int on[AKMA_MB_ARCH_COUNT];
+	int given;
+};
+
+static int parse_archs(const char *text, void *out)
+{
+	struct arch_set *a = out;
+	char copy[128], *save = NULL;
+	snprintf(copy, sizeof(copy), "%s", text);
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		enum akma_mb_arch arch;
+		if (akma_mb_arch_parse(tok, &arch) || arch == AKMA_MB_AUTO)
+			return -1;
+		a->on[arch] = 1;
+	}
+	a->given = 1;
+	return 0;
+}
+
 int bench_kdf_main(int argc, char **argv)
 {
-	enum { O_DURATION = 256, O_ROUNDS, O_AF_LEN, O_KEYS, O_BURSTS, O_ARCH, O_CORE, O_CSV };
-	static const struct option options[] = {
-		{"duration", required_argument, NULL, O_DURATION},
-		{"rounds", required_argument, NULL, O_ROUNDS},
-		{"af-len", required_argument, NULL, O_AF_LEN},
-		{"keys", required_argument, NULL, O_KEYS},
-		{"bursts", required_argument, NULL, O_BURSTS},
-		{"arch", required_argument, NULL, O_ARCH},
-		{"core", required_argument, NULL, O_CORE},
-		{"csv", no_argument, NULL, O_CSV},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct kdf_bench b = {.duration = 0.3, .rounds = 3, .n_keys = 4096, .af_len = 19};
-	unsigned bursts[16] = {8, 16, 32, 64}, n_bursts = 4;
-	int archs[AKMA_MB_ARCH_COUNT] = {0}, arch_given = 0, core = -1, c;
-	unsigned long long v;
+	struct list bursts = {{8, 16, 32, 64}, 4};
+	struct arch_set archs = {{0}, 0};
+	unsigned core_opt = ~0u;
+	int core;
 
-	opterr = 0;
-	int li = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, &li)) != -1) {
-		switch (c) {
-		case O_DURATION:
-			if (bench_opt_double(optarg, 0.01, 600, &b.duration))
-				goto bad;
-			break;
-		case O_ROUNDS:
-			if (bench_opt_uint(optarg, 1, 16, &v))
-				goto bad;
-			b.rounds = (unsigned)v;
-			break;
-		case O_AF_LEN:
-			if (bench_opt_uint(optarg, 6, AKMA_AF_ID_MAX, &v))
-				goto bad;
-			b.af_len = (unsigned)v;
-			break;
-		case O_KEYS:
-			if (bench_opt_uint(optarg, 4096, 1u << 24, &v))
-				goto bad;
-			b.n_keys = (unsigned)v;
-			break;
-		case O_BURSTS: {
-			int n = parse_list(optarg, bursts, 16, 1, AKMA_MB_BURST_MAX);
-			if (n <= 0)
-				goto bad;
-			n_bursts = (unsigned)n;
-			break;
-		}
-		case O_ARCH: {
-			char *copy = strdup(optarg), *save = NULL;
-			for (char *tok = strtok_r(copy, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save)) {
-				enum akma_mb_arch a;
-				if (akma_mb_arch_parse(tok, &a) || a == AKMA_MB_AUTO) {
-					free(copy);
-					goto bad;
-				}
-				archs[a] = 1;
-			}
-			free(copy);
-			arch_given = 1;
-			break;
-		}
-		case O_CORE:
-			if (bench_opt_uint(optarg, 0, 4095, &v))
-				goto bad;
-			core = (int)v;
-			break;
-		case O_CSV:
-			b.csv = 1;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			fprintf(stderr, "akma-bench kdf: unknown option or missing value: %s\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "akma-bench kdf: unexpected argument: %s\n", argv[optind]);
-		return 2;
-	}
+	const struct bench_opt opts[] = {
+		{"duration", BENCH_OPT_DOUBLE, &b.duration, 0.01, 600, NULL},
+		{"rounds", BENCH_OPT_UINT, &b.rounds, 1, 16, NULL},
+		{"af-len", BENCH_OPT_UINT, &b.af_len, 6, AKMA_AF_ID_MAX, NULL},
+		{"keys", BENCH_OPT_UINT, &b.n_keys, 4096, 1u << 24, NULL},
+		{"bursts", BENCH_OPT_CUSTOM, &bursts, 0, 0, parse_bursts},
+		{"arch", BENCH_OPT_CUSTOM, &archs, 0, 0, parse_archs},
+		{"core", BENCH_OPT_UINT, &core_opt, 0, 4095, NULL},
+		{"csv", BENCH_OPT_FLAG, &b.csv, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int rc = bench_options("kdf", usage_text, opts, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	core = core_opt == ~0u ? -1 : (int)core_opt;
+	unsigned n_bursts = bursts.n, *burst_list = bursts.v;
+	int *arch_on = archs.on;
+	int arch_given = archs.given;
 	if (!arch_given)
 		for (int a = AKMA_MB_SSE; a < AKMA_MB_ARCH_COUNT; a++)
-			archs[a] = 1;
+			arch_on[a] = 1;
 
 	if ((core = bench_pin(core)) < 0)
 		return 1;
@@ -367,7 +341,7 @@ int bench_kdf_main(int argc, char **argv)
 							: "midstate + C sha256 x1",
 			.arch = "-", .burst = 1};
 	for (int a = AKMA_MB_SSE; a < AKMA_MB_ARCH_COUNT; a++) {
-		if (!archs[a])
+		if (!arch_on[a])
 			continue;
 		int err;
 		struct akma_mb *mb = akma_mb_create((enum akma_mb_arch)a, 0, &err);
@@ -377,11 +351,11 @@ int bench_kdf_main(int argc, char **argv)
 			continue;
 		}
 		for (unsigned i = 0; i < n_bursts; i++)
-			if (verify_burst(&b, mb, bursts[i]) == 0)
+			if (verify_burst(&b, mb, burst_list[i]) == 0)
 				methods[n_methods++] = (struct kdf_method){
 					.kind = M_BURST, .name = "ipsec-mb burst",
 					.arch = akma_mb_arch_name((enum akma_mb_arch)a),
-					.burst = bursts[i], .mb = mb};
+					.burst = burst_list[i], .mb = mb};
 	}
 	unsigned first_midstate = n_methods;
 	IMB_MGR *imb = alloc_mb_mgr(0);
@@ -439,8 +413,4 @@ int bench_kdf_main(int argc, char **argv)
 	free(b.ms);
 	free(b.order);
 	return 0;
-bad:
-	fprintf(stderr, "akma-bench kdf: bad value for --%s: %s (see akma-bench kdf --help)\n",
-		options[li].name, optarg);
-	return 2;
 }

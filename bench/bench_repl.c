@@ -18,7 +18,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +32,7 @@
 #include <rte_lcore.h>
 #include <urcu/urcu-qsbr.h>
 
+#include "addr.h"
 #include "bench.h"
 #include "err.h"
 #include "redis.h"
@@ -415,61 +415,40 @@ static void run_recovery(uint64_t n, int csv)
 	redis_cmd("FLUSHALL");
 }
 
+/* --redis 127.0.0.1:PORT: only a Redis on this machine (it is flushed). */
+static int parse_redis(const char *text, void *out)
+{
+	char host[64], why[256];
+	uint16_t port;
+	(void)out;
+	if (akma_addr_split("--redis", text, host, sizeof(host), &port, why, sizeof(why)) != 0 ||
+	    strcmp(host, "127.0.0.1") != 0)
+		return -1;
+	snprintf(redis_addr, sizeof(redis_addr), "%s", text);
+	redis_port = port;
+	return 0;
+}
+
 int bench_repl_main(int argc, char **argv)
 {
-	enum { O_REDIS = 256, O_REGS, O_CONTEXTS, O_INFLIGHT, O_CSV };
-	static const struct option options[] = {
-		{"redis", required_argument, NULL, O_REDIS},
-		{"registrations", required_argument, NULL, O_REGS},
-		{"contexts", required_argument, NULL, O_CONTEXTS},
-		{"inflight", required_argument, NULL, O_INFLIGHT},
-		{"csv", no_argument, NULL, O_CSV},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	unsigned long long regs = 300000, contexts = 1000000, inflight = 512;
+	uint64_t regs_opt = regs, contexts_opt = contexts;
+	unsigned inflight_opt = (unsigned)inflight;
+	int csv = 0;
+	const struct bench_opt opts[] = {
+		{"redis", BENCH_OPT_CUSTOM, NULL, 0, 0, parse_redis},
+		{"registrations", BENCH_OPT_U64, &regs_opt, 0, 100000000, NULL},
+		{"contexts", BENCH_OPT_U64, &contexts_opt, 0, 100000000, NULL},
+		{"inflight", BENCH_OPT_UINT, &inflight_opt, 1, 4096, NULL},
+		{"csv", BENCH_OPT_FLAG, &csv, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
 	};
-	unsigned long long regs = 300000, contexts = 1000000, inflight = 512, v;
-	int csv = 0, c, li = 0;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, &li)) != -1) {
-		switch (c) {
-		case O_REDIS:
-			snprintf(redis_addr, sizeof(redis_addr), "%s", optarg);
-			{
-				const char *colon = strrchr(optarg, ':');
-				redis_port = colon ? atoi(colon + 1) : 0;
-				if (!redis_port || strncmp(optarg, "127.0.0.1:", 10) != 0) {
-					fprintf(stderr, "akma-bench replication: --redis 127.0.0.1:PORT\n");
-					return 2;
-				}
-			}
-			break;
-		case O_REGS:
-			if (bench_opt_uint(optarg, 0, 100000000, &regs))
-				goto bad;
-			break;
-		case O_CONTEXTS:
-			if (bench_opt_uint(optarg, 0, 100000000, &contexts))
-				goto bad;
-			break;
-		case O_INFLIGHT:
-			if (bench_opt_uint(optarg, 1, 4096, &v))
-				goto bad;
-			inflight = v;
-			break;
-		case O_CSV:
-			csv = 1;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-		bad:
-			fprintf(stderr, "akma-bench replication: bad option or value: %s\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
+	int rc = bench_options("replication", usage_text, opts, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	regs = regs_opt;
+	contexts = contexts_opt;
+	inflight = inflight_opt;
 	if (!redis_port && start_private_redis() != 0)
 		return 1;
 	if (bench_eal_init("0-1", 512) != 0) {

@@ -14,7 +14,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -354,71 +353,35 @@ static int run(struct load *l, unsigned nc, unsigned streams, double seconds, in
 
 int bench_sbi_main(int argc, char **argv)
 {
-	enum { O_SERVER = 256, O_CONTEXTS, O_NOREG, O_CONNS, O_STREAMS, O_DURATION, O_ROUNDS, O_CSV };
-	static const struct option options[] = {
-		{"server", required_argument, NULL, O_SERVER},
-		{"contexts", required_argument, NULL, O_CONTEXTS},
-		{"no-register", no_argument, NULL, O_NOREG},
-		{"connections", required_argument, NULL, O_CONNS},
-		{"streams", required_argument, NULL, O_STREAMS},
-		{"duration", required_argument, NULL, O_DURATION},
-		{"rounds", required_argument, NULL, O_ROUNDS},
-		{"csv", no_argument, NULL, O_CSV},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	static char host[64] = "127.0.0.1";
+	static char host[64];
 	unsigned long long n = 1000000, conns = 4, streams = 32, rounds = 3;
 	double seconds = 2;
-	int port = 8080, reg = 1, csv = 0, c, li = 0;
+	int port, reg = 1, csv = 0;
+	struct sockaddr_in server;
+	uint64_t n_opt = n;
+	unsigned conns_opt = 4, streams_opt = 32, rounds_opt = 3;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, &li)) != -1) {
-		switch (c) {
-		case O_SERVER: {
-			const char *colon = strrchr(optarg, ':');
-			if (!colon || (size_t)(colon - optarg) >= sizeof(host))
-				goto bad;
-			memcpy(host, optarg, (size_t)(colon - optarg));
-			host[colon - optarg] = '\0';
-			port = atoi(colon + 1);
-			break;
-		}
-		case O_CONTEXTS:
-			if (bench_opt_uint(optarg, 1, 100000000, &n))
-				goto bad;
-			break;
-		case O_NOREG:
-			reg = 0;
-			break;
-		case O_CONNS:
-			if (bench_opt_uint(optarg, 1, 64, &conns))
-				goto bad;
-			break;
-		case O_STREAMS:
-			if (bench_opt_uint(optarg, 1, 1000, &streams))
-				goto bad;
-			break;
-		case O_DURATION:
-			if (bench_opt_double(optarg, 0.1, 600, &seconds))
-				goto bad;
-			break;
-		case O_ROUNDS:
-			if (bench_opt_uint(optarg, 1, 16, &rounds))
-				goto bad;
-			break;
-		case O_CSV:
-			csv = 1;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-		bad:
-			fprintf(stderr, "akma-bench sbi: bad option or value: %s\n", argv[optind - 1]);
-			return 2;
-		}
-	}
+	bench_parse_ipv4("127.0.0.1:8080", &server);
+	const struct bench_opt opts[] = {
+		{"server", BENCH_OPT_CUSTOM, &server, 0, 0, bench_parse_ipv4},
+		{"contexts", BENCH_OPT_U64, &n_opt, 1, 100000000, NULL},
+		{"no-register", BENCH_OPT_CLEAR, &reg, 0, 0, NULL},
+		{"connections", BENCH_OPT_UINT, &conns_opt, 1, 64, NULL},
+		{"streams", BENCH_OPT_UINT, &streams_opt, 1, 1000, NULL},
+		{"duration", BENCH_OPT_DOUBLE, &seconds, 0.1, 600, NULL},
+		{"rounds", BENCH_OPT_UINT, &rounds_opt, 1, 16, NULL},
+		{"csv", BENCH_OPT_FLAG, &csv, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int rc = bench_options("sbi", usage_text, opts, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	n = n_opt;
+	conns = conns_opt;
+	streams = streams_opt;
+	rounds = rounds_opt;
+	inet_ntop(AF_INET, &server.sin_addr, host, sizeof(host));
+	port = ntohs(server.sin_port);
 	if (nghttp2_session_callbacks_new(&callbacks) != 0)
 		return 1;
 	nghttp2_session_callbacks_set_on_header_callback(callbacks, on_header);

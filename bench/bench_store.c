@@ -14,7 +14,6 @@
  * would arrive in request packets, so the bench's own key reads stay
  * sequential and every table pays only for its own random accesses.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include <rte_lcore.h>
 
 #include "bench.h"
+#include "bench_lfht.h"
 #include "ctx.h"
 #include "err.h"
 #include "kdf.h"
@@ -70,11 +70,6 @@ struct store_bench {
 	struct rte_hash *rte;
 	uint64_t now_ms;
 	double create_ns;
-};
-
-struct lfht_node {
-	struct cds_lfht_node node;
-	const struct akma_ctx *ctx;
 };
 
 static inline const uint8_t *akid_of(const struct store_bench *b, uint64_t i, uint16_t *len)
@@ -161,14 +156,6 @@ static double build_akma(struct store_bench *b, uint64_t *rss_delta)
 		}
 	}
 	return ns;
-}
-
-static int lfht_match(struct cds_lfht_node *node, const void *key)
-{
-	const struct lfht_node *n = caa_container_of(node, struct lfht_node, node);
-	const uint8_t *k = key;
-	uint16_t len = k[BENCH_AKID_STRIDE - 1];
-	return n->ctx->akid_len == len && memcmp(akma_ctx_akid(n->ctx), k, len) == 0;
 }
 
 static double build_lfht(struct store_bench *b, uint64_t *rss_delta)
@@ -330,71 +317,39 @@ static double measure(struct store_bench *b, enum store_method m, uint64_t *sink
 	return (double)(t - t0) / (double)n;
 }
 
+/* --only: which of the three to measure (akmad's store always: the others
+ * index its contexts). */
+static int parse_only(const char *text, void *out)
+{
+	struct store_bench *b = out;
+	b->want_lfht = strstr(text, "lfht") != NULL;
+	b->want_rte = strstr(text, "rte_hash") != NULL;
+	if (!strstr(text, "akma") && !b->want_lfht && !b->want_rte)
+		return -1;
+	b->want_akma = 1;
+	return 0;
+}
+
 int bench_store_main(int argc, char **argv)
 {
-	enum { O_CONTEXTS = 256, O_DURATION, O_ROUNDS, O_ONLY, O_CORE, O_CSV };
-	static const struct option options[] = {
-		{"contexts", required_argument, NULL, O_CONTEXTS},
-		{"duration", required_argument, NULL, O_DURATION},
-		{"rounds", required_argument, NULL, O_ROUNDS},
-		{"only", required_argument, NULL, O_ONLY},
-		{"core", required_argument, NULL, O_CORE},
-		{"csv", no_argument, NULL, O_CSV},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct store_bench b = {.n = 1000000, .duration = 1.0, .rounds = 3, .now_ms = 1};
-	int core = -1, c;
-	unsigned long long v;
+	unsigned core_opt = ~0u;
+	int core;
 
-	opterr = 0;
 	b.want_akma = b.want_lfht = b.want_rte = 1;
-	int li = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, &li)) != -1) {
-		switch (c) {
-		case O_CONTEXTS:
-			if (bench_opt_uint(optarg, 64, 100000000, &v))
-				goto bad;
-			b.n = v;
-			break;
-		case O_DURATION:
-			if (bench_opt_double(optarg, 0.01, 600, &b.duration))
-				goto bad;
-			break;
-		case O_ROUNDS:
-			if (bench_opt_uint(optarg, 1, 16, &v))
-				goto bad;
-			b.rounds = (unsigned)v;
-			break;
-		case O_ONLY:
-			b.want_akma = strstr(optarg, "akma") != NULL;
-			b.want_lfht = strstr(optarg, "lfht") != NULL;
-			b.want_rte = strstr(optarg, "rte_hash") != NULL;
-			if (!b.want_akma && !b.want_lfht && !b.want_rte)
-				goto bad;
-			b.want_akma = 1; /* the others index akmad's contexts */
-			break;
-		case O_CORE:
-			if (bench_opt_uint(optarg, 0, 4095, &v))
-				goto bad;
-			core = (int)v;
-			break;
-		case O_CSV:
-			b.csv = 1;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			fprintf(stderr, "akma-bench store: unknown option or missing value: %s\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "akma-bench store: unexpected argument: %s\n", argv[optind]);
-		return 2;
-	}
+	const struct bench_opt opts[] = {
+		{"contexts", BENCH_OPT_U64, &b.n, 64, 100000000, NULL},
+		{"duration", BENCH_OPT_DOUBLE, &b.duration, 0.01, 600, NULL},
+		{"rounds", BENCH_OPT_UINT, &b.rounds, 1, 16, NULL},
+		{"only", BENCH_OPT_CUSTOM, &b, 0, 0, parse_only},
+		{"core", BENCH_OPT_UINT, &core_opt, 0, 4095, NULL},
+		{"csv", BENCH_OPT_FLAG, &b.csv, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int rc = bench_options("store", usage_text, opts, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	core = core_opt == ~0u ? -1 : (int)core_opt;
 	if ((core = bench_pin(core)) < 0)
 		return 1;
 	char lcore[16];
@@ -495,8 +450,4 @@ int bench_store_main(int argc, char **argv)
 	free(b.queries);
 	free(b.ctx);
 	return 0;
-bad:
-	fprintf(stderr, "akma-bench store: bad value for --%s: %s (see akma-bench store --help)\n",
-		options[li].name, optarg);
-	return 2;
 }

@@ -10,7 +10,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -289,62 +288,25 @@ static int connect_udp(const struct sockaddr_in *to)
 
 int bench_wire_main(int argc, char **argv)
 {
-	enum { O_SERVER = 256, O_PSK, O_CONTEXTS, O_FIRST, O_BATCH, O_WINDOW, O_DURATION, O_ROUNDS,
-	       O_CSV };
-	static const struct option options[] = {
-		{"server", required_argument, NULL, O_SERVER},
-		{"psk-file", required_argument, NULL, O_PSK},
-		{"contexts", required_argument, NULL, O_CONTEXTS},
-		{"first", required_argument, NULL, O_FIRST},
-		{"batch", required_argument, NULL, O_BATCH},
-		{"window", required_argument, NULL, O_WINDOW},
-		{"duration", required_argument, NULL, O_DURATION},
-		{"rounds", required_argument, NULL, O_ROUNDS},
-		{"csv", no_argument, NULL, O_CSV},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	static struct wire_bench b = {.n = 1000000, .batch = 16, .window = 32, .rounds = 3, .duration = 2};
-	const char *server = "127.0.0.1:7777", *psk_file = "conf/akmad.psk";
-	int c;
+	const char *psk_file = "conf/akmad.psk";
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-		switch (c) {
-		case O_SERVER: server = optarg; break;
-		case O_PSK: psk_file = optarg; break;
-		case O_CONTEXTS: b.n = strtoull(optarg, NULL, 10); break;
-		case O_FIRST: b.first = strtoull(optarg, NULL, 10); break;
-		case O_BATCH: b.batch = (unsigned)atoi(optarg); break;
-		case O_WINDOW: b.window = (unsigned)atoi(optarg); break;
-		case O_DURATION: b.duration = atof(optarg); break;
-		case O_ROUNDS: b.rounds = (unsigned)atoi(optarg); break;
-		case O_CSV: b.csv = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		default:
-			fprintf(stderr, "akma-bench wire: unknown option or missing value: %s\n", argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (b.n < 64 || b.n > 100000000 || b.batch < 1 || b.batch > 64 || b.window < 1 ||
-	    b.window > 1024 || !(b.duration > 0 && b.duration <= 600) || b.rounds < 1 || b.rounds > 16) {
-		fprintf(stderr, "akma-bench wire: a value out of range (see akma-bench wire --help)\n");
-		return 2;
-	}
-	char host[64];
-	const char *colon = strrchr(server, ':');
-	if (!colon || (size_t)(colon - server) >= sizeof(host)) {
-		fprintf(stderr, "akma-bench wire: --server wants HOST:PORT\n");
-		return 2;
-	}
-	memcpy(host, server, (size_t)(colon - server));
-	host[colon - server] = '\0';
-	b.server.sin_family = AF_INET;
-	b.server.sin_port = htons((uint16_t)atoi(colon + 1));
-	if (inet_pton(AF_INET, host, &b.server.sin_addr) != 1) {
-		fprintf(stderr, "akma-bench wire: --server: not an IPv4 address: %s\n", host);
-		return 2;
-	}
+	bench_parse_ipv4("127.0.0.1:7777", &b.server);
+	const struct bench_opt opts[] = {
+		{"server", BENCH_OPT_CUSTOM, &b.server, 0, 0, bench_parse_ipv4},
+		{"psk-file", BENCH_OPT_STRING, &psk_file, 0, 0, NULL},
+		{"contexts", BENCH_OPT_U64, &b.n, 64, 100000000, NULL},
+		{"first", BENCH_OPT_U64, &b.first, 0, 1e10, NULL},
+		{"batch", BENCH_OPT_UINT, &b.batch, 1, 64, NULL},
+		{"window", BENCH_OPT_UINT, &b.window, 1, 1024, NULL},
+		{"duration", BENCH_OPT_DOUBLE, &b.duration, 0.01, 600, NULL},
+		{"rounds", BENCH_OPT_UINT, &b.rounds, 1, 16, NULL},
+		{"csv", BENCH_OPT_FLAG, &b.csv, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int rc = bench_options("wire", usage_text, opts, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : rc;
 	uint8_t psk[32];
 	char why[300];
 	if (akma_psk_read(psk_file, 0, psk, why, sizeof(why)) != 0) {
