@@ -86,8 +86,8 @@ int bench_pin(int core)
 
 static void cpu_model(char *buf, size_t size, char *flags, size_t fsize)
 {
-	static const char *const wanted[] = {"sha_ni", "aes", "vaes", "avx2", "avx512f",
-					     "avx512vl", "gfni"};
+	static const char *const wanted[] = {"sha_ni",  "aes",      "vaes", "avx2",
+					     "avx512f", "avx512vl", "gfni"};
 	char line[8192];
 	FILE *f = fopen("/proc/cpuinfo", "r");
 
@@ -145,8 +145,8 @@ void bench_print_env(FILE *out, int csv, int core)
 	fprintf(out, "%scpu flags  %s\n", p, flags);
 	fprintf(out, "%ssha-256    %s for midstates and the one-lane path\n", p,
 		akma_sha256_has_shani() ? "SHA-NI" : "portable C (no SHA-NI)");
-	fprintf(out, "%sipsec-mb   %s, managers this CPU runs: %s\n", p,
-		akma_mb_library_version(), managers[0] ? managers : "none");
+	fprintf(out, "%sipsec-mb   %s, managers this CPU runs: %s\n", p, akma_mb_library_version(),
+		managers[0] ? managers : "none");
 	fprintf(out, "%sdpdk       %s\n", p, rte_version());
 }
 
@@ -156,8 +156,8 @@ void bench_table_header(FILE *out, int csv, const char *unit)
 		fprintf(out, "method,arch,burst,m_%s_per_s,ns_per_%s,ratio_to_baseline\n", unit,
 			unit);
 	else
-		fprintf(out, "\n%-28s %-7s %5s %12s %10s %10s\n", "method", "arch", "burst",
-			"M/s", "ns/op", "x baseline");
+		fprintf(out, "\n%-28s %-7s %5s %12s %10s %10s\n", "method", "arch", "burst", "M/s",
+			"ns/op", "x baseline");
 }
 
 void bench_table_row(FILE *out, int csv, const struct bench_row *r)
@@ -246,7 +246,8 @@ int bench_parse_ipv4(const char *text, void *out)
 	socklen_t len;
 	char why[256];
 
-	if (akma_addr_parse("--server", text, AKMA_ADDR_HOSTPORT, &ss, &len, why, sizeof(why)) != 0 ||
+	if (akma_addr_parse("--server", text, AKMA_ADDR_HOSTPORT, &ss, &len, why, sizeof(why)) !=
+		    0 ||
 	    ss.ss_family != AF_INET)
 		return -1;
 	memcpy(out, &ss, sizeof(struct sockaddr_in));
@@ -271,8 +272,9 @@ int bench_options(const char *mode, const char *usage, const struct bench_opt *o
 		while (o->name && (strncmp(a, "--", 2) || strcmp(a + 2, o->name)))
 			o++;
 		if (!o->name) {
-			fprintf(stderr, "akma-bench %s: unknown option or argument: %s (see akma-bench "
-					"%s --help)\n",
+			fprintf(stderr,
+				"akma-bench %s: unknown option or argument: %s (see akma-bench "
+				"%s --help)\n",
 				mode, a, mode);
 			return 2;
 		}
@@ -312,12 +314,13 @@ int bench_options(const char *mode, const char *usage, const struct bench_opt *o
 		}
 		if (bad) {
 			if (o->type == BENCH_OPT_CUSTOM)
-				fprintf(stderr, "akma-bench %s: --%s %s: not a valid value (see akma-bench "
-						"%s --help)\n",
+				fprintf(stderr,
+					"akma-bench %s: --%s %s: not a valid value (see akma-bench "
+					"%s --help)\n",
 					mode, o->name, v, mode);
 			else
-				fprintf(stderr, "akma-bench %s: --%s %s: must be %g..%g\n", mode, o->name,
-					v, o->lo, o->hi);
+				fprintf(stderr, "akma-bench %s: --%s %s: must be %g..%g\n", mode,
+					o->name, v, o->lo, o->hi);
 			return 2;
 		}
 	}
@@ -356,7 +359,8 @@ void bench_progress(const char *what, uint64_t done, uint64_t total)
 	if (!tty)
 		return;
 	if (done < total)
-		fprintf(stderr, "\r%s: %.1f M of %.1f M", what, (double)done / 1e6, (double)total / 1e6);
+		fprintf(stderr, "\r%s: %.1f M of %.1f M", what, (double)done / 1e6,
+			(double)total / 1e6);
 	else
 		fprintf(stderr, "\r%60s\r", "");
 }

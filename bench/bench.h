@@ -11,14 +11,13 @@
 #include "clock.h"
 
 struct bench_row {
-	const char *method;   /* what was measured */
-	const char *arch;     /* ipsec-mb manager, or "-" */
-	unsigned burst;       /* 0 prints "-" */
-	double ops_per_sec;   /* derivations (or operations) per second */
+	const char *method; /* what was measured */
+	const char *arch;   /* ipsec-mb manager, or "-" */
+	unsigned burst;     /* 0 prints "-" */
+	double ops_per_sec; /* derivations (or operations) per second */
 	double ns_per_op;
-	double ratio;         /* to the baseline of the same run; 0 prints "-" */
+	double ratio; /* to the baseline of the same run; 0 prints "-" */
 };
-
 
 /* Pin the calling thread to core (-1: the highest CPU it may run on). Returns
  * the core used, or -1 with a message on stderr. */

@@ -123,7 +123,8 @@ static void fill_request(struct engine_bench *b, struct akma_req *r, uint64_t *p
 		memcpy(&idx, q + BENCH_AKID_STRIDE - 6, 4);
 		r->type = AKMA_REQ_REGISTER;
 		r->af_id_len = 0;
-		r->ueid_len = (uint16_t)snprintf((char *)akma_req_ueid(r), AKMA_UEID_MAX, "imsi-00101%010u", idx);
+		r->ueid_len = (uint16_t)snprintf((char *)akma_req_ueid(r), AKMA_UEID_MAX,
+						 "imsi-00101%010u", idx);
 		r->ueid_type = 1;
 		for (int k = 0; k < 4; k++) {
 			uint64_t x = bench_rand(rng);
@@ -165,7 +166,8 @@ static void run_engine(struct engine_bench *b, unsigned producer, struct engine_
 		unsigned nkeep = 0, i = 0;
 		while (i < q) {
 			unsigned m = q - i > 64 ? 64 : q - i;
-			outstanding += akma_engine_submit(b->e, producer, queue + i, m, rej, &n_rej);
+			outstanding +=
+				akma_engine_submit(b->e, producer, queue + i, m, rej, &n_rej);
 			memcpy(keep + nkeep, rej, n_rej * sizeof(*rej));
 			nkeep += n_rej;
 			i += m;
@@ -219,7 +221,8 @@ static void run_engine(struct engine_bench *b, unsigned producer, struct engine_
 static double run_naive(struct engine_bench *b, uint64_t *ok)
 {
 	uint8_t s[AKMA_KAF_S_MAX], kaf[32];
-	uint64_t pos = 12345, n = 0, t0 = akma_mono_ns(), end = t0 + (uint64_t)(b->duration * 1e9), t;
+	uint64_t pos = 12345, n = 0, t0 = akma_mono_ns(), end = t0 + (uint64_t)(b->duration * 1e9),
+		 t;
 
 	do {
 		for (int i = 0; i < 1024; i++) {
@@ -231,10 +234,12 @@ static double run_naive(struct engine_bench *b, uint64_t *ok)
 			cds_lfht_lookup(b->lfht, akma_ctx_hash(q, len), lfht_match, q, &iter);
 			struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
 			if (node) {
-				const struct akma_ctx *c = caa_container_of(node, struct lfht_node, node)->ctx;
+				const struct akma_ctx *c =
+					caa_container_of(node, struct lfht_node, node)->ctx;
 				size_t sl = akma_kaf_s(b->af_id, b->af_len, s);
 				unsigned ol = 32;
-				HMAC(EVP_sha256(), akma_ctx_kakma(c), AKMA_KEY_LEN, s, sl, kaf, &ol);
+				HMAC(EVP_sha256(), akma_ctx_kakma(c), AKMA_KEY_LEN, s, sl, kaf,
+				     &ol);
 				(*ok)++;
 			}
 			n++;
@@ -257,19 +262,28 @@ static void preload(struct engine_bench *b)
 	bench_make_akids(b->akids, b->n, &rng, -1);
 	uint64_t t0 = akma_mono_ns();
 	for (uint64_t base = 0; base < b->n; base += AKMA_CTX_BULK_MAX) {
-		unsigned m = b->n - base < AKMA_CTX_BULK_MAX ? (unsigned)(b->n - base) : AKMA_CTX_BULK_MAX;
+		unsigned m = b->n - base < AKMA_CTX_BULK_MAX ? (unsigned)(b->n - base)
+							     : AKMA_CTX_BULK_MAX;
 		for (unsigned j = 0; j < m; j++) {
 			uint64_t i = base + j;
-			int ul = snprintf(ueid[j], sizeof(ueid[j]), "imsi-00101%010llu", (unsigned long long)i);
+			int ul = snprintf(ueid[j], sizeof(ueid[j]), "imsi-00101%010llu",
+					  (unsigned long long)i);
 			for (int k = 0; k < 4; k++) {
 				uint64_t r = bench_rand(&rng);
 				memcpy(keys[j] + 8 * k, &r, 8);
 			}
 			const uint8_t *a = b->akids + i * BENCH_AKID_STRIDE;
-			reg[j] = (struct akma_ctx_reg){a, a[BENCH_AKID_STRIDE - 1], (const uint8_t *)ueid[j],
-						       (uint16_t)ul, 1, keys[j], NULL, 0};
+			reg[j] = (struct akma_ctx_reg){a,
+						       a[BENCH_AKID_STRIDE - 1],
+						       (const uint8_t *)ueid[j],
+						       (uint16_t)ul,
+						       1,
+						       keys[j],
+						       NULL,
+						       0};
 		}
-		if (akma_ctx_register_bulk(b->store, reg, m, (uint64_t)time(NULL) * 1000, rc) != m) {
+		if (akma_ctx_register_bulk(b->store, reg, m, (uint64_t)time(NULL) * 1000, rc) !=
+		    m) {
 			fprintf(stderr, "akma-bench engine: preload failed at %llu: %s\n",
 				(unsigned long long)base, akma_strerror(rc[0] ? rc[0] : rc[m - 1]));
 			exit(1);
@@ -305,7 +319,8 @@ static void preload(struct engine_bench *b)
 			kp[j] = b->akids + (base + j) * BENCH_AKID_STRIDE;
 			kl[j] = kp[j][BENCH_AKID_STRIDE - 1];
 		}
-		akma_ctx_lookup_bulk(b->store, kp, kl, NULL, m, (uint64_t)time(NULL) * 1000, found, res, 0);
+		akma_ctx_lookup_bulk(b->store, kp, kl, NULL, m, (uint64_t)time(NULL) * 1000, found,
+				     res, 0);
 		for (unsigned j = 0; j < m; j++) {
 			cds_lfht_node_init(&nodes[base + j].node);
 			nodes[base + j].ctx = found[j];
@@ -335,8 +350,13 @@ static void preload(struct engine_bench *b)
 
 int bench_engine_main(int argc, char **argv)
 {
-	struct engine_bench b = {.n = 1000000, .duration = 1.0, .rounds = 3, .inflight = 512,
-				 .burst = 32, .af_len = 19, .arch = AKMA_MB_AUTO};
+	struct engine_bench b = {.n = 1000000,
+				 .duration = 1.0,
+				 .rounds = 3,
+				 .inflight = 512,
+				 .burst = 32,
+				 .af_len = 19,
+				 .arch = AKMA_MB_AUTO};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	b.workers = ncpu > 1 ? (unsigned)ncpu - 1 : 1;
@@ -359,12 +379,15 @@ int bench_engine_main(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	if (b.miss_share + b.register_share > 1) {
-		fprintf(stderr, "akma-bench engine: --miss-share and --register-share add up above 1\n");
+		fprintf(stderr,
+			"akma-bench engine: --miss-share and --register-share add up above 1\n");
 		return 2;
 	}
 	if (b.workers + 1 > (unsigned)ncpu)
-		fprintf(stderr, "akma-bench engine: %u workers + the main lcore on %ld CPUs: "
-				"they will share cores\n", b.workers, ncpu);
+		fprintf(stderr,
+			"akma-bench engine: %u workers + the main lcore on %ld CPUs: "
+			"they will share cores\n",
+			b.workers, ncpu);
 
 	char lcores[32];
 	snprintf(lcores, sizeof(lcores), "0-%u", b.workers);
@@ -374,8 +397,10 @@ int bench_engine_main(int argc, char **argv)
 	bench_print_env(stdout, b.csv, (int)rte_lcore_id());
 	b.tsc_ns = 1e9 / (double)rte_get_tsc_hz();
 
-	struct akma_engine_params p = {.capacity = (uint32_t)b.n, .kaf_life_ms = 3600 * 1000,
-				       .burst = b.burst, .mb_arch = b.arch};
+	struct akma_engine_params p = {.capacity = (uint32_t)b.n,
+				       .kaf_life_ms = 3600 * 1000,
+				       .burst = b.burst,
+				       .mb_arch = b.arch};
 	int err;
 	b.e = akma_engine_create(&p, &err);
 	if (!b.e) {
@@ -388,7 +413,9 @@ int bench_engine_main(int argc, char **argv)
 	       akma_engine_workers(b.e), akma_mb_arch_name(akma_engine_mb_arch(b.e)), b.burst,
 	       b.inflight);
 	for (unsigned i = 0; i < b.af_len - AKMA_UA_ID_LEN; i++)
-		b.af_id[i] = (i % 16 == 15 && i + 1 < b.af_len - AKMA_UA_ID_LEN) ? '.' : (uint8_t)('a' + i % 26);
+		b.af_id[i] = (i % 16 == 15 && i + 1 < b.af_len - AKMA_UA_ID_LEN)
+				     ? '.'
+				     : (uint8_t)('a' + i % 26);
 	memcpy(b.af_id + b.af_len - AKMA_UA_ID_LEN, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
 	b.akids = malloc(b.n * BENCH_AKID_STRIDE);
 	b.queries = malloc((size_t)N_QUERIES * BENCH_AKID_STRIDE);
@@ -440,10 +467,18 @@ int bench_engine_main(int argc, char **argv)
 
 	bench_table_header(stdout, b.csv, "req");
 	struct bench_row naive_row = {"naive: cds_lfht + HMAC()", "-", 1, 1e9 / naive, naive, 1.0};
-	struct bench_row eng_row = {"engine: rings+bulk+mb", akma_mb_arch_name(akma_engine_mb_arch(b.e)),
-				    b.burst, 1e9 / eng, eng, naive / eng};
-	struct bench_row flat_row = {"engine: burst pipeline off", akma_mb_arch_name(akma_engine_mb_arch(b.e)),
-				     b.burst, 1e9 / flat_med, flat_med, naive / flat_med};
+	struct bench_row eng_row = {"engine: rings+bulk+mb",
+				    akma_mb_arch_name(akma_engine_mb_arch(b.e)),
+				    b.burst,
+				    1e9 / eng,
+				    eng,
+				    naive / eng};
+	struct bench_row flat_row = {"engine: burst pipeline off",
+				     akma_mb_arch_name(akma_engine_mb_arch(b.e)),
+				     b.burst,
+				     1e9 / flat_med,
+				     flat_med,
+				     naive / flat_med};
 	bench_table_row(stdout, b.csv, &naive_row);
 	bench_table_row(stdout, b.csv, &flat_row);
 	bench_table_row(stdout, b.csv, &eng_row);
@@ -457,18 +492,21 @@ int bench_engine_main(int argc, char **argv)
 		       b.inflight, lat_percentile(l, 0.5) / 1e3, lat_percentile(l, 0.99) / 1e3,
 		       lat_percentile(l, 0.999) / 1e3);
 	printf("%sengine answers in that round: %llu ok, %llu not found, %llu other (overload, "
-	       "store full, bad field)\n", pfx,
-	       (unsigned long long)res[med].ok, (unsigned long long)res[med].not_found,
+	       "store full, bad field)\n",
+	       pfx, (unsigned long long)res[med].ok, (unsigned long long)res[med].not_found,
 	       (unsigned long long)res[med].other);
 	for (unsigned w = 0; w < akma_engine_workers(b.e); w++) {
 		struct akma_worker_stats st;
 		akma_engine_worker_stats(b.e, w, &st);
-		printf("%sworker %u (lcore %u): %llu GET_KAF, %llu hits, %llu misses, %llu REGISTER, "
+		printf("%sworker %u (lcore %u): %llu GET_KAF, %llu hits, %llu misses, %llu "
+		       "REGISTER, "
 		       "%llu bursts (mean %.1f), idle polls %llu\n",
 		       pfx, w, akma_engine_worker_lcore(b.e, w), (unsigned long long)st.get_kaf,
 		       (unsigned long long)st.hits, (unsigned long long)st.misses,
 		       (unsigned long long)st.registers, (unsigned long long)st.bursts,
-		       st.bursts ? (double)(st.get_kaf + st.registers + st.removes) / (double)st.bursts : 0,
+		       st.bursts ? (double)(st.get_kaf + st.registers + st.removes) /
+					   (double)st.bursts
+				 : 0,
 		       (unsigned long long)st.idle_polls);
 	}
 	akma_engine_stop(b.e);

@@ -90,8 +90,9 @@ static int check_against_openssl(const struct kdf_bench *b, const uint8_t (*got)
 	for (unsigned i = 0; i < n; i++) {
 		openssl_kaf(b->kakma[b->order[i]], s, len, want);
 		if (memcmp(want, got[i], AKMA_KEY_LEN) != 0) {
-			fprintf(stderr, "akma-bench: %s gives a wrong K_AF (request %u): not timed\n",
-				what, i);
+			fprintf(stderr,
+				"akma-bench: %s gives a wrong K_AF (request %u): not timed\n", what,
+				i);
 			return -1;
 		}
 	}
@@ -121,7 +122,9 @@ static double measure(const struct kdf_bench *b, const struct kdf_method *m)
 	unsigned k = 0;
 	/* OpenSSL and ipsec-mb's one-block hash are slow: smaller chunks keep the
 	 * clock reads from overshooting a short duration. */
-	unsigned chunk = m->kind == M_OPENSSL ? CHUNK / 8 : m->kind == M_MIDSTATE_IMB ? CHUNK / 4 : CHUNK;
+	unsigned chunk = m->kind == M_OPENSSL        ? CHUNK / 8
+			 : m->kind == M_MIDSTATE_IMB ? CHUNK / 4
+						     : CHUNK;
 
 	for (unsigned j = 0; j < m->burst && m->kind == M_BURST; j++)
 		jobs[j] = (struct akma_kaf_job){NULL, b->af_id, (uint16_t)b->af_len, out[j]};
@@ -322,24 +325,26 @@ int bench_kdf_main(int argc, char **argv)
 	fill_fqdn(b.af_id, b.af_len - AKMA_UA_ID_LEN);
 	memcpy(b.af_id + b.af_len - AKMA_UA_ID_LEN, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
 	const char *pfx = b.csv ? "# " : "";
-	printf("%sworkload   %u distinct K_AKMA, AF_ID %u octets, |S| = %u (%s), %u rounds of %.2f s a row\n",
+	printf("%sworkload   %u distinct K_AKMA, AF_ID %u octets, |S| = %u (%s), %u rounds of %.2f "
+	       "s a row\n",
 	       pfx, b.n_keys, b.af_len, b.af_len + 3,
-	       b.af_len + 3 <= 55 ? "2 SHA-256 blocks from the midstates"
-				  : b.af_len + 3 <= 119 ? "3 blocks" : "4+ blocks",
+	       b.af_len + 3 <= 55    ? "2 SHA-256 blocks from the midstates"
+	       : b.af_len + 3 <= 119 ? "3 blocks"
+				     : "4+ blocks",
 	       b.rounds, b.duration);
 
 	/* The rows, in the order printed. */
 	struct kdf_method methods[2 + AKMA_MB_ARCH_COUNT * 16 + 2];
 	unsigned n_methods = 0;
-	methods[n_methods++] = (struct kdf_method){.kind = M_OPENSSL,
-						   .name = "openssl HMAC() one-shot",
-						   .arch = "-", .burst = 1};
+	methods[n_methods++] = (struct kdf_method){
+		.kind = M_OPENSSL, .name = "openssl HMAC() one-shot", .arch = "-", .burst = 1};
 	if (verify_scalar(&b) == 0)
 		methods[n_methods++] = (struct kdf_method){
 			.kind = M_SCALAR,
 			.name = akma_sha256_has_shani() ? "midstate + sha-ni x1"
 							: "midstate + C sha256 x1",
-			.arch = "-", .burst = 1};
+			.arch = "-",
+			.burst = 1};
 	for (int a = AKMA_MB_SSE; a < AKMA_MB_ARCH_COUNT; a++) {
 		if (!arch_on[a])
 			continue;
@@ -353,9 +358,11 @@ int bench_kdf_main(int argc, char **argv)
 		for (unsigned i = 0; i < n_bursts; i++)
 			if (verify_burst(&b, mb, burst_list[i]) == 0)
 				methods[n_methods++] = (struct kdf_method){
-					.kind = M_BURST, .name = "ipsec-mb burst",
+					.kind = M_BURST,
+					.name = "ipsec-mb burst",
 					.arch = akma_mb_arch_name((enum akma_mb_arch)a),
-					.burst = burst_list[i], .mb = mb};
+					.burst = burst_list[i],
+					.mb = mb};
 	}
 	unsigned first_midstate = n_methods;
 	IMB_MGR *imb = alloc_mb_mgr(0);
@@ -363,7 +370,8 @@ int bench_kdf_main(int argc, char **argv)
 		init_mb_mgr_sse(imb);
 		methods[n_methods++] = (struct kdf_method){.kind = M_MIDSTATE_IMB,
 							   .name = "midstates: ipsec-mb 1BLK x2",
-							   .arch = "sse", .imb = imb};
+							   .arch = "sse",
+							   .imb = imb};
 	}
 	methods[n_methods++] = (struct kdf_method){
 		.kind = M_MIDSTATE_AKMA,
@@ -393,7 +401,8 @@ int bench_kdf_main(int argc, char **argv)
 			ratio = baseline / ns;
 		} else {
 			if (i == first_midstate && !b.csv)
-				printf("\nper new K_AKMA (ratio: to ipsec-mb's IMB_SHA256_ONE_BLOCK)\n");
+				printf("\nper new K_AKMA (ratio: to ipsec-mb's "
+				       "IMB_SHA256_ONE_BLOCK)\n");
 			if (m->kind == M_MIDSTATE_IMB)
 				midstate_baseline = ns;
 			else if (midstate_baseline > 0)
@@ -403,7 +412,8 @@ int bench_kdf_main(int argc, char **argv)
 		bench_table_row(stdout, b.csv, &row);
 	}
 	for (unsigned i = 0; i < n_methods; i++)
-		if (methods[i].kind == M_BURST && (i + 1 == n_methods || methods[i + 1].mb != methods[i].mb))
+		if (methods[i].kind == M_BURST &&
+		    (i + 1 == n_methods || methods[i + 1].mb != methods[i].mb))
 			akma_mb_free(methods[i].mb);
 	free_mb_mgr(imb);
 

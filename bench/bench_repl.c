@@ -74,8 +74,8 @@ static int start_private_redis(void)
 		snprintf(port, sizeof(port), "%d", redis_port);
 		int null = open("/dev/null", 1);
 		dup2(null, 1);
-		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir",
-		       redis_dir, "--save", "", "--appendonly", "no", (char *)NULL);
+		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
+		       "--dir", redis_dir, "--save", "", "--appendonly", "no", (char *)NULL);
 		_exit(127);
 	}
 	snprintf(redis_addr, sizeof(redis_addr), "127.0.0.1:%d", redis_port);
@@ -186,11 +186,13 @@ static double redis_benchmark_mset(unsigned keys)
 	char value[126], cmd[MSET_KEYS * 160 + 256];
 	memset(value, 'v', 125);
 	value[125] = 0;
-	int off = snprintf(cmd, sizeof(cmd),
-			   "redis-benchmark -h 127.0.0.1 -p %d -P 4 -r 100000000 -n %u -q --csv MSET",
-			   redis_port, keys / MSET_KEYS);
+	int off =
+		snprintf(cmd, sizeof(cmd),
+			 "redis-benchmark -h 127.0.0.1 -p %d -P 4 -r 100000000 -n %u -q --csv MSET",
+			 redis_port, keys / MSET_KEYS);
 	for (int i = 0; i < MSET_KEYS; i++)
-		off += snprintf(cmd + off, sizeof(cmd) - (size_t)off, " akma:bench:__rand_int__ %s", value);
+		off += snprintf(cmd + off, sizeof(cmd) - (size_t)off, " akma:bench:__rand_int__ %s",
+				value);
 	snprintf(cmd + off, sizeof(cmd) - (size_t)off, " 2>/dev/null");
 	return run_redis_benchmark(cmd, "MSET ") * MSET_KEYS;
 }
@@ -201,9 +203,11 @@ static void make_reg(struct akma_req *r, uint64_t i)
 	memset(r, 0, offsetof(struct akma_req, data));
 	r->type = AKMA_REQ_REGISTER;
 	r->ueid_type = 1;
-	r->akid_len = (uint8_t)snprintf(akid, sizeof(akid), "%llu.bench@akma.5gc.mnc01.mcc001.3gppnetwork.org",
+	r->akid_len = (uint8_t)snprintf(akid, sizeof(akid),
+					"%llu.bench@akma.5gc.mnc01.mcc001.3gppnetwork.org",
 					(unsigned long long)i);
-	r->ueid_len = (uint16_t)snprintf(supi, sizeof(supi), "imsi-00101%010llu", (unsigned long long)i);
+	r->ueid_len =
+		(uint16_t)snprintf(supi, sizeof(supi), "imsi-00101%010llu", (unsigned long long)i);
 	memcpy(akma_req_akid(r), akid, r->akid_len);
 	memcpy(akma_req_ueid(r), supi, r->ueid_len);
 	for (int b = 0; b < 32; b++)
@@ -211,9 +215,9 @@ static void make_reg(struct akma_req *r, uint64_t i)
 }
 
 struct reg_result {
-	double redis_cpu_us;  /* redis-server CPU per registration */
-	double self_cpu_us;   /* akma-bench CPU (all threads) per registration */
-	double per_sec;       /* acknowledged registrations a second */
+	double redis_cpu_us;    /* redis-server CPU per registration */
+	double self_cpu_us;     /* akma-bench CPU (all threads) per registration */
+	double per_sec;         /* acknowledged registrations a second */
 	double drained_per_sec; /* async: until Redis had them all */
 	uint64_t ok, refused;
 };
@@ -222,8 +226,11 @@ static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inf
 			      struct reg_result *res)
 {
 	static const uint8_t kek[32] = {1};
-	struct akma_engine_params p = {.capacity = (uint32_t)(m + 1024), .kaf_life_ms = 3600000,
-				       .n_requests = 65536, .repl = mode, .idle_sleep_us = 50};
+	struct akma_engine_params p = {.capacity = (uint32_t)(m + 1024),
+				       .kaf_life_ms = 3600000,
+				       .n_requests = 65536,
+				       .repl = mode,
+				       .idle_sleep_us = 50};
 	int err;
 	char why[512];
 	memset(res, 0, sizeof(*res));
@@ -260,7 +267,8 @@ static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inf
 			make_reg(queue[q++], next++);
 		}
 		if (q) {
-			unsigned k = akma_engine_submit(e, prod, queue, q > 64 ? 64 : q, rej, &n_rej);
+			unsigned k =
+				akma_engine_submit(e, prod, queue, q > 64 ? 64 : q, rej, &n_rej);
 			outstanding += k;
 			unsigned sent = k + n_rej;
 			memmove(queue, queue + sent, (q - sent) * sizeof(*queue));
@@ -283,7 +291,8 @@ static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inf
 			} else {
 				/* Backlog full (async): the same registration again. */
 				res->refused++;
-				uint64_t id = strtoull((const char *)akma_req_akid(out[i]), NULL, 10);
+				uint64_t id =
+					strtoull((const char *)akma_req_akid(out[i]), NULL, 10);
 				make_reg(out[i], id);
 				queue[q++] = out[i];
 			}
@@ -382,7 +391,8 @@ static void run_recovery(uint64_t n, int csv)
 	redis_cmd("FLUSHALL");
 	double fill = fill_redis(r, n);
 	const char *pfx = csv ? "# " : "";
-	printf("%srecovery   %llu records written to Redis at %.0f/s (pipelined SETs, 1000 a flush)\n",
+	printf("%srecovery   %llu records written to Redis at %.0f/s (pipelined SETs, 1000 a "
+	       "flush)\n",
 	       pfx, (unsigned long long)n, fill);
 	uint64_t keys;
 	double bare = bare_read(&keys);
@@ -399,12 +409,14 @@ static void run_recovery(uint64_t n, int csv)
 	double rc1 = redis_cpu(), sc1 = self_cpu();
 	double rate = (double)st.loaded / st.seconds;
 	bench_table_header(stdout, csv, "contexts/s");
-	struct bench_row base = {"redis SCAN+MGET only (nothing decoded)", "-", 0, bare, 1e9 / bare, 1.0};
-	struct bench_row load = {"akmad recovery (load into a fresh store)", "-", 0, rate, 1e9 / rate,
-				 rate / bare};
+	struct bench_row base = {
+		"redis SCAN+MGET only (nothing decoded)", "-", 0, bare, 1e9 / bare, 1.0};
+	struct bench_row load = {
+		"akmad recovery (load into a fresh store)", "-", 0, rate, 1e9 / rate, rate / bare};
 	bench_table_row(stdout, csv, &base);
 	bench_table_row(stdout, csv, &load);
-	printf("%srecovered  %llu of %llu keys in %.2f s (bare read saw %llu); CPU during the load: "
+	printf("%srecovered  %llu of %llu keys in %.2f s (bare read saw %llu); CPU during the "
+	       "load: "
 	       "redis-server %.2f s, akma-bench %.2f s\n",
 	       pfx, (unsigned long long)st.loaded, (unsigned long long)st.keys, st.seconds,
 	       (unsigned long long)keys, rc1 - rc0, sc1 - sc0);
@@ -485,7 +497,8 @@ int bench_repl_main(int argc, char **argv)
 	       "125 octets (akmad's write shape): %.0f and %.0f keys/s\n",
 	       pfx, ceiling[0], ceiling[1], like_args, like[0], like[1], MSET_KEYS, shape[0],
 	       shape[1]);
-	printf("%sratios     sync / like-for-like ceiling: %.2f; async answered / like-for-like: %.2f; "
+	printf("%sratios     sync / like-for-like ceiling: %.2f; async answered / like-for-like: "
+	       "%.2f; "
 	       "sync / MSET-shape ceiling: %.2f\n",
 	       pfx, sync.per_sec / lk, async.per_sec / lk, sync.per_sec / sh);
 	bench_table_header(stdout, csv, "registrations/s");
@@ -493,7 +506,8 @@ int bench_repl_main(int argc, char **argv)
 		{"redis-benchmark -P 64 -t set (mean)", "-", 0, ceil, 1e9 / ceil, 1.0},
 		{"redis-benchmark ... -r 1e8 -d 125 (mean)", "-", 0, lk, 1e9 / lk, lk / ceil},
 		{"redis-benchmark MSET x64 new keys (mean)", "-", 0, sh, 1e9 / sh, sh / ceil},
-		{"REGISTER, replication off", "-", 0, off.per_sec, 1e9 / off.per_sec, off.per_sec / ceil},
+		{"REGISTER, replication off", "-", 0, off.per_sec, 1e9 / off.per_sec,
+		 off.per_sec / ceil},
 		{"REGISTER, async (answered)", "-", 0, async.per_sec, 1e9 / async.per_sec,
 		 async.per_sec / ceil},
 		{"REGISTER, async (all in Redis)", "-", 0, async.drained_per_sec,

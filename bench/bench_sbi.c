@@ -68,11 +68,11 @@ struct body {
 struct load {
 	const char *host;
 	int port;
-	uint8_t *akids;     /* BENCH_AKID_STRIDE apart */
+	uint8_t *akids; /* BENCH_AKID_STRIDE apart */
 	uint64_t n;
-	int mode;           /* 0 register, 1 fixed A-KID, 2 random A-KIDs */
-	uint64_t next;      /* register: next index */
-	uint64_t limit;     /* register: how many */
+	int mode;       /* 0 register, 1 fixed A-KID, 2 random A-KIDs */
+	uint64_t next;  /* register: next index */
+	uint64_t limit; /* register: how many */
 	uint64_t rng;
 	int stopping;
 	uint64_t done, ok, other;
@@ -122,16 +122,19 @@ static int submit_one(struct h2conn *c)
 		const uint8_t *akid = akid_of(l, i, &alen);
 		char key[65];
 		for (int k = 0; k < 32; k++)
-			snprintf(key + 2 * k, 3, "%02x", (unsigned)((i * 131 + (uint64_t)k * 7) & 0xff));
-		b->len = (size_t)snprintf(b->text, sizeof(b->text),
-					  "{\"supi\":\"imsi-00101%010llu\",\"aKId\":\"%.*s\",\"kAkma\":\"%s\"}",
-					  (unsigned long long)i, alen, (const char *)akid, key);
+			snprintf(key + 2 * k, 3, "%02x",
+				 (unsigned)((i * 131 + (uint64_t)k * 7) & 0xff));
+		b->len = (size_t)snprintf(
+			b->text, sizeof(b->text),
+			"{\"supi\":\"imsi-00101%010llu\",\"aKId\":\"%.*s\",\"kAkma\":\"%s\"}",
+			(unsigned long long)i, alen, (const char *)akid, key);
 	} else {
 		uint64_t i = l->mode == 1 ? 0 : bench_rand(&l->rng) % l->n;
 		const uint8_t *akid = akid_of(l, i, &alen);
-		b->len = (size_t)snprintf(b->text, sizeof(b->text),
-					  "{\"afId\":\"af.example.com;ua=0100000007\",\"aKId\":\"%.*s\"}",
-					  alen, (const char *)akid);
+		b->len = (size_t)snprintf(
+			b->text, sizeof(b->text),
+			"{\"afId\":\"af.example.com;ua=0100000007\",\"aKId\":\"%.*s\"}", alen,
+			(const char *)akid);
 	}
 	char clen[16];
 	snprintf(clen, sizeof(clen), "%zu", b->len);
@@ -139,10 +142,13 @@ static int submit_one(struct h2conn *c)
 	nghttp2_nv nv[] = {
 		{(uint8_t *)":method", (uint8_t *)"POST", 7, 4, NGHTTP2_NV_FLAG_NONE},
 		{(uint8_t *)":scheme", (uint8_t *)"http", 7, 4, NGHTTP2_NV_FLAG_NONE},
-		{(uint8_t *)":authority", (uint8_t *)l->host, 10, strlen(l->host), NGHTTP2_NV_FLAG_NONE},
+		{(uint8_t *)":authority", (uint8_t *)l->host, 10, strlen(l->host),
+		 NGHTTP2_NV_FLAG_NONE},
 		{(uint8_t *)":path", (uint8_t *)path, 5, strlen(path), NGHTTP2_NV_FLAG_NONE},
-		{(uint8_t *)"content-type", (uint8_t *)"application/json", 12, 16, NGHTTP2_NV_FLAG_NONE},
-		{(uint8_t *)"content-length", (uint8_t *)clen, 14, strlen(clen), NGHTTP2_NV_FLAG_NONE},
+		{(uint8_t *)"content-type", (uint8_t *)"application/json", 12, 16,
+		 NGHTTP2_NV_FLAG_NONE},
+		{(uint8_t *)"content-length", (uint8_t *)clen, 14, strlen(clen),
+		 NGHTTP2_NV_FLAG_NONE},
 	};
 	nghttp2_data_provider prd = {.source.ptr = b, .read_callback = read_body};
 	b->t0 = akma_mono_ns();
@@ -162,7 +168,8 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
 	if (f->hd.type == NGHTTP2_HEADERS && nl == 7 && !memcmp(name, ":status", 7)) {
 		struct body *b = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
 		if (b && vl == 3)
-			b->status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
+			b->status =
+				(value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
 	}
 	return 0;
 }
@@ -264,8 +271,9 @@ static int drive(struct h2conn *cs, unsigned nc, struct load *l, uint64_t stop_n
 				c->out_len += (size_t)n;
 			}
 			while (c->out_off < c->out_len) {
-				ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-						 MSG_DONTWAIT | MSG_NOSIGNAL);
+				ssize_t w =
+					send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+					     MSG_DONTWAIT | MSG_NOSIGNAL);
 				if (w < 0 && errno == EAGAIN)
 					break;
 				if (w <= 0)
@@ -273,7 +281,9 @@ static int drive(struct h2conn *cs, unsigned nc, struct load *l, uint64_t stop_n
 				c->out_off += (size_t)w;
 			}
 			busy += c->in_flight;
-			pfd[i] = (struct pollfd){c->fd, (short)(POLLIN | (c->out_off < c->out_len ? POLLOUT : 0)), 0};
+			pfd[i] = (struct pollfd){
+				c->fd, (short)(POLLIN | (c->out_off < c->out_len ? POLLOUT : 0)),
+				0};
 		}
 		if (l->stopping && busy == 0)
 			return 0;
@@ -305,7 +315,8 @@ static double percentile(const uint64_t *lat, uint64_t total, double q)
 	for (unsigned b = 0; b < LAT_BUCKETS; b++) {
 		seen += lat[b];
 		if (seen > want) { /* the bucket's middle, in us */
-			double lo = (double)(1ull << (b / LAT_SUB)) * (1.0 + (double)(b % LAT_SUB) / LAT_SUB);
+			double lo = (double)(1ull << (b / LAT_SUB)) *
+				    (1.0 + (double)(b % LAT_SUB) / LAT_SUB);
 			return lo * (1.0 + 0.5 / LAT_SUB) / 1000.0;
 		}
 	}
@@ -327,8 +338,8 @@ static int run(struct load *l, unsigned nc, unsigned streams, double seconds, in
 	l->mode = mode;
 	for (unsigned i = 0; i < nc; i++)
 		if (conn_open(&cs[i], l, streams) != 0) {
-			fprintf(stderr, "akma-bench sbi: cannot connect to %s:%d: %s\n", l->host, l->port,
-				strerror(errno));
+			fprintf(stderr, "akma-bench sbi: cannot connect to %s:%d: %s\n", l->host,
+				l->port, strerror(errno));
 			for (unsigned j = 0; j <= i; j++)
 				conn_close(&cs[j]);
 			return -1;
@@ -407,7 +418,8 @@ int bench_sbi_main(int argc, char **argv)
 		l.limit = n;
 		if (run(&l, (unsigned)conns, (unsigned)streams, 0, 0, &r) != 0)
 			return 1;
-		printf("%sregistered %llu contexts through register-anchorkey at %.0f/s (%llu not 200)\n",
+		printf("%sregistered %llu contexts through register-anchorkey at %.0f/s (%llu not "
+		       "200)\n",
 		       pfx, (unsigned long long)r.ok, r.rps, (unsigned long long)r.other);
 		if (r.other) {
 			fprintf(stderr, "akma-bench sbi: registrations refused (store too small? "
@@ -439,11 +451,13 @@ int bench_sbi_main(int argc, char **argv)
 		double v = bench_median(rps[m], (unsigned)rounds);
 		if (csv)
 			printf("%s,%.0f,%.1f,%.1f,%.1f,%.2f\n", names[m], v,
-			       bench_median(p50[m], (unsigned)rounds), bench_median(p99[m], (unsigned)rounds),
+			       bench_median(p50[m], (unsigned)rounds),
+			       bench_median(p99[m], (unsigned)rounds),
 			       bench_median(p999[m], (unsigned)rounds), v / base);
 		else
 			printf("%-44s %12.0f %9.1f %9.1f %9.1f %7.2f\n", names[m], v,
-			       bench_median(p50[m], (unsigned)rounds), bench_median(p99[m], (unsigned)rounds),
+			       bench_median(p50[m], (unsigned)rounds),
+			       bench_median(p99[m], (unsigned)rounds),
 			       bench_median(p999[m], (unsigned)rounds), v / base);
 	}
 	if (bad)

@@ -61,8 +61,8 @@ struct store_bench {
 	unsigned rounds;
 	int csv;
 	int want_akma, want_lfht, want_rte;
-	uint8_t *akids;      /* n A-KIDs, BENCH_AKID_STRIDE apart, length in the last octet */
-	uint8_t *queries;    /* A-KIDs of random contexts end to end, same stride */
+	uint8_t *akids;   /* n A-KIDs, BENCH_AKID_STRIDE apart, length in the last octet */
+	uint8_t *queries; /* A-KIDs of random contexts end to end, same stride */
 	uint64_t n_queries;
 	struct akma_ctx_store *store;
 	const struct akma_ctx **ctx; /* context i as the store holds it */
@@ -87,8 +87,8 @@ static void make_keys(struct store_bench *b)
 
 	bench_make_akids(b->akids, b->n, &rng, -1);
 	for (uint64_t i = 0; i < b->n_queries; i++)
-		memcpy(b->queries + i * BENCH_AKID_STRIDE, b->akids + (bench_rand(&rng) % b->n) * BENCH_AKID_STRIDE,
-		       BENCH_AKID_STRIDE);
+		memcpy(b->queries + i * BENCH_AKID_STRIDE,
+		       b->akids + (bench_rand(&rng) % b->n) * BENCH_AKID_STRIDE, BENCH_AKID_STRIDE);
 }
 
 /* ---- builds ------------------------------------------------------------------ */
@@ -111,7 +111,8 @@ static double build_akma(struct store_bench *b, uint64_t *rss_delta)
 	b->create_ns = (double)(akma_mono_ns() - t_create);
 	uint64_t t0 = akma_mono_ns();
 	for (uint64_t base = 0; base < b->n; base += AKMA_CTX_BULK_MAX) {
-		unsigned m = b->n - base < AKMA_CTX_BULK_MAX ? (unsigned)(b->n - base) : AKMA_CTX_BULK_MAX;
+		unsigned m = b->n - base < AKMA_CTX_BULK_MAX ? (unsigned)(b->n - base)
+							     : AKMA_CTX_BULK_MAX;
 		for (unsigned j = 0; j < m; j++) {
 			uint64_t i = base + j;
 			uint16_t len;
@@ -122,14 +123,16 @@ static double build_akma(struct store_bench *b, uint64_t *rss_delta)
 				uint64_t r = bench_rand(&rng);
 				memcpy(keys[j] + 8 * k, &r, 8);
 			}
-			reg[j] = (struct akma_ctx_reg){akid, len, (const uint8_t *)ueid[j], (uint16_t)ul,
-						       1, keys[j], NULL, 0};
+			reg[j] = (struct akma_ctx_reg){akid,         len, (const uint8_t *)ueid[j],
+						       (uint16_t)ul, 1,   keys[j],
+						       NULL,         0};
 		}
 		if (akma_ctx_register_bulk(b->store, reg, m, b->now_ms, rc) != m) {
 			for (unsigned j = 0; j < m; j++)
 				if (rc[j])
 					fprintf(stderr, "akma-bench store: register %llu: %s\n",
-						(unsigned long long)(base + j), akma_strerror(rc[j]));
+						(unsigned long long)(base + j),
+						akma_strerror(rc[j]));
 			exit(1);
 		}
 		if ((base & 0xfffff) == 0) {
@@ -150,7 +153,8 @@ static double build_akma(struct store_bench *b, uint64_t *rss_delta)
 		unsigned m = b->n - base < LOOKUP_BATCH ? (unsigned)(b->n - base) : LOOKUP_BATCH;
 		for (unsigned j = 0; j < m; j++)
 			kp[j] = akid_of(b, base + j, &kl[j]);
-		if (akma_ctx_lookup_bulk(b->store, kp, kl, NULL, m, b->now_ms, &b->ctx[base], res, 0) != m) {
+		if (akma_ctx_lookup_bulk(b->store, kp, kl, NULL, m, b->now_ms, &b->ctx[base], res,
+					 0) != m) {
 			fprintf(stderr, "akma-bench store: a loaded context is missing\n");
 			exit(1);
 		}
@@ -263,16 +267,17 @@ static double measure(struct store_bench *b, enum store_method m, uint64_t *sink
 			}
 			switch (m) {
 			case S_AKMA:
-				*bad += LOOKUP_BATCH - akma_ctx_lookup_bulk(b->store, kp, kl, NULL, LOOKUP_BATCH,
-									    b->now_ms, found, res, 0);
+				*bad += LOOKUP_BATCH - akma_ctx_lookup_bulk(b->store, kp, kl, NULL,
+									    LOOKUP_BATCH, b->now_ms,
+									    found, res, 0);
 				for (unsigned j = 0; j < LOOKUP_BATCH; j++)
 					*sink += found[j] ? found[j]->eol_ms : 0;
 				break;
 			case S_LFHT:
 				for (unsigned j = 0; j < LOOKUP_BATCH; j++) {
 					struct cds_lfht_iter iter;
-					cds_lfht_lookup(b->lfht, akma_ctx_hash(kp[j], kl[j]), lfht_match,
-							kp[j], &iter);
+					cds_lfht_lookup(b->lfht, akma_ctx_hash(kp[j], kl[j]),
+							lfht_match, kp[j], &iter);
 					struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
 					if (!node) {
 						(*bad)++;
@@ -293,8 +298,8 @@ static double measure(struct store_bench *b, enum store_method m, uint64_t *sink
 				for (unsigned j = 0; j < LOOKUP_BATCH; j++) {
 					if (hits & (1ULL << j)) {
 						const uint8_t *line = data[j];
-						__builtin_prefetch(line);       /* header, A-KID */
-						__builtin_prefetch(line + 64);  /* A-KID end */
+						__builtin_prefetch(line);      /* header, A-KID */
+						__builtin_prefetch(line + 64); /* A-KID end */
 					}
 				}
 				for (unsigned j = 0; j < LOOKUP_BATCH; j++) {
@@ -398,17 +403,19 @@ int bench_store_main(int argc, char **argv)
 		if (!build[m])
 			continue;
 		double ns = build[m] / (double)b.n;
-		struct bench_row row = {build_names[m], "-", m == S_AKMA ? AKMA_CTX_BULK_MAX : 1,
-					1e9 / ns, ns, build[S_LFHT] ? build[S_LFHT] / build[m] : 0};
+		struct bench_row row = {
+			build_names[m], "-", m == S_AKMA ? AKMA_CTX_BULK_MAX : 1,
+			1e9 / ns,       ns,  build[S_LFHT] ? build[S_LFHT] / build[m] : 0};
 		bench_table_row(stdout, b.csv, &row);
 	}
-	printf("%s\n%sakmad store created and prefaulted for %llu contexts in %.2f s\n", b.csv ? "#" : "",
-	       pfx, (unsigned long long)b.n, b.create_ns / 1e9);
+	printf("%s\n%sakmad store created and prefaulted for %llu contexts in %.2f s\n",
+	       b.csv ? "#" : "", pfx, (unsigned long long)b.n, b.create_ns / 1e9);
 	printf("%sbytes per context: akmad store %.1f in use (arena %.1f + indexes %.1f), "
 	       "%.1f reserved, %.1f resident\n",
 	       pfx, (double)(st.arena_used + st.index_bytes) / (double)b.n,
 	       (double)st.arena_used / (double)b.n, (double)st.index_bytes / (double)b.n,
-	       (double)(st.arena_bytes + st.index_bytes) / (double)b.n, (double)rss_akma / (double)b.n);
+	       (double)(st.arena_bytes + st.index_bytes) / (double)b.n,
+	       (double)rss_akma / (double)b.n);
 	if (b.want_lfht || b.want_rte)
 		printf("%sindex bytes per context, resident: cds_lfht %.1f, rte_hash %.1f (DPDK "
 		       "memory touched)\n",
@@ -432,8 +439,8 @@ int bench_store_main(int argc, char **argv)
 		if (!build[m])
 			continue;
 		double v = bench_median(ns[m], b.rounds);
-		struct bench_row row = {names[m], "-", m == S_LFHT ? 1 : LOOKUP_BATCH, 1e9 / v, v,
-					base ? base / v : 0};
+		struct bench_row row = {names[m], "-", m == S_LFHT ? 1 : LOOKUP_BATCH,
+					1e9 / v,  v,   base ? base / v : 0};
 		bench_table_row(stdout, b.csv, &row);
 		if (bad[m])
 			printf("%s%s: %llu lookups did not find their context\n", pfx, names[m],

@@ -74,8 +74,10 @@ static void *echo_main(void *arg)
 	while (!b->stop_echo) {
 		for (int i = 0; i < 32; i++) {
 			iov[i] = (struct iovec){buf[i], sizeof(buf[i])};
-			msg[i].msg_hdr = (struct msghdr){.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
-							 .msg_iov = &iov[i], .msg_iovlen = 1};
+			msg[i].msg_hdr = (struct msghdr){.msg_name = &from[i],
+							 .msg_namelen = sizeof(from[i]),
+							 .msg_iov = &iov[i],
+							 .msg_iovlen = 1};
 		}
 		struct pollfd p = {.fd = b->echo_fd, .events = POLLIN};
 		if (poll(&p, 1, 50) <= 0)
@@ -96,7 +98,8 @@ static int preload(struct wire_bench *b, int fd)
 	static struct akma_req r;
 	struct akma_wire_sender snd;
 	struct akma_wire_replay *rp = akma_wire_replay_create(16, 30000, NULL);
-	uint64_t rng = 0x5eed ^ (b->first * 0x9e3779b97f4a7c15ULL), done = 0, t0 = akma_mono_ns(), last = akma_wall_ms();
+	uint64_t rng = 0x5eed ^ (b->first * 0x9e3779b97f4a7c15ULL), done = 0, t0 = akma_mono_ns(),
+		 last = akma_wall_ms();
 	uint64_t *todo = malloc(b->n * sizeof(*todo)), n_todo = 0;
 	unsigned in_flight = 0;
 
@@ -115,26 +118,32 @@ static int preload(struct wire_bench *b, int fd)
 				r.type = AKMA_REQ_REGISTER;
 				r.client_id = sent;
 				r.ueid_type = AKMA_WIRE_SUPI;
-				r.akid_len = b->akids[sent * BENCH_AKID_STRIDE + BENCH_AKID_STRIDE - 1];
-				memcpy(akma_req_akid(&r), b->akids + sent * BENCH_AKID_STRIDE, r.akid_len);
-				r.ueid_len = (uint16_t)snprintf((char *)akma_req_ueid(&r), 32,
-								"imsi-00101%010llu",
-								(unsigned long long)(b->first + sent));
+				r.akid_len =
+					b->akids[sent * BENCH_AKID_STRIDE + BENCH_AKID_STRIDE - 1];
+				memcpy(akma_req_akid(&r), b->akids + sent * BENCH_AKID_STRIDE,
+				       r.akid_len);
+				r.ueid_len = (uint16_t)snprintf(
+					(char *)akma_req_ueid(&r), 32, "imsi-00101%010llu",
+					(unsigned long long)(b->first + sent));
 				for (int j = 0; j < 4; j++) {
 					uint64_t x = bench_rand(&rng);
 					memcpy(r.kakma + 8 * j, &x, 8);
 				}
-				off += (size_t)akma_wire_encode_request(&r, d + AKMA_WIRE_HDR_LEN + off, 60000 - off);
+				off += (size_t)akma_wire_encode_request(
+					&r, d + AKMA_WIRE_HDR_LEN + off, 60000 - off);
 			}
-			int len = akma_wire_seal(b->key, &snd, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
+			int len =
+				akma_wire_seal(b->key, &snd, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
 			send(fd, d, (size_t)len, 0);
 			in_flight++;
 		}
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 100) <= 0) {
 			if (akma_wall_ms() - last > 3000) {
-				fprintf(stderr, "akma-bench wire: akmad stopped answering while preloading "
-						"(%llu of %llu stored): is it running, with capacity for them?\n",
+				fprintf(stderr,
+					"akma-bench wire: akmad stopped answering while preloading "
+					"(%llu of %llu stored): is it running, with capacity for "
+					"them?\n",
 					(unsigned long long)done, (unsigned long long)b->n);
 				akma_wire_replay_free(rp);
 				free(todo);
@@ -146,7 +155,8 @@ static int preload(struct wire_bench *b, int fd)
 		struct akma_wire_hdr h;
 		const uint8_t *body;
 		size_t blen, off = 0;
-		if (got <= 0 || akma_wire_open(b->key, rp, d, (size_t)got, akma_wall_ms(), 0, &h, &body, &blen))
+		if (got <= 0 ||
+		    akma_wire_open(b->key, rp, d, (size_t)got, akma_wall_ms(), 0, &h, &body, &blen))
 			continue;
 		last = akma_wall_ms();
 		in_flight--;
@@ -157,8 +167,9 @@ static int preload(struct wire_bench *b, int fd)
 				continue;
 			}
 			if (m.payload_len < 1 || m.payload[0] != AKMA_ST_OK) {
-				fprintf(stderr, "akma-bench wire: a registration was refused (status %u): "
-						"akmad's capacity below --contexts?\n",
+				fprintf(stderr,
+					"akma-bench wire: a registration was refused (status %u): "
+					"akmad's capacity below --contexts?\n",
 					m.payload_len ? m.payload[0] : 255);
 				akma_wire_replay_free(rp);
 				free(todo);
@@ -213,13 +224,18 @@ static void run_load(struct wire_bench *b, int fd, struct load_result *res)
 				memset(&r, 0, 64);
 				r.type = AKMA_REQ_GET_KAF;
 				r.client_id = dgram_no * 64 + k;
-				r.akid_len = b->akids[i * BENCH_AKID_STRIDE + BENCH_AKID_STRIDE - 1];
+				r.akid_len =
+					b->akids[i * BENCH_AKID_STRIDE + BENCH_AKID_STRIDE - 1];
 				r.af_id_len = 19;
-				memcpy(akma_req_akid(&r), b->akids + i * BENCH_AKID_STRIDE, r.akid_len);
-				memcpy(akma_req_af_id(&r), "af.example.com\x01\x00\x00\x00\x07", 19);
-				off += (size_t)akma_wire_encode_request(&r, d + AKMA_WIRE_HDR_LEN + off, 60000 - off);
+				memcpy(akma_req_akid(&r), b->akids + i * BENCH_AKID_STRIDE,
+				       r.akid_len);
+				memcpy(akma_req_af_id(&r), "af.example.com\x01\x00\x00\x00\x07",
+				       19);
+				off += (size_t)akma_wire_encode_request(
+					&r, d + AKMA_WIRE_HDR_LEN + off, 60000 - off);
 			}
-			int len = akma_wire_seal(b->key, &snd, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
+			int len =
+				akma_wire_seal(b->key, &snd, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
 			sent_at[dgram_no % RING] = akma_mono_ns();
 			dgram_no++;
 			if (send(fd, d, (size_t)len, 0) == len)
@@ -243,7 +259,8 @@ static void run_load(struct wire_bench *b, int fd, struct load_result *res)
 			size_t blen, off = 0;
 			uint64_t t = akma_mono_ns();
 			last = t;
-			if (akma_wire_open(b->key, rp, d, (size_t)got, akma_wall_ms(), 0, &h, &body, &blen))
+			if (akma_wire_open(b->key, rp, d, (size_t)got, akma_wall_ms(), 0, &h, &body,
+					   &blen))
 				continue;
 			if (in_flight)
 				in_flight--;
@@ -288,7 +305,8 @@ static int connect_udp(const struct sockaddr_in *to)
 
 int bench_wire_main(int argc, char **argv)
 {
-	static struct wire_bench b = {.n = 1000000, .batch = 16, .window = 32, .rounds = 3, .duration = 2};
+	static struct wire_bench b = {
+		.n = 1000000, .batch = 16, .window = 32, .rounds = 3, .duration = 2};
 	const char *psk_file = "conf/akmad.psk";
 
 	bench_parse_ipv4("127.0.0.1:7777", &b.server);
@@ -339,7 +357,8 @@ int bench_wire_main(int argc, char **argv)
 		pthread_join(echo, NULL);
 		return 1;
 	}
-	printf("%sworkload   GET_KAF for uniformly random A-KIDs of %llu contexts, %u per datagram, "
+	printf("%sworkload   GET_KAF for uniformly random A-KIDs of %llu contexts, %u per "
+	       "datagram, "
 	       "%u datagrams in flight, %u rounds of %.1f s a target\n",
 	       b.csv ? "# " : "", (unsigned long long)b.n, b.batch, b.window, b.rounds, b.duration);
 	struct load_result ra[16], re[16];
@@ -364,21 +383,23 @@ int bench_wire_main(int argc, char **argv)
 			me = &re[r];
 	}
 	if (b.csv) {
-		printf("target,requests_per_s,p50_us,p99_us,p999_us,ratio_to_echo,answered,ok,lost\n");
-		printf("echo,%.0f,%.1f,%.1f,%.1f,1.00,%llu,%llu,%llu\n", e, me->p50, me->p99, me->p999,
-		       (unsigned long long)me->answered, (unsigned long long)me->ok,
+		printf("target,requests_per_s,p50_us,p99_us,p999_us,ratio_to_echo,answered,ok,"
+		       "lost\n");
+		printf("echo,%.0f,%.1f,%.1f,%.1f,1.00,%llu,%llu,%llu\n", e, me->p50, me->p99,
+		       me->p999, (unsigned long long)me->answered, (unsigned long long)me->ok,
 		       (unsigned long long)me->lost);
-		printf("akmad,%.0f,%.1f,%.1f,%.1f,%.2f,%llu,%llu,%llu\n", a, ma->p50, ma->p99, ma->p999,
-		       a / e, (unsigned long long)ma->answered, (unsigned long long)ma->ok,
-		       (unsigned long long)ma->lost);
+		printf("akmad,%.0f,%.1f,%.1f,%.1f,%.2f,%llu,%llu,%llu\n", a, ma->p50, ma->p99,
+		       ma->p999, a / e, (unsigned long long)ma->answered,
+		       (unsigned long long)ma->ok, (unsigned long long)ma->lost);
 	} else {
-		printf("\n%-24s %12s %10s %10s %10s %10s\n", "target", "requests/s", "p50 us", "p99 us",
-		       "p99.9 us", "x echo");
-		printf("%-24s %12.0f %10.1f %10.1f %10.1f %10.2f\n", "UDP echo (no crypto)", e, me->p50,
-		       me->p99, me->p999, 1.0);
-		printf("%-24s %12.0f %10.1f %10.1f %10.1f %10.2f\n", "akmad GET_KAF", a, ma->p50, ma->p99,
-		       ma->p999, a / e);
-		printf("\nakmad's median round: %llu answers, %llu with a K_AF, %llu datagrams lost\n",
+		printf("\n%-24s %12s %10s %10s %10s %10s\n", "target", "requests/s", "p50 us",
+		       "p99 us", "p99.9 us", "x echo");
+		printf("%-24s %12.0f %10.1f %10.1f %10.1f %10.2f\n", "UDP echo (no crypto)", e,
+		       me->p50, me->p99, me->p999, 1.0);
+		printf("%-24s %12.0f %10.1f %10.1f %10.1f %10.2f\n", "akmad GET_KAF", a, ma->p50,
+		       ma->p99, ma->p999, a / e);
+		printf("\nakmad's median round: %llu answers, %llu with a K_AF, %llu datagrams "
+		       "lost\n",
 		       (unsigned long long)ma->answered, (unsigned long long)ma->ok,
 		       (unsigned long long)ma->lost);
 	}

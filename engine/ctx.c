@@ -38,8 +38,9 @@
 #define HEADER_OCTETS offsetof(struct akma_ctx, data)
 /* header and identities, rounded to a line; midstates; K_AKMA; created_ms */
 #define TAIL_OCTETS (sizeof(struct akma_hmac_midstate) + AKMA_KEY_LEN + sizeof(uint64_t))
-#define MAX_UNITS ((HEADER_OCTETS + AKMA_AKID_MAX + AKMA_UEID_MAX + UNIT - 1) / UNIT + \
-		   (TAIL_OCTETS + UNIT - 1) / UNIT)
+#define MAX_UNITS                                                            \
+	((HEADER_OCTETS + AKMA_AKID_MAX + AKMA_UEID_MAX + UNIT - 1) / UNIT + \
+	 (TAIL_OCTETS + UNIT - 1) / UNIT)
 #define RETIRE_BATCH 256
 #define RETIRE_POOL 256 /* up to 65536 blocks awaiting a grace period */
 #define CUCKOO_BFS_MAX 512
@@ -116,7 +117,8 @@ static void unlock(struct akma_ctx_store *s)
 
 static inline void bump(_Atomic uint64_t *counter, int64_t by)
 {
-	atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + (uint64_t)by,
+	atomic_store_explicit(counter,
+			      atomic_load_explicit(counter, memory_order_relaxed) + (uint64_t)by,
 			      memory_order_relaxed);
 }
 
@@ -717,8 +719,8 @@ unsigned akma_ctx_sweep(struct akma_ctx_store *s, uint64_t now_ms, unsigned budg
 		uint32_t units = c->units;
 		if (c->state == AKMA_CTX_LIVE && c->eol_ms && c->eol_ms <= now_ms) {
 			uint64_t hu = akma_ctx_hash(akma_ctx_ueid(c), c->ueid_len);
-			struct place at =
-				find(s, &s->by_ueid, hu, akma_ctx_ueid(c), c->ueid_len, ueid_equals);
+			struct place at = find(s, &s->by_ueid, hu, akma_ctx_ueid(c), c->ueid_len,
+					       ueid_equals);
 			if (at.slot >= 0 && at.ref == unit) {
 				remove_locked(s, at);
 				bump(&s->expired_swept, 1);
@@ -872,7 +874,8 @@ const struct akma_ctx *akma_ctx_lookup_ueid(const struct akma_ctx_store *s, cons
 	const struct akma_ctx *c;
 	uint64_t h = akma_ctx_hash(ueid, ueid_len);
 
-	return lookup_slow(s, &s->by_ueid, ueid_equals, ueid, ueid_len, h, now_ms, &c) == AKMA_CTX_HIT
+	return lookup_slow(s, &s->by_ueid, ueid_equals, ueid, ueid_len, h, now_ms, &c) ==
+			       AKMA_CTX_HIT
 		       ? c
 		       : NULL;
 }

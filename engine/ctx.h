@@ -61,7 +61,7 @@ struct akma_ctx {
 	uint8_t ueid_type; /* the caller's (SUPI, GPSI...) */
 	uint8_t ms_line;   /* the midstates are at line ms_line of the block */
 	uint8_t flags;
-	uint8_t data[];    /* A-KID, UE identity; midstates; K_AKMA, created_ms */
+	uint8_t data[]; /* A-KID, UE identity; midstates; K_AKMA, created_ms */
 };
 
 enum akma_ctx_state { AKMA_CTX_FREE = 0, AKMA_CTX_LIVE = 1, AKMA_CTX_DEAD = 2 };
@@ -104,17 +104,17 @@ struct akma_ctx_store_params {
 /* What register stores. */
 struct akma_ctx_reg {
 	const uint8_t *akid;
-	uint16_t akid_len;                /* 1..AKMA_AKID_MAX */
-	const uint8_t *ueid;              /* SUPI or GPSI as the caller writes it */
-	uint16_t ueid_len;                /* 1..AKMA_UEID_MAX */
+	uint16_t akid_len;   /* 1..AKMA_AKID_MAX */
+	const uint8_t *ueid; /* SUPI or GPSI as the caller writes it */
+	uint16_t ueid_len;   /* 1..AKMA_UEID_MAX */
 	uint8_t ueid_type;
-	const uint8_t *kakma;             /* 32 octets */
+	const uint8_t *kakma;                /* 32 octets */
 	const struct akma_hmac_midstate *ms; /* of kakma; NULL: computed here */
-	uint64_t eol_ms;                  /* 0: now + kakma_life_ms (or never) */
+	uint64_t eol_ms;                     /* 0: now + kakma_life_ms (or never) */
 };
 
 struct akma_ctx_stats {
-	uint64_t live;        /* contexts stored */
+	uint64_t live; /* contexts stored */
 	uint64_t capacity;
 	uint64_t arena_bytes; /* reserved for blocks */
 	uint64_t arena_used;  /* bytes of blocks handed out, live or awaiting reuse */

@@ -17,8 +17,8 @@
 #define AKMA_GCM_TAG_LEN 16
 
 struct akma_gcm_key {
-	void *mgr;       /* IMB_MGR */
-	void *expanded;  /* struct gcm_key_data, wiped by fini */
+	void *mgr;      /* IMB_MGR */
+	void *expanded; /* struct gcm_key_data, wiped by fini */
 };
 
 /* Expand key into g. Returns 0, -ENOMEM or -AKMA_E_MB_ARCH; on error g is

@@ -38,8 +38,8 @@ void akma_hmac_midstate(const uint8_t *key, size_t key_len, struct akma_hmac_mid
 	explicit_bzero(hashed, sizeof(hashed));
 }
 
-void akma_hmac_from_midstate(const struct akma_hmac_midstate *ms, const uint8_t *msg,
-			     size_t len, uint8_t mac[32])
+void akma_hmac_from_midstate(const struct akma_hmac_midstate *ms, const uint8_t *msg, size_t len,
+			     uint8_t mac[32])
 {
 	uint32_t state[8];
 	uint8_t inner_digest[AKMA_SHA256_DIGEST];
@@ -269,8 +269,7 @@ int akma_af_id_set(struct akma_af_id *af, const char *fqdn, size_t len,
 	return 0;
 }
 
-int akma_af_id_parse(const char *text, size_t len, const uint8_t *default_ua,
-		     struct akma_af_id *af)
+int akma_af_id_parse(const char *text, size_t len, const uint8_t *default_ua, struct akma_af_id *af)
 {
 	static const char sep[] = ";ua=";
 	const char *semi = memchr(text, ';', len);

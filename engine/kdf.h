@@ -24,10 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AKMA_KEY_LEN 32      /* K_AUSF, K_AKMA, K_AF, A-TID */
-#define AKMA_SUPI_MAX 253    /* RFC 7542 NAI limit; IMSI is at most 15 */
-#define AKMA_FQDN_MAX 253    /* RFC 1035 */
-#define AKMA_UA_ID_LEN 5     /* TS 33.220 Annex H */
+#define AKMA_KEY_LEN 32   /* K_AUSF, K_AKMA, K_AF, A-TID */
+#define AKMA_SUPI_MAX 253 /* RFC 7542 NAI limit; IMSI is at most 15 */
+#define AKMA_FQDN_MAX 253 /* RFC 1035 */
+#define AKMA_UA_ID_LEN 5  /* TS 33.220 Annex H */
 #define AKMA_AF_ID_MAX (AKMA_FQDN_MAX + AKMA_UA_ID_LEN)
 #define AKMA_KAF_S_MAX (1 + AKMA_AF_ID_MAX + 2) /* FC || AF_ID || L0 */
 #define AKMA_AKID_MAX 253
@@ -50,8 +50,8 @@ struct akma_hmac_midstate {
 void akma_hmac_midstate(const uint8_t *key, size_t key_len, struct akma_hmac_midstate *ms);
 
 /* HMAC-SHA-256 of msg from cached midstates, scalar (one SHA-256 lane). */
-void akma_hmac_from_midstate(const struct akma_hmac_midstate *ms, const uint8_t *msg,
-			     size_t len, uint8_t mac[32]);
+void akma_hmac_from_midstate(const struct akma_hmac_midstate *ms, const uint8_t *msg, size_t len,
+			     uint8_t mac[32]);
 
 /* One KDF input parameter Pi. */
 struct akma_kdf_param {
@@ -100,7 +100,7 @@ struct akma_af_id {
 };
 
 /* The Ua* identifiers of TS 33.220 Annex H that akmad names. */
-extern const uint8_t akma_ua_id_tls13_psk[AKMA_UA_ID_LEN]; /* 01 00 00 00 07 */
+extern const uint8_t akma_ua_id_tls13_psk[AKMA_UA_ID_LEN];   /* 01 00 00 00 07 */
 extern const uint8_t akma_ua_id_http_digest[AKMA_UA_ID_LEN]; /* 01 00 00 00 02 */
 extern const uint8_t akma_ua_id_default[AKMA_UA_ID_LEN];     /* 00 00 00 00 00 */
 

@@ -222,7 +222,8 @@ unsigned akma_mb_kaf_burst(struct akma_mb *mb, const struct akma_kaf_job *jobs, 
 		if (req->af_id_len == 0 || req->af_id_len > AKMA_AF_ID_MAX)
 			break;
 		job->src = mb->s[count];
-		job->msg_len_to_hash_in_bytes = akma_kaf_s(req->af_id, req->af_id_len, mb->s[count]);
+		job->msg_len_to_hash_in_bytes =
+			akma_kaf_s(req->af_id, req->af_id_len, mb->s[count]);
 		set_key(job, req->key, req->kaf);
 	}
 	return count ? submit(mb, count) : 0;
@@ -247,8 +248,8 @@ unsigned akma_mb_hmac_burst(struct akma_mb *mb, const struct akma_hmac_job *jobs
 	return submit(mb, n);
 }
 
-int akma_mb_kaf_one(struct akma_mb *mb, const struct akma_hmac_midstate *key,
-		    const uint8_t *af_id, uint16_t af_id_len, uint8_t kaf[AKMA_KEY_LEN])
+int akma_mb_kaf_one(struct akma_mb *mb, const struct akma_hmac_midstate *key, const uint8_t *af_id,
+		    uint16_t af_id_len, uint8_t kaf[AKMA_KEY_LEN])
 {
 	struct akma_kaf_job job = {key, af_id, af_id_len, kaf};
 

@@ -86,8 +86,8 @@ unsigned akma_mb_hmac_burst(struct akma_mb *mb, const struct akma_hmac_job *jobs
 
 /* The single-request path, for the control plane: a burst of one through the
  * same code. Returns 0 or -AKMA_E_MB_JOB. */
-int akma_mb_kaf_one(struct akma_mb *mb, const struct akma_hmac_midstate *key,
-		    const uint8_t *af_id, uint16_t af_id_len, uint8_t kaf[AKMA_KEY_LEN]);
+int akma_mb_kaf_one(struct akma_mb *mb, const struct akma_hmac_midstate *key, const uint8_t *af_id,
+		    uint16_t af_id_len, uint8_t kaf[AKMA_KEY_LEN]);
 
 /* The ipsec-mb library version string, e.g. "1.3.0". */
 const char *akma_mb_library_version(void);

@@ -16,7 +16,7 @@
 #include "kdf.h"
 
 enum akma_req_type {
-	AKMA_REQ_GET_KAF = 1, /* A-KID, AF_ID [, anonymous] -> K_AF, expiry [, SUPI] */
+	AKMA_REQ_GET_KAF = 1,  /* A-KID, AF_ID [, anonymous] -> K_AF, expiry [, SUPI] */
 	AKMA_REQ_REGISTER = 2, /* SUPI or GPSI, A-KID, K_AKMA -> stored */
 	AKMA_REQ_REMOVE = 3,   /* SUPI -> removed */
 };
@@ -59,29 +59,29 @@ enum akma_field {
  */
 struct akma_req {
 	/* in */
-	uint8_t type;           /* enum akma_req_type */
-	uint8_t flags;          /* AKMA_REQ_ANONYMOUS */
-	uint8_t ueid_type;      /* REGISTER: the caller's SUPI/GPSI marker */
-	uint8_t akid_len;       /* GET_KAF, REGISTER: 1..253; REMOVE: 0 */
-	uint16_t af_id_len;     /* GET_KAF: 1..AKMA_AF_ID_MAX; others: 0 */
-	uint16_t ueid_len;      /* REGISTER, REMOVE in; GET_KAF out */
+	uint8_t type;       /* enum akma_req_type */
+	uint8_t flags;      /* AKMA_REQ_ANONYMOUS */
+	uint8_t ueid_type;  /* REGISTER: the caller's SUPI/GPSI marker */
+	uint8_t akid_len;   /* GET_KAF, REGISTER: 1..253; REMOVE: 0 */
+	uint16_t af_id_len; /* GET_KAF: 1..AKMA_AF_ID_MAX; others: 0 */
+	uint16_t ueid_len;  /* REGISTER, REMOVE in; GET_KAF out */
 	/* out */
-	uint8_t status;         /* enum akma_status */
-	uint8_t bad_field;      /* enum akma_field when status is BAD_FIELD */
-	uint8_t worker;         /* which worker answered */
-	uint8_t producer;       /* set by akma_engine_submit() */
+	uint8_t status;    /* enum akma_status */
+	uint8_t bad_field; /* enum akma_field when status is BAD_FIELD */
+	uint8_t worker;    /* which worker answered */
+	uint8_t producer;  /* set by akma_engine_submit() */
 	uint32_t reserved;
-	uint64_t key_hash;      /* set by akma_engine_submit(): akma_ctx_hash() of the
+	uint64_t key_hash;  /* set by akma_engine_submit(): akma_ctx_hash() of the
 				 * A-KID (GET_KAF) or UE identity (writes) */
-	uint64_t expiry_ms;     /* GET_KAF: K_AF end of life (Unix ms) */
+	uint64_t expiry_ms; /* GET_KAF: K_AF end of life (Unix ms) */
 	uint8_t kaf[AKMA_KEY_LEN];
 	uint8_t data[AKMA_AKID_MAX + AKMA_AF_ID_MAX + AKMA_UEID_MAX];
 	/* cold: never read by a worker, so these lines stay on the producer's core */
-	uint64_t client_id;     /* echoed, never read by the engine */
-	uint64_t t_submit;      /* TSC at submission, for latency */
-	void *producer_data;    /* the front end's (reply address...) */
+	uint64_t client_id;          /* echoed, never read by the engine */
+	uint64_t t_submit;           /* TSC at submission, for latency */
+	void *producer_data;         /* the front end's (reply address...) */
 	uint8_t kakma[AKMA_KEY_LEN]; /* REGISTER in; wiped once stored (and replicated) */
-	uint64_t created_ms;    /* REGISTER, for replication: when it was stored; its
+	uint64_t created_ms;         /* REGISTER, for replication: when it was stored; its
 				 * end of life travels in expiry_ms */
 } __attribute__((aligned(64)));
 

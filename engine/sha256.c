@@ -110,8 +110,8 @@ static void compress_shani(uint32_t state[8], const uint8_t *blocks, size_t nblo
 		__m128i w[4];
 
 		for (int i = 0; i < 4; i++)
-			w[i] = _mm_shuffle_epi8(
-				_mm_loadu_si128((const __m128i *)(blocks + 16 * i)), bswap);
+			w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(blocks + 16 * i)),
+						bswap);
 		for (int g = 0; g < 16; g++) {
 			__m128i *cur = &w[g & 3];
 			if (g >= 4) {
@@ -168,8 +168,8 @@ void akma_sha256_compress(uint32_t state[8], const uint8_t *blocks, size_t nbloc
 	compress_impl(state, blocks, nblocks);
 }
 
-void akma_sha256_finish(uint32_t state[8], size_t prefix_blocks, const uint8_t *msg,
-			size_t len, uint8_t digest[AKMA_SHA256_DIGEST])
+void akma_sha256_finish(uint32_t state[8], size_t prefix_blocks, const uint8_t *msg, size_t len,
+			uint8_t digest[AKMA_SHA256_DIGEST])
 {
 	uint8_t tail[2 * AKMA_SHA256_BLOCK];
 	size_t full = len / AKMA_SHA256_BLOCK;

@@ -37,8 +37,8 @@ int akma_sha256_has_shani(void);
  * into state: hash msg (any length), pad with the total length counted from
  * prefix_blocks * 64, and write the 32-octet big-endian digest. state is
  * consumed (overwritten). */
-void akma_sha256_finish(uint32_t state[8], size_t prefix_blocks, const uint8_t *msg,
-			size_t len, uint8_t digest[AKMA_SHA256_DIGEST]);
+void akma_sha256_finish(uint32_t state[8], size_t prefix_blocks, const uint8_t *msg, size_t len,
+			uint8_t digest[AKMA_SHA256_DIGEST]);
 
 /* One-shot SHA-256 of msg. */
 void akma_sha256(const uint8_t *msg, size_t len, uint8_t digest[AKMA_SHA256_DIGEST]);

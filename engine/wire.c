@@ -197,7 +197,8 @@ static void next_seq(struct akma_wire_sender *s)
 int akma_wire_seal(const struct akma_wire_key *k, struct akma_wire_sender *s, uint8_t *dgram,
 		   size_t body_len, uint64_t now_ms, enum akma_wire_mode mode)
 {
-	size_t total = AKMA_WIRE_HDR_LEN + body_len + (mode == AKMA_WIRE_GCM ? AKMA_WIRE_TAG_LEN : 0);
+	size_t total =
+		AKMA_WIRE_HDR_LEN + body_len + (mode == AKMA_WIRE_GCM ? AKMA_WIRE_TAG_LEN : 0);
 	uint8_t *body = dgram + AKMA_WIRE_HDR_LEN;
 
 	if (total > AKMA_WIRE_MAX_DGRAM)
@@ -614,8 +615,8 @@ int akma_wire_decode_stats(const struct akma_wire_msg *m, uint8_t *status,
 		    take(&c, f[0], &name) || take(&c, 8, &value))
 			return -AKMA_E_WIRE_FIELD;
 		for (unsigned k = 0; k < f[0]; k++) /* names are printable as they are */
-			if (!((name[k] >= 'a' && name[k] <= 'z') || (name[k] >= '0' && name[k] <= '9') ||
-			      name[k] == '_'))
+			if (!((name[k] >= 'a' && name[k] <= 'z') ||
+			      (name[k] >= '0' && name[k] <= '9') || name[k] == '_'))
 				return -AKMA_E_WIRE_FIELD;
 		memcpy(out[i].name, name, f[0]);
 		out[i].name[f[0]] = '\0';

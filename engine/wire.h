@@ -25,7 +25,8 @@
 #define AKMA_WIRE_MSG_HDR_LEN 12
 #define AKMA_WIRE_MAX_DGRAM 65507 /* the largest UDP payload over IPv4 */
 #define AKMA_WIRE_PSK_LEN 32
-#define AKMA_WIRE_MAX_MSGS 64 /* messages akmad takes from one datagram; later ones
+#define AKMA_WIRE_MAX_MSGS \
+	64 /* messages akmad takes from one datagram; later ones
 				* are answered OVERLOAD (wire.md) */
 
 enum akma_wire_mode { AKMA_WIRE_PLAIN = 0, AKMA_WIRE_GCM = 1 };
@@ -94,7 +95,8 @@ int akma_wire_sender_init(struct akma_wire_sender *s);
  * its last datagram; when the table is full of such state, datagrams from
  * new senders are refused (-AKMA_E_WIRE_SENDERS) rather than forgetting
  * state an old datagram could be replayed against. */
-struct akma_wire_replay *akma_wire_replay_create(unsigned max_senders, uint64_t window_ms, int *err);
+struct akma_wire_replay *akma_wire_replay_create(unsigned max_senders, uint64_t window_ms,
+						 int *err);
 void akma_wire_replay_free(struct akma_wire_replay *r);
 
 /* Change the freshness window (SIGHUP); the owner's thread. */
@@ -184,6 +186,7 @@ int akma_wire_decode_stats(const struct akma_wire_msg *m, uint8_t *status,
  * this version with one AKMA_WIRE_ERROR message naming the version this side
  * speaks. Returns its length (39 octets), or -AKMA_E_NOSPACE when cap is
  * smaller. */
-int akma_wire_version_error(struct akma_wire_sender *s, uint8_t *dgram, size_t cap, uint64_t now_ms);
+int akma_wire_version_error(struct akma_wire_sender *s, uint8_t *dgram, size_t cap,
+			    uint64_t now_ms);
 
 #endif

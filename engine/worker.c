@@ -88,15 +88,15 @@ struct akma_engine {
 	enum akma_mb_arch arch;
 	struct rte_ring *in[AKMA_MAX_PRODUCERS][AKMA_MAX_WORKERS];
 	struct rte_ring *done[AKMA_MAX_WORKERS][AKMA_MAX_PRODUCERS];
-	struct rte_ring *repl[AKMA_MAX_WORKERS];      /* worker -> replication thread */
-	struct rte_ring *rdone[AKMA_MAX_PRODUCERS];   /* replication thread -> producer */
-	int writes;                                   /* accept writes (atomic) */
-	unsigned pipe_depth;                          /* atomic; akma_engine_set_pipeline() */
+	struct rte_ring *repl[AKMA_MAX_WORKERS];    /* worker -> replication thread */
+	struct rte_ring *rdone[AKMA_MAX_PRODUCERS]; /* replication thread -> producer */
+	int writes;                                 /* accept writes (atomic) */
+	unsigned pipe_depth;                        /* atomic; akma_engine_set_pipeline() */
 	/* Written by the replication thread on every take: a line of its own,
 	 * away from what every worker reads each burst (see the commit that
 	 * moved it for the A/B of akma-bench engine and replication). */
-	unsigned repl_next __rte_cache_aligned;       /* replication thread's round robin */
-	uint64_t repl_backlog __rte_cache_aligned;    /* atomic */
+	unsigned repl_next __rte_cache_aligned;    /* replication thread's round robin */
+	uint64_t repl_backlog __rte_cache_aligned; /* atomic */
 	struct worker workers[AKMA_MAX_WORKERS];
 	struct producer producers[AKMA_MAX_PRODUCERS];
 };
@@ -110,7 +110,8 @@ struct akma_engine {
 /* One log type per component; the engine logs at creation and stop only,
  * never per request. */
 static int engine_log = -1;
-#define ENGINE_LOG(level, ...) rte_log(RTE_LOG_##level, (uint32_t)engine_log, "akma.engine: " __VA_ARGS__)
+#define ENGINE_LOG(level, ...) \
+	rte_log(RTE_LOG_##level, (uint32_t)engine_log, "akma.engine: " __VA_ARGS__)
 
 /* ---- the worker loop ------------------------------------------------------------------ */
 
@@ -205,7 +206,8 @@ static void pipe_slice(struct worker *w)
 	}
 	if (p->ctx) { /* its buckets arrived during the last pass */
 		slice_of(p->ctx->n_get, k, &lo, &hi);
-		akma_ctx_prefetch_contexts(w->e->store, p->ctx->hash + lo, p->ctx->akid_len + lo, hi - lo);
+		akma_ctx_prefetch_contexts(w->e->store, p->ctx->hash + lo, p->ctx->akid_len + lo,
+					   hi - lo);
 	}
 }
 
@@ -356,8 +358,9 @@ static int apply_register(struct worker *w, struct akma_req *q, uint64_t now)
 		return 0;
 	}
 	uint64_t life = akma_ctx_kakma_life(w->e->store);
-	struct akma_ctx_reg reg = {akma_req_akid(q), q->akid_len, akma_req_ueid(q), q->ueid_len,
-				   q->ueid_type, q->kakma, NULL, life ? now + life : 0};
+	struct akma_ctx_reg reg = {
+		akma_req_akid(q), q->akid_len, akma_req_ueid(q),     q->ueid_len, q->ueid_type,
+		q->kakma,         NULL,        life ? now + life : 0};
 	int rc = akma_ctx_register(w->e->store, &reg, now);
 
 	if (rc == 0) {
@@ -416,7 +419,7 @@ static unsigned process(struct worker *w, struct akma_req **r, unsigned n, uint6
 	count(&w->st.bursts, 1);
 	/* burst_hist[k] counts bursts of 2^k..2^(k+1)-1; the last, 64 and more */
 	count(&w->st.burst_hist[n >= AKMA_MB_BURST_MAX ? AKMA_BURST_HIST - 1
-						    : 31 - __builtin_clz(n)],
+						       : 31 - __builtin_clz(n)],
 	      1);
 	for (unsigned i = 0; i < n; i++) {
 		enum akma_field fault = length_fault(r[i]);
@@ -620,7 +623,7 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 	}
 
 	unsigned lcore;
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER (lcore) {
 		if (e->n_workers == AKMA_MAX_WORKERS || (p->workers && e->n_workers == p->workers))
 			break;
 		e->workers[e->n_workers].lcore = lcore;
@@ -687,7 +690,9 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 	if (engine_log < 0)
 		engine_log = rte_log_register_type_and_pick_level("akma.engine", RTE_LOG_NOTICE);
 	if (engine_log >= 0)
-		ENGINE_LOG(INFO, "%u worker lcore(s), ipsec-mb %s%s, rings of %u, bursts of %u, %u requests\n",
+		ENGINE_LOG(INFO,
+			   "%u worker lcore(s), ipsec-mb %s%s, rings of %u, bursts of %u, %u "
+			   "requests\n",
 			   e->n_workers, akma_mb_arch_name(e->arch),
 			   p->mb_arch == AKMA_MB_AUTO ? " (timed fastest)" : "", e->p.ring_size,
 			   e->p.burst, e->p.n_requests);
@@ -793,7 +798,8 @@ static inline unsigned steer(const struct akma_engine *e, struct akma_req *r)
 		r->key_hash = akma_ctx_hash(akma_req_ueid(r), r->ueid_len);
 	else
 		return 0;
-	return e->n_workers == 1 ? 0 : (unsigned)((r->key_hash >> WORKER_HASH_SHIFT) % e->n_workers);
+	return e->n_workers == 1 ? 0
+				 : (unsigned)((r->key_hash >> WORKER_HASH_SHIFT) % e->n_workers);
 }
 
 unsigned akma_engine_submit(struct akma_engine *e, unsigned producer, struct akma_req **reqs,
@@ -819,8 +825,8 @@ unsigned akma_engine_submit(struct akma_engine *e, unsigned producer, struct akm
 		for (unsigned w = 0; w < e->n_workers; w++) {
 			if (!count_in[w])
 				continue;
-			unsigned k = rte_ring_sp_enqueue_burst(e->in[producer][w], (void **)group[w],
-							       count_in[w], NULL);
+			unsigned k = rte_ring_sp_enqueue_burst(
+				e->in[producer][w], (void **)group[w], count_in[w], NULL);
 			accepted += k;
 			if (k < count_in[w]) {
 				p->st.ring_full++;
@@ -841,11 +847,11 @@ unsigned akma_engine_poll(struct akma_engine *e, unsigned producer, struct akma_
 	unsigned got = 0;
 
 	for (unsigned w = 0; w < e->n_workers && got < max; w++)
-		got += rte_ring_sc_dequeue_burst(e->done[w][producer], (void **)(out + got), max - got,
-						 NULL);
+		got += rte_ring_sc_dequeue_burst(e->done[w][producer], (void **)(out + got),
+						 max - got, NULL);
 	if (e->rdone[producer] && got < max)
-		got += rte_ring_sc_dequeue_burst(e->rdone[producer], (void **)(out + got), max - got,
-						 NULL);
+		got += rte_ring_sc_dequeue_burst(e->rdone[producer], (void **)(out + got),
+						 max - got, NULL);
 	e->producers[producer].st.completed += got;
 	return got;
 }

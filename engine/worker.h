@@ -63,17 +63,17 @@ enum akma_repl_mode {
 };
 
 struct akma_engine_params {
-	uint32_t capacity;        /* contexts */
-	uint64_t kakma_life_ms;   /* 0: none */
-	uint64_t kaf_life_ms;     /* K_AF lifetime; never past the context's end */
-	unsigned ring_size;       /* per ring, a power of two (default 1024) */
-	unsigned burst;           /* dequeue burst, 1..64 (default 32) */
-	unsigned n_requests;      /* mempool objects (default 65536) */
+	uint32_t capacity;         /* contexts */
+	uint64_t kakma_life_ms;    /* 0: none */
+	uint64_t kaf_life_ms;      /* K_AF lifetime; never past the context's end */
+	unsigned ring_size;        /* per ring, a power of two (default 1024) */
+	unsigned burst;            /* dequeue burst, 1..64 (default 32) */
+	unsigned n_requests;       /* mempool objects (default 65536) */
 	enum akma_mb_arch mb_arch; /* AKMA_MB_AUTO: timed at start */
-	unsigned workers;         /* 0: every EAL lcore but the main one */
-	unsigned idle_sleep_us;   /* after ~1000 empty polls, sleep this long a poll; 0: spin */
-	enum akma_repl_mode repl; /* AKMA_REPL_OFF: nothing goes to replication rings */
-	unsigned repl_backlog;    /* writes awaiting replication before new ones are
+	unsigned workers;          /* 0: every EAL lcore but the main one */
+	unsigned idle_sleep_us;    /* after ~1000 empty polls, sleep this long a poll; 0: spin */
+	enum akma_repl_mode repl;  /* AKMA_REPL_OFF: nothing goes to replication rings */
+	unsigned repl_backlog;     /* writes awaiting replication before new ones are
 				   * refused (default and most: n_requests / 2) */
 };
 
@@ -147,7 +147,8 @@ unsigned akma_engine_workers(const struct akma_engine *e);
 /* The lcore id of worker w. */
 unsigned akma_engine_worker_lcore(const struct akma_engine *e, unsigned w);
 /* Snapshot counters; any thread, while the engine runs. */
-void akma_engine_worker_stats(const struct akma_engine *e, unsigned w, struct akma_worker_stats *st);
+void akma_engine_worker_stats(const struct akma_engine *e, unsigned w,
+			      struct akma_worker_stats *st);
 void akma_engine_producer_stats(const struct akma_engine *e, unsigned p,
 				struct akma_producer_stats *st);
 /* Change the K_AF lifetime while running (SIGHUP); any thread. */

@@ -25,6 +25,7 @@ packages=(
 	openssl                    # SBI tests: a test certificate
 	libssl-dev                 # OpenSSL: test oracle and benchmark baseline
 	clang libclang-rt-14-dev   # libFuzzer targets of the test suite
+	clang-format               # the format check of the test suite (scripts/format.sh)
 	redis-server redis-tools   # replication tests (Redis and Sentinels started by the tests
 	                           # on private ports), redis-cli, redis-benchmark
 )

@@ -23,15 +23,15 @@ static unsigned check_passed, check_failed;
 		}                                                                       \
 	} while (0)
 
-#define CHECK_EQ_INT(got, want, ...)                                                       \
-	do {                                                                               \
-		long long g_ = (long long)(got), w_ = (long long)(want);                   \
-		CHECK(g_ == w_, "got %lld, want %lld: ", g_, w_);                          \
-		if (g_ != w_) {                                                            \
-			fprintf(stderr, "    ");                                           \
-			fprintf(stderr, __VA_ARGS__);                                      \
-			fputc('\n', stderr);                                               \
-		}                                                                          \
+#define CHECK_EQ_INT(got, want, ...)                                     \
+	do {                                                             \
+		long long g_ = (long long)(got), w_ = (long long)(want); \
+		CHECK(g_ == w_, "got %lld, want %lld: ", g_, w_);        \
+		if (g_ != w_) {                                          \
+			fprintf(stderr, "    ");                         \
+			fprintf(stderr, __VA_ARGS__);                    \
+			fputc('\n', stderr);                             \
+		}                                                        \
 	} while (0)
 
 static inline int check_done(const char *name)

@@ -80,7 +80,8 @@ static unsigned exchange(struct akma_req *reqs, unsigned n, int timeout_ms)
 	size_t off = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		off += (size_t)akma_wire_encode_request(&reqs[i], d + AKMA_WIRE_HDR_LEN + off, 60000 - off);
+		off += (size_t)akma_wire_encode_request(&reqs[i], d + AKMA_WIRE_HDR_LEN + off,
+							60000 - off);
 		reqs[i].status = 255;
 	}
 	int len = akma_wire_seal(key, &snd, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
@@ -93,7 +94,8 @@ static unsigned exchange(struct akma_req *reqs, unsigned n, int timeout_ms)
 		struct akma_wire_hdr h;
 		const uint8_t *body;
 		size_t blen, o = 0;
-		if (got <= 0 || akma_wire_open(key, replay, in, (size_t)got, akma_wall_ms(), 0, &h, &body, &blen))
+		if (got <= 0 || akma_wire_open(key, replay, in, (size_t)got, akma_wall_ms(), 0, &h,
+					       &body, &blen))
 			continue;
 		struct akma_wire_msg m;
 		unsigned answered = 0;
@@ -238,7 +240,8 @@ static int scan_clear(int port, unsigned first, unsigned count)
 	redisReply *keys = redisCommand(c, "KEYS *");
 	unsigned clear = 0, values = 0;
 	for (size_t k = 0; keys && k < keys->elements; k++) {
-		redisReply *v = redisCommand(c, "GET %b", keys->element[k]->str, keys->element[k]->len);
+		redisReply *v =
+			redisCommand(c, "GET %b", keys->element[k]->str, keys->element[k]->len);
 		if (v && v->type == REDIS_REPLY_STRING) {
 			values++;
 			for (unsigned i = first; i < first + count; i++) {

@@ -36,16 +36,14 @@ int main(void)
 
 	/* Malformed: each refused, with the option and the text named. */
 	static const char *const bad[] = {
-		"[::1:8080",      /* no ']': once stripped blindly, binding :: */
-		"[::1]8080",      /* no ':' after ']' */
-		"::1:8080",       /* IPv6 without brackets */
-		"127.0.0.1",      /* no port */
-		"127.0.0.1:",     /* empty port */
-		"127.0.0.1:0",    /* port 0 */
-		"127.0.0.1:65536",
-		"127.0.0.1:80x",
-		":8080",          /* no host */
-		"[127.0.0.1]:80", /* brackets around IPv4 */
+		"[::1:8080",   /* no ']': once stripped blindly, binding :: */
+		"[::1]8080",   /* no ':' after ']' */
+		"::1:8080",    /* IPv6 without brackets */
+		"127.0.0.1",   /* no port */
+		"127.0.0.1:",  /* empty port */
+		"127.0.0.1:0", /* port 0 */
+		"127.0.0.1:65536", "127.0.0.1:80x", ":8080", /* no host */
+		"[127.0.0.1]:80",                            /* brackets around IPv4 */
 		"localhost:8080", /* a name where an IP literal is needed */
 		"[]:80",
 	};

@@ -25,7 +25,8 @@ static void refused(const char *text, const char *must_contain)
 	struct akma_conf c;
 	char err[512];
 	akma_conf_defaults(&akmad_conf_table, &c);
-	int rc = akma_conf_load(&akmad_conf_table, &c, write_file("bad.conf", text), err, sizeof(err));
+	int rc = akma_conf_load(&akmad_conf_table, &c, write_file("bad.conf", text), err,
+				sizeof(err));
 	CHECK(rc == -1 && strstr(err, must_contain) != NULL, "'%s' refused with '%s' (got '%s')",
 	      text, must_contain, rc ? err : "accepted");
 }
@@ -47,14 +48,19 @@ int main(int argc, char **argv)
 
 	/* The shipped file is exactly the defaults. */
 	akma_conf_defaults(&akmad_conf_table, &c);
-	CHECK(akma_conf_load(&akmad_conf_table, &c, argv[1], err, sizeof(err)) == 0, "shipped file: %s", err);
+	CHECK(akma_conf_load(&akmad_conf_table, &c, argv[1], err, sizeof(err)) == 0,
+	      "shipped file: %s", err);
 	CHECK(memcmp(&c, &def, sizeof(c)) == 0, "shipped file equals the table's defaults");
 
 	/* A dump of changed values reads back to them. */
-	CHECK(akma_conf_set(&akmad_conf_table, &c, "engine.capacity", "10000000", err, sizeof(err)) == 0, "set");
-	CHECK(akma_conf_set(&akmad_conf_table, &c, "wire.allow_plain_unix", "yes", err, sizeof(err)) == 0, "set bool");
-	CHECK(akma_conf_set(&akmad_conf_table, &c, "wire.listen", "udp:[::1]:7777,unix:/run/akmad.sock", err,
+	CHECK(akma_conf_set(&akmad_conf_table, &c, "engine.capacity", "10000000", err,
 			    sizeof(err)) == 0,
+	      "set");
+	CHECK(akma_conf_set(&akmad_conf_table, &c, "wire.allow_plain_unix", "yes", err,
+			    sizeof(err)) == 0,
+	      "set bool");
+	CHECK(akma_conf_set(&akmad_conf_table, &c, "wire.listen",
+			    "udp:[::1]:7777,unix:/run/akmad.sock", err, sizeof(err)) == 0,
 	      "set list");
 	char path[256];
 	snprintf(path, sizeof(path), "%s/dump.conf", dir);
@@ -63,11 +69,13 @@ int main(int argc, char **argv)
 	fclose(f);
 	struct akma_conf back;
 	akma_conf_defaults(&akmad_conf_table, &back);
-	CHECK(akma_conf_load(&akmad_conf_table, &back, path, err, sizeof(err)) == 0 && memcmp(&back, &c, sizeof(c)) == 0,
+	CHECK(akma_conf_load(&akmad_conf_table, &back, path, err, sizeof(err)) == 0 &&
+		      memcmp(&back, &c, sizeof(c)) == 0,
 	      "dump reads back: %s", err);
 
 	/* Refusals name file, line and key. */
-	refused("[engine]\ncapacity = 5\n", "bad.conf:2: key 'engine.capacity': must be 64..268435456");
+	refused("[engine]\ncapacity = 5\n",
+		"bad.conf:2: key 'engine.capacity': must be 64..268435456");
 	refused("[engine]\n\n# c\nburst = 65\n", ":4: key 'engine.burst': must be 1..64");
 	refused("[engine]\nring_size = 1000\n", "ring_size': must be a power of two");
 	refused("[engine]\nworkers = -1\n", "not a whole number");
@@ -82,17 +90,21 @@ int main(int argc, char **argv)
 	refused("[wire]\nallow_plain_unix = maybe\n", "must be true or false");
 	refused("[wire]\nlisten =\n", "must be 1..255 characters");
 	refused("[log]\nlevel = loud\n", "must be one of error|warning");
-	CHECK(akma_conf_load(&akmad_conf_table, &c, "/nonexistent/akmad.conf", err, sizeof(err)) == -1 &&
+	CHECK(akma_conf_load(&akmad_conf_table, &c, "/nonexistent/akmad.conf", err, sizeof(err)) ==
+			      -1 &&
 		      strstr(err, "No such file"),
 	      "missing file named: %s", err);
 
 	/* Command-line forms. */
 	char name[64];
-	CHECK(akma_conf_option_name(&akmad_conf_table, "engine-capacity", name, sizeof(name)) == 1 &&
+	CHECK(akma_conf_option_name(&akmad_conf_table, "engine-capacity", name, sizeof(name)) ==
+			      1 &&
 		      strcmp(name, "engine.capacity") == 0,
 	      "--engine-capacity");
-	CHECK(akma_conf_option_name(&akmad_conf_table, "engine-capcity", name, sizeof(name)) == 0, "unknown option");
-	CHECK(akma_conf_set(&akmad_conf_table, &c, "capacity", "5", err, sizeof(err)) == -1 && strstr(err, "section.key"),
+	CHECK(akma_conf_option_name(&akmad_conf_table, "engine-capcity", name, sizeof(name)) == 0,
+	      "unknown option");
+	CHECK(akma_conf_set(&akmad_conf_table, &c, "capacity", "5", err, sizeof(err)) == -1 &&
+		      strstr(err, "section.key"),
 	      "--set needs section.key");
 
 	/* --help lists every key the dump has. */
@@ -119,7 +131,8 @@ int main(int argc, char **argv)
 	free(dump);
 
 	/* The short names the replication options go by. */
-	CHECK(akma_conf_option_name(&akmad_conf_table, "redis", name, sizeof(name)) && !strcmp(name, "redis.address"),
+	CHECK(akma_conf_option_name(&akmad_conf_table, "redis", name, sizeof(name)) &&
+		      !strcmp(name, "redis.address"),
 	      "--redis is redis.address");
 	CHECK(akma_conf_option_name(&akmad_conf_table, "redis-password-file", name, sizeof(name)) &&
 		      !strcmp(name, "redis.password_file"),
@@ -131,10 +144,13 @@ int main(int argc, char **argv)
 		      !strcmp(name, "replication.kek_file"),
 	      "--kek-file");
 	CHECK(akma_conf_option_name(&akmad_conf_table, "standby", name, sizeof(name)) &&
-		      akma_conf_is_bool(&akmad_conf_table, name) && !akma_conf_is_bool(&akmad_conf_table, "redis.address"),
+		      akma_conf_is_bool(&akmad_conf_table, name) &&
+		      !akma_conf_is_bool(&akmad_conf_table, "redis.address"),
 	      "--standby is a flag");
-	CHECK(!akma_conf_option_name(&akmad_conf_table, "redis-nonsense", name, sizeof(name)), "unknown option");
-	CHECK(akma_conf_set(&akmad_conf_table, &c, "replication.mode", "eventually", err, sizeof(err)) != 0 &&
+	CHECK(!akma_conf_option_name(&akmad_conf_table, "redis-nonsense", name, sizeof(name)),
+	      "unknown option");
+	CHECK(akma_conf_set(&akmad_conf_table, &c, "replication.mode", "eventually", err,
+			    sizeof(err)) != 0 &&
 		      strstr(err, "sync|async|off"),
 	      "a bad replication mode names the choices: %s", err);
 	unlink(write_file("bad.conf", ""));

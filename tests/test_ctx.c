@@ -23,8 +23,14 @@ static void key_for(unsigned i, unsigned version, uint8_t key[32])
 
 static int reg(struct akma_ctx_store *s, const char *akid, const char *ueid, const uint8_t *key)
 {
-	struct akma_ctx_reg r = {(const uint8_t *)akid, (uint16_t)strlen(akid),
-				 (const uint8_t *)ueid, (uint16_t)strlen(ueid), 1, key, NULL, 0};
+	struct akma_ctx_reg r = {(const uint8_t *)akid,
+				 (uint16_t)strlen(akid),
+				 (const uint8_t *)ueid,
+				 (uint16_t)strlen(ueid),
+				 1,
+				 key,
+				 NULL,
+				 0};
 	return akma_ctx_register(s, &r, now);
 }
 
@@ -65,7 +71,8 @@ static void basics(void)
 	CHECK(reg(s, "0.aaaa@akma.example", "imsi-001010000000001", k1) == 0, "register");
 	CHECK(get(s, "0.aaaa@akma.example", &c) == AKMA_CTX_HIT, "hit");
 	akma_hmac_midstate(k1, 32, &ms);
-	CHECK(c && memcmp(akma_ctx_midstate(c), &ms, sizeof(ms)) == 0, "midstates of K_AKMA stored");
+	CHECK(c && memcmp(akma_ctx_midstate(c), &ms, sizeof(ms)) == 0,
+	      "midstates of K_AKMA stored");
 	CHECK(c && ((uintptr_t)akma_ctx_midstate(c) & 63) == 0, "midstates on a line of their own");
 	CHECK(c && memcmp(akma_ctx_kakma(c), k1, 32) == 0, "K_AKMA stored");
 	CHECK(c && c->ueid_len == 20 && memcmp(akma_ctx_ueid(c), "imsi-001010000000001", 20) == 0,
@@ -182,9 +189,11 @@ static void full_store(void)
 	for (unsigned i = 0; i < CAP; i++) {
 		const struct akma_ctx *c;
 		uint8_t want[32];
-		snprintf(akid, sizeof(akid), i == 7 ? "7.new@akma.example" : "%u.full@akma.example", i);
+		snprintf(akid, sizeof(akid), i == 7 ? "7.new@akma.example" : "%u.full@akma.example",
+			 i);
 		key_for(i, i == 7, want);
-		CHECK(get(s, akid, &c) == AKMA_CTX_HIT && c && memcmp(akma_ctx_kakma(c), want, 32) == 0,
+		CHECK(get(s, akid, &c) == AKMA_CTX_HIT && c &&
+			      memcmp(akma_ctx_kakma(c), want, 32) == 0,
 		      "context %u intact after the refusal", i);
 	}
 	struct akma_ctx_stats st;
@@ -212,8 +221,14 @@ static void expiry(void)
 	CHECK(akma_ctx_lookup_ueid(s, (const uint8_t *)"imsi-001010000000005", 20, now) == NULL,
 	      "invisible by SUPI too");
 	/* An explicit end of life wins over the lifetime. */
-	struct akma_ctx_reg r = {(const uint8_t *)"exp2@akma.example", 17,
-				 (const uint8_t *)"imsi-001010000000006", 20, 1, k, NULL, t0 + 5000};
+	struct akma_ctx_reg r = {(const uint8_t *)"exp2@akma.example",
+				 17,
+				 (const uint8_t *)"imsi-001010000000006",
+				 20,
+				 1,
+				 k,
+				 NULL,
+				 t0 + 5000};
 	CHECK(akma_ctx_register(s, &r, now) == 0, "register with end of life");
 	CHECK(akma_ctx_sweep(s, now, 100) == 1, "sweep reclaims the expired one only");
 	CHECK(get(s, "exp2@akma.example", NULL) == AKMA_CTX_HIT, "unexpired one stays");
@@ -221,7 +236,8 @@ static void expiry(void)
 	akma_ctx_stats(s, &st);
 	CHECK(st.live == 1 && st.expired_swept == 1, "counted");
 	/* The swept SUPI can register again. */
-	CHECK(reg(s, "exp3@akma.example", "imsi-001010000000005", k) == 0, "re-register after sweep");
+	CHECK(reg(s, "exp3@akma.example", "imsi-001010000000005", k) == 0,
+	      "re-register after sweep");
 	CHECK(get(s, "exp3@akma.example", NULL) == AKMA_CTX_HIT, "and resolve");
 	now = t0;
 	akma_ctx_store_free(s);
@@ -241,13 +257,19 @@ static void bulk_register(void)
 		/* entries 10 and 11 share a SUPI: 11 replaces 10 */
 		snprintf(ueid[i], sizeof(ueid[i]), "imsi-0010100000%05u", i == 11 ? 10 : i);
 		key_for(i, 5, keys[i]);
-		r[i] = (struct akma_ctx_reg){(const uint8_t *)akid[i], (uint16_t)strlen(akid[i]),
-					     (const uint8_t *)ueid[i], (uint16_t)strlen(ueid[i]), 1,
-					     keys[i], NULL, 0};
+		r[i] = (struct akma_ctx_reg){(const uint8_t *)akid[i],
+					     (uint16_t)strlen(akid[i]),
+					     (const uint8_t *)ueid[i],
+					     (uint16_t)strlen(ueid[i]),
+					     1,
+					     keys[i],
+					     NULL,
+					     0};
 	}
 	r[20].akid_len = 0;
 	CHECK(akma_ctx_register_bulk(s, r, 64, now, rc) == 63, "63 of 64 registered");
-	CHECK(rc[20] == -AKMA_E_AKID_LEN && rc[19] == 0 && rc[21] == 0, "the bad one alone refused");
+	CHECK(rc[20] == -AKMA_E_AKID_LEN && rc[19] == 0 && rc[21] == 0,
+	      "the bad one alone refused");
 	CHECK(get(s, "10.bulk@akma.example", NULL) == AKMA_CTX_MISS, "10 replaced by 11, in order");
 	const struct akma_ctx *c;
 	CHECK(get(s, "11.bulk@akma.example", &c) == AKMA_CTX_HIT && c &&
@@ -340,7 +362,8 @@ static void reference_map(void)
 				if (rc == 0)
 					ver[i] = v;
 			} else {
-				CHECK(akma_ctx_remove(s, (const uint8_t *)ueid, (uint16_t)strlen(ueid)) == 0,
+				CHECK(akma_ctx_remove(s, (const uint8_t *)ueid,
+						      (uint16_t)strlen(ueid)) == 0,
 				      "remove %u", i);
 				ver[i] = 0;
 			}
@@ -349,13 +372,15 @@ static void reference_map(void)
 		for (unsigned j = 0; j < 64; j++) {
 			unsigned i = (unsigned)rand_r(&seed) % N;
 			unsigned kind = j % 3;
-			unsigned v = kind == 0 ? ver[i] : kind == 1 ? (next_ver[i] > 1 ? next_ver[i] - 1 : 0)
-								   : next_ver[i] + 1;
+			unsigned v = kind == 0   ? ver[i]
+				     : kind == 1 ? (next_ver[i] > 1 ? next_ver[i] - 1 : 0)
+						 : next_ver[i] + 1;
 			snprintf(akid[j], sizeof(akid[j]), "%u.%u@ref", i, v);
 			kp[j] = (const uint8_t *)akid[j];
 			kl[j] = (uint16_t)strlen(akid[j]);
 		}
-		akma_ctx_lookup_bulk(s, kp, kl, NULL, 64, now, cp, res, round & 1 ? AKMA_CTX_PREFETCH_MS : 0);
+		akma_ctx_lookup_bulk(s, kp, kl, NULL, 64, now, cp, res,
+				     round & 1 ? AKMA_CTX_PREFETCH_MS : 0);
 		for (unsigned j = 0; j < 64; j++) {
 			unsigned i, v;
 			sscanf(akid[j], "%u.%u@", &i, &v);
@@ -369,7 +394,8 @@ static void reference_map(void)
 				uint8_t k[32];
 				key_for(i, v, k);
 				if (!cp[j] || memcmp(akma_ctx_kakma(cp[j]), k, 32) != 0 ||
-				    cp[j]->akid_len != kl[j] || memcmp(akma_ctx_akid(cp[j]), kp[j], kl[j]))
+				    cp[j]->akid_len != kl[j] ||
+				    memcmp(akma_ctx_akid(cp[j]), kp[j], kl[j]))
 					mismatches++;
 			}
 		}
@@ -385,7 +411,8 @@ static void reference_map(void)
 		live++;
 		snprintf(ueid, sizeof(ueid), "imsi-00101%010u", i);
 		snprintf(akid[0], sizeof(akid[0]), "%u.%u@ref", i, ver[i]);
-		const struct akma_ctx *c = akma_ctx_lookup_ueid(s, (const uint8_t *)ueid, (uint16_t)strlen(ueid), now);
+		const struct akma_ctx *c =
+			akma_ctx_lookup_ueid(s, (const uint8_t *)ueid, (uint16_t)strlen(ueid), now);
 		if (!c || get(s, akid[0], NULL) != AKMA_CTX_HIT || c->akid_len != strlen(akid[0]))
 			wrong++;
 	}
@@ -396,7 +423,8 @@ static void reference_map(void)
 	CHECK(st.displaced > 0, "the workload exercised cuckoo displacement (%llu moves)",
 	      (unsigned long long)st.displaced);
 	printf("reference map: %u lookups, %u live, %llu cuckoo moves, %llu replaced, %u busy\n",
-	       lookups, live, (unsigned long long)st.displaced, (unsigned long long)st.replaced, busy);
+	       lookups, live, (unsigned long long)st.displaced, (unsigned long long)st.replaced,
+	       busy);
 	akma_ctx_store_free(s);
 }
 

@@ -36,7 +36,7 @@ struct version_slot {
 static struct akma_ctx_store *store;
 static _Atomic uint64_t ops;
 static _Atomic int stop;
-static _Atomic uint32_t current[CHURN];     /* current version, 0 = none */
+static _Atomic uint32_t current[CHURN]; /* current version, 0 = none */
 static struct version_slot ring[CHURN][RING];
 static const uint64_t now = 1000;
 
@@ -54,7 +54,10 @@ static void key_for(uint32_t i, uint32_t v, uint32_t w, uint8_t k[32])
 static int akid_for(uint32_t i, uint32_t v, char *buf)
 {
 	/* Long enough (~90 octets) to span two lines of a context, as real A-KIDs do. */
-	return snprintf(buf, 128, "%u.%u.stress-a-kid-padding-to-the-usual-length@akma.5gc.mnc001.mcc001.3gppnetwork.org", i, v);
+	return snprintf(buf, 128,
+			"%u.%u.stress-a-kid-padding-to-the-usual-length@akma.5gc.mnc001.mcc001."
+			"3gppnetwork.org",
+			i, v);
 }
 
 static int ueid_for(uint32_t i, char *buf)
@@ -92,22 +95,35 @@ static void *writer(void *arg)
 			}
 		} else if (v && what < 3) { /* same A-KID, new key */
 			key_for(i, v, ++rekey[i], k);
-			struct akma_ctx_reg r = {(const uint8_t *)akid, (uint16_t)akid_for(i, v, akid),
-						 (const uint8_t *)ueid, (uint16_t)ul, 1, k, NULL, 0};
+			struct akma_ctx_reg r = {(const uint8_t *)akid,
+						 (uint16_t)akid_for(i, v, akid),
+						 (const uint8_t *)ueid,
+						 (uint16_t)ul,
+						 1,
+						 k,
+						 NULL,
+						 0};
 			rc = akma_ctx_register(store, &r, now);
 		} else { /* a new version: new A-KID replaces the old one */
 			uint32_t nv = v + 1;
 			rekey[i] = 0;
 			key_for(i, nv, 0, k);
-			struct akma_ctx_reg r = {(const uint8_t *)akid, (uint16_t)akid_for(i, nv, akid),
-						 (const uint8_t *)ueid, (uint16_t)ul, 1, k, NULL, 0};
+			struct akma_ctx_reg r = {(const uint8_t *)akid,
+						 (uint16_t)akid_for(i, nv, akid),
+						 (const uint8_t *)ueid,
+						 (uint16_t)ul,
+						 1,
+						 k,
+						 NULL,
+						 0};
 			atomic_store(&ring[i][nv % RING].died, 0);
 			atomic_store(&ring[i][nv % RING].version, nv);
 			rc = akma_ctx_register(store, &r, now);
 			if (rc == 0) {
 				atomic_store(&current[i], nv);
 				if (v)
-					atomic_store(&ring[i][v % RING].died, atomic_load(&ops) + 1);
+					atomic_store(&ring[i][v % RING].died,
+						     atomic_load(&ops) + 1);
 			}
 		}
 		if (rc == -EBUSY) { /* room awaits a grace period */
@@ -154,7 +170,8 @@ static void *reader(void *arg)
 			} else {
 				i = (uint32_t)rand_r(&seed) % CHURN;
 				uint32_t cur = atomic_load(&current[i]);
-				v = cur + (uint32_t)(rand_r(&seed) % 3) - 1; /* previous, current, next */
+				v = cur + (uint32_t)(rand_r(&seed) % 3) -
+				    1; /* previous, current, next */
 			}
 			who[j] = i;
 			ver[j] = v;
@@ -226,8 +243,14 @@ int main(void)
 		char akid[128], ueid[32];
 		uint8_t k[32];
 		key_for(i, 1, 0, k);
-		struct akma_ctx_reg reg = {(const uint8_t *)akid, (uint16_t)akid_for(i, 1, akid),
-					   (const uint8_t *)ueid, (uint16_t)ueid_for(i, ueid), 1, k, NULL, 0};
+		struct akma_ctx_reg reg = {(const uint8_t *)akid,
+					   (uint16_t)akid_for(i, 1, akid),
+					   (const uint8_t *)ueid,
+					   (uint16_t)ueid_for(i, ueid),
+					   1,
+					   k,
+					   NULL,
+					   0};
 		CHECK(akma_ctx_register(store, &reg, now) == 0, "stable %u", i);
 	}
 	urcu_qsbr_thread_offline();
@@ -242,12 +265,13 @@ int main(void)
 
 	struct akma_ctx_stats st;
 	akma_ctx_stats(store, &st);
-	printf("%llu s: writer %llu ops (%llu replaced, %llu removed, %llu cuckoo moves), reader %llu "
+	printf("%llu s: writer %llu ops (%llu replaced, %llu removed, %llu cuckoo moves), reader "
+	       "%llu "
 	       "lookups, %llu hits, %llu checked against the death stamps\n",
-	       (unsigned long long)seconds, (unsigned long long)n_ops, (unsigned long long)st.replaced,
-	       (unsigned long long)st.removed, (unsigned long long)st.displaced,
-	       (unsigned long long)rs.lookups, (unsigned long long)rs.hits,
-	       (unsigned long long)rs.checked);
+	       (unsigned long long)seconds, (unsigned long long)n_ops,
+	       (unsigned long long)st.replaced, (unsigned long long)st.removed,
+	       (unsigned long long)st.displaced, (unsigned long long)rs.lookups,
+	       (unsigned long long)rs.hits, (unsigned long long)rs.checked);
 	CHECK(rs.wrong_content == 0, "%llu answers with wrong or torn content",
 	      (unsigned long long)rs.wrong_content);
 	CHECK(rs.stale == 0, "%llu answers already dead before their lookup began",

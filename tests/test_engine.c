@@ -103,7 +103,8 @@ static void answers(void)
 	uint64_t before = (uint64_t)time(NULL) * 1000;
 	run(r, 4);
 	CHECK(r[0]->status == AKMA_ST_OK, "register ok (%u)", r[0]->status);
-	CHECK(r[1]->status == AKMA_ST_OK, "get ok after register in the same burst (%u)", r[1]->status);
+	CHECK(r[1]->status == AKMA_ST_OK, "get ok after register in the same burst (%u)",
+	      r[1]->status);
 	akma_af_id_set(&af, "af.example.com", 14, akma_ua_id_tls13_psk);
 	akma_derive_kaf(k1, &af, want);
 	CHECK(memcmp(r[1]->kaf, want, 32) == 0, "K_AF equals the scalar derivation");
@@ -153,10 +154,13 @@ static void errors(void)
 	      "an out-of-bounds length is refused, not followed");
 	CHECK(r[1]->status == AKMA_ST_BAD_FIELD && r[1]->bad_field == AKMA_FIELD_AKID,
 	      "A-KID in use: bad aKId");
-	CHECK(r[2]->status == AKMA_ST_BAD_FIELD && r[2]->bad_field == AKMA_FIELD_AF_ID, "empty AF_ID");
-	CHECK(r[3]->status == AKMA_ST_BAD_FIELD && r[3]->bad_field == AKMA_FIELD_AKID, "empty A-KID");
+	CHECK(r[2]->status == AKMA_ST_BAD_FIELD && r[2]->bad_field == AKMA_FIELD_AF_ID,
+	      "empty AF_ID");
+	CHECK(r[3]->status == AKMA_ST_BAD_FIELD && r[3]->bad_field == AKMA_FIELD_AKID,
+	      "empty A-KID");
 	CHECK(r[4]->status == AKMA_ST_NOT_FOUND, "remove unknown");
-	CHECK(r[5]->status == AKMA_ST_BAD_FIELD && r[5]->bad_field == AKMA_FIELD_TYPE, "unknown type");
+	CHECK(r[5]->status == AKMA_ST_BAD_FIELD && r[5]->bad_field == AKMA_FIELD_TYPE,
+	      "unknown type");
 	release(r, 7);
 }
 
@@ -211,7 +215,8 @@ static unsigned collect(struct akma_req **out, unsigned n)
 	do {
 		got += akma_engine_poll(e, prod, out + got, n - got);
 		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while (got < n && (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 300);
+	} while (got < n &&
+		 (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 300);
 	return got;
 }
 
@@ -229,9 +234,13 @@ static unsigned take(struct akma_req **out, unsigned n)
 static void replication(enum akma_repl_mode mode)
 {
 	const char *m = mode == AKMA_REPL_SYNC ? "sync" : "async";
-	struct akma_engine_params p = {.capacity = 1000, .kaf_life_ms = 3600 * 1000,
-				       .kakma_life_ms = 60000, .n_requests = 1024,
-				       .mb_arch = AKMA_MB_AUTO, .repl = mode, .repl_backlog = 4};
+	struct akma_engine_params p = {.capacity = 1000,
+				       .kaf_life_ms = 3600 * 1000,
+				       .kakma_life_ms = 60000,
+				       .n_requests = 1024,
+				       .mb_arch = AKMA_MB_AUTO,
+				       .repl = mode,
+				       .repl_backlog = 4};
 	uint8_t k[32];
 	int err;
 	memset(k, 0x42, 32);
@@ -242,9 +251,10 @@ static void replication(enum akma_repl_mode mode)
 	prod = (unsigned)akma_engine_producer(e);
 	akma_engine_start(e);
 
-	struct akma_req *r[3] = {reg_req("imsi-001010000000001", "1.r@akma.example", k),
-				 rm_req("imsi-001010000000009"), /* nothing to remove: not replicated */
-				 rm_req("imsi-001010000000001")};
+	struct akma_req *r[3] = {
+		reg_req("imsi-001010000000001", "1.r@akma.example", k),
+		rm_req("imsi-001010000000009"), /* nothing to remove: not replicated */
+		rm_req("imsi-001010000000001")};
 	struct akma_req *rej[8], *out[8], *taken[8];
 	unsigned n_rej;
 	uint64_t before = (uint64_t)time(NULL) * 1000;
@@ -266,7 +276,8 @@ static void replication(enum akma_repl_mode mode)
 			      taken[0]->akid_len == 16 &&
 			      memcmp(akma_req_akid(taken[0]), "1.r@akma.example", 16) == 0,
 		      "%s: the handed-on REGISTER carries identity, A-KID and K_AKMA", m);
-		CHECK(taken[0]->created_ms >= before && taken[0]->expiry_ms == taken[0]->created_ms + 60000,
+		CHECK(taken[0]->created_ms >= before &&
+			      taken[0]->expiry_ms == taken[0]->created_ms + 60000,
 		      "%s: creation time and end of life", m);
 		CHECK(akma_engine_repl_backlog(e) == 2, "%s: backlog 2", m);
 		akma_engine_repl_done(e, taken, 2);
@@ -274,8 +285,9 @@ static void replication(enum akma_repl_mode mode)
 	}
 	if (mode == AKMA_REPL_SYNC) {
 		got = collect(out, 2);
-		CHECK(got == 2 && out[0] == r[0] && out[1] == r[2] && out[0]->status == AKMA_ST_OK &&
-			      out[1]->status == AKMA_ST_OK && out[0]->kakma[0] == 0,
+		CHECK(got == 2 && out[0] == r[0] && out[1] == r[2] &&
+			      out[0]->status == AKMA_ST_OK && out[1]->status == AKMA_ST_OK &&
+			      out[0]->kakma[0] == 0,
 		      "sync: done completes them to their producer, in order, K_AKMA wiped");
 	} else {
 		CHECK(out[0]->kakma[0] == 0, "async: K_AKMA wiped from the answered request");
@@ -299,10 +311,11 @@ static void replication(enum akma_repl_mode mode)
 		      akma_engine_repl_take(e, taken, 8) == 0,
 	      "%s: writes off: refused with overload, nothing handed on", m);
 	urcu_qsbr_thread_online();
-	CHECK(akma_ctx_lookup_ueid(akma_engine_store(e), (const uint8_t *)"imsi-001010000000002", 20,
-				   before) != NULL &&
-		      akma_ctx_lookup_ueid(akma_engine_store(e), (const uint8_t *)"imsi-001010000000003",
-					   20, before) == NULL,
+	CHECK(akma_ctx_lookup_ueid(akma_engine_store(e), (const uint8_t *)"imsi-001010000000002",
+				   20, before) != NULL &&
+		      akma_ctx_lookup_ueid(akma_engine_store(e),
+					   (const uint8_t *)"imsi-001010000000003", 20,
+					   before) == NULL,
 	      "%s: refused writes left the store as it was", m);
 	urcu_qsbr_thread_offline();
 	akma_engine_set_writes(e, 1);
@@ -340,8 +353,12 @@ static void replication(enum akma_repl_mode mode)
 static void pipeline(unsigned depth)
 {
 	enum { SUBS = 100, STEPS = 5 };
-	struct akma_engine_params p = {.capacity = 1000, .kaf_life_ms = 3600 * 1000, .ring_size = 1024,
-				       .n_requests = 2048, .burst = 4, .mb_arch = AKMA_MB_AUTO};
+	struct akma_engine_params p = {.capacity = 1000,
+				       .kaf_life_ms = 3600 * 1000,
+				       .ring_size = 1024,
+				       .n_requests = 2048,
+				       .burst = 4,
+				       .mb_arch = AKMA_MB_AUTO};
 	static struct akma_req *r[SUBS * STEPS], *out[SUBS * STEPS];
 	uint8_t k1[SUBS][32], k2[SUBS][32], want[32];
 	char supi[32], akid1[48], akid2[48];
@@ -367,7 +384,7 @@ static void pipeline(unsigned depth)
 			snprintf(supi, sizeof(supi), "imsi-00101%010u", i);
 			snprintf(akid1, sizeof(akid1), "%u.first@pipe", i);
 			snprintf(akid2, sizeof(akid2), "%u.second@pipe", i);
-			struct akma_req *q = step == 0	 ? reg_req(supi, akid1, k1[i])
+			struct akma_req *q = step == 0   ? reg_req(supi, akid1, k1[i])
 					     : step == 2 ? reg_req(supi, akid2, k2[i])
 					     : step == 1 ? get_req(akid1, "af.example.com", 0)
 					     : step == 3 ? get_req(akid1, "af.example.com", 0)
@@ -378,17 +395,21 @@ static void pipeline(unsigned depth)
 	unsigned n_rej, taken = 0;
 	for (unsigned base = 0; base < SUBS * STEPS; base += 50)
 		taken += akma_engine_submit(e, prod, r + base, 50, rej, &n_rej);
-	CHECK(taken == SUBS * STEPS, "pipeline %u: all %u accepted (%u)", depth, SUBS * STEPS, taken);
+	CHECK(taken == SUBS * STEPS, "pipeline %u: all %u accepted (%u)", depth, SUBS * STEPS,
+	      taken);
 	unsigned got = collect(out, SUBS * STEPS);
 	CHECK(got == SUBS * STEPS, "pipeline %u: all answered (%u)", depth, got);
 	unsigned wrong = 0;
 	for (unsigned i = 0; i < SUBS; i++) {
-		wrong += r[0 * SUBS + i]->status != AKMA_ST_OK || r[2 * SUBS + i]->status != AKMA_ST_OK;
+		wrong += r[0 * SUBS + i]->status != AKMA_ST_OK ||
+			 r[2 * SUBS + i]->status != AKMA_ST_OK;
 		akma_derive_kaf(k1[i], &af, want);
-		wrong += r[1 * SUBS + i]->status != AKMA_ST_OK || memcmp(r[1 * SUBS + i]->kaf, want, 32);
+		wrong += r[1 * SUBS + i]->status != AKMA_ST_OK ||
+			 memcmp(r[1 * SUBS + i]->kaf, want, 32);
 		wrong += r[3 * SUBS + i]->status != AKMA_ST_NOT_FOUND;
 		akma_derive_kaf(k2[i], &af, want);
-		wrong += r[4 * SUBS + i]->status != AKMA_ST_OK || memcmp(r[4 * SUBS + i]->kaf, want, 32);
+		wrong += r[4 * SUBS + i]->status != AKMA_ST_OK ||
+			 memcmp(r[4 * SUBS + i]->kaf, want, 32);
 	}
 	CHECK(wrong == 0, "pipeline %u: %u answers not as ring order gives", depth, wrong);
 	struct akma_worker_stats st;
@@ -411,8 +432,11 @@ int main(int argc, char **argv)
 	urcu_qsbr_register_thread();
 
 	/* Back-pressure first, on an engine whose workers have not started. */
-	struct akma_engine_params p = {.capacity = 1000, .kaf_life_ms = 3600 * 1000, .ring_size = 64,
-				       .n_requests = 1024, .mb_arch = AKMA_MB_AUTO};
+	struct akma_engine_params p = {.capacity = 1000,
+				       .kaf_life_ms = 3600 * 1000,
+				       .ring_size = 64,
+				       .n_requests = 1024,
+				       .mb_arch = AKMA_MB_AUTO};
 	int err;
 	e = akma_engine_create(&p, &err);
 	CHECK(e != NULL, "create: %s", akma_strerror(err));
@@ -464,7 +488,8 @@ int main(int argc, char **argv)
 	CHECK(st.registers == 1 + 1 + 2 + 51 && st.removes == 1 + 1 + 12,
 	      "writes counted (%llu, %llu)", (unsigned long long)st.registers,
 	      (unsigned long long)st.removes);
-	CHECK(st.hits == 2 + 1 + 3 && st.bursts > 0, "hits counted (%llu)", (unsigned long long)st.hits);
+	CHECK(st.hits == 2 + 1 + 3 && st.bursts > 0, "hits counted (%llu)",
+	      (unsigned long long)st.hits);
 	uint64_t hist = 0;
 	for (int i = 0; i < AKMA_BURST_HIST; i++)
 		hist += st.burst_hist[i];

@@ -121,7 +121,8 @@ static void check_kaf_bursts(void)
 				unsigned v = (j * 5 + burst) % n_kaf;
 				jobs[j] = (struct akma_kaf_job){
 					&ms[v], octets[v],
-					(uint16_t)akma_af_id_octets(&kafs[v].af, octets[v]), out[j]};
+					(uint16_t)akma_af_id_octets(&kafs[v].af, octets[v]),
+					out[j]};
 			}
 			CHECK_EQ_INT(akma_mb_kaf_burst(mbs[a], jobs, burst), burst, "%s burst %u",
 				     akma_mb_arch_name((enum akma_mb_arch)a), burst);
@@ -129,7 +130,8 @@ static void check_kaf_bursts(void)
 				unsigned v = (j * 5 + burst) % n_kaf;
 				CHECK(memcmp(out[j], kafs[v].want, 32) == 0,
 				      "%s burst %u slot %u: vector of line %d",
-				      akma_mb_arch_name((enum akma_mb_arch)a), burst, j, kafs[v].line);
+				      akma_mb_arch_name((enum akma_mb_arch)a), burst, j,
+				      kafs[v].line);
 			}
 		}
 	}
@@ -177,7 +179,8 @@ static void check_bug(char **f, char **of, int line)
 			if (!mbs[a])
 				continue;
 			CHECK(akma_mb_kaf_one(mbs[a], &ms, octets, (uint16_t)n, got) == 0, "kaf");
-			CHECK(memcmp(got, bug, 32) != 0, "line %d: burst K_AF shows %s", line, f[1]);
+			CHECK(memcmp(got, bug, 32) != 0, "line %d: burst K_AF shows %s", line,
+			      f[1]);
 		}
 	}
 }

@@ -97,7 +97,8 @@ static void check_arch(enum akma_mb_arch arch, struct burst_data *d)
 			if (j < n) {
 				oracle(d->keys[j], d->af_id[j], d->af_len[j], want);
 				CHECK(memcmp(d->jobs[j].kaf, want, 32) == 0,
-				      "%s burst %u slot %u AF_ID %u octets", name, n, j, d->af_len[j]);
+				      "%s burst %u slot %u AF_ID %u octets", name, n, j,
+				      d->af_len[j]);
 			}
 		}
 	}
@@ -143,7 +144,8 @@ static void check_arch(enum akma_mb_arch arch, struct burst_data *d)
 		for (unsigned j = 0; j < n; j++) {
 			unsigned out_len = 32;
 			HMAC(EVP_sha256(), d->keys[j], 32, msg, hj[j].len, want, &out_len);
-			CHECK(memcmp(macs[j], want, 32) == 0, "%s hmac of %u octets", name, hj[j].len);
+			CHECK(memcmp(macs[j], want, 32) == 0, "%s hmac of %u octets", name,
+			      hj[j].len);
 		}
 	}
 	hj[1].len = 0;

@@ -211,8 +211,9 @@ static void hex_rules(void)
 
 	hex_case(key, 32, 0);
 	hex_case(key_upper, 32, 0);
-	CHECK(akma_hex_decode(key, 64, a, 32, -1) == 0 && akma_hex_decode(key_upper, 64, b, 32, -1) == 0 &&
-		      memcmp(a, b, 32) == 0 && a[31] == 0x1f && a[10] == 0x0a,
+	CHECK(akma_hex_decode(key, 64, a, 32, -1) == 0 &&
+		      akma_hex_decode(key_upper, 64, b, 32, -1) == 0 && memcmp(a, b, 32) == 0 &&
+		      a[31] == 0x1f && a[10] == 0x0a,
 	      "either case, same octets");
 	hex_case("", 32, -AKMA_E_KEY_LENGTH);
 	hex_case("0", 32, -AKMA_E_HEX_ODD);
@@ -230,7 +231,8 @@ static void hex_rules(void)
 		 -AKMA_E_HEX_CHAR);
 	/* Every non-hex octet value is refused. */
 	for (int c = 0; c < 256; c++) {
-		int is_hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		int is_hex =
+			(c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 		char two[3] = {'0', (char)c, 0};
 		uint8_t o;
 		int rc = akma_hex_decode(two, 2, &o, 1, -AKMA_E_KEY_LENGTH);
@@ -255,21 +257,29 @@ static void akid_rules(void)
 	/* base64url, no padding: 32 octets -> 43 characters of [A-Za-z0-9_-] */
 	const char *at = strchr(buf, '@');
 	CHECK(at && at - (buf + 2) == 43, "A-TID as 43 base64url characters");
-	CHECK(strspn(buf + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == 43,
+	CHECK(strspn(buf + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+		      43,
 	      "base64url alphabet: %s", buf);
 	CHECK(strncmp(buf + 2, "-_z9", 4) == 0, "0xfb 0xfc 0xfd -> -_z9: %s", buf);
 	CHECK(akma_akid_compose(atid, "1234", "234", "015", buf, sizeof(buf)) > 0 &&
 		      strstr(buf, "@akma.5gc.mnc015.mcc234.3gppnetwork.org"),
 	      "3-digit MNC kept: %s", buf);
-	CHECK(akma_akid_compose(atid, "", "001", "01", buf, sizeof(buf)) == -AKMA_E_RID, "empty RID");
+	CHECK(akma_akid_compose(atid, "", "001", "01", buf, sizeof(buf)) == -AKMA_E_RID,
+	      "empty RID");
 	CHECK(akma_akid_compose(atid, "12345", "001", "01", buf, sizeof(buf)) == -AKMA_E_RID,
 	      "5-digit RID");
-	CHECK(akma_akid_compose(atid, "12a", "001", "01", buf, sizeof(buf)) == -AKMA_E_RID, "RID letters");
-	CHECK(akma_akid_compose(atid, "0", "01", "01", buf, sizeof(buf)) == -AKMA_E_MCC, "short MCC");
-	CHECK(akma_akid_compose(atid, "0", "0011", "01", buf, sizeof(buf)) == -AKMA_E_MCC, "long MCC");
-	CHECK(akma_akid_compose(atid, "0", "001", "1", buf, sizeof(buf)) == -AKMA_E_MNC, "short MNC");
-	CHECK(akma_akid_compose(atid, "0", "001", "0001", buf, sizeof(buf)) == -AKMA_E_MNC, "long MNC");
-	CHECK(akma_akid_compose(atid, "0", "001", "0x", buf, sizeof(buf)) == -AKMA_E_MNC, "MNC letters");
+	CHECK(akma_akid_compose(atid, "12a", "001", "01", buf, sizeof(buf)) == -AKMA_E_RID,
+	      "RID letters");
+	CHECK(akma_akid_compose(atid, "0", "01", "01", buf, sizeof(buf)) == -AKMA_E_MCC,
+	      "short MCC");
+	CHECK(akma_akid_compose(atid, "0", "0011", "01", buf, sizeof(buf)) == -AKMA_E_MCC,
+	      "long MCC");
+	CHECK(akma_akid_compose(atid, "0", "001", "1", buf, sizeof(buf)) == -AKMA_E_MNC,
+	      "short MNC");
+	CHECK(akma_akid_compose(atid, "0", "001", "0001", buf, sizeof(buf)) == -AKMA_E_MNC,
+	      "long MNC");
+	CHECK(akma_akid_compose(atid, "0", "001", "0x", buf, sizeof(buf)) == -AKMA_E_MNC,
+	      "MNC letters");
 	CHECK(akma_akid_compose(atid, "0", "001", "01", buf, 20) == -AKMA_E_NOSPACE && buf[0] == 0,
 	      "no room");
 }
@@ -290,10 +300,13 @@ static void kdf_rules(void)
 static void error_texts(void)
 {
 	for (int e = AKMA_E_BASE + 1; e < AKMA_E_LAST; e++) {
-		CHECK(akma_errname(-e) != NULL && akma_strerror(-e)[0] != '\0', "error %d named", e);
-		CHECK(strcmp(akma_strerror(-e), "unknown akma error") != 0, "error %d explained", e);
+		CHECK(akma_errname(-e) != NULL && akma_strerror(-e)[0] != '\0', "error %d named",
+		      e);
+		CHECK(strcmp(akma_strerror(-e), "unknown akma error") != 0, "error %d explained",
+		      e);
 	}
-	CHECK(akma_errname(-22) == NULL && strlen(akma_strerror(-22)) > 0, "errno values pass through");
+	CHECK(akma_errname(-22) == NULL && strlen(akma_strerror(-22)) > 0,
+	      "errno values pass through");
 }
 
 int main(void)

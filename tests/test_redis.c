@@ -30,7 +30,8 @@ static void log_bad(const char *key, int err)
 static void make(struct akma_repl_ctx *c, unsigned i, uint64_t now)
 {
 	memset(c, 0, sizeof(*c));
-	c->akid_len = (uint8_t)snprintf((char *)c->akid, sizeof(c->akid), "%u.redis@akma.example", i);
+	c->akid_len =
+		(uint8_t)snprintf((char *)c->akid, sizeof(c->akid), "%u.redis@akma.example", i);
 	c->ueid_len = (uint16_t)snprintf((char *)c->ueid, sizeof(c->ueid), "imsi-00101%010u", i);
 	c->ueid_type = 1;
 	for (int b = 0; b < 32; b++)
@@ -70,10 +71,11 @@ int main(int argc, char **argv)
 	urcu_qsbr_register_thread();
 
 	struct akma_redis_params rp = {.address = addr};
-	struct akma_redis *bad = akma_redis_open(&(struct akma_redis_params){.address = "127.0.0.1:1"},
-						 kek1, why, sizeof(why));
+	struct akma_redis *bad = akma_redis_open(
+		&(struct akma_redis_params){.address = "127.0.0.1:1"}, kek1, why, sizeof(why));
 	CHECK(!bad && strstr(why, "127.0.0.1:1"), "a dead Redis is named: %s", why);
-	bad = akma_redis_open(&(struct akma_redis_params){.address = "nocolon"}, kek1, why, sizeof(why));
+	bad = akma_redis_open(&(struct akma_redis_params){.address = "nocolon"}, kek1, why,
+			      sizeof(why));
 	CHECK(!bad && strstr(why, "HOST:PORT"), "a bad address is explained: %s", why);
 	struct akma_redis *r = akma_redis_open(&rp, kek1, why, sizeof(why));
 	CHECK(r != NULL, "connect: %s", why);
@@ -119,16 +121,16 @@ int main(int argc, char **argv)
 	freeReplyObject(ttl);
 	const char *set[3] = {"SET", NULL, NULL};
 	size_t set_len[3] = {3, 0, 0};
-#define PLANT(keyname, val, vlen)                                                    \
-	do {                                                                         \
-		set[1] = keyname;                                                    \
-		set_len[1] = strlen(keyname);                                        \
-		set[2] = (const char *)(val);                                        \
-		set_len[2] = vlen;                                                   \
-		freeReplyObject(cmd(raw, 3, set, set_len));                          \
+#define PLANT(keyname, val, vlen)                           \
+	do {                                                \
+		set[1] = keyname;                           \
+		set_len[1] = strlen(keyname);               \
+		set[2] = (const char *)(val);               \
+		set_len[2] = vlen;                          \
+		freeReplyObject(cmd(raw, 3, set, set_len)); \
 	} while (0)
 	PLANT("akma:ue:imsi-corrupt", "\x01garbage", 8); /* version 1, lengths wrong */
-	PLANT("akma:ue:imsi-moved", rec, rl); /* a valid record under another name */
+	PLANT("akma:ue:imsi-moved", rec, rl);            /* a valid record under another name */
 	rec[0] = 2;
 	PLANT("akma:ue:imsi-future", rec, rl);
 	struct akma_repl_kek *other = akma_repl_kek_create(kek2, NULL);
@@ -156,8 +158,8 @@ int main(int argc, char **argv)
 	}
 	if (all)
 		freeReplyObject(all);
-	CHECK(values == N - 1 + 4 && clear == 0, "%u of %u values hold a K_AKMA in the clear", clear,
-	      values);
+	CHECK(values == N - 1 + 4 && clear == 0, "%u of %u values hold a K_AKMA in the clear",
+	      clear, values);
 
 	/* Recovery into a fresh store. */
 	struct akma_ctx_store_params p = {2 * N, 0};
@@ -165,11 +167,13 @@ int main(int argc, char **argv)
 	struct akma_ctx_store *s = akma_ctx_store_create(&p, &err);
 	struct akma_redis_load_stats st;
 	CHECK(akma_redis_load(r, s, akma_wall_ms, &st, log_bad, NULL) == 0, "load");
-	printf("recovered %llu of %llu keys in %.3f s; skipped %llu unwrap, %llu version, %llu format\n",
+	printf("recovered %llu of %llu keys in %.3f s; skipped %llu unwrap, %llu version, %llu "
+	       "format\n",
 	       (unsigned long long)st.loaded, (unsigned long long)st.keys, st.seconds,
 	       (unsigned long long)st.bad_unwrap, (unsigned long long)st.bad_version,
 	       (unsigned long long)st.bad_format);
-	CHECK(st.loaded == N - 1 && st.keys == N - 1 + 4, "every good record recovered, nothing else");
+	CHECK(st.loaded == N - 1 && st.keys == N - 1 + 4,
+	      "every good record recovered, nothing else");
 	CHECK(st.bad_unwrap == 2 && st.bad_version == 1 && st.bad_format == 1 && bad_logged == 4,
 	      "the four bad ones skipped, counted and named");
 	unsigned wrong = 0;
@@ -177,7 +181,8 @@ int main(int argc, char **argv)
 		make(&c, i, now);
 		if (i == 3) {
 			wrong += lookup(s, &c, now); /* the replaced A-KID is gone */
-			c.akid_len = (uint8_t)snprintf((char *)c.akid, sizeof(c.akid), "3.replaced@akma.example");
+			c.akid_len = (uint8_t)snprintf((char *)c.akid, sizeof(c.akid),
+						       "3.replaced@akma.example");
 			c.kakma[0] ^= 0xff;
 		}
 		if (i == 4)
@@ -194,7 +199,8 @@ int main(int argc, char **argv)
 	      "a held lease is refused and its holder named");
 	CHECK(akma_redis_lease_renew(r, "b", 2000, holder, sizeof(holder)) == 0,
 	      "another's lease is not renewed");
-	CHECK(akma_redis_lease_renew(r, "a", 2000, holder, sizeof(holder)) == 1, "own lease renewed");
+	CHECK(akma_redis_lease_renew(r, "a", 2000, holder, sizeof(holder)) == 1,
+	      "own lease renewed");
 	akma_redis_lease_release(r, "b");
 	CHECK(akma_redis_lease_acquire(r, "b", 2000, holder, sizeof(holder)) == 0,
 	      "release by another is a no-op");

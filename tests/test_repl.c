@@ -111,7 +111,8 @@ int main(int argc, char **argv)
 
 	memset(kek1, 0x11, 32);
 	memset(kek2, 0x22, 32);
-	struct akma_repl_kek *k1 = akma_repl_kek_create(kek1, &err), *k2 = akma_repl_kek_create(kek2, &err);
+	struct akma_repl_kek *k1 = akma_repl_kek_create(kek1, &err),
+			     *k2 = akma_repl_kek_create(kek2, &err);
 	CHECK(k1 && k2, "KEKs: %s", akma_strerror(err));
 	if (!k1 || !k2)
 		return check_done("test_repl");
@@ -119,7 +120,8 @@ int main(int argc, char **argv)
 	fill(&in, "12.abc@akma.5gc.mnc001.mcc001.3gppnetwork.org", "imsi-001010123456789");
 	int n = akma_repl_encode(k1, &in, rec, sizeof(rec));
 	CHECK(n == 19 + 45 + 12 + 32 + 16, "record length %d", n);
-	CHECK(memmem(rec, (size_t)n, in.kakma, 32) == NULL && memmem(rec, (size_t)n, in.kakma, 8) == NULL,
+	CHECK(memmem(rec, (size_t)n, in.kakma, 32) == NULL &&
+		      memmem(rec, (size_t)n, in.kakma, 8) == NULL,
 	      "K_AKMA is not in the record in the clear");
 	CHECK(akma_repl_key_name(in.ueid, in.ueid_len, name, sizeof(name)) == 8 + in.ueid_len &&
 		      memcmp(name, "akma:ue:imsi-00101", 18) == 0,
@@ -129,19 +131,23 @@ int main(int argc, char **argv)
 	      "key name: empty identity or no room refused");
 	CHECK(akma_repl_decode(k1, in.ueid, in.ueid_len, rec, (size_t)n, &out) == 0, "decode");
 	CHECK(memcmp(out.kakma, in.kakma, 32) == 0 && out.ueid_len == in.ueid_len &&
-		      memcmp(out.ueid, in.ueid, in.ueid_len) == 0 && out.created_ms == in.created_ms &&
-		      out.eol_ms == in.eol_ms && out.ueid_type == 1 && out.akid_len == in.akid_len &&
+		      memcmp(out.ueid, in.ueid, in.ueid_len) == 0 &&
+		      out.created_ms == in.created_ms && out.eol_ms == in.eol_ms &&
+		      out.ueid_type == 1 && out.akid_len == in.akid_len &&
 		      memcmp(out.akid, in.akid, in.akid_len) == 0,
 	      "round trip");
 	uint8_t rec2[AKMA_REPL_RECORD_MAX];
-	CHECK(akma_repl_encode(k1, &in, rec2, sizeof(rec2)) == n && memcmp(rec, rec2, (size_t)n) != 0,
+	CHECK(akma_repl_encode(k1, &in, rec2, sizeof(rec2)) == n &&
+		      memcmp(rec, rec2, (size_t)n) != 0,
 	      "a fresh nonce every time");
 
-	CHECK(akma_repl_decode(k2, in.ueid, in.ueid_len, rec, (size_t)n, &out) == -AKMA_E_REPL_UNWRAP &&
+	CHECK(akma_repl_decode(k2, in.ueid, in.ueid_len, rec, (size_t)n, &out) ==
+			      -AKMA_E_REPL_UNWRAP &&
 		      key_zero(&out),
 	      "wrong KEK: refused, no key left");
-	CHECK(akma_repl_decode(k1, (const uint8_t *)"imsi-001010123456788", 20, rec, (size_t)n, &out) ==
-		      -AKMA_E_REPL_UNWRAP && key_zero(&out),
+	CHECK(akma_repl_decode(k1, (const uint8_t *)"imsi-001010123456788", 20, rec, (size_t)n,
+			       &out) == -AKMA_E_REPL_UNWRAP &&
+		      key_zero(&out),
 	      "under another subscriber's key name: refused");
 	unsigned accepted = 0;
 	for (int i = 1; i < n; i++) { /* octet 0 is the version: tested below */
@@ -155,13 +161,15 @@ int main(int argc, char **argv)
 	CHECK(accepted == 0, "%u tampered records accepted (or left a key)", accepted);
 	memcpy(bad, rec, (size_t)n);
 	bad[0] = 2;
-	CHECK(akma_repl_decode(k1, in.ueid, in.ueid_len, bad, (size_t)n, &out) == -AKMA_E_REPL_VERSION,
+	CHECK(akma_repl_decode(k1, in.ueid, in.ueid_len, bad, (size_t)n, &out) ==
+		      -AKMA_E_REPL_VERSION,
 	      "format version 2: its own error");
 	unsigned short_ok = 0;
 	for (int cut = 0; cut < n; cut++)
 		short_ok += akma_repl_decode(k1, in.ueid, in.ueid_len, rec, (size_t)cut, &out) == 0;
 	CHECK(short_ok == 0, "%u truncated records accepted", short_ok);
-	CHECK(akma_repl_decode(k1, in.ueid, in.ueid_len, rec, (size_t)n + 1, &out) == -AKMA_E_REPL_FORMAT,
+	CHECK(akma_repl_decode(k1, in.ueid, in.ueid_len, rec, (size_t)n + 1, &out) ==
+		      -AKMA_E_REPL_FORMAT,
 	      "a trailing octet: malformed");
 	CHECK(akma_repl_encode(k1, &in, rec, 50) == -AKMA_E_NOSPACE, "no room");
 	in.akid_len = 0;

@@ -42,9 +42,12 @@ int main(int argc, char **argv)
 	CHECK(akma_eal_init("akma-test-repl", 0, argv, &eal) >= 0, "EAL");
 	urcu_qsbr_register_thread();
 
-	struct akma_engine_params p = {.capacity = 1000, .kaf_life_ms = 3600 * 1000,
-				       .ring_size = 256, .n_requests = 1024,
-				       .mb_arch = AKMA_MB_AUTO, .repl = AKMA_REPL_SYNC};
+	struct akma_engine_params p = {.capacity = 1000,
+				       .kaf_life_ms = 3600 * 1000,
+				       .ring_size = 256,
+				       .n_requests = 1024,
+				       .mb_arch = AKMA_MB_AUTO,
+				       .repl = AKMA_REPL_SYNC};
 	int err;
 	struct akma_engine *e = akma_engine_create(&p, &err);
 	CHECK(e != NULL, "engine: %d", err);

@@ -46,14 +46,16 @@ int main(void)
 	int status, is_problem;
 
 	/* register-anchorkey */
-	CHECK(decode(AKMA_SBI_REGISTER,
-		     "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"12.abc@akma.5gc.mnc001.mcc001.3gppnetwork.org\","
-		     "\"kAkma\":\"3DD5F8B66D40A12D31B8D4856EB5B2C14F9B013BCFCCDE61DFBBD9185A7FCB3C\",\"suppFeat\":\"1\"}") == 0,
+	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"12.abc@akma."
+					"5gc.mnc001.mcc001.3gppnetwork.org\","
+					"\"kAkma\":"
+					"\"3DD5F8B66D40A12D31B8D4856EB5B2C14F9B013BCFCCDE61DFBBD918"
+					"5A7FCB3C\",\"suppFeat\":\"1\"}") == 0,
 	      "register decodes");
 	CHECK(req.type == AKMA_REQ_REGISTER && req.ueid_type == 1 && req.ueid_len == 20 &&
-		      memcmp(akma_req_ueid(&req), "imsi-001010123456789", 20) == 0 && req.akid_len == 45 &&
-		      memcmp(akma_req_akid(&req), "12.abc@", 7) == 0 && req.kakma[0] == 0x3d &&
-		      req.kakma[31] == 0x3c && call.has_supp_feat,
+		      memcmp(akma_req_ueid(&req), "imsi-001010123456789", 20) == 0 &&
+		      req.akid_len == 45 && memcmp(akma_req_akid(&req), "12.abc@", 7) == 0 &&
+		      req.kakma[0] == 0x3d && req.kakma[31] == 0x3c && call.has_supp_feat,
 	      "register: identity, A-KID, K_AKMA (either case)");
 	req.status = AKMA_ST_OK;
 	char *body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
@@ -62,10 +64,11 @@ int main(void)
 			      "3dd5f8b66d40a12d31b8d4856eb5b2c14f9b013bcfccde61dfbbd9185a7fcb3c") &&
 		      !strcmp(field(body, "supi", buf, sizeof(buf)), "imsi-001010123456789") &&
 		      !strcmp(field(body, "suppFeat", buf, sizeof(buf)), "0"),
-	      "register 200: the stored AkmaKeyInfo, K_AKMA lower case, suppFeat answered: %s", body);
+	      "register 200: the stored AkmaKeyInfo, K_AKMA lower case, suppFeat answered: %s",
+	      body);
 	akma_sbi_body_free(body);
 	CHECK(decode(AKMA_SBI_REGISTER,
-		     "{\"gpsi\":\"msisdn-491711234567\",\"aKId\":\"a@b\",\"kAkma\":\"" 
+		     "{\"gpsi\":\"msisdn-491711234567\",\"aKId\":\"a@b\",\"kAkma\":\""
 		     "00000000000000000000000000000000000000000000000000000000000000ff\"}") == 0 &&
 		      req.ueid_type == 2,
 	      "register with a GPSI");
@@ -78,36 +81,44 @@ int main(void)
 	akma_sbi_body_free(body);
 
 	/* faults */
-	CHECK(decode(AKMA_SBI_REGISTER, "{\"aKId\":\"a@b\"}") == -1 && has_param("/kAkma", "MANDATORY_IE_MISSING") &&
-		      has_param("/supi", NULL),
+	CHECK(decode(AKMA_SBI_REGISTER, "{\"aKId\":\"a@b\"}") == -1 &&
+		      has_param("/kAkma", "MANDATORY_IE_MISSING") && has_param("/supi", NULL),
 	      "missing kAkma and UE identity");
-	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"imsi-1\",\"gpsi\":\"msisdn-12345\",\"aKId\":5,\"kAkma\":\"xyz\"}") == -1 &&
-		      has_param("/aKId", NULL) && has_param("/kAkma", NULL) && has_param("/gpsi", NULL),
+	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"imsi-1\",\"gpsi\":\"msisdn-12345\",\"aKId\":5,"
+					"\"kAkma\":\"xyz\"}") == -1 &&
+		      has_param("/aKId", NULL) && has_param("/kAkma", NULL) &&
+		      has_param("/gpsi", NULL),
 	      "both identities, a number for aKId, a bad key: each named (%u)", pb.n_invalid);
-	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"imsi-12\",\"aKId\":\"a@b\",\"kAkma\":\""
+	CHECK(decode(AKMA_SBI_REGISTER,
+		     "{\"supi\":\"imsi-12\",\"aKId\":\"a@b\",\"kAkma\":\""
 		     "00000000000000000000000000000000000000000000000000000000000000ff\"}") == -1 &&
 		      has_param("/supi", "MANDATORY_IE_INCORRECT"),
 	      "imsi- with two digits refused");
-	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"a@b\",\"kAkma\":\""
-		     "00000000000000000000000000000000000000000000000000000000000000ff\",\"extra\":1}") == -1 &&
+	CHECK(decode(AKMA_SBI_REGISTER,
+		     "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"a@b\",\"kAkma\":\""
+		     "00000000000000000000000000000000000000000000000000000000000000ff\",\"extra\":"
+		     "1}") == -1 &&
 		      has_param("/extra", "INVALID_MSG_FORMAT"),
 	      "an unknown attribute is named");
-	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"a\",\"supi\":\"b\"}") == -1 && pb.status == 400 &&
-		      !strcmp(pb.cause, "INVALID_MSG_FORMAT"),
+	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"a\",\"supi\":\"b\"}") == -1 &&
+		      pb.status == 400 && !strcmp(pb.cause, "INVALID_MSG_FORMAT"),
 	      "duplicate names refused");
-	CHECK(decode(AKMA_SBI_REMOVE, "{\"supi\":") == -1 && !strcmp(pb.cause, "INVALID_MSG_FORMAT") &&
-		      strstr(pb.detail, "not JSON"),
+	CHECK(decode(AKMA_SBI_REMOVE, "{\"supi\":") == -1 &&
+		      !strcmp(pb.cause, "INVALID_MSG_FORMAT") && strstr(pb.detail, "not JSON"),
 	      "broken JSON: %s", pb.detail);
 	CHECK(decode(AKMA_SBI_REMOVE, "[1,2]") == -1 && strstr(pb.detail, "object"), "an array");
-	CHECK(decode(AKMA_SBI_REMOVE, "{\"supi\":\"line\\nbreak\"}") == -1 && has_param("/supi", NULL),
+	CHECK(decode(AKMA_SBI_REMOVE, "{\"supi\":\"line\\nbreak\"}") == -1 &&
+		      has_param("/supi", NULL),
 	      "a line break in a Supi");
-	CHECK(decode(AKMA_SBI_RETRIEVE, "{\"afId\":\"af.example.com\",\"aKId\":\"a@b\",\"suppFeat\":\"xy\"}") == -1 &&
+	CHECK(decode(AKMA_SBI_RETRIEVE,
+		     "{\"afId\":\"af.example.com\",\"aKId\":\"a@b\",\"suppFeat\":\"xy\"}") == -1 &&
 		      has_param("/suppFeat", "OPTIONAL_IE_INCORRECT"),
 	      "a bad optional suppFeat: OPTIONAL_IE_INCORRECT");
 	char big[400];
 	memset(big, 'a', sizeof(big));
 	snprintf(big, sizeof(big), "{\"afId\":\"af.example.com\",\"aKId\":\"%0300d\"}", 1);
-	CHECK(decode(AKMA_SBI_RETRIEVE, big) == -1 && has_param("/aKId", NULL), "a 300-octet A-KID");
+	CHECK(decode(AKMA_SBI_RETRIEVE, big) == -1 && has_param("/aKId", NULL),
+	      "a 300-octet A-KID");
 	CHECK(decode(AKMA_SBI_RETRIEVE, "{\"afId\":\"bad host!\",\"aKId\":\"a@b\"}") == -1 &&
 		      has_param("/afId", "MANDATORY_IE_INCORRECT"),
 	      "a bad afId: %s", pb.invalid[0].reason);
@@ -120,13 +131,16 @@ int main(void)
 	akma_sbi_body_free(pbody);
 
 	/* retrieve-applicationkey */
-	CHECK(decode(AKMA_SBI_RETRIEVE, "{\"afId\":\"af.example.com;ua=0100011301\",\"aKId\":\"a@b\"}") == 0 &&
+	CHECK(decode(AKMA_SBI_RETRIEVE,
+		     "{\"afId\":\"af.example.com;ua=0100011301\",\"aKId\":\"a@b\"}") == 0 &&
 		      req.type == AKMA_REQ_GET_KAF && req.af_id_len == 19 &&
 		      memcmp(akma_req_af_id(&req), "af.example.com\x01\x00\x01\x13\x01", 19) == 0 &&
 		      !(req.flags & AKMA_REQ_ANONYMOUS),
 	      "afId with its Ua* id");
-	CHECK(decode(AKMA_SBI_RETRIEVE, "{\"afId\":\"af.example.com\",\"aKId\":\"a@b\",\"anonInd\":true}") == 0 &&
-		      memcmp(akma_req_af_id(&req) + 14, ua, 5) == 0 && (req.flags & AKMA_REQ_ANONYMOUS),
+	CHECK(decode(AKMA_SBI_RETRIEVE,
+		     "{\"afId\":\"af.example.com\",\"aKId\":\"a@b\",\"anonInd\":true}") == 0 &&
+		      memcmp(akma_req_af_id(&req) + 14, ua, 5) == 0 &&
+		      (req.flags & AKMA_REQ_ANONYMOUS),
 	      "a bare FQDN takes the default Ua* id; anonInd");
 	req.status = AKMA_ST_OK;
 	req.expiry_ms = 1764303600000ULL;
@@ -142,27 +156,31 @@ int main(void)
 	akma_sbi_body_free(body);
 	call.anonymous = 0;
 	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
-	CHECK(!strcmp(field(body, "supi", buf, sizeof(buf)), "imsi-001010123456789"), "with supi: %s", body);
+	CHECK(!strcmp(field(body, "supi", buf, sizeof(buf)), "imsi-001010123456789"),
+	      "with supi: %s", body);
 	akma_sbi_body_free(body);
 	req.status = AKMA_ST_NOT_FOUND;
 	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
 	CHECK(status == 204 && body == NULL, "an unknown A-KID: 204, no body");
 	req.status = AKMA_ST_OVERLOAD;
 	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
-	CHECK(status == 503 && is_problem && strstr(body, "NF_CONGESTION"), "overload: 503 NF_CONGESTION");
+	CHECK(status == 503 && is_problem && strstr(body, "NF_CONGESTION"),
+	      "overload: 503 NF_CONGESTION");
 	akma_sbi_body_free(body);
 
 	/* remove-context */
-	CHECK(decode(AKMA_SBI_REMOVE, "{\"supi\":\"imsi-001010123456789\"}") == 0 && req.type == AKMA_REQ_REMOVE &&
-		      req.ueid_len == 20,
+	CHECK(decode(AKMA_SBI_REMOVE, "{\"supi\":\"imsi-001010123456789\"}") == 0 &&
+		      req.type == AKMA_REQ_REMOVE && req.ueid_len == 20,
 	      "remove decodes");
 	req.status = AKMA_ST_OK;
 	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
 	CHECK(status == 204 && !body, "remove: 204");
 	req.status = AKMA_ST_NOT_FOUND;
 	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
-	CHECK(status == 404 && strstr(body, "CONTEXT_NOT_FOUND"), "unknown SUPI: 404 CONTEXT_NOT_FOUND");
+	CHECK(status == 404 && strstr(body, "CONTEXT_NOT_FOUND"),
+	      "unknown SUPI: 404 CONTEXT_NOT_FOUND");
 	akma_sbi_body_free(body);
-	CHECK(decode(AKMA_SBI_REMOVE, "{}") == -1 && has_param("/supi", "MANDATORY_IE_MISSING"), "remove without supi");
+	CHECK(decode(AKMA_SBI_REMOVE, "{}") == -1 && has_param("/supi", "MANDATORY_IE_MISSING"),
+	      "remove without supi");
 	return check_done("test_sbi_json");
 }

@@ -11,7 +11,7 @@
 #include "kdf.h"
 #include "wire.h"
 
-static const uint8_t psk[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+static const uint8_t psk[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
 				17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 static const uint64_t now = 1764300000000ULL;
 static struct akma_wire_key *key;
@@ -75,14 +75,18 @@ static void round_trip(void)
 	CHECK(len > AKMA_WIRE_HDR_LEN + AKMA_WIRE_TAG_LEN, "sealed %d octets", len);
 	CHECK(memmem(dgram, (size_t)len, "imsi-001010123456789", 20) == NULL,
 	      "no SUPI in clear on the wire");
-	CHECK(akma_wire_open(key, rp, dgram, (size_t)len, now + 5, 0, &h, &body, &blen) == 0, "open");
+	CHECK(akma_wire_open(key, rp, dgram, (size_t)len, now + 5, 0, &h, &body, &blen) == 0,
+	      "open");
 	CHECK(h.seq == 1 && h.sender == s.id && h.time_ms == now && s.seq == 2, "header");
 
-	CHECK(akma_wire_next(body, blen, &off, &m) == 1 && m.type == AKMA_WIRE_REGISTER && m.id == 1001,
+	CHECK(akma_wire_next(body, blen, &off, &m) == 1 && m.type == AKMA_WIRE_REGISTER &&
+		      m.id == 1001,
 	      "first message");
 	CHECK(akma_wire_decode_request(&m, &r) == 0 && r.type == AKMA_REQ_REGISTER &&
-		      r.ueid_len == 20 && memcmp(akma_req_ueid(&r), "imsi-001010123456789", 20) == 0 &&
-		      r.akid_len == 19 && memcmp(akma_req_akid(&r), "12.abc@akma.example", 19) == 0 &&
+		      r.ueid_len == 20 &&
+		      memcmp(akma_req_ueid(&r), "imsi-001010123456789", 20) == 0 &&
+		      r.akid_len == 19 &&
+		      memcmp(akma_req_akid(&r), "12.abc@akma.example", 19) == 0 &&
 		      r.kakma[0] == 0x5a && r.kakma[31] == 0x5a && r.ueid_type == AKMA_WIRE_SUPI,
 	      "REGISTER decoded");
 	CHECK(akma_wire_next(body, blen, &off, &m) == 1 && m.type == AKMA_WIRE_GET_KAF, "second");
@@ -91,7 +95,8 @@ static void round_trip(void)
 		      memcmp(akma_req_af_id(&r), "af.example.com\x01\x00\x00\x00\x07", 19) == 0,
 	      "GET_KAF decoded");
 	CHECK(akma_wire_next(body, blen, &off, &m) == 1 && m.type == AKMA_WIRE_REMOVE, "third");
-	CHECK(akma_wire_decode_request(&m, &r) == 0 && r.type == AKMA_REQ_REMOVE && r.ueid_len == 20,
+	CHECK(akma_wire_decode_request(&m, &r) == 0 && r.type == AKMA_REQ_REMOVE &&
+		      r.ueid_len == 20,
 	      "REMOVE decoded");
 	CHECK(akma_wire_next(body, blen, &off, &m) == 0, "end of body");
 
@@ -101,7 +106,8 @@ static void round_trip(void)
 	memcpy(copy, dgram, (size_t)len);
 	CHECK(akma_wire_open(key, rp, dgram, (size_t)len, now, 0, &h, &body, &blen) == 0, "seq 2");
 	CHECK(akma_wire_open(key, rp, copy, (size_t)len, now, 0, &h, &body, &blen) ==
-		      -AKMA_E_WIRE_REPLAY && body == NULL,
+			      -AKMA_E_WIRE_REPLAY &&
+		      body == NULL,
 	      "replayed datagram refused");
 	akma_wire_replay_free(rp);
 }
@@ -122,8 +128,8 @@ static void responses(void)
 	memcpy(akma_req_ueid(&r), "imsi-001010123456789", 20);
 	int n = akma_wire_encode_response(&r, AKMA_WIRE_GET_KAF, out, sizeof(out));
 	CHECK(n == AKMA_WIRE_MSG_HDR_LEN + 2 + 32 + 8 + 3 + 20, "response size %d", n);
-	CHECK(akma_wire_next(out, (size_t)n, &off, &m) == 1 && m.type == (AKMA_WIRE_GET_KAF | 0x80) &&
-		      m.id == 77,
+	CHECK(akma_wire_next(out, (size_t)n, &off, &m) == 1 &&
+		      m.type == (AKMA_WIRE_GET_KAF | 0x80) && m.id == 77,
 	      "response header");
 	CHECK(akma_wire_decode_response(&m, &back) == 0 && back.status == AKMA_ST_OK &&
 		      memcmp(back.kaf, r.kaf, 32) == 0 && back.expiry_ms == r.expiry_ms &&
@@ -134,10 +140,11 @@ static void responses(void)
 	n = akma_wire_encode_response(&r, AKMA_WIRE_GET_KAF, out, sizeof(out));
 	off = 0;
 	CHECK(n == AKMA_WIRE_MSG_HDR_LEN + 2 && akma_wire_next(out, (size_t)n, &off, &m) == 1 &&
-		      akma_wire_decode_response(&m, &back) == 0 && back.status == AKMA_ST_BAD_FIELD &&
-		      back.bad_field == AKMA_FIELD_AF_ID,
+		      akma_wire_decode_response(&m, &back) == 0 &&
+		      back.status == AKMA_ST_BAD_FIELD && back.bad_field == AKMA_FIELD_AF_ID,
 	      "error response carries status and field only");
-	CHECK(akma_wire_encode_response(&r, AKMA_WIRE_GET_KAF, out, 10) == -AKMA_E_NOSPACE, "no room");
+	CHECK(akma_wire_encode_response(&r, AKMA_WIRE_GET_KAF, out, 10) == -AKMA_E_NOSPACE,
+	      "no room");
 }
 
 static void tampering(void)
@@ -187,7 +194,8 @@ static void tampering(void)
 	key = k2;
 	int len2 = build(d, &s2, now);
 	key = saved;
-	CHECK(akma_wire_open(key, rp, d, (size_t)len2, now, 0, &h, &body, &blen) == -AKMA_E_WIRE_AUTH &&
+	CHECK(akma_wire_open(key, rp, d, (size_t)len2, now, 0, &h, &body, &blen) ==
+			      -AKMA_E_WIRE_AUTH &&
 		      body == NULL,
 	      "wrong PSK: authentication fails");
 	akma_wire_key_free(k2);
@@ -208,7 +216,8 @@ static void windows_and_modes(void)
 	for (int i = 0; i < 100; i++)
 		len[i] = akma_wire_seal(key, &s, d[i], 0, now, AKMA_WIRE_GCM);
 	/* Out of order inside the window is fine, once each. */
-	CHECK(akma_wire_open(key, rp, d[70], (size_t)len[70], now, 0, &h, &body, &blen) == 0, "seq 71");
+	CHECK(akma_wire_open(key, rp, d[70], (size_t)len[70], now, 0, &h, &body, &blen) == 0,
+	      "seq 71");
 	CHECK(akma_wire_open(key, rp, d[6], (size_t)len[6], now, 0, &h, &body, &blen) ==
 		      -AKMA_E_WIRE_REPLAY,
 	      "seq 7, 64 behind the newest: refused");
@@ -228,29 +237,34 @@ static void windows_and_modes(void)
 	struct akma_wire_sender t;
 	akma_wire_sender_init(&t);
 	int l = akma_wire_seal(key, &t, d[0], 0, now - 30001, AKMA_WIRE_GCM);
-	CHECK(akma_wire_open(key, rp, d[0], (size_t)l, now, 0, &h, &body, &blen) == -AKMA_E_WIRE_STALE,
+	CHECK(akma_wire_open(key, rp, d[0], (size_t)l, now, 0, &h, &body, &blen) ==
+		      -AKMA_E_WIRE_STALE,
 	      "30.001 s old: stale");
 	l = akma_wire_seal(key, &t, d[0], 0, now + 30001, AKMA_WIRE_GCM);
-	CHECK(akma_wire_open(key, rp, d[0], (size_t)l, now, 0, &h, &body, &blen) == -AKMA_E_WIRE_STALE,
+	CHECK(akma_wire_open(key, rp, d[0], (size_t)l, now, 0, &h, &body, &blen) ==
+		      -AKMA_E_WIRE_STALE,
 	      "30.001 s ahead: stale");
 	l = akma_wire_seal(key, &t, d[0], 0, now - 30000, AKMA_WIRE_GCM);
-	CHECK(akma_wire_open(key, rp, d[0], (size_t)l, now, 0, &h, &body, &blen) == 0, "30 s: fresh");
+	CHECK(akma_wire_open(key, rp, d[0], (size_t)l, now, 0, &h, &body, &blen) == 0,
+	      "30 s: fresh");
 
 	/* Plain mode only where allowed. */
 	memcpy(d[1] + AKMA_WIRE_HDR_LEN, "plain", 5);
 	l = akma_wire_seal(key, &t, d[1], 5, now, AKMA_WIRE_PLAIN);
 	CHECK(l == AKMA_WIRE_HDR_LEN + 5, "plain has no tag");
-	CHECK(akma_wire_open(key, rp, d[1], (size_t)l, now, 0, &h, &body, &blen) == -AKMA_E_WIRE_PLAIN,
+	CHECK(akma_wire_open(key, rp, d[1], (size_t)l, now, 0, &h, &body, &blen) ==
+		      -AKMA_E_WIRE_PLAIN,
 	      "plain refused by default");
-	CHECK(akma_wire_open(key, rp, d[1], (size_t)l, now, 1, &h, &body, &blen) == 0 && blen == 5 &&
-		      memcmp(body, "plain", 5) == 0,
+	CHECK(akma_wire_open(key, rp, d[1], (size_t)l, now, 1, &h, &body, &blen) == 0 &&
+		      blen == 5 && memcmp(body, "plain", 5) == 0,
 	      "plain accepted where allowed");
 
 	/* Versions. */
 	l = akma_wire_seal(key, &t, d[2], 0, now, AKMA_WIRE_GCM);
 	d[2][2] = 2;
 	CHECK(akma_wire_open(key, rp, d[2], (size_t)l, now, 0, &h, &body, &blen) ==
-		      -AKMA_E_WIRE_VERSION && h.version == 2,
+			      -AKMA_E_WIRE_VERSION &&
+		      h.version == 2,
 	      "version 2: refused, named");
 	l = akma_wire_version_error(&t, d[3], 512, now);
 	size_t off = 0;
@@ -261,7 +275,8 @@ static void windows_and_modes(void)
 		      m.payload[2] == AKMA_WIRE_VERSION,
 	      "version error names the version spoken");
 	d[4][0] = 'X';
-	CHECK(akma_wire_open(key, rp, d[4], 40, now, 0, &h, &body, &blen) == -AKMA_E_WIRE_MAGIC, "magic");
+	CHECK(akma_wire_open(key, rp, d[4], 40, now, 0, &h, &body, &blen) == -AKMA_E_WIRE_MAGIC,
+	      "magic");
 
 	/* Sequence wrap: a new sender id, never a repeated nonce. */
 	struct akma_wire_sender w = {42, UINT32_MAX};
@@ -328,7 +343,8 @@ static void field_rules(void)
 	p[n++] = 6;
 	memcpy(p + n, "x\1\0\0\0\7", 6);
 	n += 6;
-	CHECK(decode_raw(AKMA_WIRE_GET_KAF, 0, p, n, &r) == 0 && r.client_id == 9, "minimal GET_KAF");
+	CHECK(decode_raw(AKMA_WIRE_GET_KAF, 0, p, n, &r) == 0 && r.client_id == 9,
+	      "minimal GET_KAF");
 	CHECK(decode_raw(AKMA_WIRE_GET_KAF, 2, p, n, &r) == -AKMA_E_WIRE_FIELD &&
 		      r.bad_field == AKMA_FIELD_FLAGS,
 	      "unknown flag");
@@ -369,7 +385,8 @@ static void field_rules(void)
 	n += 2;
 	memset(p + n, 7, 32);
 	n += 32;
-	CHECK(decode_raw(AKMA_WIRE_REGISTER, 0, p, n, &r) == 0 && r.kakma[0] == 7, "minimal REGISTER");
+	CHECK(decode_raw(AKMA_WIRE_REGISTER, 0, p, n, &r) == 0 && r.kakma[0] == 7,
+	      "minimal REGISTER");
 	CHECK(decode_raw(AKMA_WIRE_REGISTER, 0, p, n - 1, &r) == -AKMA_E_WIRE_FIELD &&
 		      r.bad_field == AKMA_FIELD_LENGTH,
 	      "key cut short");
@@ -398,7 +415,8 @@ static void field_rules(void)
 	CHECK(decode_raw(AKMA_WIRE_REMOVE, 0, p, 2, &r) == -AKMA_E_WIRE_FIELD &&
 		      r.bad_field == AKMA_FIELD_UEID,
 	      "empty SUPI to remove");
-	CHECK(decode_raw(AKMA_WIRE_STATS, 0, p, 0, &r) == -AKMA_E_WIRE_TYPE, "STATS is not an engine request");
+	CHECK(decode_raw(AKMA_WIRE_STATS, 0, p, 0, &r) == -AKMA_E_WIRE_TYPE,
+	      "STATS is not an engine request");
 	CHECK(decode_raw(42, 0, p, 0, &r) == -AKMA_E_WIRE_TYPE &&
 		      r.status == AKMA_WIRE_ST_UNSUPPORTED && r.bad_field == AKMA_FIELD_TYPE,
 	      "unknown type: unsupported");
@@ -407,7 +425,8 @@ static void field_rules(void)
 	uint8_t body[40] = {AKMA_WIRE_GET_KAF, 0, 0, 50};
 	size_t off = 0;
 	struct akma_wire_msg m;
-	CHECK(akma_wire_next(body, 40, &off, &m) == -AKMA_E_WIRE_MSG && off == 40, "length past the body");
+	CHECK(akma_wire_next(body, 40, &off, &m) == -AKMA_E_WIRE_MSG && off == 40,
+	      "length past the body");
 	body[3] = 11;
 	off = 0;
 	CHECK(akma_wire_next(body, 40, &off, &m) == -AKMA_E_WIRE_MSG, "length under the header");

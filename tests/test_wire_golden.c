@@ -80,7 +80,8 @@ static void hex_in_spec(const char *spec)
 	struct akma_wire_sender snd = {0x0102030405060708ULL, 1};
 	const uint64_t t = 1764547200000ULL;
 	int dl = akma_wire_seal(k, &snd, d, 53, t, AKMA_WIRE_GCM);
-	CHECK(dl == 93 && !memcmp(d, want_dgram, 93), "akma_wire_seal gives wire.md's sealed octets");
+	CHECK(dl == 93 && !memcmp(d, want_dgram, 93),
+	      "akma_wire_seal gives wire.md's sealed octets");
 
 	/* And wire.md's octets open in akmad, once. */
 	struct akma_wire_replay *rp = akma_wire_replay_create(16, 30000, &err);
@@ -89,12 +90,14 @@ static void hex_in_spec(const char *spec)
 	size_t blen, off = 0;
 	memcpy(d, want_dgram, 93);
 	CHECK(akma_wire_open(k, rp, d, 93, t + 1000, 0, &h, &body, &blen) == 0 && blen == 53 &&
-		      !memcmp(body, want_msg, 53) && h.sender == 0x0102030405060708ULL && h.seq == 1,
+		      !memcmp(body, want_msg, 53) && h.sender == 0x0102030405060708ULL &&
+		      h.seq == 1,
 	      "wire.md's sealed example opens to its request");
 	struct akma_wire_msg m;
 	static struct akma_req back;
-	CHECK(akma_wire_next(body, blen, &off, &m) == 1 && akma_wire_decode_request(&m, &back) == 0 &&
-		      back.client_id == 1002 && back.akid_len == 19 && back.flags == AKMA_REQ_ANONYMOUS,
+	CHECK(akma_wire_next(body, blen, &off, &m) == 1 &&
+		      akma_wire_decode_request(&m, &back) == 0 && back.client_id == 1002 &&
+		      back.akid_len == 19 && back.flags == AKMA_REQ_ANONYMOUS,
 	      "... and decodes to id 1002, its A-KID, anonymous");
 	memcpy(d, want_dgram, 93);
 	CHECK(akma_wire_open(k, rp, d, 93, t + 1000, 0, &h, &body, &blen) == -AKMA_E_WIRE_REPLAY,
@@ -125,15 +128,16 @@ static void openssl_opens(void)
 		memcpy(d + AKMA_WIRE_HDR_LEN, body, blen);
 		int dl = akma_wire_seal(k, &snd, d, blen, 1764547200000ULL, AKMA_WIRE_GCM);
 		EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-		int ok = dl == (int)(AKMA_WIRE_HDR_LEN + blen + AKMA_WIRE_TAG_LEN) &&
-			 EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-			 EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
-			 EVP_DecryptInit_ex(c, NULL, NULL, psk, d + 4) == 1 &&
-			 EVP_DecryptUpdate(c, NULL, &outl, d, AKMA_WIRE_HDR_LEN) == 1 &&
-			 EVP_DecryptUpdate(c, plain, &outl, d + AKMA_WIRE_HDR_LEN, (int)blen) == 1 &&
-			 EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16,
-					     d + AKMA_WIRE_HDR_LEN + blen) == 1 &&
-			 EVP_DecryptFinal_ex(c, plain + outl, &fin) == 1;
+		int ok =
+			dl == (int)(AKMA_WIRE_HDR_LEN + blen + AKMA_WIRE_TAG_LEN) &&
+			EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+			EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
+			EVP_DecryptInit_ex(c, NULL, NULL, psk, d + 4) == 1 &&
+			EVP_DecryptUpdate(c, NULL, &outl, d, AKMA_WIRE_HDR_LEN) == 1 &&
+			EVP_DecryptUpdate(c, plain, &outl, d + AKMA_WIRE_HDR_LEN, (int)blen) == 1 &&
+			EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16,
+					    d + AKMA_WIRE_HDR_LEN + blen) == 1 &&
+			EVP_DecryptFinal_ex(c, plain + outl, &fin) == 1;
 		EVP_CIPHER_CTX_free(c);
 		CHECK(ok && !memcmp(plain, body, blen), "OpenSSL opens a %zu-octet body", blen);
 	}
@@ -151,8 +155,8 @@ static void stats(void)
 	int n = akma_wire_encode_stats_request(77, out, sizeof(out));
 	struct akma_wire_msg m;
 	size_t off = 0;
-	CHECK(n == 12 && akma_wire_next(out, (size_t)n, &off, &m) == 1 && m.type == AKMA_WIRE_STATS &&
-		      m.id == 77 && m.payload_len == 0,
+	CHECK(n == 12 && akma_wire_next(out, (size_t)n, &off, &m) == 1 &&
+		      m.type == AKMA_WIRE_STATS && m.id == 77 && m.payload_len == 0,
 	      "a STATS request");
 	n = akma_wire_encode_stats(77, names, values, 3, out, sizeof(out));
 	CHECK(n == 12 + 4 + 3 * 9 + 8 + 7 + 12, "a STATS answer's length: %d", n);
@@ -167,7 +171,8 @@ static void stats(void)
 	CHECK(akma_wire_encode_stats(77, names, values, 3, out, 40) == -AKMA_E_NOSPACE,
 	      "a buffer too small");
 	static const char *const bad_name[] = {"a_name_of_thirty_three_characters"};
-	CHECK(akma_wire_encode_stats(77, bad_name, values, 1, out, sizeof(out)) == -AKMA_E_WIRE_FIELD,
+	CHECK(akma_wire_encode_stats(77, bad_name, values, 1, out, sizeof(out)) ==
+		      -AKMA_E_WIRE_FIELD,
 	      "a name too long");
 	/* A forged answer: a name with a quote, a count past the message. */
 	n = akma_wire_encode_stats(5, names, values, 1, out, sizeof(out));

@@ -65,7 +65,8 @@ int main(int argc, char **argv)
 		r.af_id_len = 19;
 		memcpy(akma_req_akid(&r), argv[4], r.akid_len);
 		memcpy(akma_req_af_id(&r), "af.example.com\x01\x00\x00\x00\x07", 19);
-		off += (size_t)akma_wire_encode_request(&r, d + AKMA_WIRE_HDR_LEN + off, 60000 - off);
+		off += (size_t)akma_wire_encode_request(&r, d + AKMA_WIRE_HDR_LEN + off,
+							60000 - off);
 	}
 	int len = akma_wire_seal(key, &snd, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
 	memcpy(copy, d, (size_t)len);
@@ -80,7 +81,8 @@ int main(int argc, char **argv)
 			struct akma_wire_hdr h;
 			const uint8_t *body;
 			size_t blen, o = 0;
-			if (got <= 0 || akma_wire_open(key, rp, in, (size_t)got, akma_wall_ms(), 0, &h, &body, &blen))
+			if (got <= 0 || akma_wire_open(key, rp, in, (size_t)got, akma_wall_ms(), 0,
+						       &h, &body, &blen))
 				continue;
 			answered = 1;
 			struct akma_wire_msg m;
@@ -90,7 +92,8 @@ int main(int argc, char **argv)
 					       m.payload_len ? m.payload[0] : 255,
 					       m.payload_len > 1 ? m.payload[1] : 255);
 				else if (!round)
-					printf("%llu %u\n", (unsigned long long)m.id, m.payload_len ? m.payload[0] : 255);
+					printf("%llu %u\n", (unsigned long long)m.id,
+					       m.payload_len ? m.payload[0] : 255);
 			if (!round)
 				break;
 		}

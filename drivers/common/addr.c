@@ -30,13 +30,14 @@ int akma_addr_split(const char *what, const char *text, char *host, size_t host_
 	} else {
 		colon = strrchr(text, ':');
 		if (!colon) {
-			snprintf(why, why_size, "%s '%s': expected HOST:PORT or [IPv6]:PORT", what, text);
+			snprintf(why, why_size, "%s '%s': expected HOST:PORT or [IPv6]:PORT", what,
+				 text);
 			return -1;
 		}
 		hl = (size_t)(colon - text);
 		if (memchr(text, ':', hl) || memchr(text, ']', hl)) {
-			snprintf(why, why_size, "%s '%s': an IPv6 address is written [V6]:PORT", what,
-				 text);
+			snprintf(why, why_size, "%s '%s': an IPv6 address is written [V6]:PORT",
+				 what, text);
 			return -1;
 		}
 	}
@@ -80,8 +81,8 @@ static int parse_ip(const char *what, const char *text, const char *hostport,
 		*len = sizeof(*in6);
 		return 0;
 	}
-	snprintf(why, why_size, "%s '%s': '%s' is not an IPv4 address or a bracketed IPv6 one", what,
-		 text, host);
+	snprintf(why, why_size, "%s '%s': '%s' is not an IPv4 address or a bracketed IPv6 one",
+		 what, text, host);
 	return -1;
 }
 
@@ -93,8 +94,9 @@ int akma_addr_parse(const char *what, const char *text, unsigned forms, struct s
 		struct sockaddr_un *sun = (struct sockaddr_un *)ss;
 		const char *path = text + 5;
 		if (!*path || strlen(path) >= sizeof(sun->sun_path)) {
-			snprintf(why, why_size, "%s '%s': unix socket path empty or longer than %zu",
-				 what, text, sizeof(sun->sun_path) - 1);
+			snprintf(why, why_size,
+				 "%s '%s': unix socket path empty or longer than %zu", what, text,
+				 sizeof(sun->sun_path) - 1);
 			return -1;
 		}
 		sun->sun_family = AF_UNIX;

@@ -38,8 +38,7 @@ static int choice_ok(const char *choices, const char *v)
 }
 
 /* Parse value into c for key k; on error write the rule broken to why. */
-static int apply(void *c, const struct akma_conf_key *k, const char *v, char *why,
-		 size_t size)
+static int apply(void *c, const struct akma_conf_key *k, const char *v, char *why, size_t size)
 {
 	char *base = (char *)c;
 
@@ -87,8 +86,8 @@ static int apply(void *c, const struct akma_conf_key *k, const char *v, char *wh
 		return 0;
 	case AKMA_CONF_STRING:
 		if (strlen(v) < k->min || strlen(v) > k->max) {
-			snprintf(why, size, "must be %llu..%llu characters", (unsigned long long)k->min,
-				 (unsigned long long)k->max);
+			snprintf(why, size, "must be %llu..%llu characters",
+				 (unsigned long long)k->min, (unsigned long long)k->max);
 			return -1;
 		}
 		snprintf(base + k->offset, AKMA_CONF_STR_MAX, "%s", v);
@@ -106,8 +105,8 @@ void akma_conf_defaults(const struct akma_conf_table *t, void *c)
 		apply(c, &t->keys[i], t->keys[i].def, why, sizeof(why));
 }
 
-int akma_conf_set(const struct akma_conf_table *t, void *c, const char *name, const char *value, char *err,
-		  size_t err_size)
+int akma_conf_set(const struct akma_conf_table *t, void *c, const char *name, const char *value,
+		  char *err, size_t err_size)
 {
 	char section[64], why[160];
 	const char *dot = strchr(name, '.');
@@ -140,7 +139,8 @@ static char *trim(char *s)
 	return s;
 }
 
-int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, char *err, size_t err_size)
+int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, char *err,
+		   size_t err_size)
 {
 	char line[1024], section[64] = "", name[160], why[300];
 	FILE *f = fopen(path, "r");
@@ -153,8 +153,8 @@ int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, c
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, err_size, "%s:%d: line longer than %zu characters", path, lineno,
-				 sizeof(line) - 2);
+			snprintf(err, err_size, "%s:%d: line longer than %zu characters", path,
+				 lineno, sizeof(line) - 2);
 			goto fail;
 		}
 		char *s = trim(line);
@@ -162,8 +162,10 @@ int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, c
 			continue;
 		if (*s == '[') {
 			char *close = strchr(s, ']');
-			if (!close || trim(close + 1)[0] != '\0' || close - s - 1 >= (long)sizeof(section)) {
-				snprintf(err, err_size, "%s:%d: malformed section header", path, lineno);
+			if (!close || trim(close + 1)[0] != '\0' ||
+			    close - s - 1 >= (long)sizeof(section)) {
+				snprintf(err, err_size, "%s:%d: malformed section header", path,
+					 lineno);
 				goto fail;
 			}
 			*close = '\0';
@@ -186,7 +188,8 @@ int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, c
 		*eq = '\0';
 		char *key = trim(s), *value = trim(eq + 1);
 		if (!section[0]) {
-			snprintf(err, err_size, "%s:%d: key '%s' outside a [section]", path, lineno, key);
+			snprintf(err, err_size, "%s:%d: key '%s' outside a [section]", path, lineno,
+				 key);
 			goto fail;
 		}
 		snprintf(name, sizeof(name), "%s.%s", section, key);
@@ -211,7 +214,8 @@ static int same_key(const char *opt, const char *key)
 	return *opt == *key;
 }
 
-int akma_conf_option_name(const struct akma_conf_table *t, const char *option, char *name, size_t size)
+int akma_conf_option_name(const struct akma_conf_table *t, const char *option, char *name,
+			  size_t size)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->keys[i].alias && strcmp(option, t->keys[i].alias) == 0) {
@@ -248,7 +252,8 @@ static void describe(const struct akma_conf_key *k, char *buf, size_t size)
 	switch (k->type) {
 	case AKMA_CONF_UINT:
 		snprintf(buf, size, "%llu..%llu %s%s", (unsigned long long)k->min,
-			 (unsigned long long)k->max, k->unit, k->power_of_two ? ", a power of two" : "");
+			 (unsigned long long)k->max, k->unit,
+			 k->power_of_two ? ", a power of two" : "");
 		break;
 	case AKMA_CONF_BOOL:
 		snprintf(buf, size, "true or false");
@@ -269,9 +274,11 @@ void akma_conf_help(const struct akma_conf_table *t, FILE *out)
 	for (size_t i = 0; i < t->n; i++) {
 		const struct akma_conf_key *k = &t->keys[i];
 		describe(k, range, sizeof(range));
-		fprintf(out, "  --%s-%s %s", k->section, k->key, k->type == AKMA_CONF_BOOL ? "[VALUE]" : "VALUE");
+		fprintf(out, "  --%s-%s %s", k->section, k->key,
+			k->type == AKMA_CONF_BOOL ? "[VALUE]" : "VALUE");
 		if (k->alias)
-			fprintf(out, ", --%s %s", k->alias, k->type == AKMA_CONF_BOOL ? "[VALUE]" : "VALUE");
+			fprintf(out, ", --%s %s", k->alias,
+				k->type == AKMA_CONF_BOOL ? "[VALUE]" : "VALUE");
 		fprintf(out, "\n      [%s] %s = %s (default)\n      %s; %s\n", k->section, k->key,
 			k->def[0] ? k->def : "(empty)", k->help, range);
 	}
@@ -283,7 +290,8 @@ static void value_text(const void *c, const struct akma_conf_key *k, char *buf, 
 
 	switch (k->type) {
 	case AKMA_CONF_UINT:
-		snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)(base + k->offset));
+		snprintf(buf, size, "%llu",
+			 (unsigned long long)*(const uint64_t *)(base + k->offset));
 		break;
 	case AKMA_CONF_BOOL:
 		snprintf(buf, size, "%s", *(const int *)(base + k->offset) ? "true" : "false");
@@ -294,8 +302,8 @@ static void value_text(const void *c, const struct akma_conf_key *k, char *buf, 
 	}
 }
 
-int akma_conf_entry(const struct akma_conf_table *t, const void *c, unsigned i, char *name, size_t name_size,
-		    char *value, size_t value_size)
+int akma_conf_entry(const struct akma_conf_table *t, const void *c, unsigned i, char *name,
+		    size_t name_size, char *value, size_t value_size)
 {
 	if (i >= t->n)
 		return 0;
@@ -316,16 +324,17 @@ void akma_conf_dump(const struct akma_conf_table *t, const void *c, FILE *out)
 			section = k->section;
 		}
 		describe(k, range, sizeof(range));
-		fprintf(out, "# %s (%s; default %s)\n", k->help, range, k->def[0] ? k->def : "empty");
+		fprintf(out, "# %s (%s; default %s)\n", k->help, range,
+			k->def[0] ? k->def : "empty");
 		char value[AKMA_CONF_STR_MAX + 32];
 		value_text(c, k, value, sizeof(value));
 		fprintf(out, "%s = %s\n", k->key, value);
 	}
 }
 
-int akma_conf_load_args(const struct akma_conf_table *t, void *c, const char *config, int argc, char **argv, int start,
-			const char *const *extra, const char **extra_value, const char *program,
-			char *err, size_t err_size)
+int akma_conf_load_args(const struct akma_conf_table *t, void *c, const char *config, int argc,
+			char **argv, int start, const char *const *extra, const char **extra_value,
+			const char *program, char *err, size_t err_size)
 {
 	char name[96];
 
@@ -352,7 +361,8 @@ int akma_conf_load_args(const struct akma_conf_table *t, void *c, const char *co
 			snprintf(arg, sizeof(arg), "%s", argv[++i]);
 			char *eq = strchr(arg, '=');
 			if (!eq) {
-				snprintf(err, err_size, "--set %s: expected SECTION.KEY=VALUE", arg);
+				snprintf(err, err_size, "--set %s: expected SECTION.KEY=VALUE",
+					 arg);
 				return -1;
 			}
 			*eq = '\0';
@@ -361,7 +371,8 @@ int akma_conf_load_args(const struct akma_conf_table *t, void *c, const char *co
 			continue;
 		}
 		if (!strncmp(a, "--", 2) && akma_conf_option_name(t, a + 2, name, sizeof(name)) &&
-		    akma_conf_is_bool(t, name) && (i + 1 == argc || !strncmp(argv[i + 1], "--", 2))) {
+		    akma_conf_is_bool(t, name) &&
+		    (i + 1 == argc || !strncmp(argv[i + 1], "--", 2))) {
 			if (akma_conf_set(t, c, name, "true", err, err_size) != 0)
 				return -1;
 			continue;

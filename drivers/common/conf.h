@@ -33,14 +33,14 @@ struct akma_conf_key {
 	const char *section;
 	const char *key;
 	enum akma_conf_type type;
-	size_t offset;       /* of the value in the program's struct */
-	uint64_t min, max;   /* UINT: the value; STRING: its length */
-	int power_of_two;    /* UINT */
+	size_t offset;     /* of the value in the program's struct */
+	uint64_t min, max; /* UINT: the value; STRING: its length */
+	int power_of_two;  /* UINT */
 	const char *unit;
 	const char *choices; /* CHOICE: "a|b|c" */
 	const char *def;     /* default, as text */
 	const char *help;
-	const char *alias;   /* a shorter option name, or NULL */
+	const char *alias; /* a shorter option name, or NULL */
 };
 
 struct akma_conf_table {

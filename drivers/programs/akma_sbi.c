@@ -117,7 +117,8 @@ int main(int argc, char **argv)
 	if (extra_value[0])
 		snprintf(server, sizeof(server), "%s", extra_value[0]);
 	else
-		snprintf(server, sizeof(server), "%.*s", (int)strcspn(conf.listen, ","), conf.listen);
+		snprintf(server, sizeof(server), "%.*s", (int)strcspn(conf.listen, ","),
+			 conf.listen);
 	char *end;
 	long timeout = extra_value[1] ? strtol(extra_value[1], &end, 10) : 1000;
 	if (extra_value[1] && (*end || timeout < 10 || timeout > 60000)) {
@@ -128,7 +129,8 @@ int main(int argc, char **argv)
 	char psk_path[1024];
 	static char cert[1024], key[1024];
 	struct akma_sbi_params p;
-	if (akmad_conf_sbi_params(&conf, config, &p, cert, key, sizeof(cert), err, sizeof(err)) != 0) {
+	if (akmad_conf_sbi_params(&conf, config, &p, cert, key, sizeof(cert), err, sizeof(err)) !=
+	    0) {
 		fprintf(stderr, "akma-sbi: %s\n", err);
 		return 1;
 	}
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	static const struct akma_sbi_backend backend = {NULL, wc_alloc, wc_release, wc_submit,
-							 wc_poll};
+							wc_poll};
 	struct akma_sbi_backend b = backend;
 	b.ctx = client;
 	struct sigaction sa = {.sa_handler = on_signal};

@@ -216,7 +216,9 @@ static int derive_from_kausf(const char *what, const struct derive_args *a)
 		explicit_bzero(out, sizeof(out));
 		if (rc < 0) {
 			explicit_bzero(hex, sizeof(hex));
-			return fail(rc == -AKMA_E_RID ? "--rid" : rc == -AKMA_E_MCC ? "--mcc" : "--mnc",
+			return fail(rc == -AKMA_E_RID   ? "--rid"
+				    : rc == -AKMA_E_MCC ? "--mcc"
+							: "--mnc",
 				    rc);
 		}
 		const char *names[] = {"supi", "atid", "akid"};
@@ -290,8 +292,19 @@ static int derive_kaf(const struct derive_args *a)
 
 static int cmd_derive(int argc, char **argv)
 {
-	enum { O_KAUSF = 256, O_KAKMA, O_SUPI, O_AF_FQDN, O_UA_ID, O_AF_ID, O_RID, O_MCC,
-	       O_MNC, O_MB_ARCH, O_JSON };
+	enum {
+		O_KAUSF = 256,
+		O_KAKMA,
+		O_SUPI,
+		O_AF_FQDN,
+		O_UA_ID,
+		O_AF_ID,
+		O_RID,
+		O_MCC,
+		O_MNC,
+		O_MB_ARCH,
+		O_JSON
+	};
 	static const struct option options[] = {
 		{"kausf", required_argument, NULL, O_KAUSF},
 		{"kakma", required_argument, NULL, O_KAKMA},
@@ -309,11 +322,11 @@ static int cmd_derive(int argc, char **argv)
 	};
 	struct derive_args a = {0};
 	const char **slot[] = {
-		[O_KAUSF - O_KAUSF] = &a.kausf,     [O_KAKMA - O_KAUSF] = &a.kakma,
-		[O_SUPI - O_KAUSF] = &a.supi,       [O_AF_FQDN - O_KAUSF] = &a.af_fqdn,
-		[O_UA_ID - O_KAUSF] = &a.ua_id,     [O_AF_ID - O_KAUSF] = &a.af_id,
-		[O_RID - O_KAUSF] = &a.rid,         [O_MCC - O_KAUSF] = &a.mcc,
-		[O_MNC - O_KAUSF] = &a.mnc,         [O_MB_ARCH - O_KAUSF] = &a.mb_arch,
+		[O_KAUSF - O_KAUSF] = &a.kausf, [O_KAKMA - O_KAUSF] = &a.kakma,
+		[O_SUPI - O_KAUSF] = &a.supi,   [O_AF_FQDN - O_KAUSF] = &a.af_fqdn,
+		[O_UA_ID - O_KAUSF] = &a.ua_id, [O_AF_ID - O_KAUSF] = &a.af_id,
+		[O_RID - O_KAUSF] = &a.rid,     [O_MCC - O_KAUSF] = &a.mcc,
+		[O_MNC - O_KAUSF] = &a.mnc,     [O_MB_ARCH - O_KAUSF] = &a.mb_arch,
 	};
 	int c;
 
@@ -365,7 +378,8 @@ static int cmd_promote(int argc, char **argv)
 {
 	char path[512] = "", buf[4096];
 
-	if (argc == 3 && !strcmp(argv[1], "--pid") && strspn(argv[2], "0123456789") == strlen(argv[2]))
+	if (argc == 3 && !strcmp(argv[1], "--pid") &&
+	    strspn(argv[2], "0123456789") == strlen(argv[2]))
 		telemetry_path(argv[2], path, sizeof(path));
 	else if (argc == 3 && !strcmp(argv[1], "--socket"))
 		snprintf(path, sizeof(path), "%s", argv[2]);
@@ -403,14 +417,14 @@ static int cmd_promote(int argc, char **argv)
 		v = *v == '"' ? v + 1 : NULL;
 	}
 	if (!v) {
-		fprintf(stderr, "akmactl: %s: unexpected answer (an akmad without /akma/promote?)\n",
-			path);
+		fprintf(stderr,
+			"akmactl: %s: unexpected answer (an akmad without /akma/promote?)\n", path);
 		return 3;
 	}
 	const char *end = strchr(v, '"');
 	printf("%.*s\n", end ? (int)(end - v) : 0, v);
 	return strncmp(v, "requested", 9) == 0 || strncmp(v, "already primary", 15) == 0 ? EXIT_OK
-												 : 3;
+											 : 3;
 }
 
 int main(int argc, char **argv)
@@ -431,7 +445,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "derive") == 0)
 		return cmd_derive(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "config")) {
-		const char *path = argc > 3 && !strcmp(argv[2], "--config") ? argv[3] : AKMA_DEFAULT_CONF;
+		const char *path =
+			argc > 3 && !strcmp(argv[2], "--config") ? argv[3] : AKMA_DEFAULT_CONF;
 		if (argc != 2 && argc != 4)
 			return usage_error("config takes only --config FILE", NULL);
 		struct akma_conf c;

@@ -60,7 +60,8 @@ static int connect_to(const char *addr)
 	}
 	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && ss.ss_family == AF_UNIX) {
-		struct sockaddr_un any = {.sun_family = AF_UNIX}; /* autobind: the server can answer */
+		struct sockaddr_un any = {.sun_family =
+						  AF_UNIX}; /* autobind: the server can answer */
 		if (bind(fd, (struct sockaddr *)&any, sizeof(sa_family_t)) != 0) {
 			close(fd);
 			return -1;
@@ -131,7 +132,8 @@ static int session_open(const struct client_args *a, struct session *ss)
 		int fd_failed = ss->fd < 0, saved = errno;
 		session_close(ss);
 		if (fd_failed)
-			return say(CTL_UNREACHABLE, "%s: cannot reach: %s", ss->server, strerror(saved));
+			return say(CTL_UNREACHABLE, "%s: cannot reach: %s", ss->server,
+				   strerror(saved));
 		return say(CTL_UNREACHABLE, "cannot set up the wire protocol%s%s", "", "");
 	}
 	return CTL_OK;
@@ -171,7 +173,8 @@ static int exchange(const struct client_args *a, struct akma_req *req, int stats
 	for (;;) {
 		uint64_t now = akma_wall_ms();
 		if (now >= deadline) {
-			status = say(CTL_UNREACHABLE, "%s: no answer within %s s", server, a->timeout == 2 ? "2" : "the timeout");
+			status = say(CTL_UNREACHABLE, "%s: no answer within %s s", server,
+				     a->timeout == 2 ? "2" : "the timeout");
 			break;
 		}
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -179,16 +182,19 @@ static int exchange(const struct client_args *a, struct akma_req *req, int stats
 			continue;
 		ssize_t got = recv(fd, d, sizeof(d), 0);
 		if (got <= 0) {
-			status = say(CTL_UNREACHABLE, "%s: %s", server, got < 0 ? strerror(errno) : "closed");
+			status = say(CTL_UNREACHABLE, "%s: %s", server,
+				     got < 0 ? strerror(errno) : "closed");
 			break;
 		}
 		struct akma_wire_hdr h;
 		const uint8_t *body;
 		size_t blen, off = 0;
-		rc = akma_wire_open(key, replay, d, (size_t)got, akma_wall_ms(), 0, &h, &body, &blen);
+		rc = akma_wire_open(key, replay, d, (size_t)got, akma_wall_ms(), 0, &h, &body,
+				    &blen);
 		if (rc == -AKMA_E_WIRE_PLAIN && blen == 0) {
 			/* a plain answer is only the server's version error */
-			status = say(CTL_REFUSED, "%s: the server does not speak wire protocol %s", server, "1");
+			status = say(CTL_REFUSED, "%s: the server does not speak wire protocol %s",
+				     server, "1");
 			break;
 		}
 		if (rc) /* not for us, or forged: keep waiting */
@@ -234,7 +240,8 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 	}
 	for (uint64_t i = 0; i < n; i++)
 		queue[tail++ % n] = i;
-	uint64_t stored = 0, refused = 0, in_flight = 0, t0 = akma_wall_ms(), last_answer = t0, shown = 0;
+	uint64_t stored = 0, refused = 0, in_flight = 0, t0 = akma_wall_ms(), last_answer = t0,
+		 shown = 0;
 	int tty = isatty(2), status = CTL_OK;
 	uint64_t rng;
 	getrandom(&rng, sizeof(rng), 0);
@@ -256,20 +263,23 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 				r.client_id = i;
 				r.ueid_type = AKMA_WIRE_SUPI;
 				/* packed identities: the A-KID's length first, then the SUPI after it */
-				r.akid_len = (uint8_t)akma_akid_compose(atid, rid, "001", "01", akid, sizeof(akid));
+				r.akid_len = (uint8_t)akma_akid_compose(atid, rid, "001", "01",
+									akid, sizeof(akid));
 				memcpy(akma_req_akid(&r), akid, r.akid_len);
-				r.ueid_len = (uint16_t)snprintf((char *)akma_req_ueid(&r), 32, "imsi-00101%010llu",
+				r.ueid_len = (uint16_t)snprintf((char *)akma_req_ueid(&r), 32,
+								"imsi-00101%010llu",
 								(unsigned long long)(first + i));
 				for (int b = 0; b < 32; b++) {
 					rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
 					r.kakma[b] = (uint8_t)(rng >> 56);
 				}
-				off += (size_t)akma_wire_encode_request(&r, d + AKMA_WIRE_HDR_LEN + off,
-									sizeof(d) - AKMA_WIRE_HDR_LEN -
-										AKMA_WIRE_TAG_LEN - off);
+				off += (size_t)akma_wire_encode_request(
+					&r, d + AKMA_WIRE_HDR_LEN + off,
+					sizeof(d) - AKMA_WIRE_HDR_LEN - AKMA_WIRE_TAG_LEN - off);
 				state[i] = 1;
 			}
-			int len = akma_wire_seal(ss.key, &ss.sender, d, off, akma_wall_ms(), AKMA_WIRE_GCM);
+			int len = akma_wire_seal(ss.key, &ss.sender, d, off, akma_wall_ms(),
+						 AKMA_WIRE_GCM);
 			if (send(ss.fd, d, (size_t)len, 0) != len) {
 				status = say(CTL_UNREACHABLE, "%s: %s", ss.server, strerror(errno));
 				goto out;
@@ -281,7 +291,8 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 			if (akma_wall_ms() - last_answer > (uint64_t)(a->timeout * 1000)) {
 				/* Lost on the way: send everything unanswered again. */
 				if (in_flight == 0 && head == tail) {
-					status = say(CTL_UNREACHABLE, "%s: no answer within the timeout%s",
+					status = say(CTL_UNREACHABLE,
+						     "%s: no answer within the timeout%s",
 						     ss.server, "");
 					goto out;
 				}
@@ -299,8 +310,8 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 		struct akma_wire_hdr h;
 		const uint8_t *body;
 		size_t blen, off = 0;
-		if (got <= 0 || akma_wire_open(ss.key, ss.replay, d, (size_t)got, akma_wall_ms(), 0, &h, &body,
-					       &blen) != 0)
+		if (got <= 0 || akma_wire_open(ss.key, ss.replay, d, (size_t)got, akma_wall_ms(), 0,
+					       &h, &body, &blen) != 0)
 			continue;
 		last_answer = akma_wall_ms();
 		if (in_flight)
@@ -308,7 +319,8 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 		struct akma_wire_msg m;
 		while (akma_wire_next(body, blen, &off, &m) == 1) {
 			static struct akma_req resp;
-			if (akma_wire_decode_response(&m, &resp) != 0 || m.id >= n || state[m.id] != 1)
+			if (akma_wire_decode_response(&m, &resp) != 0 || m.id >= n ||
+			    state[m.id] != 1)
 				continue;
 			if (resp.status == AKMA_ST_OK) {
 				state[m.id] = 2;
@@ -324,16 +336,17 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 		if (tty && (stored + refused) * 100 / n != shown) {
 			shown = (stored + refused) * 100 / n;
 			double s = (double)(akma_wall_ms() - t0) / 1000;
-			fprintf(stderr, "\rloading: %3llu%% %llu of %llu, %.0f/s   ", (unsigned long long)shown,
-				(unsigned long long)stored, (unsigned long long)n, s > 0 ? (double)stored / s : 0);
+			fprintf(stderr, "\rloading: %3llu%% %llu of %llu, %.0f/s   ",
+				(unsigned long long)shown, (unsigned long long)stored,
+				(unsigned long long)n, s > 0 ? (double)stored / s : 0);
 		}
 	}
 out:
 	if (tty)
 		fputc('\n', stderr);
 	double secs = (double)(akma_wall_ms() - t0) / 1000;
-	printf("loaded %llu contexts in %.2f s: %.0f registrations/s", (unsigned long long)stored, secs,
-	       secs > 0 ? (double)stored / secs : 0);
+	printf("loaded %llu contexts in %.2f s: %.0f registrations/s", (unsigned long long)stored,
+	       secs, secs > 0 ? (double)stored / secs : 0);
 	if (refused)
 		printf(" (%llu refused: store full or bad field)", (unsigned long long)refused);
 	putchar('\n');
@@ -349,8 +362,8 @@ out:
 
 static int status_exit(const struct akma_req *r)
 {
-	static const char *const field[] = {"", "supi", "aKId", "kAkma", "afId", "type", "flags",
-					    "length"};
+	static const char *const field[] = {"",     "supi", "aKId",  "kAkma",
+					    "afId", "type", "flags", "length"};
 	switch (r->status) {
 	case AKMA_ST_OK:
 		return CTL_OK;
@@ -383,8 +396,22 @@ static void rfc3339(uint64_t ms, char *buf, size_t size)
 
 int akmactl_client(const char *cmd, int argc, char **argv, const char *default_config)
 {
-	enum { O_CONFIG = 256, O_SERVER, O_PSK, O_SUPI, O_AKID, O_KAKMA, O_FQDN, O_UA, O_AFID,
-	       O_ANON, O_JSON, O_TIMEOUT, O_CONTEXTS, O_FIRST };
+	enum {
+		O_CONFIG = 256,
+		O_SERVER,
+		O_PSK,
+		O_SUPI,
+		O_AKID,
+		O_KAKMA,
+		O_FQDN,
+		O_UA,
+		O_AFID,
+		O_ANON,
+		O_JSON,
+		O_TIMEOUT,
+		O_CONTEXTS,
+		O_FIRST
+	};
 	static const struct option options[] = {
 		{"config", required_argument, NULL, O_CONFIG},
 		{"server", required_argument, NULL, O_SERVER},
@@ -411,21 +438,44 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
 		switch (c) {
-		case O_CONFIG: a.config = optarg; break;
-		case O_SERVER: a.server = optarg; break;
-		case O_PSK: a.psk_file = optarg; break;
-		case O_SUPI: a.supi = optarg; break;
-		case O_AKID: a.akid = optarg; break;
-		case O_KAKMA: a.kakma = optarg; break;
-		case O_FQDN: a.af_fqdn = optarg; break;
-		case O_UA: a.ua_id = optarg; break;
-		case O_AFID: a.af_id = optarg; break;
-		case O_ANON: a.anon = 1; break;
-		case O_JSON: a.json = 1; break;
+		case O_CONFIG:
+			a.config = optarg;
+			break;
+		case O_SERVER:
+			a.server = optarg;
+			break;
+		case O_PSK:
+			a.psk_file = optarg;
+			break;
+		case O_SUPI:
+			a.supi = optarg;
+			break;
+		case O_AKID:
+			a.akid = optarg;
+			break;
+		case O_KAKMA:
+			a.kakma = optarg;
+			break;
+		case O_FQDN:
+			a.af_fqdn = optarg;
+			break;
+		case O_UA:
+			a.ua_id = optarg;
+			break;
+		case O_AFID:
+			a.af_id = optarg;
+			break;
+		case O_ANON:
+			a.anon = 1;
+			break;
+		case O_JSON:
+			a.json = 1;
+			break;
 		case O_CONTEXTS:
 			contexts = strtoull(optarg, NULL, 10);
 			if (contexts == 0 || contexts > 100000000)
-				return say(CTL_BAD_INPUT, "--contexts: must be 1..100000000%s%s", "", "");
+				return say(CTL_BAD_INPUT, "--contexts: must be 1..100000000%s%s",
+					   "", "");
 			break;
 		case O_FIRST:
 			first = strtoull(optarg, NULL, 10);
@@ -433,10 +483,12 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 		case O_TIMEOUT:
 			a.timeout = atof(optarg);
 			if (!(a.timeout > 0 && a.timeout <= 60))
-				return say(CTL_BAD_INPUT, "--timeout: must be 0..60 seconds%s%s", "", "");
+				return say(CTL_BAD_INPUT, "--timeout: must be 0..60 seconds%s%s",
+					   "", "");
 			break;
 		default:
-			return say(CTL_BAD_INPUT, "%s: unknown option or missing value%s", argv[optind - 1], "");
+			return say(CTL_BAD_INPUT, "%s: unknown option or missing value%s",
+				   argv[optind - 1], "");
 		}
 	}
 	if (optind < argc)
@@ -456,7 +508,8 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 		if (!a.supi)
 			return say(CTL_BAD_INPUT, "missing option --supi%s%s", "", "");
 		if ((rc = akma_supi_parse(a.supi, strlen(a.supi), &supi)) != 0)
-			return say(CTL_BAD_INPUT, "--supi: %s (%s)", akma_strerror(rc), akma_errname(rc));
+			return say(CTL_BAD_INPUT, "--supi: %s (%s)", akma_strerror(rc),
+				   akma_errname(rc));
 		int sl = akma_supi_format(&supi, supi_text, sizeof(supi_text));
 		req.ueid_len = (uint16_t)sl;
 		req.ueid_type = AKMA_WIRE_SUPI;
@@ -466,7 +519,8 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 			return say(CTL_BAD_INPUT, "missing option --akid%s%s", "", "");
 		size_t al = strlen(a.akid);
 		if (al == 0 || al > AKMA_AKID_MAX)
-			return say(CTL_BAD_INPUT, "--akid: %s (%s)", akma_strerror(-AKMA_E_AKID_LEN), "AKID_LEN");
+			return say(CTL_BAD_INPUT, "--akid: %s (%s)",
+				   akma_strerror(-AKMA_E_AKID_LEN), "AKID_LEN");
 		req.akid_len = (uint8_t)al;
 		memcpy(akma_req_akid(&req), a.akid, al);
 	}
@@ -485,7 +539,8 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 		rc = akma_hex_decode(hex, strlen(hex), req.kakma, 32, -AKMA_E_KEY_LENGTH);
 		explicit_bzero(line, sizeof(line));
 		if (rc)
-			return say(CTL_BAD_INPUT, "--kakma: %s (%s)", akma_strerror(rc), akma_errname(rc));
+			return say(CTL_BAD_INPUT, "--kakma: %s (%s)", akma_strerror(rc),
+				   akma_errname(rc));
 		memcpy(akma_req_ueid(&req), supi_text, req.ueid_len);
 	} else if (!strcmp(cmd, "remove")) {
 		req.type = AKMA_REQ_REMOVE;
@@ -497,14 +552,19 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 		req.flags = a.anon ? AKMA_REQ_ANONYMOUS : 0;
 		if (a.af_id) {
 			if ((rc = akma_af_id_parse(a.af_id, strlen(a.af_id), NULL, &af)) != 0)
-				return say(CTL_BAD_INPUT, "--af-id: %s (%s)", akma_strerror(rc), akma_errname(rc));
+				return say(CTL_BAD_INPUT, "--af-id: %s (%s)", akma_strerror(rc),
+					   akma_errname(rc));
 		} else {
 			if (!a.af_fqdn || !a.ua_id)
-				return say(CTL_BAD_INPUT, "missing option %s%s", !a.af_fqdn ? "--af-fqdn" : "--ua-id", "");
-			if ((rc = akma_hex_decode(a.ua_id, strlen(a.ua_id), ua, 5, -AKMA_E_UA_ID_LEN)) != 0)
-				return say(CTL_BAD_INPUT, "--ua-id: %s (%s)", akma_strerror(rc), akma_errname(rc));
+				return say(CTL_BAD_INPUT, "missing option %s%s",
+					   !a.af_fqdn ? "--af-fqdn" : "--ua-id", "");
+			if ((rc = akma_hex_decode(a.ua_id, strlen(a.ua_id), ua, 5,
+						  -AKMA_E_UA_ID_LEN)) != 0)
+				return say(CTL_BAD_INPUT, "--ua-id: %s (%s)", akma_strerror(rc),
+					   akma_errname(rc));
 			if ((rc = akma_af_id_set(&af, a.af_fqdn, strlen(a.af_fqdn), ua)) != 0)
-				return say(CTL_BAD_INPUT, "--af-fqdn: %s (%s)", akma_strerror(rc), akma_errname(rc));
+				return say(CTL_BAD_INPUT, "--af-fqdn: %s (%s)", akma_strerror(rc),
+					   akma_errname(rc));
 		}
 		req.af_id_len = (uint16_t)akma_af_id_octets(&af, akma_req_af_id(&req));
 	} else if (!stats) {
@@ -522,7 +582,8 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 		uint8_t st;
 		int count = akma_wire_decode_stats(&m, &st, items, AKMA_WIRE_STATS_MAX);
 		if (count < 0)
-			return say(CTL_REFUSED, "malformed stats answer from the server%s%s", "", "");
+			return say(CTL_REFUSED, "malformed stats answer from the server%s%s", "",
+				   "");
 		if (st != AKMA_ST_OK)
 			return say(CTL_REFUSED, "stats refused%s%s", "", "");
 		if (a.json)
@@ -532,7 +593,8 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 				printf("%s\"%s\": %llu", i ? ", " : "", items[i].name,
 				       (unsigned long long)items[i].value);
 			else
-				printf("%-16s %llu\n", items[i].name, (unsigned long long)items[i].value);
+				printf("%-16s %llu\n", items[i].name,
+				       (unsigned long long)items[i].value);
 		}
 		if (a.json)
 			puts("}");
@@ -559,7 +621,8 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 	if (a.json) {
 		printf("{\"kaf\": \"%s\", \"expiry\": \"%s\"", hex, when);
 		if (resp.ueid_len)
-			printf(", \"%s\": \"%s\"", resp.ueid_type == AKMA_WIRE_GPSI ? "gpsi" : "supi", ueid);
+			printf(", \"%s\": \"%s\"",
+			       resp.ueid_type == AKMA_WIRE_GPSI ? "gpsi" : "supi", ueid);
 		puts("}");
 	} else {
 		printf("%s\nexpiry %s\n", hex, when);

@@ -128,7 +128,8 @@ static void reload(struct akma_conf *cur, const char *config, int argc, char **a
 		return;
 	}
 	for (unsigned i = 0;
-	     akma_conf_entry(&akmad_conf_table, cur, i, name, sizeof(name), was, sizeof(was)); i++) {
+	     akma_conf_entry(&akmad_conf_table, cur, i, name, sizeof(name), was, sizeof(was));
+	     i++) {
 		akma_conf_entry(&akmad_conf_table, &next, i, name, sizeof(name), now, sizeof(now));
 		if (!strcmp(was, now))
 			continue;
@@ -141,8 +142,8 @@ static void reload(struct akma_conf *cur, const char *config, int argc, char **a
 		else if (!strcmp(name, "log.level"))
 			rte_log_set_level_pattern("akma.*", (uint32_t)log_level_of(next.log_level));
 		else {
-			LOG(WARNING, "SIGHUP: %s changed to %s: takes a restart; keeping %s\n", name, now,
-			    was);
+			LOG(WARNING, "SIGHUP: %s changed to %s: takes a restart; keeping %s\n",
+			    name, now, was);
 			continue;
 		}
 		LOG(NOTICE, "SIGHUP: %s is now %s (was %s)\n", name, now, was);
@@ -210,8 +211,9 @@ static struct akma_replicator *start_replication(const struct akma_conf *conf,
 	explicit_bzero(kek, AKMA_REPL_KEK_LEN);
 	explicit_bzero(password, strlen(password));
 	if (!r) {
-		fprintf(stderr, "akmad: %s; cannot recover contexts (start Redis, or set "
-				"replication.mode off)\n",
+		fprintf(stderr,
+			"akmad: %s; cannot recover contexts (start Redis, or set "
+			"replication.mode off)\n",
 			why);
 		return NULL;
 	}
@@ -236,22 +238,24 @@ static struct akma_replicator *start_replication(const struct akma_conf *conf,
 				break;
 			if (rc < 0 || stop_requested) {
 				if (rc < 0)
-					fprintf(stderr, "akmad: redis %s: the lease could not be taken\n",
+					fprintf(stderr,
+						"akmad: redis %s: the lease could not be taken\n",
 						akma_redis_server(r));
 				akma_redis_close(r);
 				return NULL;
 			}
 			if (!logged++)
-				LOG(NOTICE, "the lease is held by %s; waiting for it to expire (up to "
-					    "%llu ms)\n",
+				LOG(NOTICE,
+				    "the lease is held by %s; waiting for it to expire (up to "
+				    "%llu ms)\n",
 				    holder, (unsigned long long)conf->lease_ms);
 			akma_sleep_ms(50);
 		}
 	}
 	struct akma_redis_load_stats st;
 	LOG(NOTICE, "recovering contexts from redis %s\n", akma_redis_server(r));
-	if (akma_redis_load(r, akma_engine_store(e), akma_wall_ms, &st, log_bad_record, log_progress) !=
-	    0) {
+	if (akma_redis_load(r, akma_engine_store(e), akma_wall_ms, &st, log_bad_record,
+			    log_progress) != 0) {
 		fprintf(stderr, "akmad: redis %s: recovery failed after %llu contexts\n",
 			akma_redis_server(r), (unsigned long long)st.loaded);
 		akma_redis_close(r);
@@ -261,9 +265,10 @@ static struct akma_replicator *start_replication(const struct akma_conf *conf,
 	    "recovered %llu contexts in %.2f s (%.0f/s); skipped %llu that did not unwrap, %llu of "
 	    "another format version, %llu malformed, %llu expired; %llu refused by the store\n",
 	    (unsigned long long)st.loaded, st.seconds,
-	    st.seconds > 0 ? (double)st.loaded / st.seconds : 0.0, (unsigned long long)st.bad_unwrap,
-	    (unsigned long long)st.bad_version, (unsigned long long)st.bad_format,
-	    (unsigned long long)st.expired, (unsigned long long)st.refused);
+	    st.seconds > 0 ? (double)st.loaded / st.seconds : 0.0,
+	    (unsigned long long)st.bad_unwrap, (unsigned long long)st.bad_version,
+	    (unsigned long long)st.bad_format, (unsigned long long)st.expired,
+	    (unsigned long long)st.refused);
 	struct akma_replicator_params p = {e,
 					   r,
 					   id,
@@ -333,8 +338,8 @@ static int setup_conf(struct daemon *d)
 		fprintf(stderr, "akmad: %s\n", err);
 		return 1;
 	}
-	d->replicate = (c->redis_address[0] || c->redis_sentinels[0]) &&
-		       strcmp(c->repl_mode, "off") != 0;
+	d->replicate =
+		(c->redis_address[0] || c->redis_sentinels[0]) && strcmp(c->repl_mode, "off") != 0;
 	if (c->standby && !d->replicate) {
 		fprintf(stderr, "akmad: --standby needs Redis (--redis HOST:PORT or "
 				"redis.sentinels) and replication.mode sync or async\n");
@@ -391,7 +396,7 @@ static int setup_engine(struct daemon *d)
 		.mb_arch = arch,
 		.workers = (unsigned)c->workers,
 		.idle_sleep_us = (unsigned)c->idle_sleep_us,
-		.repl = !d->replicate ? AKMA_REPL_OFF
+		.repl = !d->replicate                    ? AKMA_REPL_OFF
 			: !strcmp(c->repl_mode, "async") ? AKMA_REPL_ASYNC
 							 : AKMA_REPL_SYNC,
 		.repl_backlog = (unsigned)c->repl_backlog,
@@ -421,8 +426,9 @@ static int setup_engine(struct daemon *d)
 	urcu_qsbr_thread_offline();
 	d->rcu_online = 0;
 	if (d->rep && !akma_replicator_is_primary(d->rep)) {
-		LOG(NOTICE, "standby: following redis %s; promoted when the primary's lease expires "
-			    "or on akmactl promote\n",
+		LOG(NOTICE,
+		    "standby: following redis %s; promoted when the primary's lease expires "
+		    "or on akmactl promote\n",
 		    akma_replicator_server(d->rep));
 		while (!stop_requested && !akma_replicator_is_primary(d->rep))
 			akma_sleep_ms(10);
@@ -441,8 +447,9 @@ static int setup_engine(struct daemon *d)
 	akma_telemetry_set_sock(d->s);
 	if (c->sbi_listen[0]) {
 		struct akma_sbi_params bp;
-		akmad_conf_sbi_params(c, d->config, &bp, d->tls_cert, d->tls_key, sizeof(d->tls_cert),
-				      err, sizeof(err)); /* checked in setup_conf */
+		akmad_conf_sbi_params(c, d->config, &bp, d->tls_cert, d->tls_key,
+				      sizeof(d->tls_cert), err,
+				      sizeof(err)); /* checked in setup_conf */
 		d->metrics = (struct akma_sbi_metrics){d, write_engine_metrics};
 		bp.metrics = &d->metrics;
 		int sp_id = akma_engine_producer(d->e);
@@ -451,17 +458,21 @@ static int setup_engine(struct daemon *d)
 			return 1;
 		}
 		d->eb = (struct engine_backend){d->e, (unsigned)sp_id};
-		d->backend = (struct akma_sbi_backend){&d->eb, eb_alloc, eb_release, eb_submit, eb_poll};
+		d->backend =
+			(struct akma_sbi_backend){&d->eb, eb_alloc, eb_release, eb_submit, eb_poll};
 		d->sbi = akma_sbi_start(&bp, &d->backend, err, sizeof(err));
 		if (!d->sbi) {
 			fprintf(stderr, "akmad: %s\n", err);
 			return 1;
 		}
 	}
-	LOG(NOTICE, "version %s, listening on %s%s%s; %u worker lcore(s), ipsec-mb %s, %llu "
-		    "contexts; replication %s%s%s\n",
+	LOG(NOTICE,
+	    "version %s, listening on %s%s%s; %u worker lcore(s), ipsec-mb %s, %llu "
+	    "contexts; replication %s%s%s\n",
 	    AKMA_VERSION, c->listen,
-	    !d->sbi ? "" : c->sbi_tls_cert[0] ? " and HTTP/2 over TLS " : " and h2c ",
+	    !d->sbi              ? ""
+	    : c->sbi_tls_cert[0] ? " and HTTP/2 over TLS "
+				 : " and h2c ",
 	    d->sbi ? c->sbi_listen : "", akma_engine_workers(d->e),
 	    akma_mb_arch_name(akma_engine_mb_arch(d->e)), (unsigned long long)c->capacity,
 	    d->replicate ? c->repl_mode : "off", d->rep ? " to redis " : "",
@@ -494,7 +505,8 @@ static void run(struct daemon *d)
 		if (work)
 			idle = 0;
 		else if (++idle > 1000 && akma_sock_in_flight(d->s) == 0)
-			akma_sock_wait(d->s, 1); /* idle, nothing in the engine: sleep on the sockets */
+			akma_sock_wait(d->s,
+				       1); /* idle, nothing in the engine: sleep on the sockets */
 	}
 }
 
@@ -529,7 +541,7 @@ static void teardown(struct daemon *d)
 	}
 	if (d->rcu_online)
 		urcu_qsbr_thread_offline(); /* freeing the store waits for a grace period */
-	akma_engine_free(d->e); /* wipes every context's keys */
+	akma_engine_free(d->e);             /* wipes every context's keys */
 	if (d->rcu_registered)
 		urcu_qsbr_unregister_thread();
 	wipe_secrets(d);

@@ -67,8 +67,7 @@ extern const struct akma_conf_table akmad_conf_table;
  * identifier, and the TLS files resolved against the configuration file
  * config into cert and key (each PATH_MAX-sized, kept by the caller while
  * the front end runs). Returns 0, or -1 with the key named in why. */
-int akmad_conf_sbi_params(const struct akma_conf *c, const char *config,
-			  struct akma_sbi_params *p, char *cert, char *key, size_t path_size,
-			  char *why, size_t why_size);
+int akmad_conf_sbi_params(const struct akma_conf *c, const char *config, struct akma_sbi_params *p,
+			  char *cert, char *key, size_t path_size, char *why, size_t why_size);
 
 #endif

@@ -16,7 +16,6 @@
 #include "addr.h"
 #include "err.h"
 
-
 static char *dup_or_null(const char *s)
 {
 	return s && *s ? strdup(s) : NULL;
@@ -31,8 +30,8 @@ static int ask_sentinels(struct akma_redis *r, char *why, size_t why_size)
 	snprintf(list, sizeof(list), "%s", r->sentinels);
 	snprintf(why, why_size, "no sentinel answered for master '%s'", r->master_name);
 	for (char *save, *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
-		if (akma_addr_split("redis.sentinels", s, host, sizeof(host), &port, why, why_size) !=
-		    0)
+		if (akma_addr_split("redis.sentinels", s, host, sizeof(host), &port, why,
+				    why_size) != 0)
 			return -1;
 		redisContext *c = redisConnectWithTimeout(host, port, r->tv);
 		if (!c || c->err) {
@@ -191,4 +190,3 @@ const char *akma_redis_server(const struct akma_redis *r)
 {
 	return r->server;
 }
-

@@ -38,8 +38,9 @@ static int ensure_notifications(struct akma_redis *r, char *why, size_t why_size
 	freeReplyObject(rep);
 	/* 'A' stands for every class but m, n and t. */
 	int has_all = strchr(flags, 'A') != NULL;
-	int need = !strchr(flags, 'K') || (!has_all && (!strchr(flags, 'g') || !strchr(flags, '$') ||
-							!strchr(flags, 'x')));
+	int need =
+		!strchr(flags, 'K') ||
+		(!has_all && (!strchr(flags, 'g') || !strchr(flags, '$') || !strchr(flags, 'x')));
 	if (!need)
 		return 0;
 	size_t n = strlen(flags);
@@ -167,8 +168,9 @@ int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint6
 				st->bad++;
 				akma_redis_log_key(log_bad, keys[i], key_len[i], err);
 			} else if (err == 0) {
-				struct akma_ctx_reg reg = {c.akid, c.akid_len, c.ueid, c.ueid_len,
-							   c.ueid_type, c.kakma, NULL, c.eol_ms};
+				struct akma_ctx_reg reg = {c.akid,     c.akid_len,  c.ueid,
+							   c.ueid_len, c.ueid_type, c.kakma,
+							   NULL,       c.eol_ms};
 				if (akma_ctx_register(s, &reg, now_ms) == 0) {
 					st->registered++;
 					applied++;

@@ -28,12 +28,14 @@ int akma_redis_lease_acquire(struct akma_redis *r, const char *id, unsigned ms, 
 	if (!r->c)
 		return -EIO;
 	const char *argv[] = {"SET", AKMA_REDIS_LEASE_KEY, id, "NX", "PX", t};
-	size_t len[] = {3, sizeof(AKMA_REDIS_LEASE_KEY) - 1, strlen(id), 2, 2,
-			(size_t)snprintf(t, sizeof(t), "%u", ms)};
+	size_t len[] = {3, sizeof(AKMA_REDIS_LEASE_KEY) - 1,        strlen(id), 2,
+			2, (size_t)snprintf(t, sizeof(t), "%u", ms)};
 	redisReply *rep = akma_redis_command(r->c, 6, argv, len);
 	if (!rep)
 		return -EIO;
-	int rc = rep->type == REDIS_REPLY_STATUS ? 1 : rep->type == REDIS_REPLY_NIL ? 0 : -EREMOTEIO;
+	int rc = rep->type == REDIS_REPLY_STATUS ? 1
+		 : rep->type == REDIS_REPLY_NIL  ? 0
+						 : -EREMOTEIO;
 	freeReplyObject(rep);
 	if (rc == 1)
 		snprintf(holder, holder_size, "%s", id);
@@ -57,8 +59,9 @@ int akma_redis_lease_renew(struct akma_redis *r, const char *id, unsigned ms, ch
 	if (!r->c)
 		return -EIO;
 	const char *argv[] = {"EVAL", renew_script, "1", AKMA_REDIS_LEASE_KEY, id, t};
-	size_t len[] = {4, sizeof(renew_script) - 1, 1, sizeof(AKMA_REDIS_LEASE_KEY) - 1, strlen(id),
-			(size_t)snprintf(t, sizeof(t), "%u", ms)};
+	size_t len[] = {4,          sizeof(renew_script) - 1,
+			1,          sizeof(AKMA_REDIS_LEASE_KEY) - 1,
+			strlen(id), (size_t)snprintf(t, sizeof(t), "%u", ms)};
 	redisReply *rep = akma_redis_command(r->c, 6, argv, len);
 	if (!rep)
 		return -EIO;
@@ -91,4 +94,3 @@ void akma_redis_lease_release(struct akma_redis *r, const char *id)
 	if (rep)
 		freeReplyObject(rep);
 }
-

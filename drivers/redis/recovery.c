@@ -72,9 +72,11 @@ static void loader_take(struct loader *l, const redisReply *k, const redisReply 
 	l->st->keys++;
 	size_t ul = k->len - AKMA_REDIS_PREFIX_LEN;
 	struct akma_repl_ctx *c = &l->ctx[l->n];
-	int err = v->type != REDIS_REPLY_STRING || k->len <= AKMA_REDIS_PREFIX_LEN || ul > AKMA_UEID_MAX
+	int err = v->type != REDIS_REPLY_STRING || k->len <= AKMA_REDIS_PREFIX_LEN ||
+				  ul > AKMA_UEID_MAX
 			  ? -AKMA_E_REPL_FORMAT
-			  : akma_repl_decode(l->r->kek, (const uint8_t *)k->str + AKMA_REDIS_PREFIX_LEN,
+			  : akma_repl_decode(l->r->kek,
+					     (const uint8_t *)k->str + AKMA_REDIS_PREFIX_LEN,
 					     (uint16_t)ul, (const uint8_t *)v->str, v->len, c);
 	if (err) {
 		count_bad(l->st, err);
@@ -86,8 +88,8 @@ static void loader_take(struct loader *l, const redisReply *k, const redisReply 
 		explicit_bzero(c, sizeof(*c));
 		return;
 	}
-	l->reg[l->n] = (struct akma_ctx_reg){c->akid, c->akid_len, c->ueid, c->ueid_len,
-					     c->ueid_type, c->kakma, NULL, c->eol_ms};
+	l->reg[l->n] = (struct akma_ctx_reg){c->akid,      c->akid_len, c->ueid, c->ueid_len,
+					     c->ueid_type, c->kakma,    NULL,    c->eol_ms};
 	if (++l->n == AKMA_CTX_BULK_MAX)
 		loader_flush(l);
 }
@@ -104,12 +106,14 @@ static int send_all(redisContext *c)
 static int is_scan_reply(const redisReply *p)
 {
 	return p && p->type == REDIS_REPLY_ARRAY && p->elements == 2 &&
-	       p->element[0]->type == REDIS_REPLY_STRING && p->element[1]->type == REDIS_REPLY_ARRAY;
+	       p->element[0]->type == REDIS_REPLY_STRING &&
+	       p->element[1]->type == REDIS_REPLY_ARRAY;
 }
 
 static void append_scan(redisContext *c, const char *cursor)
 {
-	const char *argv[] = {"SCAN", cursor, "MATCH", AKMA_REPL_KEY_PREFIX "*", "COUNT", SCAN_COUNT};
+	const char *argv[] = {"SCAN",  cursor,    "MATCH", AKMA_REPL_KEY_PREFIX "*",
+			      "COUNT", SCAN_COUNT};
 	size_t len[] = {4, strlen(cursor), 5, AKMA_REDIS_PREFIX_LEN + 1, 5, sizeof(SCAN_COUNT) - 1};
 	redisAppendCommandArgv(c, 6, argv, len);
 }
@@ -173,8 +177,10 @@ int akma_redis_load(struct akma_redis *r, struct akma_ctx_store *s, uint64_t (*n
 			goto out;
 		/* ...and while Redis answers, register the page before. */
 		if (done_page) {
-			for (size_t i = 0; i < done_page->element[1]->elements && i < vals->elements; i++)
-				loader_take(&l, done_page->element[1]->element[i], vals->element[i]);
+			for (size_t i = 0;
+			     i < done_page->element[1]->elements && i < vals->elements; i++)
+				loader_take(&l, done_page->element[1]->element[i],
+					    vals->element[i]);
 			freeReplyObject(vals);
 			freeReplyObject(done_page);
 			vals = done_page = NULL;
@@ -187,7 +193,8 @@ int akma_redis_load(struct akma_redis *r, struct akma_ctx_store *s, uint64_t (*n
 		if (have && (redisGetReply(r->c, (void **)&vals) != REDIS_OK ||
 			     vals->type != REDIS_REPLY_ARRAY))
 			goto out;
-		if (more && (redisGetReply(r->c, (void **)&next) != REDIS_OK || !is_scan_reply(next)))
+		if (more &&
+		    (redisGetReply(r->c, (void **)&next) != REDIS_OK || !is_scan_reply(next)))
 			goto out;
 		if (have) {
 			done_page = page;
@@ -222,4 +229,3 @@ out:
 	st->seconds = (double)(akma_mono_ns() - t0) / 1e9;
 	return rc;
 }
-

@@ -53,7 +53,8 @@ struct akma_redis_load_stats {
  * one-line reason in why. The KEK is expanded into the object; the caller
  * wipes its copy. */
 struct akma_redis *akma_redis_open(const struct akma_redis_params *p,
-				   const uint8_t kek[AKMA_REPL_KEK_LEN], char *why, size_t why_size);
+				   const uint8_t kek[AKMA_REPL_KEK_LEN], char *why,
+				   size_t why_size);
 void akma_redis_close(struct akma_redis *r);
 
 /* Drop the connection and make a new one (asking the sentinels again).

@@ -19,18 +19,18 @@
 
 struct akma_redis {
 	redisContext *c;
-	redisContext *sub;      /* standby: the subscriber connection */
+	redisContext *sub; /* standby: the subscriber connection */
 	struct akma_repl_kek *kek;
 	/* the write pipeline: commands queued, not sent */
 	char *out;
 	size_t out_len, out_cap;
-	char *run;              /* an MSET being gathered: its key/value bulks */
+	char *run; /* an MSET being gathered: its key/value bulks */
 	size_t run_len, run_cap;
 	unsigned run_pairs;
-	unsigned queued;        /* commands queued */
-	unsigned n_waits;       /* of which WAITs, at these positions */
+	unsigned queued;  /* commands queued */
+	unsigned n_waits; /* of which WAITs, at these positions */
 	unsigned wait_at[AKMA_REDIS_MAX_WAITS];
-	unsigned wait_for;      /* replicas the WAITs ask for */
+	unsigned wait_for; /* replicas the WAITs ask for */
 	/* batches sent, replies not yet read */
 	unsigned n_batches;
 	unsigned batch_replies[AKMA_REDIS_MAX_BATCHES];

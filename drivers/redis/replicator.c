@@ -32,10 +32,10 @@ struct akma_replicator {
 	struct akma_replicator_params p;
 	struct akma_redis *redis;
 	pthread_t thread;
-	int stop;                 /* atomic: 1 stop when drained, 2 stop now */
-	int promote;              /* atomic */
-	int primary;              /* atomic */
-	uint64_t give_up_ms;      /* with stop: when to stop waiting for Redis */
+	int stop;            /* atomic: 1 stop when drained, 2 stop now */
+	int promote;         /* atomic */
+	int primary;         /* atomic */
+	uint64_t give_up_ms; /* with stop: when to stop waiting for Redis */
 	struct akma_replicator_stats st;
 	char server[280];
 	char id[128];
@@ -148,8 +148,9 @@ static int check_lease(struct akma_replicator *r)
 	int rc = akma_redis_lease_renew(r->redis, r->id, r->p.lease_ms, holder, sizeof(holder));
 
 	if (rc == 0) {
-		LOG(ERR, "the lease is held by %s: this akmad is no longer primary and refuses "
-			 "writes from now on\n",
+		LOG(ERR,
+		    "the lease is held by %s: this akmad is no longer primary and refuses "
+		    "writes from now on\n",
 		    holder);
 		set_stat(&r->st.state, AKMA_REPLICATOR_DEMOTED);
 		akma_engine_set_writes(r->p.engine, 0);
@@ -219,7 +220,8 @@ static void primary_loop(struct akma_replicator *r)
 	for (;;) {
 		uint64_t now = akma_wall_ms();
 		int stop = __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
-		int demoted = __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) == AKMA_REPLICATOR_DEMOTED;
+		int demoted =
+			__atomic_load_n(&r->st.state, __ATOMIC_RELAXED) == AKMA_REPLICATOR_DEMOTED;
 		int lease_due = now >= next_lease && !demoted;
 		/* The lease goes over the same connection: only with nothing in
 		 * flight. Also how a Redis that died while nothing was written is
@@ -254,9 +256,11 @@ static void primary_loop(struct akma_replicator *r)
 			if (rc == 0) {
 				retire_oldest(r, AKMA_ST_OK);
 				if (!akma_engine_writes(r->p.engine) &&
-				    __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) == AKMA_REPLICATOR_UP) {
+				    __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) ==
+					    AKMA_REPLICATOR_UP) {
 					akma_engine_set_writes(r->p.engine, 1);
-					LOG(NOTICE, "Redis replicas caught up; writes accepted again\n");
+					LOG(NOTICE,
+					    "Redis replicas caught up; writes accepted again\n");
 				}
 				continue;
 			}
@@ -287,7 +291,8 @@ static void primary_loop(struct akma_replicator *r)
 			}
 			akma_sleep_ms(BACKOFF_MIN_MS);
 			if (rc != -EIO) {
-				if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) && akma_wall_ms() >= r->give_up_ms)
+				if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) &&
+				    akma_wall_ms() >= r->give_up_ms)
 					break;
 				rc = resend_all(r, why, sizeof(why));
 				if (rc == 0)
@@ -327,17 +332,18 @@ static int standby_loop(struct akma_replicator *r)
 		uint64_t now = akma_wall_ms();
 		int forced = __atomic_exchange_n(&r->promote, 0, __ATOMIC_ACQ_REL);
 		if (forced || now >= next_lease) {
-			int rc = forced ? akma_redis_lease_renew(r->redis, r->id, r->p.lease_ms, holder,
-								 sizeof(holder))
+			int rc = forced ? akma_redis_lease_renew(r->redis, r->id, r->p.lease_ms,
+								 holder, sizeof(holder))
 					: akma_redis_lease_acquire(r->redis, r->id, r->p.lease_ms,
 								   holder, sizeof(holder));
 			if (forced && rc == 0) {
 				/* Taking it from a live primary: overwrite the lease. */
 				akma_redis_lease_release(r->redis, holder);
-				rc = akma_redis_lease_acquire(r->redis, r->id, r->p.lease_ms, holder,
-							      sizeof(holder));
+				rc = akma_redis_lease_acquire(r->redis, r->id, r->p.lease_ms,
+							      holder, sizeof(holder));
 				if (rc == 0)
-					LOG(WARNING, "promotion: %s still holds the lease\n", holder);
+					LOG(WARNING, "promotion: %s still holds the lease\n",
+					    holder);
 			}
 			if (rc == 1) {
 				LOG(NOTICE, "promoted%s: this akmad is primary now\n",
@@ -359,9 +365,8 @@ static int standby_loop(struct akma_replicator *r)
 lost:
 		/* Events may have been missed: reconnect, resubscribe, reload. */
 		LOG(WARNING, "standby lost redis %s; reconnecting\n", r->server);
-		for (unsigned backoff = BACKOFF_MIN_MS;; backoff = backoff * 2 > BACKOFF_MAX_MS
-									  ? BACKOFF_MAX_MS
-									  : backoff * 2) {
+		for (unsigned backoff = BACKOFF_MIN_MS;;
+		     backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2) {
 			if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
 				return 0;
 			akma_sleep_ms(backoff);

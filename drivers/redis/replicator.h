@@ -34,10 +34,10 @@
 
 struct akma_replicator_params {
 	struct akma_engine *engine;
-	struct akma_redis *redis;   /* owned by the replicator from now on */
-	const char *id;             /* this akmad's lease id */
-	unsigned lease_ms;          /* lease length */
-	unsigned wait_replicas;     /* WAIT for this many Redis replicas a batch (0: none) */
+	struct akma_redis *redis; /* owned by the replicator from now on */
+	const char *id;           /* this akmad's lease id */
+	unsigned lease_ms;        /* lease length */
+	unsigned wait_replicas;   /* WAIT for this many Redis replicas a batch (0: none) */
 	unsigned wait_timeout_ms;
 	int standby;
 };
@@ -50,10 +50,10 @@ enum akma_replicator_state {
 };
 
 struct akma_replicator_stats {
-	uint64_t state;          /* enum akma_replicator_state */
-	uint64_t written;        /* writes Redis took */
+	uint64_t state;   /* enum akma_replicator_state */
+	uint64_t written; /* writes Redis took */
 	uint64_t batches;
-	uint64_t failures;       /* batches Redis failed (then resent) */
+	uint64_t failures; /* batches Redis failed (then resent) */
 	uint64_t reconnects;
 	uint64_t lag_ms;         /* age of the oldest write of the last batch when Redis took it */
 	uint64_t followed;       /* standby: changes applied */

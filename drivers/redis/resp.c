@@ -209,7 +209,8 @@ int akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms
 	if (close_run(r) != 0)
 		return -ENOMEM;
 	const void *argv[] = {"WAIT", n, t};
-	size_t len[] = {4, (size_t)(put_uint(n, replicas) - n), (size_t)(put_uint(t, timeout_ms) - t)};
+	size_t len[] = {4, (size_t)(put_uint(n, replicas) - n),
+			(size_t)(put_uint(t, timeout_ms) - t)};
 	int rc = out_command(r, 3, argv, len);
 	if (rc == 0) {
 		r->wait_at[r->n_waits < AKMA_REDIS_MAX_WAITS ? r->n_waits++ : r->n_waits - 1] =
@@ -270,14 +271,16 @@ int akma_redis_send(struct akma_redis *r, char *why, size_t why_size)
 		return -EIO;
 	}
 	for (size_t off = 0; off < r->out_len;) {
-		ssize_t n = send(r->c->fd, r->out + off, r->out_len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n =
+			send(r->c->fd, r->out + off, r->out_len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			off += (size_t)n;
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR) && ready(r, POLLOUT) == 0)
 			continue;
-		snprintf(why, why_size, "redis %s: %s", r->server, n < 0 ? strerror(errno) : "closed");
+		snprintf(why, why_size, "redis %s: %s", r->server,
+			 n < 0 ? strerror(errno) : "closed");
 		akma_redis_forget(r);
 		return -EIO;
 	}
@@ -318,7 +321,8 @@ int akma_redis_receive(struct akma_redis *r, char *why, size_t why_size)
 			r->in_len -= r->in_off;
 			r->in_off = 0;
 			if (r->in_len == sizeof(r->in)) {
-				snprintf(why, why_size, "redis %s: a reply line too long", r->server);
+				snprintf(why, why_size, "redis %s: a reply line too long",
+					 r->server);
 				akma_redis_forget(r);
 				return -EIO;
 			}
@@ -331,7 +335,8 @@ int akma_redis_receive(struct akma_redis *r, char *why, size_t why_size)
 			if (n < 0 && (errno == EAGAIN || errno == EINTR) && ready(r, POLLIN) == 0)
 				continue;
 			snprintf(why, why_size, "redis %s: %s", r->server,
-				 n < 0 ? (errno == EAGAIN ? "no reply within the timeout" : strerror(errno))
+				 n < 0 ? (errno == EAGAIN ? "no reply within the timeout"
+							  : strerror(errno))
 				       : "Server closed the connection");
 			akma_redis_forget(r);
 			return -EIO;
@@ -347,7 +352,8 @@ int akma_redis_receive(struct akma_redis *r, char *why, size_t why_size)
 				w++;
 				long long got = strtoll(line + 1, NULL, 10);
 				if (got < (long long)r->wait_for && rc == 0) {
-					snprintf(why, why_size, "redis %s: %lld of %u replicas acknowledged",
+					snprintf(why, why_size,
+						 "redis %s: %lld of %u replicas acknowledged",
 						 r->server, got, r->wait_for);
 					rc = -EAGAIN;
 				}
@@ -378,4 +384,3 @@ int akma_redis_flush(struct akma_redis *r, char *why, size_t why_size)
 	}
 	return rc;
 }
-

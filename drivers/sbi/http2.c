@@ -47,20 +47,20 @@
 struct conn;
 
 struct stream {
-	struct conn *c;           /* NULL once orphaned */
+	struct conn *c; /* NULL once orphaned */
 	struct stream *next, *prev;
 	int32_t id;
-	int post, get;            /* :method */
-	int op;                   /* enum akma_sbi_op, or -1: not an API path */
-	int metrics;              /* GET /metrics */
-	int json;                 /* content-type application/json */
+	int post, get; /* :method */
+	int op;        /* enum akma_sbi_op, or -1: not an API path */
+	int metrics;   /* GET /metrics */
+	int json;      /* content-type application/json */
 	int has_type;
 	long long content_length; /* -1: none */
 	char *body;
 	size_t body_len;
 	int too_big;
-	int in_engine;            /* its request is in the engine */
-	uint64_t t0;              /* ns (monotonic) at END_STREAM */
+	int in_engine; /* its request is in the engine */
+	uint64_t t0;   /* ns (monotonic) at END_STREAM */
 	struct akma_sbi_call call;
 	/* the answer */
 	char *resp;
@@ -71,13 +71,13 @@ struct stream {
 struct conn {
 	struct akma_sbi *s;
 	int fd;
-	SSL *ssl;                 /* NULL: h2c */
+	SSL *ssl; /* NULL: h2c */
 	nghttp2_session *h2;
-	struct stream *streams;   /* open streams */
+	struct stream *streams; /* open streams */
 	unsigned n_streams;
 	uint8_t *out;
 	size_t out_len, out_off, out_cap;
-	int want_out;             /* EPOLLOUT armed */
+	int want_out; /* EPOLLOUT armed */
 	int closing;
 	uint64_t last_ms;
 };
@@ -86,12 +86,12 @@ struct akma_sbi {
 	struct akma_sbi_params p;
 	struct akma_sbi_backend b;
 	int lfd, ep;
-	SSL_CTX *tls;             /* NULL: h2c */
+	SSL_CTX *tls; /* NULL: h2c */
 	pthread_t thread;
-	int stop;                 /* atomic */
+	int stop; /* atomic */
 	uint64_t stop_deadline_ms;
 	unsigned n_conns;
-	struct conn **conns;      /* by slot, for the idle sweep */
+	struct conn **conns; /* by slot, for the idle sweep */
 	unsigned conns_cap;
 	struct akma_req *pending[SUBMIT_MAX];
 	unsigned n_pending;
@@ -153,13 +153,15 @@ static void respond(struct stream *st, int status, char *body, int problem, int 
 	st->resp_len = body ? strlen(body) : 0;
 	st->resp_off = 0;
 	snprintf(len, sizeof(len), "%zu", st->resp_len);
-	const char *type = problem ? "application/problem+json"
+	const char *type = problem       ? "application/problem+json"
 			   : st->metrics ? "text/plain; version=0.0.4"
 					 : "application/json";
 	nghttp2_nv nv[4] = {
 		{(uint8_t *)":status", (uint8_t *)code, 7, strlen(code), NGHTTP2_NV_FLAG_NONE},
-		{(uint8_t *)"content-length", (uint8_t *)len, 14, strlen(len), NGHTTP2_NV_FLAG_NONE},
-		{(uint8_t *)"content-type", (uint8_t *)type, 12, strlen(type), NGHTTP2_NV_FLAG_NONE},
+		{(uint8_t *)"content-length", (uint8_t *)len, 14, strlen(len),
+		 NGHTTP2_NV_FLAG_NONE},
+		{(uint8_t *)"content-type", (uint8_t *)type, 12, strlen(type),
+		 NGHTTP2_NV_FLAG_NONE},
 		{(uint8_t *)"allow", (uint8_t *)"POST", 5, 4, NGHTTP2_NV_FLAG_NONE},
 	};
 	size_t n = 2;
@@ -293,8 +295,8 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 	return 0;
 }
 
-static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name,
-		     size_t nl, const uint8_t *value, size_t vl, uint8_t flags, void *user)
+static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name, size_t nl,
+		     const uint8_t *value, size_t vl, uint8_t flags, void *user)
 {
 	(void)flags;
 	(void)user;
@@ -455,7 +457,8 @@ static int conn_flush(struct conn *c)
 	while (c->out_off < c->out_len) {
 		if (c->ssl) {
 			ERR_clear_error();
-			int n = SSL_write(c->ssl, c->out + c->out_off, (int)(c->out_len - c->out_off));
+			int n = SSL_write(c->ssl, c->out + c->out_off,
+					  (int)(c->out_len - c->out_off));
 			if (n > 0) {
 				c->out_off += (size_t)n;
 				continue;
@@ -481,7 +484,8 @@ static int conn_flush(struct conn *c)
 	}
 	int pending = c->out_off < c->out_len;
 	if (pending != c->want_out) {
-		struct epoll_event ev = {.events = EPOLLIN | (pending ? EPOLLOUT : 0), .data.ptr = c};
+		struct epoll_event ev = {.events = EPOLLIN | (pending ? EPOLLOUT : 0),
+					 .data.ptr = c};
 		epoll_ctl(c->s->ep, EPOLL_CTL_MOD, c->fd, &ev);
 		c->want_out = pending;
 	}
@@ -546,7 +550,8 @@ static void accept_all(struct akma_sbi *s)
 		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (s->n_conns >= s->p.max_connections || __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		if (s->n_conns >= s->p.max_connections ||
+		    __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
 			close(fd);
 			continue;
 		}
@@ -656,9 +661,10 @@ static void *sbi_main(void *arg)
 				struct conn *c = s->conns[i];
 				if (!c)
 					continue;
-				nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE,
-						      nghttp2_session_get_last_proc_stream_id(c->h2),
-						      NGHTTP2_NO_ERROR, NULL, 0);
+				nghttp2_submit_goaway(
+					c->h2, NGHTTP2_FLAG_NONE,
+					nghttp2_session_get_last_proc_stream_id(c->h2),
+					NGHTTP2_NO_ERROR, NULL, 0);
 				conn_flush(c);
 			}
 		}
@@ -699,10 +705,12 @@ static void *sbi_main(void *arg)
 			next_sweep = now + 1000;
 			for (unsigned i = 0; i < s->conns_cap; i++) {
 				struct conn *c = s->conns[i];
-				if (c && c->n_streams == 0 && now - c->last_ms > s->p.idle_timeout_ms) {
-					nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE,
-							      nghttp2_session_get_last_proc_stream_id(c->h2),
-							      NGHTTP2_NO_ERROR, NULL, 0);
+				if (c && c->n_streams == 0 &&
+				    now - c->last_ms > s->p.idle_timeout_ms) {
+					nghttp2_submit_goaway(
+						c->h2, NGHTTP2_FLAG_NONE,
+						nghttp2_session_get_last_proc_stream_id(c->h2),
+						NGHTTP2_NO_ERROR, NULL, 0);
 					if (conn_flush(c) == 0)
 						conn_close(c);
 				}
@@ -752,7 +760,8 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct ak
 			snprintf(why, why_size, "out of memory");
 			return NULL;
 		}
-		nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, on_begin_headers);
+		nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks,
+									on_begin_headers);
 		nghttp2_session_callbacks_set_on_header_callback(callbacks, on_header);
 		nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, on_data_chunk);
 		nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, on_frame_recv);

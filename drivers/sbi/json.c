@@ -52,12 +52,14 @@ static void invalid(struct akma_sbi_problem *pb, const char *cause, const char *
 		    const char *reason)
 {
 	if (pb->status == 0 || !strcmp(cause, "MANDATORY_IE_MISSING") ||
-	    (!strcmp(pb->cause, "OPTIONAL_IE_INCORRECT") && strcmp(cause, "OPTIONAL_IE_INCORRECT"))) {
+	    (!strcmp(pb->cause, "OPTIONAL_IE_INCORRECT") &&
+	     strcmp(cause, "OPTIONAL_IE_INCORRECT"))) {
 		pb->status = 400;
 		snprintf(pb->cause, sizeof(pb->cause), "%s", cause);
 	}
 	if (pb->n_invalid < AKMA_SBI_MAX_INVALID) {
-		snprintf(pb->invalid[pb->n_invalid].param, sizeof(pb->invalid[0].param), "%s", param);
+		snprintf(pb->invalid[pb->n_invalid].param, sizeof(pb->invalid[0].param), "%s",
+			 param);
 		snprintf(pb->invalid[pb->n_invalid].reason, sizeof(pb->invalid[0].reason), "%s",
 			 reason);
 		pb->n_invalid++;
@@ -125,8 +127,8 @@ struct field {
 	int is_bool;
 };
 
-static const struct field register_fields[] = {
-	{"supi", 0, 0}, {"gpsi", 0, 0}, {"aKId", 1, 0}, {"kAkma", 1, 0}, {"suppFeat", 0, 0}, {NULL, 0, 0}};
+static const struct field register_fields[] = {{"supi", 0, 0},  {"gpsi", 0, 0},     {"aKId", 1, 0},
+					       {"kAkma", 1, 0}, {"suppFeat", 0, 0}, {NULL, 0, 0}};
 static const struct field retrieve_fields[] = {
 	{"afId", 1, 0}, {"aKId", 1, 0}, {"anonInd", 0, 1}, {"suppFeat", 0, 0}, {NULL, 0, 0}};
 static const struct field remove_fields[] = {{"supi", 1, 0}, {NULL, 0, 0}};
@@ -165,8 +167,9 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 		akma_sbi_problem_set(pb, 400, "INVALID_MSG_FORMAT",
 				     o ? "the body is not a JSON object" : "the body is not JSON");
 		if (!o) /* jansson's text names the position, never a value */
-			snprintf(pb->detail, sizeof(pb->detail), "the body is not JSON: %.120s (line %d, column %d)",
-				 jerr.text, jerr.line, jerr.column);
+			snprintf(pb->detail, sizeof(pb->detail),
+				 "the body is not JSON: %.120s (line %d, column %d)", jerr.text,
+				 jerr.line, jerr.column);
 		json_decref(o);
 		return -1;
 	}
@@ -175,13 +178,16 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 							       : remove_fields;
 	const char *name;
 	json_t *v;
-	json_object_foreach(o, name, v) {
+	json_object_foreach(o, name, v)
+	{
 		const struct field *f = find_field(fields, name);
 		snprintf(param, sizeof(param), "/%.40s", name);
 		if (!f)
-			invalid(pb, "INVALID_MSG_FORMAT", param, "not an attribute of this operation");
+			invalid(pb, "INVALID_MSG_FORMAT", param,
+				"not an attribute of this operation");
 		else if (f->is_bool ? !json_is_boolean(v) : !json_is_string(v))
-			invalid(pb, f->mandatory ? "MANDATORY_IE_INCORRECT" : "OPTIONAL_IE_INCORRECT",
+			invalid(pb,
+				f->mandatory ? "MANDATORY_IE_INCORRECT" : "OPTIONAL_IE_INCORRECT",
 				param, f->is_bool ? "must be a boolean" : "must be a string");
 	}
 	for (const struct field *f = fields; f->name; f++)
@@ -194,12 +200,14 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 	const char *s;
 	/* UE identity */
 	if (op == AKMA_SBI_REGISTER) {
-		int has_supi = json_object_get(o, "supi") != NULL, has_gpsi = json_object_get(o, "gpsi") != NULL;
+		int has_supi = json_object_get(o, "supi") != NULL,
+		    has_gpsi = json_object_get(o, "gpsi") != NULL;
 		if (has_supi == has_gpsi)
 			invalid(pb, has_supi ? "MANDATORY_IE_INCORRECT" : "MANDATORY_IE_MISSING",
 				has_supi ? "/gpsi" : "/supi", "exactly one of supi and gpsi");
 	}
-	const char *ue_name = json_object_get(o, "gpsi") && op == AKMA_SBI_REGISTER ? "gpsi" : "supi";
+	const char *ue_name =
+		json_object_get(o, "gpsi") && op == AKMA_SBI_REGISTER ? "gpsi" : "supi";
 	if (op != AKMA_SBI_RETRIEVE && (s = string_of(o, ue_name, &n)) != NULL) {
 		const char *why = ueid_fault(s, n, ue_name[0] == 'g');
 		if (why) {
@@ -252,7 +260,7 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 		return -1;
 	}
 	/* Lay the identities out: lengths first, then octets. */
-	req->type = op == AKMA_SBI_REGISTER ? AKMA_REQ_REGISTER
+	req->type = op == AKMA_SBI_REGISTER   ? AKMA_REQ_REGISTER
 		    : op == AKMA_SBI_RETRIEVE ? AKMA_REQ_GET_KAF
 					      : AKMA_REQ_REMOVE;
 	if (op == AKMA_SBI_RETRIEVE) {
@@ -263,9 +271,11 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 		req->ueid_len = 0;
 	}
 	if (req->akid_len)
-		memcpy(akma_req_akid(req), json_string_value(json_object_get(o, "aKId")), req->akid_len);
+		memcpy(akma_req_akid(req), json_string_value(json_object_get(o, "aKId")),
+		       req->akid_len);
 	if (req->ueid_len)
-		memcpy(akma_req_ueid(req), json_string_value(json_object_get(o, ue_name)), req->ueid_len);
+		memcpy(akma_req_ueid(req), json_string_value(json_object_get(o, ue_name)),
+		       req->ueid_len);
 	if (op == AKMA_SBI_REGISTER)
 		memcpy(req->kakma, call->kakma, AKMA_KEY_LEN);
 	json_decref(o);
@@ -344,8 +354,8 @@ char *akma_sbi_encode_answer(const struct akma_sbi_call *call, const struct akma
 			*status = 204; /* no such context: the meaning the OpenAPI gives 204 */
 			return NULL;
 		}
-		return problem(404, "CONTEXT_NOT_FOUND", "no AKMA context for this SUPI", NULL, NULL,
-			       status, is_problem);
+		return problem(404, "CONTEXT_NOT_FOUND", "no AKMA context for this SUPI", NULL,
+			       NULL, status, is_problem);
 	case AKMA_ST_BAD_FIELD: {
 		const char *param = field_param(call->op, req->bad_field);
 		return problem(400, "MANDATORY_IE_INCORRECT",
@@ -355,13 +365,14 @@ char *akma_sbi_encode_answer(const struct akma_sbi_call *call, const struct akma
 			       param, param ? "refused by the engine" : NULL, status, is_problem);
 	}
 	case AKMA_ST_STORE_FULL:
-		return problem(500, "INSUFFICIENT_RESOURCES", "the context store is full", NULL, NULL,
-			       status, is_problem);
+		return problem(500, "INSUFFICIENT_RESOURCES", "the context store is full", NULL,
+			       NULL, status, is_problem);
 	case AKMA_ST_OVERLOAD:
 		return problem(503, "NF_CONGESTION", "overloaded, or writes refused for now", NULL,
 			       NULL, status, is_problem);
 	default:
-		return problem(500, "SYSTEM_FAILURE", "internal error", NULL, NULL, status, is_problem);
+		return problem(500, "SYSTEM_FAILURE", "internal error", NULL, NULL, status,
+			       is_problem);
 	}
 
 	json_t *o = NULL;
@@ -374,10 +385,12 @@ char *akma_sbi_encode_answer(const struct akma_sbi_call *call, const struct akma
 		if (!o)
 			break;
 		snprintf(text, sizeof(text), "%.*s", (int)req->ueid_len,
-			 (const char *)((struct akma_req *)req)->data + req->akid_len + req->af_id_len);
+			 (const char *)((struct akma_req *)req)->data + req->akid_len +
+				 req->af_id_len);
 		json_object_set_new(o, req->ueid_type == 2 ? "gpsi" : "supi",
 				    json_stringn(text, req->ueid_len));
-		json_object_set_new(o, "aKId", json_stringn((const char *)req->data, req->akid_len));
+		json_object_set_new(o, "aKId",
+				    json_stringn((const char *)req->data, req->akid_len));
 		akma_hex_encode(call->kakma, AKMA_KEY_LEN, hex);
 		json_object_set_new(o, "kAkma", json_string(hex));
 		break;

@@ -44,27 +44,31 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 	uint64_t class_total[6] = {0};
 	for (unsigned o = 0; o < AKMA_SBI_N_OPS; o++)
 		for (unsigned k = 0; k < AKMA_SBI_N_CODES; k++)
-			class_total[akma_sbi_codes[k] / 100] += __atomic_load_n(&st->answers[o][k], __ATOMIC_RELAXED);
-	fprintf(f, "# HELP akma_sbi_responses_total Responses by status class.\n"
-		   "# TYPE akma_sbi_responses_total counter\n"
-		   "akma_sbi_responses_total{class=\"2xx\"} %llu\n"
-		   "akma_sbi_responses_total{class=\"4xx\"} %llu\n"
-		   "akma_sbi_responses_total{class=\"5xx\"} %llu\n",
+			class_total[akma_sbi_codes[k] / 100] +=
+				__atomic_load_n(&st->answers[o][k], __ATOMIC_RELAXED);
+	fprintf(f,
+		"# HELP akma_sbi_responses_total Responses by status class.\n"
+		"# TYPE akma_sbi_responses_total counter\n"
+		"akma_sbi_responses_total{class=\"2xx\"} %llu\n"
+		"akma_sbi_responses_total{class=\"4xx\"} %llu\n"
+		"akma_sbi_responses_total{class=\"5xx\"} %llu\n",
 		(unsigned long long)class_total[2], (unsigned long long)class_total[4],
 		(unsigned long long)class_total[5]);
 	fprintf(f, "# HELP akma_sbi_answers_total Answers by operation and HTTP status.\n"
 		   "# TYPE akma_sbi_answers_total counter\n");
-	static const char *const op_names[AKMA_SBI_N_OPS] = {"register-anchorkey", "retrieve-applicationkey",
-						    "remove-context", "other"};
+	static const char *const op_names[AKMA_SBI_N_OPS] = {
+		"register-anchorkey", "retrieve-applicationkey", "remove-context", "other"};
 	for (unsigned o = 0; o < AKMA_SBI_N_OPS; o++)
 		for (unsigned k = 0; k <= AKMA_SBI_N_CODES; k++) {
 			uint64_t v = __atomic_load_n(&st->answers[o][k], __ATOMIC_RELAXED);
 			if (!v)
 				continue;
 			char code[8];
-			snprintf(code, sizeof(code), "%d", k < AKMA_SBI_N_CODES ? akma_sbi_codes[k] : 0);
+			snprintf(code, sizeof(code), "%d",
+				 k < AKMA_SBI_N_CODES ? akma_sbi_codes[k] : 0);
 			fprintf(f, "akma_sbi_answers_total{operation=\"%s\",status=\"%s\"} %llu\n",
-				op_names[o], k < AKMA_SBI_N_CODES ? code : "other", (unsigned long long)v);
+				op_names[o], k < AKMA_SBI_N_CODES ? code : "other",
+				(unsigned long long)v);
 		}
 	fprintf(f, "# HELP akma_sbi_latency_seconds From the end of a request to its answer.\n"
 		   "# TYPE akma_sbi_latency_seconds histogram\n");
@@ -76,27 +80,29 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 			(unsigned long long)cum);
 	}
 	cum += st->lat[AKMA_SBI_LAT_BUCKETS - 1];
-	fprintf(f, "akma_sbi_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
-		   "akma_sbi_latency_seconds_count %llu\n",
+	fprintf(f,
+		"akma_sbi_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+		"akma_sbi_latency_seconds_count %llu\n",
 		(unsigned long long)cum, (unsigned long long)cum);
-	fprintf(f, "# HELP akma_sbi_streams_in_flight Streams whose request is in the engine.\n"
-		   "# TYPE akma_sbi_streams_in_flight gauge\n"
-		   "akma_sbi_streams_in_flight %llu\n"
-		   "# HELP akma_sbi_connections_open Open HTTP/2 connections.\n"
-		   "# TYPE akma_sbi_connections_open gauge\n"
-		   "akma_sbi_connections_open %llu\n"
-		   "# HELP akma_sbi_protocol_errors_total Connections closed for breaking HTTP/2.\n"
-		   "# TYPE akma_sbi_protocol_errors_total counter\n"
-		   "akma_sbi_protocol_errors_total %llu\n"
-		   "# HELP akma_sbi_tls_failures_total TLS handshakes or records that failed.\n"
-		   "# TYPE akma_sbi_tls_failures_total counter\n"
-		   "akma_sbi_tls_failures_total %llu\n"
-		   "# HELP akma_sbi_connections_total HTTP/2 connections accepted.\n"
-		   "# TYPE akma_sbi_connections_total counter\n"
-		   "akma_sbi_connections_total %llu\n"
-		   "# HELP akma_sbi_streams_total HTTP/2 streams opened.\n"
-		   "# TYPE akma_sbi_streams_total counter\n"
-		   "akma_sbi_streams_total %llu\n",
+	fprintf(f,
+		"# HELP akma_sbi_streams_in_flight Streams whose request is in the engine.\n"
+		"# TYPE akma_sbi_streams_in_flight gauge\n"
+		"akma_sbi_streams_in_flight %llu\n"
+		"# HELP akma_sbi_connections_open Open HTTP/2 connections.\n"
+		"# TYPE akma_sbi_connections_open gauge\n"
+		"akma_sbi_connections_open %llu\n"
+		"# HELP akma_sbi_protocol_errors_total Connections closed for breaking HTTP/2.\n"
+		"# TYPE akma_sbi_protocol_errors_total counter\n"
+		"akma_sbi_protocol_errors_total %llu\n"
+		"# HELP akma_sbi_tls_failures_total TLS handshakes or records that failed.\n"
+		"# TYPE akma_sbi_tls_failures_total counter\n"
+		"akma_sbi_tls_failures_total %llu\n"
+		"# HELP akma_sbi_connections_total HTTP/2 connections accepted.\n"
+		"# TYPE akma_sbi_connections_total counter\n"
+		"akma_sbi_connections_total %llu\n"
+		"# HELP akma_sbi_streams_total HTTP/2 streams opened.\n"
+		"# TYPE akma_sbi_streams_total counter\n"
+		"akma_sbi_streams_total %llu\n",
 		(unsigned long long)st->in_flight, (unsigned long long)st->connections_open,
 		(unsigned long long)st->protocol_errors, (unsigned long long)st->tls_failures,
 		(unsigned long long)st->connections, (unsigned long long)st->streams);

@@ -38,17 +38,16 @@ struct akma_sbi_metrics {
 };
 
 struct akma_sbi_params {
-	const char *listen;           /* "HOST:PORT" or "[V6]:PORT" */
-	unsigned max_body;            /* octets; larger bodies get 413 */
-	unsigned max_streams;         /* SETTINGS_MAX_CONCURRENT_STREAMS */
-	unsigned max_connections;     /* beyond it new connections are closed */
-	unsigned idle_timeout_ms;     /* a connection idle this long is closed */
-	uint8_t default_ua[AKMA_UA_ID_LEN]; /* Ua* id of a bare-FQDN afId */
-	const char *tls_cert;         /* PEM certificate chain; NULL or "": h2c */
-	const char *tls_key;          /* PEM private key */
+	const char *listen;                     /* "HOST:PORT" or "[V6]:PORT" */
+	unsigned max_body;                      /* octets; larger bodies get 413 */
+	unsigned max_streams;                   /* SETTINGS_MAX_CONCURRENT_STREAMS */
+	unsigned max_connections;               /* beyond it new connections are closed */
+	unsigned idle_timeout_ms;               /* a connection idle this long is closed */
+	uint8_t default_ua[AKMA_UA_ID_LEN];     /* Ua* id of a bare-FQDN afId */
+	const char *tls_cert;                   /* PEM certificate chain; NULL or "": h2c */
+	const char *tls_key;                    /* PEM private key */
 	const struct akma_sbi_metrics *metrics; /* NULL: the SBI's own series only */
 };
-
 
 /* Where requests go: the engine's rings in akmad, the wire protocol in
  * akma-sbi. Every call comes from the front end's thread and never blocks. */

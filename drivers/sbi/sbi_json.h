@@ -41,12 +41,12 @@ enum akma_sbi_op {
 #define AKMA_SBI_MAX_INVALID 8
 
 struct akma_sbi_problem {
-	int status;        /* HTTP status */
-	char cause[40];    /* TS 29.500 / 29.535 application error, "" for none */
+	int status;     /* HTTP status */
+	char cause[40]; /* TS 29.500 / 29.535 application error, "" for none */
 	char detail[200];
 	unsigned n_invalid;
 	struct {
-		char param[48];   /* JSON Pointer */
+		char param[48]; /* JSON Pointer */
 		char reason[120];
 	} invalid[AKMA_SBI_MAX_INVALID];
 };
@@ -55,9 +55,9 @@ struct akma_sbi_problem {
  * wiped when it is done with (it may hold K_AKMA for the REGISTER echo). */
 struct akma_sbi_call {
 	enum akma_sbi_op op;
-	int anonymous;              /* anonInd */
+	int anonymous; /* anonInd */
 	int has_supp_feat;
-	char supp_feat[68];         /* as received (at most 64 hex digits) */
+	char supp_feat[68];          /* as received (at most 64 hex digits) */
 	uint8_t kakma[AKMA_KEY_LEN]; /* REGISTER: echoed in the 200 answer */
 };
 

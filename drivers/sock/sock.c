@@ -110,12 +110,13 @@ static int open_one(struct akma_sock *s, const char *addr, char *why, size_t siz
 	int rc = -1;
 	if (fd >= 0 && ss.ss_family == AF_UNIX) {
 		const char *path = ((struct sockaddr_un *)&ss)->sun_path;
-		unlink(path); /* a socket file left by an earlier run */
+		unlink(path);            /* a socket file left by an earlier run */
 		mode_t old = umask(077); /* the socket is for this user only */
 		rc = bind(fd, (struct sockaddr *)&ss, len);
 		umask(old);
 		l->is_unix = 1;
-		memcpy(l->path, path, strnlen(path, sizeof(l->path) - 1)); /* checked by the parser */
+		memcpy(l->path, path,
+		       strnlen(path, sizeof(l->path) - 1)); /* checked by the parser */
 	} else if (fd >= 0) {
 		rc = bind(fd, (struct sockaddr *)&ss, len);
 	}
@@ -178,7 +179,8 @@ struct akma_sock *akma_sock_open(const struct akma_sock_params *p, struct akma_e
 	}
 	s->spare = &s->contexts[N_CONTEXTS];
 	snprintf(list, sizeof(list), "%s", p->listen);
-	for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+	for (char *save = NULL, *a = strtok_r(list, ",", &save); a;
+	     a = strtok_r(NULL, ",", &save)) {
 		while (*a == ' ')
 			a++;
 		if (s->n_ls == MAX_LISTENERS) {
@@ -225,9 +227,9 @@ void akma_sock_close(struct akma_sock *s)
 
 static uint8_t wire_type_of(uint8_t req_type)
 {
-	return req_type == AKMA_REQ_REGISTER ? AKMA_WIRE_REGISTER
+	return req_type == AKMA_REQ_REGISTER  ? AKMA_WIRE_REGISTER
 	       : req_type == AKMA_REQ_GET_KAF ? AKMA_WIRE_GET_KAF
-					       : AKMA_WIRE_REMOVE;
+					      : AKMA_WIRE_REMOVE;
 }
 
 static void append(struct dgram_ctx *c, const struct akma_req *r, uint8_t wire_type)
@@ -288,8 +290,10 @@ static void finish(struct akma_sock *s, struct dgram_ctx *c)
 	unsigned i = s->n_tx++;
 	s->tx_ctx[i] = c;
 	s->tx_iov[i] = (struct iovec){c->buf, (size_t)len};
-	s->tx_msg[i].msg_hdr = (struct msghdr){.msg_name = &c->peer, .msg_namelen = c->peer_len,
-					       .msg_iov = &s->tx_iov[i], .msg_iovlen = 1};
+	s->tx_msg[i].msg_hdr = (struct msghdr){.msg_name = &c->peer,
+					       .msg_namelen = c->peer_len,
+					       .msg_iov = &s->tx_iov[i],
+					       .msg_iovlen = 1};
 }
 
 /* ---- receiving ------------------------------------------------------------------------- */
@@ -297,13 +301,27 @@ static void finish(struct akma_sock *s, struct dgram_ctx *c)
 static void count_drop(struct akma_sock *s, int rc)
 {
 	switch (-rc) {
-	case AKMA_E_WIRE_SHORT: s->st.dropped_short++; break;
-	case AKMA_E_WIRE_PLAIN: s->st.dropped_plain++; break;
-	case AKMA_E_WIRE_STALE: s->st.dropped_stale++; break;
-	case AKMA_E_WIRE_AUTH: s->st.dropped_auth++; break;
-	case AKMA_E_WIRE_REPLAY: s->st.dropped_replay++; break;
-	case AKMA_E_WIRE_SENDERS: s->st.dropped_senders++; break;
-	default: s->st.dropped_magic++; break;
+	case AKMA_E_WIRE_SHORT:
+		s->st.dropped_short++;
+		break;
+	case AKMA_E_WIRE_PLAIN:
+		s->st.dropped_plain++;
+		break;
+	case AKMA_E_WIRE_STALE:
+		s->st.dropped_stale++;
+		break;
+	case AKMA_E_WIRE_AUTH:
+		s->st.dropped_auth++;
+		break;
+	case AKMA_E_WIRE_REPLAY:
+		s->st.dropped_replay++;
+		break;
+	case AKMA_E_WIRE_SENDERS:
+		s->st.dropped_senders++;
+		break;
+	default:
+		s->st.dropped_magic++;
+		break;
 	}
 }
 
@@ -322,8 +340,8 @@ static void take_datagram(struct akma_sock *s, const struct listener *l, uint8_t
 	if (rc == -AKMA_E_WIRE_VERSION) {
 		uint8_t answer[64];
 		int n = akma_wire_version_error(&s->sender, answer, sizeof(answer), s->now_ms);
-		if (n > 0 && sendto(l->fd, answer, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)from,
-				    from_len) == n)
+		if (n > 0 && sendto(l->fd, answer, (size_t)n, MSG_DONTWAIT,
+				    (const struct sockaddr *)from, from_len) == n)
 			s->st.tx_datagrams++;
 		s->st.version_errors++;
 		return;
@@ -342,12 +360,13 @@ static void take_datagram(struct akma_sock *s, const struct listener *l, uint8_t
 		while (akma_wire_next(body, blen, &off, &m) == 1) {
 			append_status(c, m.type, m.id, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
 			s->st.overload++;
-			if (c->body_len + MAX_RESPONSE > RESP_BUF - AKMA_WIRE_HDR_LEN - AKMA_WIRE_TAG_LEN)
+			if (c->body_len + MAX_RESPONSE >
+			    RESP_BUF - AKMA_WIRE_HDR_LEN - AKMA_WIRE_TAG_LEN)
 				break;
 		}
 		int n = akma_wire_seal(s->key, &s->sender, c->buf, c->body_len, s->now_ms, h.mode);
-		if (n > 0 && sendto(l->fd, c->buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)from,
-				    from_len) == n)
+		if (n > 0 && sendto(l->fd, c->buf, (size_t)n, MSG_DONTWAIT,
+				    (const struct sockaddr *)from, from_len) == n)
 			s->st.tx_datagrams++;
 		explicit_bzero(d, len);
 		return;
@@ -367,7 +386,8 @@ static void take_datagram(struct akma_sock *s, const struct listener *l, uint8_t
 	while ((k = akma_wire_next(body, blen, &off, &m)) != 0) {
 		if (k < 0) {
 			if (m.type) /* the header was there: say the length was wrong */
-				append_status(c, m.type & 0x7f, m.id, AKMA_ST_BAD_FIELD, AKMA_FIELD_LENGTH);
+				append_status(c, m.type & 0x7f, m.id, AKMA_ST_BAD_FIELD,
+					      AKMA_FIELD_LENGTH);
 			s->st.malformed++;
 			break;
 		}
@@ -443,7 +463,8 @@ unsigned akma_sock_poll(struct akma_sock *s, uint64_t now_ms)
 	/* Submit; what a full ring refuses is answered OVERLOAD now. */
 	for (unsigned base = 0; base < s->n_submit; base += 64) {
 		unsigned m = s->n_submit - base < 64 ? s->n_submit - base : 64, n_rej;
-		s->in_flight += akma_engine_submit(s->e, s->producer, s->submit + base, m, rej, &n_rej);
+		s->in_flight +=
+			akma_engine_submit(s->e, s->producer, s->submit + base, m, rej, &n_rej);
 		s->st.overload += n_rej;
 		collect(s, rej, n_rej);
 	}
@@ -493,7 +514,8 @@ static void stats_answer(struct akma_sock *s, struct dgram_ctx *c, uint64_t id)
 	if (!c->stats_answered) {
 		akma_counters_read(s->e, s, v);
 		n = akma_wire_encode_stats(id, akma_counter_names, v, AKMA_N_COUNTERS,
-					   c->buf + AKMA_WIRE_HDR_LEN + c->body_len, STATS_RESPONSE);
+					   c->buf + AKMA_WIRE_HDR_LEN + c->body_len,
+					   STATS_RESPONSE);
 	}
 	if (n < 0) {
 		append_status(c, AKMA_WIRE_STATS, id, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);

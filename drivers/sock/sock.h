@@ -26,9 +26,9 @@
 #define AKMA_SOCK_MAX_MSGS AKMA_WIRE_MAX_MSGS
 
 struct akma_sock_params {
-	const char *listen;        /* "udp:127.0.0.1:7777,udp:[::1]:7777,unix:/path" */
+	const char *listen; /* "udp:127.0.0.1:7777,udp:[::1]:7777,unix:/path" */
 	int allow_plain_unix;
-	const uint8_t *psk;        /* 32 octets */
+	const uint8_t *psk; /* 32 octets */
 	uint64_t replay_window_ms;
 	unsigned max_senders;
 };

@@ -91,9 +91,9 @@ static int cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *
 	rte_tel_data_add_dict_u64(d, "misses", w.misses);
 	rte_tel_data_add_dict_u64(d, "expired", w.expired);
 	rte_tel_data_add_dict_u64(d, "bursts", w.bursts);
-	static const char *const hist[AKMA_BURST_HIST] = {"burst_1", "burst_2_3", "burst_4_7",
-							  "burst_8_15", "burst_16_31",
-							  "burst_32_63", "burst_64"};
+	static const char *const hist[AKMA_BURST_HIST] = {
+		"burst_1",     "burst_2_3",   "burst_4_7", "burst_8_15",
+		"burst_16_31", "burst_32_63", "burst_64"};
 	for (int i = 0; i < AKMA_BURST_HIST; i++)
 		rte_tel_data_add_dict_u64(d, hist[i], w.burst_hist[i]);
 	rte_tel_data_add_dict_u64(d, "idle_polls", w.idle_polls);
@@ -127,7 +127,8 @@ static int cmd_config(const char *cmd, const char *params, struct rte_tel_data *
 	(void)cmd;
 	(void)params;
 	rte_tel_data_start_dict(d);
-	for (unsigned i = 0; akma_conf_entry(conf_table, conf, i, name, sizeof(name), value, sizeof(value)); i++) {
+	for (unsigned i = 0;
+	     akma_conf_entry(conf_table, conf, i, name, sizeof(name), value, sizeof(value)); i++) {
 		/* telemetry names allow no '.': engine.capacity becomes engine_capacity */
 		for (char *p = name; *p; p++)
 			if (*p == '.')
@@ -152,8 +153,9 @@ int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s,
 					 "Context store occupancy and memory. Takes no parameters");
 	rc |= rte_telemetry_register_cmd("/akma/config", cmd_config,
 					 "Configuration in force. Takes no parameters");
-	rc |= rte_telemetry_register_cmd("/akma/replication", cmd_replication,
-					 "Replication to Redis: state, backlog, lag. Takes no parameters");
+	rc |= rte_telemetry_register_cmd(
+		"/akma/replication", cmd_replication,
+		"Replication to Redis: state, backlog, lag. Takes no parameters");
 	rc |= rte_telemetry_register_cmd("/akma/promote", cmd_promote,
 					 "Promote a standby to primary now. Takes no parameters");
 	return rc;

@@ -71,7 +71,8 @@ struct akma_wire_client *akma_wire_client_open(const char *server, const uint8_t
 	c->replay = akma_wire_replay_create(16, 30000, &err);
 	if (c->fd < 0 || !c->reqs || !c->slots || !c->free_stack || !c->ready || !c->key ||
 	    !c->replay || akma_wire_sender_init(&c->sender) != 0) {
-		snprintf(why, why_size, "wire client: %s", c->fd < 0 ? strerror(errno) : "out of memory");
+		snprintf(why, why_size, "wire client: %s",
+			 c->fd < 0 ? strerror(errno) : "out of memory");
 		akma_wire_client_close(c);
 		return NULL;
 	}
@@ -133,7 +134,8 @@ void akma_wire_client_release(struct akma_wire_client *c, struct akma_req *r)
 /* Seal and send the datagram of k messages, body_len octets. */
 static int flush(struct akma_wire_client *c, size_t body_len)
 {
-	int len = akma_wire_seal(c->key, &c->sender, c->out, body_len, akma_wall_ms(), AKMA_WIRE_GCM);
+	int len =
+		akma_wire_seal(c->key, &c->sender, c->out, body_len, akma_wall_ms(), AKMA_WIRE_GCM);
 	if (len < 0)
 		return -1;
 	ssize_t n = send(c->fd, c->out, (size_t)len, 0);
@@ -156,7 +158,8 @@ unsigned akma_wire_client_submit(struct akma_wire_client *c, struct akma_req **r
 		while (i < n && k < PER_DGRAM) {
 			unsigned slot = (unsigned)(r[i] - c->reqs);
 			r[i]->client_id = (uint64_t)c->slots[slot].gen << 32 | slot;
-			int m = akma_wire_encode_request(r[i], c->out + AKMA_WIRE_HDR_LEN + off, cap - off);
+			int m = akma_wire_encode_request(r[i], c->out + AKMA_WIRE_HDR_LEN + off,
+							 cap - off);
 			if (m < 0)
 				break;
 			off += (size_t)m;
@@ -202,7 +205,8 @@ unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out
 		struct akma_wire_hdr h;
 		const uint8_t *body;
 		size_t blen, off = 0;
-		if (akma_wire_open(c->key, c->replay, c->in, (size_t)len, now, 0, &h, &body, &blen) != 0)
+		if (akma_wire_open(c->key, c->replay, c->in, (size_t)len, now, 0, &h, &body,
+				   &blen) != 0)
 			continue; /* not from our akmad: dropped */
 		struct akma_wire_msg m;
 		while (akma_wire_next(body, blen, &off, &m) == 1) {
