@@ -300,6 +300,8 @@ check "an idle connection gets a GOAWAY and is closed (sbi.idle_timeout 1000 ms)
 curl -s --http2-prior-knowledge "http://127.0.0.1:$hport/metrics" > "$dir/metrics"
 check "GET /metrics: Prometheus text with requests, answers by operation and status, latency, in-flight" \
 	bash -c "grep -q '^akma_sbi_requests_total{operation=\"retrieve-applicationkey\"} [0-9]' '$dir/metrics' && grep -q '^akma_sbi_answers_total{operation=\"remove-context\",status=\"404\"} [1-9]' '$dir/metrics' && grep -q '^akma_sbi_answers_total{operation=\"retrieve-applicationkey\",status=\"204\"} [1-9]' '$dir/metrics' && grep -q '^akma_sbi_latency_seconds_bucket{le=\"+Inf\"}' '$dir/metrics' && grep -q '^akma_sbi_streams_in_flight 0' '$dir/metrics'"
+check "GET /metrics: akmad's engine and wire counters too, named as in STATS and telemetry" \
+	bash -c "grep -q '^akmad_get_kaf_total [1-9]' '$dir/metrics' && grep -q '^akmad_contexts [0-9]' '$dir/metrics' && grep -q '^# TYPE akmad_dropped_auth_total counter' '$dir/metrics'"
 h2load -c 4 -m 50 -D 3 -d "$dir/get1.json" -H 'content-type: application/json' \
 	"$API/retrieve-applicationkey" > "$dir/h2load3.out" 2>&1 &
 load=$!
