@@ -16,12 +16,15 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <urcu/urcu-qsbr.h>
 #include <rte_errno.h>
 #include <rte_version.h>
 
 #include "akma_version.h"
 #include "addr.h"
 #include "bench.h"
+#include "ctx.h"
+#include "err.h"
 #include "eal.h"
 #include "kdf.h"
 #include "mb.h"
@@ -325,6 +328,52 @@ int bench_options(const char *mode, const char *usage, const struct bench_opt *o
 		}
 	}
 	return 0;
+}
+
+uint64_t bench_preload(struct akma_ctx_store *s, const uint8_t *akids, uint64_t n, uint64_t *rng,
+		       uint64_t now_ms, const char *mode, const char *what)
+{
+	struct akma_ctx_reg reg[AKMA_CTX_BULK_MAX];
+	char ueid[AKMA_CTX_BULK_MAX][24];
+	uint8_t keys[AKMA_CTX_BULK_MAX][AKMA_KEY_LEN];
+	int rc[AKMA_CTX_BULK_MAX];
+
+	uint64_t t0 = akma_mono_ns();
+	for (uint64_t base = 0; base < n; base += AKMA_CTX_BULK_MAX) {
+		unsigned m =
+			n - base < AKMA_CTX_BULK_MAX ? (unsigned)(n - base) : AKMA_CTX_BULK_MAX;
+		for (unsigned j = 0; j < m; j++) {
+			uint64_t i = base + j;
+			int ul = snprintf(ueid[j], sizeof(ueid[j]), "imsi-00101%010llu",
+					  (unsigned long long)i);
+			for (int k = 0; k < 4; k++) {
+				uint64_t r = bench_rand(rng);
+				memcpy(keys[j] + 8 * k, &r, 8);
+			}
+			const uint8_t *a = akids + i * BENCH_AKID_STRIDE;
+			reg[j] = (struct akma_ctx_reg){.akid = a,
+						       .akid_len = a[BENCH_AKID_STRIDE - 1],
+						       .ueid = (const uint8_t *)ueid[j],
+						       .ueid_len = (uint16_t)ul,
+						       .ueid_type = 1,
+						       .kakma = keys[j]};
+		}
+		if (akma_ctx_register_bulk(s, reg, m, now_ms, rc) != m) {
+			for (unsigned j = 0; j < m; j++)
+				if (rc[j])
+					fprintf(stderr, "akma-bench %s: register %llu: %s\n", mode,
+						(unsigned long long)(base + j),
+						akma_strerror(rc[j]));
+			exit(1);
+		}
+		if ((base & 0x3ffff) == 0) {
+			bench_progress(what, base, n);
+			urcu_qsbr_quiescent_state();
+		}
+	}
+	bench_progress(what, n, n);
+	explicit_bzero(keys, sizeof(keys));
+	return akma_mono_ns() - t0;
 }
 
 void bench_make_akids(uint8_t *akids, uint64_t n, uint64_t *rng, int64_t rid_base)

@@ -19,6 +19,16 @@ struct bench_row {
 	double ratio; /* to the baseline of the same run; 0 prints "-" */
 };
 
+struct akma_ctx_store;
+
+/* Register contexts 0..n-1 in s, in bulk: the A-KID of context i from the
+ * slot i of akids (bench_make_akids()), SUPI imsi-00101 and i in ten
+ * digits, a random K_AKMA from *rng. Shows progress as what; on a refused
+ * registration prints it as mode and exits. Caller: an online QSBR thread.
+ * Returns the nanoseconds it took. */
+uint64_t bench_preload(struct akma_ctx_store *s, const uint8_t *akids, uint64_t n, uint64_t *rng,
+		       uint64_t now_ms, const char *mode, const char *what);
+
 /* Pin the calling thread to core (-1: the highest CPU it may run on). Returns
  * the core used, or -1 with a message on stderr. */
 int bench_pin(int core);

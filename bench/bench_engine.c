@@ -253,51 +253,15 @@ static double run_naive(struct engine_bench *b, uint64_t *ok)
 
 static void preload(struct engine_bench *b)
 {
-	struct akma_ctx_reg reg[AKMA_CTX_BULK_MAX];
-	char ueid[AKMA_CTX_BULK_MAX][24];
-	uint8_t keys[AKMA_CTX_BULK_MAX][AKMA_KEY_LEN];
-	int rc[AKMA_CTX_BULK_MAX];
 	uint64_t rng = 0x5eed;
 
 	bench_make_akids(b->akids, b->n, &rng, -1);
-	uint64_t t0 = akma_mono_ns();
-	for (uint64_t base = 0; base < b->n; base += AKMA_CTX_BULK_MAX) {
-		unsigned m = b->n - base < AKMA_CTX_BULK_MAX ? (unsigned)(b->n - base)
-							     : AKMA_CTX_BULK_MAX;
-		for (unsigned j = 0; j < m; j++) {
-			uint64_t i = base + j;
-			int ul = snprintf(ueid[j], sizeof(ueid[j]), "imsi-00101%010llu",
-					  (unsigned long long)i);
-			for (int k = 0; k < 4; k++) {
-				uint64_t r = bench_rand(&rng);
-				memcpy(keys[j] + 8 * k, &r, 8);
-			}
-			const uint8_t *a = b->akids + i * BENCH_AKID_STRIDE;
-			reg[j] = (struct akma_ctx_reg){a,
-						       a[BENCH_AKID_STRIDE - 1],
-						       (const uint8_t *)ueid[j],
-						       (uint16_t)ul,
-						       1,
-						       keys[j],
-						       NULL,
-						       0};
-		}
-		if (akma_ctx_register_bulk(b->store, reg, m, (uint64_t)time(NULL) * 1000, rc) !=
-		    m) {
-			fprintf(stderr, "akma-bench engine: preload failed at %llu: %s\n",
-				(unsigned long long)base, akma_strerror(rc[0] ? rc[0] : rc[m - 1]));
-			exit(1);
-		}
-		if ((base & 0x3ffff) == 0) {
-			bench_progress("preloading contexts", base, b->n);
-			urcu_qsbr_quiescent_state();
-		}
-	}
-	bench_progress("preloading contexts", b->n, b->n);
-	double s = (double)(akma_mono_ns() - t0) / 1e9;
+	double s =
+		(double)bench_preload(b->store, b->akids, b->n, &rng, (uint64_t)time(NULL) * 1000,
+				      "engine", "preloading contexts") /
+		1e9;
 	printf("%spreloaded  %llu contexts in %.2f s (%.2f M/s)\n", b->csv ? "# " : "",
 	       (unsigned long long)b->n, s, (double)b->n / s / 1e6);
-	explicit_bzero(keys, sizeof(keys));
 
 	/* The query stream, and the naive path's index over the same contexts. */
 	unsigned long size = 1;

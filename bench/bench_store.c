@@ -96,10 +96,7 @@ static void make_keys(struct store_bench *b)
 static double build_akma(struct store_bench *b, uint64_t *rss_delta)
 {
 	struct akma_ctx_store_params p = {(uint32_t)b->n, 0};
-	struct akma_ctx_reg reg[AKMA_CTX_BULK_MAX];
-	char ueid[AKMA_CTX_BULK_MAX][24];
-	uint8_t keys[AKMA_CTX_BULK_MAX][AKMA_KEY_LEN];
-	int rc[AKMA_CTX_BULK_MAX], err;
+	int err;
 	uint64_t rng = 0xcafe, rss0 = bench_rss();
 
 	uint64_t t_create = akma_mono_ns();
@@ -109,41 +106,9 @@ static double build_akma(struct store_bench *b, uint64_t *rss_delta)
 		exit(1);
 	}
 	b->create_ns = (double)(akma_mono_ns() - t_create);
-	uint64_t t0 = akma_mono_ns();
-	for (uint64_t base = 0; base < b->n; base += AKMA_CTX_BULK_MAX) {
-		unsigned m = b->n - base < AKMA_CTX_BULK_MAX ? (unsigned)(b->n - base)
-							     : AKMA_CTX_BULK_MAX;
-		for (unsigned j = 0; j < m; j++) {
-			uint64_t i = base + j;
-			uint16_t len;
-			const uint8_t *akid = akid_of(b, i, &len);
-			int ul = snprintf(ueid[j], sizeof(ueid[j]), "imsi-00101%010llu",
-					  (unsigned long long)i);
-			for (int k = 0; k < 4; k++) {
-				uint64_t r = bench_rand(&rng);
-				memcpy(keys[j] + 8 * k, &r, 8);
-			}
-			reg[j] = (struct akma_ctx_reg){akid,         len, (const uint8_t *)ueid[j],
-						       (uint16_t)ul, 1,   keys[j],
-						       NULL,         0};
-		}
-		if (akma_ctx_register_bulk(b->store, reg, m, b->now_ms, rc) != m) {
-			for (unsigned j = 0; j < m; j++)
-				if (rc[j])
-					fprintf(stderr, "akma-bench store: register %llu: %s\n",
-						(unsigned long long)(base + j),
-						akma_strerror(rc[j]));
-			exit(1);
-		}
-		if ((base & 0xfffff) == 0) {
-			bench_progress("loading akmad store", base, b->n);
-			urcu_qsbr_quiescent_state();
-		}
-	}
-	double ns = (double)(akma_mono_ns() - t0);
-	bench_progress("loading akmad store", b->n, b->n);
+	double ns = (double)bench_preload(b->store, b->akids, b->n, &rng, b->now_ms, "store",
+					  "loading akmad store");
 	*rss_delta = bench_rss() - rss0;
-	explicit_bzero(keys, sizeof(keys));
 
 	/* The other tables index these contexts: find each one once. */
 	const uint8_t *kp[LOOKUP_BATCH];
