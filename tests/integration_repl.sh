@@ -40,7 +40,12 @@ pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf /var/run/dpdk/akmad-* 2>/dev/null # only what a kill -9 left of ours
+	# What a kill -9 left of our own akmads: each EAL runtime directory is
+	# named by its akmad's PID (file prefix akmad-PID); nobody else's.
+	for p in "${pids[@]}"; do
+		rm -rf "/var/run/dpdk/akmad-$p" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/akmad-$p" \
+			"/tmp/dpdk/akmad-$p" 2>/dev/null
+	done
 	rm -rf "$dir"
 }
 trap cleanup EXIT
