@@ -139,10 +139,10 @@ static char *trim(char *s)
 	return s;
 }
 
-int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, char *err,
-		   size_t err_size)
+int akma_ini_read(const char *path, const struct akma_ini_handler *h, void *ctx, char *err,
+		  size_t err_size)
 {
-	char line[1024], section[64] = "", name[160], why[300];
+	char line[1024], section[128] = "", why[400];
 	FILE *f = fopen(path, "r");
 	int lineno = 0;
 
@@ -160,6 +160,7 @@ int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, c
 		char *s = trim(line);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
+		why[0] = '\0';
 		if (*s == '[') {
 			char *close = strchr(s, ']');
 			if (!close || trim(close + 1)[0] != '\0' ||
@@ -170,12 +171,8 @@ int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, c
 			}
 			*close = '\0';
 			snprintf(section, sizeof(section), "%s", trim(s + 1));
-			int known = 0;
-			for (size_t i = 0; i < t->n; i++)
-				known |= strcmp(t->keys[i].section, section) == 0;
-			if (!known) {
-				snprintf(err, err_size, "%s:%d: unknown section [%s]", path, lineno,
-					 section);
+			if (h->section(ctx, section, why, sizeof(why)) != 0) {
+				snprintf(err, err_size, "%s:%d: %s", path, lineno, why);
 				goto fail;
 			}
 			continue;
@@ -192,8 +189,7 @@ int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, c
 				 key);
 			goto fail;
 		}
-		snprintf(name, sizeof(name), "%s.%s", section, key);
-		if (akma_conf_set(t, c, name, value, why, sizeof(why)) != 0) {
+		if (h->key(ctx, section, key, value, why, sizeof(why)) != 0) {
 			snprintf(err, err_size, "%s:%d: %s", path, lineno, why);
 			goto fail;
 		}
@@ -203,6 +199,38 @@ int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, c
 fail:
 	fclose(f);
 	return -1;
+}
+
+struct table_load {
+	const struct akma_conf_table *t;
+	void *c;
+};
+
+static int table_section(void *ctx, const char *section, char *why, size_t why_size)
+{
+	const struct table_load *l = ctx;
+	for (size_t i = 0; i < l->t->n; i++)
+		if (strcmp(l->t->keys[i].section, section) == 0)
+			return 0;
+	snprintf(why, why_size, "unknown section [%s]", section);
+	return -1;
+}
+
+static int table_key(void *ctx, const char *section, const char *key, const char *value, char *why,
+		     size_t why_size)
+{
+	const struct table_load *l = ctx;
+	char name[200];
+	snprintf(name, sizeof(name), "%s.%s", section, key);
+	return akma_conf_set(l->t, l->c, name, value, why, why_size);
+}
+
+int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, char *err,
+		   size_t err_size)
+{
+	static const struct akma_ini_handler h = {table_section, table_key};
+	struct table_load l = {t, c};
+	return akma_ini_read(path, &h, &l, err, err_size);
 }
 
 /* Options may spell a key's '_' as '-': --redis-password-file. */

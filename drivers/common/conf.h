@@ -94,6 +94,21 @@ void akma_conf_help(const struct akma_conf_table *t, FILE *out);
 /* Print c as a complete INI file that akma_conf_load() reads back. */
 void akma_conf_dump(const struct akma_conf_table *t, const void *c, FILE *out);
 
+/* The INI reader under akma_conf_load(), for files of another shape (the
+ * SBI's consumer policy, with a section per consumer): '#' and ';' start
+ * comments, "[section]" headers, "key = value" lines (spaces trimmed).
+ * section() is called at each header, key() for each line; either refuses
+ * with a reason in why, which akma_ini_read() prefixes with "FILE:LINE: "
+ * in err and returns -1 (also for a malformed line or an unreadable file).
+ * Blocks on the file only. */
+struct akma_ini_handler {
+	int (*section)(void *ctx, const char *section, char *why, size_t why_size);
+	int (*key)(void *ctx, const char *section, const char *key, const char *value, char *why,
+		   size_t why_size);
+};
+int akma_ini_read(const char *path, const struct akma_ini_handler *h, void *ctx, char *err,
+		  size_t err_size);
+
 /* The path of a file a configuration names: name itself when absolute,
  * else name in the directory of the configuration file config. */
 void akma_conf_file_path(const char *config, const char *name, char *out, size_t size);
