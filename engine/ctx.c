@@ -36,8 +36,8 @@
 #define UNIT 64
 #define SLOTS 8
 #define HEADER_OCTETS offsetof(struct akma_ctx, data)
-/* header and identities, rounded to a line; midstates; K_AKMA; created_ms */
-#define TAIL_OCTETS (sizeof(struct akma_hmac_midstate) + AKMA_KEY_LEN + sizeof(uint64_t))
+/* header and identities, rounded to a line; midstates; K_AKMA */
+#define TAIL_OCTETS (sizeof(struct akma_hmac_midstate) + AKMA_KEY_LEN)
 #define MAX_UNITS                                                            \
 	((HEADER_OCTETS + AKMA_AKID_MAX + AKMA_UEID_MAX + UNIT - 1) / UNIT + \
 	 (TAIL_OCTETS + UNIT - 1) / UNIT)
@@ -585,6 +585,7 @@ static int register_locked(struct akma_ctx_store *s, const struct akma_ctx_reg *
 
 	struct akma_ctx *c = block(s, ref);
 	c->eol_ms = p->eol;
+	c->created_ms = reg->created_ms ? reg->created_ms : now_ms;
 	c->link = 0;
 	c->akid_len = (uint8_t)reg->akid_len;
 	c->ueid_len = reg->ueid_len;
@@ -597,7 +598,6 @@ static int register_locked(struct akma_ctx_store *s, const struct akma_ctx_reg *
 	uint8_t *tail = (uint8_t *)c + UNIT * (size_t)c->ms_line;
 	memcpy(tail, &p->ms, sizeof(p->ms));
 	memcpy(tail + sizeof(p->ms), reg->kakma, AKMA_KEY_LEN);
-	memcpy(tail + sizeof(p->ms) + AKMA_KEY_LEN, &now_ms, sizeof(now_ms));
 	__atomic_store_n(&c->state, AKMA_CTX_LIVE, __ATOMIC_RELEASE);
 
 	if (old.slot >= 0) {

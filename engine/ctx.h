@@ -48,18 +48,20 @@
 /* One stored context. Readers get const pointers valid until their thread's
  * next quiescent state; every field is stable while the context lives.
  * Layout, in 64-octet lines: this header and the A-KID first (what a lookup
- * verifies: two lines for an 86-octet A-KID), the UE identity after it, then
- * on a line of their own the midstates (what the K_AF burst reads), then
- * K_AKMA and the creation time (cold). */
+ * verifies, with the times every K_AF answer needs: two lines for an
+ * 86-octet A-KID), the UE identity after it, then on a line of their own
+ * the midstates (what the K_AF burst reads), then K_AKMA (cold). */
 struct akma_ctx {
-	uint64_t eol_ms;   /* end of life, 0 = never */
-	uint32_t link;     /* free-list link while free */
-	uint8_t state;     /* enum akma_ctx_state */
-	uint8_t akid_len;  /* 1..253 */
-	uint16_t ueid_len; /* 1..AKMA_UEID_MAX */
-	uint8_t units;     /* block size in 64-octet units */
-	uint8_t ueid_type; /* the caller's (SUPI, GPSI...) */
-	uint8_t ms_line;   /* the midstates are at line ms_line of the block */
+	uint64_t eol_ms;     /* end of life, 0 = never */
+	uint64_t created_ms; /* registration (its first, for a context recovered or
+			      * followed from Redis): K_AF expiry counts from it */
+	uint32_t link;       /* free-list link while free */
+	uint8_t state;       /* enum akma_ctx_state */
+	uint8_t akid_len;    /* 1..253 */
+	uint16_t ueid_len;   /* 1..AKMA_UEID_MAX */
+	uint8_t units;       /* block size in 64-octet units */
+	uint8_t ueid_type;   /* the caller's (SUPI, GPSI...) */
+	uint8_t ms_line;     /* the midstates are at line ms_line of the block */
 	uint8_t flags;
 	uint8_t data[]; /* A-KID, UE identity; midstates; K_AKMA, created_ms */
 };
@@ -91,9 +93,7 @@ static inline const uint8_t *akma_ctx_kakma(const struct akma_ctx *c)
 
 static inline uint64_t akma_ctx_created_ms(const struct akma_ctx *c)
 {
-	uint64_t t;
-	__builtin_memcpy(&t, akma_ctx_kakma(c) + AKMA_KEY_LEN, sizeof(t));
-	return t;
+	return c->created_ms;
 }
 
 struct akma_ctx_store_params {
@@ -111,6 +111,8 @@ struct akma_ctx_reg {
 	const uint8_t *kakma;                /* 32 octets */
 	const struct akma_hmac_midstate *ms; /* of kakma; NULL: computed here */
 	uint64_t eol_ms;                     /* 0: now + kakma_life_ms (or never) */
+	uint64_t created_ms;                 /* 0: now (a new registration); a recovered
+					      * or followed context keeps its own */
 };
 
 struct akma_ctx_stats {

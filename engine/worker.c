@@ -263,11 +263,21 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 			count(result[i] == AKMA_CTX_EXPIRED ? &w->st.expired : &w->st.misses, 1);
 			continue;
 		}
-		jobs[nh] = (struct akma_kaf_job){akma_ctx_midstate(ctx[i]), akma_req_af_id(q),
-						 q->af_id_len, q->kaf};
-		uint64_t expiry = now + __atomic_load_n(&e->p.kaf_life_ms, __ATOMIC_RELAXED);
+		/* A K_AF lives from its context's registration for kaf_life, never
+		 * past the context's end of life: every retrieve of one context
+		 * gives the same expiry, and after it none is given out until the
+		 * AUSF registers a fresh K_AKMA (spec/AKMA.md 6). */
+		uint64_t expiry =
+			ctx[i]->created_ms + __atomic_load_n(&e->p.kaf_life_ms, __ATOMIC_RELAXED);
 		if (ctx[i]->eol_ms && ctx[i]->eol_ms < expiry)
 			expiry = ctx[i]->eol_ms;
+		if (expiry <= now) {
+			answer(q, AKMA_ST_NOT_FOUND, AKMA_FIELD_NONE);
+			count(&w->st.kaf_expired, 1);
+			continue;
+		}
+		jobs[nh] = (struct akma_kaf_job){akma_ctx_midstate(ctx[i]), akma_req_af_id(q),
+						 q->af_id_len, q->kaf};
 		q->expiry_ms = expiry;
 		if (q->flags & AKMA_REQ_ANONYMOUS) {
 			q->ueid_len = 0;
@@ -363,9 +373,14 @@ static int apply_register(struct worker *w, struct akma_req *q, uint64_t now)
 		return 0;
 	}
 	uint64_t life = akma_ctx_kakma_life(w->e->store);
-	struct akma_ctx_reg reg = {
-		akma_req_akid(q), q->akid_len, akma_req_ueid(q),     q->ueid_len, q->ueid_type,
-		q->kakma,         NULL,        life ? now + life : 0};
+	struct akma_ctx_reg reg = {.akid = akma_req_akid(q),
+				   .akid_len = q->akid_len,
+				   .ueid = akma_req_ueid(q),
+				   .ueid_len = q->ueid_len,
+				   .ueid_type = q->ueid_type,
+				   .kakma = q->kakma,
+				   .eol_ms = life ? now + life : 0,
+				   .created_ms = now};
 	int rc = akma_ctx_register(w->e->store, &reg, now);
 
 	if (rc == 0) {

@@ -81,6 +81,7 @@ struct akma_engine_params {
 struct akma_worker_stats {
 	uint64_t get_kaf, registers, removes;
 	uint64_t hits, misses, expired;
+	uint64_t kaf_expired; /* context live, its K_AF past its lifetime: none given */
 	uint64_t reg_failed, remove_not_found, bad_requests, internal_errors;
 	uint64_t repl_refused; /* writes refused: backlog full or writes off */
 	uint64_t bursts, burst_hist[AKMA_BURST_HIST];

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	akma_conf_defaults(&akmad_conf_table, &def);
-	CHECK(def.capacity == 1000000 && def.kaf_lifetime_s == 3600 && def.burst == 32 &&
+	CHECK(def.capacity == 1000000 && def.kaf_lifetime_s == 86400 && def.burst == 32 &&
 		      strcmp(def.listen, "udp:127.0.0.1:7777") == 0 && def.allow_plain_unix == 0 &&
 		      strcmp(def.mb_arch, "auto") == 0,
 	      "defaults");

@@ -30,6 +30,7 @@ static int reg(struct akma_ctx_store *s, const char *akid, const char *ueid, con
 				 1,
 				 key,
 				 NULL,
+				 0,
 				 0};
 	return akma_ctx_register(s, &r, now);
 }
@@ -228,7 +229,8 @@ static void expiry(void)
 				 1,
 				 k,
 				 NULL,
-				 t0 + 5000};
+				 t0 + 5000,
+				 0};
 	CHECK(akma_ctx_register(s, &r, now) == 0, "register with end of life");
 	CHECK(akma_ctx_sweep(s, now, 100) == 1, "sweep reclaims the expired one only");
 	CHECK(get(s, "exp2@akma.example", NULL) == AKMA_CTX_HIT, "unexpired one stays");
@@ -264,6 +266,7 @@ static void bulk_register(void)
 					     1,
 					     keys[i],
 					     NULL,
+					     0,
 					     0};
 	}
 	r[20].akid_len = 0;

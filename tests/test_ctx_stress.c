@@ -102,6 +102,7 @@ static void *writer(void *arg)
 						 1,
 						 k,
 						 NULL,
+						 0,
 						 0};
 			rc = akma_ctx_register(store, &r, now);
 		} else { /* a new version: new A-KID replaces the old one */
@@ -115,6 +116,7 @@ static void *writer(void *arg)
 						 1,
 						 k,
 						 NULL,
+						 0,
 						 0};
 			atomic_store(&ring[i][nv % RING].died, 0);
 			atomic_store(&ring[i][nv % RING].version, nv);
@@ -250,6 +252,7 @@ int main(void)
 					   1,
 					   k,
 					   NULL,
+					   0,
 					   0};
 		CHECK(akma_ctx_register(store, &reg, now) == 0, "stable %u", i);
 	}

@@ -19,7 +19,10 @@ static const struct akma_conf_key keys[] = {
 	 "seconds", NULL, "0",
 	 "K_AKMA lifetime from registration; 0 keeps a context until replaced or removed", NULL},
 	{"engine", "kaf_lifetime", AKMA_CONF_UINT, F(kaf_lifetime_s), 1, 365 * 86400, 0, "seconds",
-	 NULL, "3600", "K_AF lifetime given to AFs; never past the context's own end of life",
+	 NULL, "86400",
+	 "K_AF lifetime from the context's registration, the same expiry for every retrieve and "
+	 "never past the context's end of life; after it no K_AF is given until the AUSF "
+	 "registers a new K_AKMA, so set it at least as long as the re-authentication period",
 	 NULL},
 	{"engine", "workers", AKMA_CONF_UINT, F(workers), 0, 16, 0, "lcores", NULL, "0",
 	 "worker lcores; 0 uses every EAL lcore but the main one", NULL},

@@ -168,9 +168,14 @@ int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint6
 				st->bad++;
 				akma_redis_log_key(log_bad, keys[i], key_len[i], err);
 			} else if (err == 0) {
-				struct akma_ctx_reg reg = {c.akid,     c.akid_len,  c.ueid,
-							   c.ueid_len, c.ueid_type, c.kakma,
-							   NULL,       c.eol_ms};
+				struct akma_ctx_reg reg = {.akid = c.akid,
+							   .akid_len = c.akid_len,
+							   .ueid = c.ueid,
+							   .ueid_len = c.ueid_len,
+							   .ueid_type = c.ueid_type,
+							   .kakma = c.kakma,
+							   .eol_ms = c.eol_ms,
+							   .created_ms = c.created_ms};
 				if (akma_ctx_register(s, &reg, now_ms) == 0) {
 					st->registered++;
 					applied++;

@@ -40,6 +40,7 @@ void akma_counters_read(struct akma_engine *e, const struct akma_sock *s,
 	v[AKMA_CTR_hits] = t.hits;
 	v[AKMA_CTR_misses] = t.misses;
 	v[AKMA_CTR_expired] = t.expired;
+	v[AKMA_CTR_kaf_expired] = t.kaf_expired;
 	v[AKMA_CTR_registers] = t.registers;
 	v[AKMA_CTR_register_failed] = t.reg_failed;
 	v[AKMA_CTR_removes] = t.removes;

@@ -26,6 +26,7 @@
 	X(hits, COUNTER, "GET_KAF requests that found their A-KID")                            \
 	X(misses, COUNTER, "GET_KAF requests for an unknown A-KID")                            \
 	X(expired, COUNTER, "GET_KAF requests for an expired context")                         \
+	X(kaf_expired, COUNTER, "GET_KAF requests refused: the K_AF outlived kaf_lifetime")    \
 	X(registers, COUNTER, "REGISTER requests the workers answered")                        \
 	X(register_failed, COUNTER, "REGISTER requests refused")                               \
 	X(removes, COUNTER, "REMOVE requests the workers answered")                            \
