@@ -22,7 +22,8 @@ packages=(
 	curl nghttp2-client        # SBI tests: curl --http2-prior-knowledge, nghttp, h2load
 	nghttp2-server             # bench/sbi_h2load.sh: nghttpd, the baseline
 	python3-jsonschema python3-yaml  # SBI tests: bodies against the OpenAPI schemas
-	openssl                    # SBI tests: a test certificate
+	openssl                    # SBI tests: a test CA and certificates
+	python3-jwt python3-cryptography  # trust tests: NRF keys and access tokens
 	libssl-dev                 # OpenSSL: test oracle and benchmark baseline
 	clang libclang-rt-14-dev   # libFuzzer targets of the test suite
 	clang-format               # the format check of the test suite (scripts/format.sh)

@@ -26,7 +26,7 @@ AKMA_STRESS_SECONDS=5 meson test -C build-asan --suite fast --suite stress --pri
 	tee -a "$log" || status=1
 echo "== build-asan/: Redis, replication and SBI suites under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 meson test -C build-asan integration_redis \
-	integration_repl integration_sbi --print-errorlogs 2>&1 | tee -a "$log" || status=1
+	integration_repl integration_sbi integration_trust --print-errorlogs 2>&1 | tee -a "$log" || status=1
 
 ok=$(awk '/^Ok:/ {s += $2} END {print s + 0}' "$log")
 bad=$(awk '/^(Fail|Unexpected Pass|Timeout):/ {s += $NF} END {print s + 0}' "$log")

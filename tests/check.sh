@@ -22,3 +22,26 @@ check_done() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ]
 }
+
+# A port free now on 127.0.0.1 for both TCP and UDP, below the ephemeral
+# range (32768 up) so that no client socket takes it meanwhile; chosen at
+# random and probed, not assumed.
+free_port() {
+	/usr/bin/python3 - << 'PY'
+import random, socket
+for _ in range(1000):
+    p = random.randrange(20000, 32000)
+    ok = True
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            ok = False
+        finally:
+            s.close()
+    if ok:
+        print(p)
+        break
+PY
+}

@@ -97,9 +97,8 @@ int main(void)
 	CHECK(decode(AKMA_SBI_REGISTER,
 		     "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"a@b\",\"kAkma\":\""
 		     "00000000000000000000000000000000000000000000000000000000000000ff\",\"extra\":"
-		     "1}") == -1 &&
-		      has_param("/extra", "INVALID_MSG_FORMAT"),
-	      "an unknown attribute is named");
+		     "1}") == 0,
+	      "an unknown attribute is ignored (TS 29.501)");
 	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"a\",\"supi\":\"b\"}") == -1 &&
 		      pb.status == 400 && !strcmp(pb.cause, "INVALID_MSG_FORMAT"),
 	      "duplicate names refused");
@@ -155,10 +154,24 @@ int main(void)
 	      "AkmaAfKeyData, anonymous: no supi: %s", body);
 	akma_sbi_body_free(body);
 	call.anonymous = 0;
+	call.send_supi = call.send_gpsi = 1;
 	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
 	CHECK(!strcmp(field(body, "supi", buf, sizeof(buf)), "imsi-001010123456789"),
 	      "with supi: %s", body);
 	akma_sbi_body_free(body);
+	call.send_supi = 0; /* the NEF: a GPSI, never a SUPI */
+	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(status == 200 && !strstr(body, "supi"), "a caller that may not see it: no supi: %s",
+	      body);
+	akma_sbi_body_free(body);
+	req.ueid_type = 2;
+	req.ueid_len = 18;
+	memcpy(akma_req_ueid(&req), "msisdn-31612345678", 18);
+	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(!strcmp(field(body, "gpsi", buf, sizeof(buf)), "msisdn-31612345678"),
+	      "... but the gpsi: %s", body);
+	akma_sbi_body_free(body);
+	call.send_supi = 1;
 	req.status = AKMA_ST_NOT_FOUND;
 	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
 	CHECK(status == 204 && body == NULL, "an unknown A-KID: 204, no body");

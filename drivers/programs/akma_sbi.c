@@ -26,12 +26,38 @@
 #define AKMA_DEFAULT_CONF "/etc/akmad/akmad.conf"
 #endif
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+/* SIGHUP: the configuration read again for the consumer policy and the
+ * NRF keys (files included), as akmad does; other keys take a restart. */
+static void reload(const char *config, int argc, char **argv, struct akma_sbi *sbi)
+{
+	static struct akmad_sbi_files files; /* read here only, while reloading */
+	static const char *const extra[] = {"--server", "--timeout", NULL};
+	const char *extra_value[2] = {NULL, NULL};
+	static struct akma_conf next;
+	struct akma_sbi_params p;
+	char err[1536];
+	int open;
+
+	if (akma_conf_load_args(&akmad_conf_table, &next, config, argc, argv, 1, extra, extra_value,
+				"akma-sbi", err, sizeof(err)) != 0 ||
+	    akmad_conf_sbi_params(&next, config, &p, &files, &open, err, sizeof(err)) != 0 ||
+	    akma_sbi_reload(sbi, &p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "akma-sbi: SIGHUP: %s; the policy and keys stay as they were\n",
+			err);
+		return;
+	}
+	printf("akma-sbi: SIGHUP: policy and NRF keys read again\n");
+	fflush(stdout);
 }
 
 static void usage(FILE *out)
@@ -57,6 +83,7 @@ static void usage(FILE *out)
 		"  -V, --version   version\n"
 		"\n"
 		"SIGINT and SIGTERM stop it gracefully: GOAWAY, streams in flight answered.\n"
+		"SIGHUP reads sbi.policy and sbi.oauth2_keys again (other keys take a restart).\n"
 		"Exit status: 0 after a clean stop, 1 when start-up fails (reason printed).\n",
 		AKMA_DEFAULT_CONF);
 }
@@ -127,10 +154,10 @@ int main(int argc, char **argv)
 	}
 
 	char psk_path[1024];
-	static char cert[1024], key[1024];
+	static struct akmad_sbi_files files;
 	struct akma_sbi_params p;
-	if (akmad_conf_sbi_params(&conf, config, &p, cert, key, sizeof(cert), err, sizeof(err)) !=
-	    0) {
+	int open;
+	if (akmad_conf_sbi_params(&conf, config, &p, &files, &open, err, sizeof(err)) != 0) {
 		fprintf(stderr, "akma-sbi: %s\n", err);
 		return 1;
 	}
@@ -155,6 +182,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	struct akma_sbi *sbi = akma_sbi_start(&p, &b, err, sizeof(err));
 	if (!sbi) {
@@ -162,11 +190,24 @@ int main(int argc, char **argv)
 		akma_wire_client_close(client);
 		return 1;
 	}
-	printf("akma-sbi %s: serving %s on %s, forwarding to akmad at %s\n", AKMA_VERSION,
-	       conf.sbi_tls_cert[0] ? "HTTP/2 over TLS" : "h2c", conf.sbi_listen, server);
+	printf("akma-sbi %s: serving %s%s on %s, forwarding to akmad at %s\n", AKMA_VERSION,
+	       conf.sbi_tls_cert[0] ? "HTTP/2 over TLS" : "h2c",
+	       p.tls_client_ca ? (p.oauth2 ? " (mTLS, OAuth2)" : " (mTLS)")
+	       : p.oauth2      ? " (OAuth2)"
+			       : "",
+	       conf.sbi_listen, server);
+	if (open)
+		printf("akma-sbi: no consumer is authenticated (neither sbi.tls_client_ca nor "
+		       "sbi.oauth2): every caller is trusted%s\n",
+		       conf.sbi_insecure ? " (sbi.insecure)" : "; loopback only");
 	fflush(stdout);
-	while (!stop_requested)
+	while (!stop_requested) {
 		akma_sleep_ms(50);
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(config, argc, argv, sbi);
+		}
+	}
 	akma_sbi_stop(sbi, 2000);
 	akma_wire_client_close(client);
 	printf("akma-sbi: stopped\n");

@@ -139,6 +139,10 @@ static void reload(struct akma_conf *cur, const char *config, int argc, char **a
 			akma_ctx_set_kakma_life(akma_engine_store(e), next.kakma_lifetime_s * 1000);
 		else if (!strcmp(name, "wire.replay_window"))
 			akma_sock_set_replay_window(s, next.replay_window_ms);
+		else if (!strcmp(name, "sbi.policy") || !strcmp(name, "sbi.oauth2_keys") ||
+			 !strcmp(name, "sbi.oauth2_issuers") || !strcmp(name, "sbi.oauth2_skew") ||
+			 !strcmp(name, "sbi.nf_instance_id"))
+			; /* read again below, with the files, on every SIGHUP */
 		else if (!strcmp(name, "log.level"))
 			rte_log_set_level_pattern("akma.*", (uint32_t)log_level_of(next.log_level));
 		else {
@@ -153,6 +157,11 @@ static void reload(struct akma_conf *cur, const char *config, int argc, char **a
 	cur->kakma_lifetime_s = next.kakma_lifetime_s;
 	cur->replay_window_ms = next.replay_window_ms;
 	memcpy(cur->log_level, next.log_level, sizeof(cur->log_level));
+	memcpy(cur->sbi_policy, next.sbi_policy, sizeof(cur->sbi_policy));
+	memcpy(cur->sbi_oauth2_keys, next.sbi_oauth2_keys, sizeof(cur->sbi_oauth2_keys));
+	memcpy(cur->sbi_oauth2_issuers, next.sbi_oauth2_issuers, sizeof(cur->sbi_oauth2_issuers));
+	cur->sbi_oauth2_skew_s = next.sbi_oauth2_skew_s;
+	memcpy(cur->sbi_nf_instance_id, next.sbi_nf_instance_id, sizeof(cur->sbi_nf_instance_id));
 }
 
 /* The SBI front end's way into the engine: its own producer rings. */
@@ -293,7 +302,7 @@ struct daemon {
 	int replicate;
 	uint8_t psk[AKMA_WIRE_PSK_LEN], kek[AKMA_REPL_KEK_LEN];
 	char password[512];
-	char tls_cert[1024], tls_key[1024];
+	struct akmad_sbi_files sbi_files;
 	int eal_up, rcu_registered, rcu_online;
 	struct akma_engine *e;
 	struct akma_replicator *rep;
@@ -333,8 +342,9 @@ static int setup_conf(struct daemon *d)
 	}
 	const struct akma_conf *c = &d->conf;
 	struct akma_sbi_params bp;
-	if (c->sbi_listen[0] && akmad_conf_sbi_params(c, d->config, &bp, d->tls_cert, d->tls_key,
-						      sizeof(d->tls_cert), err, sizeof(err)) != 0) {
+	int open;
+	if (c->sbi_listen[0] &&
+	    akmad_conf_sbi_params(c, d->config, &bp, &d->sbi_files, &open, err, sizeof(err)) != 0) {
 		fprintf(stderr, "akmad: %s\n", err);
 		return 1;
 	}
@@ -447,9 +457,14 @@ static int setup_engine(struct daemon *d)
 	akma_telemetry_set_sock(d->s);
 	if (c->sbi_listen[0]) {
 		struct akma_sbi_params bp;
-		akmad_conf_sbi_params(c, d->config, &bp, d->tls_cert, d->tls_key,
-				      sizeof(d->tls_cert), err,
+		int open = 0;
+		akmad_conf_sbi_params(c, d->config, &bp, &d->sbi_files, &open, err,
 				      sizeof(err)); /* checked in setup_conf */
+		if (open)
+			LOG(NOTICE,
+			    "sbi %s: no consumer is authenticated (neither sbi.tls_client_ca "
+			    "nor sbi.oauth2): every caller is trusted%s\n",
+			    c->sbi_listen, c->sbi_insecure ? " (sbi.insecure)" : "; loopback only");
 		d->metrics = (struct akma_sbi_metrics){d, write_engine_metrics};
 		bp.metrics = &d->metrics;
 		int sp_id = akma_engine_producer(d->e);
@@ -480,6 +495,25 @@ static int setup_engine(struct daemon *d)
 	return 0;
 }
 
+/* SIGHUP: the consumer policy and the NRF keys, read again. */
+static void reload_sbi(struct daemon *d)
+{
+	static struct akmad_sbi_files files; /* read here only, while reloading */
+	struct akma_sbi_params bp;
+	char err[1536];
+	int open;
+
+	if (!d->sbi)
+		return;
+	if (akmad_conf_sbi_params(&d->conf, d->config, &bp, &files, &open, err, sizeof(err)) != 0 ||
+	    akma_sbi_reload(d->sbi, &bp, err, sizeof(err)) != 0) {
+		LOG(ERR, "SIGHUP: %s; the SBI keeps its policy and keys\n", err);
+		return;
+	}
+	if (bp.policy || bp.oauth2)
+		LOG(NOTICE, "SIGHUP: sbi policy%s read again\n", bp.oauth2 ? " and NRF keys" : "");
+}
+
 /* The main loop until a stop signal. Offline between control duties: it
  * reads no context. */
 static void run(struct daemon *d)
@@ -501,6 +535,7 @@ static void run(struct daemon *d)
 		if (reload_requested) {
 			reload_requested = 0;
 			reload(&d->conf, d->config, d->argc, d->argv, d->app_start, d->e, d->s);
+			reload_sbi(d);
 		}
 		if (work)
 			idle = 0;

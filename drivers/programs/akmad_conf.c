@@ -6,8 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "addr.h"
 #include "err.h"
 #include "hex.h"
+#include "uuid.h"
 
 #define F(field) offsetof(struct akma_conf, field)
 
@@ -82,6 +87,41 @@ static const struct akma_conf_key keys[] = {
 	 NULL},
 	{"sbi", "tls_key", AKMA_CONF_STRING, F(sbi_tls_key), 0, AKMA_CONF_STR_MAX - 1, 0, NULL,
 	 NULL, "", "PEM private key of sbi.tls_cert, readable by its owner only", NULL},
+	{"sbi", "tls_client_ca", AKMA_CONF_STRING, F(sbi_tls_client_ca), 0, AKMA_CONF_STR_MAX - 1,
+	 0, NULL, NULL, "",
+	 "PEM bundle of the CAs that sign consumers' certificates: mutual TLS, a handshake "
+	 "without a valid client certificate is refused; needs sbi.tls_cert; relative to the "
+	 "configuration file's directory",
+	 NULL},
+	{"sbi", "oauth2", AKMA_CONF_CHOICE, F(sbi_oauth2), 0, 0, 0, NULL, "off|require", "off",
+	 "require: every request needs an NRF's access token (Authorization: Bearer), checked "
+	 "against sbi.oauth2_keys and sbi.oauth2_issuers",
+	 NULL},
+	{"sbi", "oauth2_keys", AKMA_CONF_STRING, F(sbi_oauth2_keys), 0, AKMA_CONF_STR_MAX - 1, 0,
+	 NULL, NULL, "",
+	 "PEM file of the NRFs' public keys (ES256 P-256 or RS256), each after a line 'issuer = "
+	 "NRF-INSTANCE-ID' (and optionally 'kid = ID'); read at start and on SIGHUP; relative "
+	 "to the configuration file's directory",
+	 NULL},
+	{"sbi", "oauth2_issuers", AKMA_CONF_STRING, F(sbi_oauth2_issuers), 0, AKMA_CONF_STR_MAX - 1,
+	 0, NULL, NULL, "", "the NRF instance IDs whose tokens are accepted, comma-separated",
+	 NULL},
+	{"sbi", "oauth2_skew", AKMA_CONF_UINT, F(sbi_oauth2_skew_s), 0, 300, 0, "seconds", NULL,
+	 "30", "clock difference allowed on a token's exp, nbf and iat", NULL},
+	{"sbi", "nf_instance_id", AKMA_CONF_STRING, F(sbi_nf_instance_id), 0, 36, 0, NULL, NULL, "",
+	 "this AAnF instance's NF instance ID (a UUID), the same in every front end of it: a "
+	 "token's aud may name it",
+	 NULL},
+	{"sbi", "policy", AKMA_CONF_STRING, F(sbi_policy), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "",
+	 "the consumer policy: each consumer's role and identity, the AF names an AF or the NEF "
+	 "may ask keys for (conf/policy.conf); needed with mTLS or OAuth2; read at start and on "
+	 "SIGHUP; relative to the configuration file's directory",
+	 NULL},
+	{"sbi", "insecure", AKMA_CONF_BOOL, F(sbi_insecure), 0, 1, 0, NULL, NULL, "false",
+	 "allow sbi.listen off loopback with neither mTLS nor OAuth2 (every caller trusted); "
+	 "for a lab only",
+	 NULL},
 	{"redis", "address", AKMA_CONF_STRING, F(redis_address), 0, AKMA_CONF_STR_MAX - 1, 0, NULL,
 	 NULL, "", "Redis server as HOST:PORT; empty (and no sentinels): no replication", "redis"},
 	{"redis", "password_file", AKMA_CONF_STRING, F(redis_password_file), 0,
@@ -135,8 +175,20 @@ static const struct akma_conf_key keys[] = {
 const struct akma_conf_table akmad_conf_table = {keys, sizeof(keys) / sizeof(keys[0]),
 						 sizeof(struct akma_conf)};
 
+/* A loopback address, where only this host can reach the SBI. */
+static int is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a);
+	}
+	return 0;
+}
+
 int akmad_conf_sbi_params(const struct akma_conf *c, const char *config, struct akma_sbi_params *p,
-			  char *cert, char *key, size_t path_size, char *why, size_t why_size)
+			  struct akmad_sbi_files *f, int *open, char *why, size_t why_size)
 {
 	memset(p, 0, sizeof(*p));
 	p->listen = c->sbi_listen;
@@ -154,11 +206,67 @@ int akmad_conf_sbi_params(const struct akma_conf *c, const char *config, struct 
 		snprintf(why, why_size, "sbi.tls_cert needs sbi.tls_key");
 		return -1;
 	}
+	if (c->sbi_tls_client_ca[0] && !c->sbi_tls_cert[0]) {
+		snprintf(why, why_size, "sbi.tls_client_ca needs sbi.tls_cert and sbi.tls_key");
+		return -1;
+	}
 	if (c->sbi_tls_cert[0]) {
-		akma_conf_file_path(config, c->sbi_tls_cert, cert, path_size);
-		akma_conf_file_path(config, c->sbi_tls_key, key, path_size);
-		p->tls_cert = cert;
-		p->tls_key = key;
+		akma_conf_file_path(config, c->sbi_tls_cert, f->cert, sizeof(f->cert));
+		akma_conf_file_path(config, c->sbi_tls_key, f->key, sizeof(f->key));
+		p->tls_cert = f->cert;
+		p->tls_key = f->key;
+	}
+	if (c->sbi_tls_client_ca[0]) {
+		akma_conf_file_path(config, c->sbi_tls_client_ca, f->client_ca,
+				    sizeof(f->client_ca));
+		p->tls_client_ca = f->client_ca;
+	}
+	p->oauth2 = !strcmp(c->sbi_oauth2, "require");
+	if (p->oauth2 && !c->sbi_oauth2_keys[0]) {
+		snprintf(why, why_size, "sbi.oauth2 require needs sbi.oauth2_keys");
+		return -1;
+	}
+	if (c->sbi_oauth2_keys[0]) {
+		akma_conf_file_path(config, c->sbi_oauth2_keys, f->oauth2_keys,
+				    sizeof(f->oauth2_keys));
+		p->oauth2_keys = f->oauth2_keys;
+	}
+	p->oauth2_issuers = c->sbi_oauth2_issuers;
+	p->oauth2_skew_s = (unsigned)c->sbi_oauth2_skew_s;
+	if (c->sbi_nf_instance_id[0] &&
+	    !akma_uuid_valid(c->sbi_nf_instance_id, strlen(c->sbi_nf_instance_id))) {
+		snprintf(why, why_size, "sbi.nf_instance_id '%s': not a UUID (8-4-4-4-12 hex)",
+			 c->sbi_nf_instance_id);
+		return -1;
+	}
+	p->nf_instance_id = c->sbi_nf_instance_id;
+	if (c->sbi_policy[0]) {
+		akma_conf_file_path(config, c->sbi_policy, f->policy, sizeof(f->policy));
+		p->policy = f->policy;
+	}
+	int authenticates = p->oauth2 || p->tls_client_ca;
+	if (authenticates && !p->policy) {
+		snprintf(
+			why, why_size,
+			"sbi.policy is empty: with mTLS or OAuth2 on, the policy says who may call "
+			"what (conf/policy.conf is an example)");
+		return -1;
+	}
+	*open = !authenticates;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (c->sbi_listen[0] && akma_addr_parse("sbi.listen", c->sbi_listen, AKMA_ADDR_HOSTPORT,
+						&ss, &len, why, why_size) != 0)
+		return -1;
+	if (c->sbi_listen[0] && !authenticates && !is_loopback(&ss) && !c->sbi_insecure) {
+		snprintf(
+			why, why_size,
+			"sbi.listen %s is not a loopback address and neither sbi.tls_client_ca "
+			"nor sbi.oauth2 is set: any host could register and read every "
+			"subscriber's keys; set one (and sbi.policy), or sbi.insecure = true for a "
+			"lab",
+			c->sbi_listen);
+		return -1;
 	}
 	return 0;
 }

@@ -43,6 +43,14 @@ struct akma_conf {
 	char sbi_default_ua[AKMA_CONF_STR_MAX];
 	char sbi_tls_cert[AKMA_CONF_STR_MAX];
 	char sbi_tls_key[AKMA_CONF_STR_MAX];
+	char sbi_tls_client_ca[AKMA_CONF_STR_MAX];
+	char sbi_oauth2[AKMA_CONF_STR_MAX];
+	char sbi_oauth2_keys[AKMA_CONF_STR_MAX];
+	char sbi_oauth2_issuers[AKMA_CONF_STR_MAX];
+	uint64_t sbi_oauth2_skew_s;
+	char sbi_nf_instance_id[AKMA_CONF_STR_MAX];
+	char sbi_policy[AKMA_CONF_STR_MAX];
+	int sbi_insecure;
 	/* [redis] */
 	char redis_address[AKMA_CONF_STR_MAX];
 	char redis_password_file[AKMA_CONF_STR_MAX];
@@ -63,11 +71,20 @@ struct akma_conf {
 
 extern const struct akma_conf_table akmad_conf_table;
 
+/* The files the SBI's parameters name, resolved against the configuration
+ * file's directory; kept by the caller while the front end runs. */
+struct akmad_sbi_files {
+	char cert[1024], key[1024], client_ca[1024], oauth2_keys[1024], policy[1024];
+};
+
 /* The SBI front end's parameters from c: listen, limits, the default Ua*
- * identifier, and the TLS files resolved against the configuration file
- * config into cert and key (each PATH_MAX-sized, kept by the caller while
- * the front end runs). Returns 0, or -1 with the key named in why. */
+ * identifier, TLS, the trust boundary's files resolved against config into
+ * f. Refuses what could never be safe: authentication (mTLS or OAuth2)
+ * without a consumer policy, and a listener off loopback with no
+ * authentication unless sbi.insecure. *open is set to 1 when no caller is
+ * authenticated (the caller says so at start). Returns 0, or -1 with the key
+ * named in why. */
 int akmad_conf_sbi_params(const struct akma_conf *c, const char *config, struct akma_sbi_params *p,
-			  char *cert, char *key, size_t path_size, char *why, size_t why_size);
+			  struct akmad_sbi_files *f, int *open, char *why, size_t why_size);
 
 #endif

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -41,7 +42,10 @@
 #include "sbi_json.h"
 
 #define API_PREFIX "/naanf-akma/v1/"
-#define OUT_MAX (1 << 20) /* stop reading a connection whose output backs up */
+#define API_ROOT "/naanf-akma/"
+#define OP_OTHER_VERSION (-2) /* /naanf-akma/vN/... with N other than 1 */
+#define AUTHZ_MAX 8192        /* octets of an Authorization header we keep */
+#define OUT_MAX (1 << 20)     /* stop reading a connection whose output backs up */
 #define SUBMIT_MAX 64
 
 struct conn;
@@ -59,6 +63,9 @@ struct stream {
 	char *body;
 	size_t body_len;
 	int too_big;
+	char *authz; /* the Authorization header, wiped when freed */
+	size_t authz_len;
+	int authz_bad; /* more than one, or longer than AUTHZ_MAX */
 	int in_engine; /* its request is in the engine */
 	uint64_t t0;   /* ns (monotonic) at END_STREAM */
 	struct akma_sbi_call call;
@@ -80,6 +87,8 @@ struct conn {
 	int want_out; /* EPOLLOUT armed */
 	int closing;
 	uint64_t last_ms;
+	int tls_done;              /* the handshake is over, peer read */
+	struct akma_sbi_peer peer; /* the client certificate's identity (mTLS) */
 };
 
 struct akma_sbi {
@@ -96,12 +105,20 @@ struct akma_sbi {
 	struct akma_req *pending[SUBMIT_MAX];
 	unsigned n_pending;
 	struct akma_sbi_stats st;
+	struct akma_sbi_auth *auth;      /* the SBI thread's */
+	struct akma_sbi_auth *next_auth; /* atomic: from akma_sbi_reload() */
+	uint64_t log_window_ms;
+	unsigned log_lines, log_suppressed;
 };
 
 /* ---- streams ----------------------------------------------------------------------------- */
 
 static void stream_free(struct stream *st)
 {
+	if (st->authz) {
+		explicit_bzero(st->authz, st->authz_len);
+		free(st->authz);
+	}
 	if (st->body) {
 		explicit_bzero(st->body, st->body_len);
 		free(st->body);
@@ -143,97 +160,168 @@ static ssize_t read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t l
 	return (ssize_t)n;
 }
 
-/* Send status and body (taken over, may be NULL) on the stream. */
-static void respond(struct stream *st, int status, char *body, int problem, int allow_post)
+/* Send status and body (taken over, may be NULL) on the stream, with the
+ * headers the status calls for: allow on a 405, Retry-After on a 429 or
+ * 503 (TS 29.500 6.4: every one we send is congestion), the challenge
+ * (WWW-Authenticate, RFC 6750 3) when given, and Date (RFC 9110 6.6.1). */
+static void respond(struct stream *st, int status, char *body, int problem, const char *challenge)
 {
 	struct conn *c = st->c;
-	char code[8], len[24];
+	char code[8], len[24], date[40];
 	snprintf(code, sizeof(code), "%d", status);
 	st->resp = body;
 	st->resp_len = body ? strlen(body) : 0;
 	st->resp_off = 0;
 	snprintf(len, sizeof(len), "%zu", st->resp_len);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	const char *type = problem       ? "application/problem+json"
 			   : st->metrics ? "text/plain; version=0.0.4"
 					 : "application/json";
-	nghttp2_nv nv[4] = {
-		{(uint8_t *)":status", (uint8_t *)code, 7, strlen(code), NGHTTP2_NV_FLAG_NONE},
-		{(uint8_t *)"content-length", (uint8_t *)len, 14, strlen(len),
-		 NGHTTP2_NV_FLAG_NONE},
-		{(uint8_t *)"content-type", (uint8_t *)type, 12, strlen(type),
-		 NGHTTP2_NV_FLAG_NONE},
-		{(uint8_t *)"allow", (uint8_t *)"POST", 5, 4, NGHTTP2_NV_FLAG_NONE},
-	};
-	size_t n = 2;
-	if (status == 204) /* RFC 9110 8.6: no content-length on a 204 */
-		nv[1] = nv[0], n = 1;
-	else if (body)
-		n = 3;
-	if (allow_post)
-		nv[n++] = nv[3];
+	nghttp2_nv nv[7];
+	size_t n = 0;
+#define NV(name, value)                                                                 \
+	nv[n++] = (nghttp2_nv){(uint8_t *)(name), (uint8_t *)(value), sizeof(name) - 1, \
+			       strlen(value), NGHTTP2_NV_FLAG_NONE}
+	NV(":status", code);
+	if (status != 204) /* RFC 9110 8.6: no content-length on a 204 */
+		NV("content-length", len);
+	if (body)
+		NV("content-type", type);
+	NV("date", date);
+	if (status == 405)
+		NV("allow", st->metrics ? "GET" : "POST");
+	if (status == 429 || status == 503)
+		NV("retry-after", "1");
+	if (challenge && challenge[0])
+		NV("www-authenticate", challenge);
+#undef NV
 	nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_body};
 	nghttp2_submit_response(c->h2, st->id, nv, n, body ? &prd : NULL);
 	akma_sbi_stats_answer(&c->s->st, st->op, status, st->t0);
 }
 
-static void refuse(struct stream *st, int status, const char *cause, const char *detail)
+/* A ProblemDetails answer; cause NULL for the statuses TS 29.500 gives
+ * none. */
+static void refuse(struct stream *st, int status, const char *cause, const char *detail,
+		   const char *challenge)
 {
 	struct akma_sbi_problem pb;
 	akma_sbi_problem_set(&pb, status, cause, detail);
 	char *body = akma_sbi_problem_body(&pb);
-	respond(st, status, body ? body : strdup(akma_sbi_problem_fallback), 1, status == 405);
+	respond(st, status, body ? body : strdup(akma_sbi_problem_fallback), 1, challenge);
 }
 
 static void submit_pending(struct akma_sbi *s);
 
-/* END_STREAM: answer now, or hand to the engine. */
+/* At most a few lines a second of refusals worth an operator's eye, so a
+ * flood cannot fill the log; never a key or a token. */
+static void log_refusal(struct akma_sbi *s, const char *fmt, ...)
+{
+	uint64_t now = akma_mono_ms();
+	if (now - s->log_window_ms >= 1000) {
+		if (s->log_suppressed)
+			fprintf(stderr, "sbi: %u more refusals not logged\n", s->log_suppressed);
+		s->log_window_ms = now;
+		s->log_lines = 0;
+		s->log_suppressed = 0;
+	}
+	if (s->log_lines >= 5) {
+		s->log_suppressed++;
+		return;
+	}
+	s->log_lines++;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("sbi: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* END_STREAM: check the caller, then answer now or hand to the engine. */
 static void dispatch(struct stream *st)
 {
 	struct akma_sbi *s = st->c->s;
 	struct akma_sbi_problem pb;
+	struct akma_sbi_decision d;
 
 	st->t0 = akma_mono_ns();
+	/* With authentication on, nothing answers a caller it refuses, not
+	 * even an unknown path. */
+	akma_sbi_authorize(s->auth, &st->c->peer, st->authz_bad ? "" : st->authz, st->authz_len,
+			   st->metrics || st->op < 0 ? -1 : st->op, (uint64_t)time(NULL), &d);
+	if (d.status) {
+		akma_sbi_bump(&s->st.refused[d.refusal], 1);
+		if (d.refusal == AKMA_SBI_REFUSED_ROLE || d.refusal == AKMA_SBI_REFUSED_UNKNOWN)
+			log_refusal(s, "%s%s%s: %s", d.consumer ? "consumer '" : "",
+				    d.consumer ? d.consumer->name : "a caller",
+				    d.consumer ? "'" : "", d.detail);
+		refuse(st, d.status, d.cause, d.detail, d.www_authenticate);
+		return;
+	}
 	if (st->metrics) {
 		if (!st->get)
-			refuse(st, 405, "METHOD_NOT_ALLOWED", "GET /metrics only");
+			refuse(st, 405, NULL, "GET /metrics only", NULL);
 		else
-			respond(st, 200, akma_sbi_metrics_text(&s->st, s->p.metrics), 0, 0);
+			respond(st, 200, akma_sbi_metrics_text(&s->st, s->p.metrics), 0, NULL);
+		return;
+	}
+	if (st->op == OP_OTHER_VERSION) {
+		refuse(st, 400, "INVALID_API", "this AAnF serves naanf-akma v1 only", NULL);
 		return;
 	}
 	if (st->op < 0) {
-		refuse(st, 404, "RESOURCE_URI_STRUCTURE_NOT_FOUND", "no such resource");
+		refuse(st, 404, "RESOURCE_URI_STRUCTURE_NOT_FOUND", "no such resource", NULL);
 		return;
 	}
 	if (!st->post) {
-		refuse(st, 405, "METHOD_NOT_ALLOWED", "only POST is allowed here");
+		refuse(st, 405, NULL, "only POST is allowed here", NULL);
 		return;
 	}
-	if (st->content_length < 0) {
-		refuse(st, 411, "LENGTH_REQUIRED", "content-length is required");
-		return;
-	}
+	/* No content-length is fine: HTTP/2 frames the body (RFC 9113 8.1.1). */
 	if (st->too_big || st->content_length > (long long)s->p.max_body) {
-		char d[80];
-		snprintf(d, sizeof(d), "the body exceeds %u octets", s->p.max_body);
-		refuse(st, 413, "REQUEST_ENTITY_TOO_LARGE", d);
+		char detail[80];
+		snprintf(detail, sizeof(detail), "the body exceeds %u octets", s->p.max_body);
+		refuse(st, 413, NULL, detail, NULL);
 		return;
 	}
 	if (!st->has_type || !st->json) {
-		refuse(st, 415, "UNSUPPORTED_MEDIA_TYPE", "content-type must be application/json");
+		refuse(st, 415, NULL, "content-type must be application/json", NULL);
 		return;
 	}
 	akma_sbi_bump(&s->st.requests[st->op], 1);
 	struct akma_req *r;
 	if (s->b.alloc(s->b.ctx, &r) != 0) {
-		refuse(st, 503, "NF_CONGESTION", "no request slot free");
+		refuse(st, 503, "NF_CONGESTION", "no request slot free", NULL);
 		return;
 	}
 	if (akma_sbi_decode((enum akma_sbi_op)st->op, st->body ? st->body : "", st->body_len,
 			    s->p.default_ua, r, &st->call, &pb) != 0) {
 		s->b.release(s->b.ctx, r);
 		char *body = akma_sbi_problem_body(&pb);
-		respond(st, pb.status, body ? body : strdup(akma_sbi_problem_fallback), 1, 0);
+		respond(st, pb.status, body ? body : strdup(akma_sbi_problem_fallback), 1, NULL);
 		return;
+	}
+	if (st->op == AKMA_SBI_RETRIEVE) {
+		/* TS 33.535 6.3: may this AAnF serve this AF to this caller? No
+		 * K_AF is derived for an AF the caller does not stand for. */
+		if (d.consumer &&
+		    !akma_sbi_policy_af(d.consumer, &st->call.af, st->call.af_explicit)) {
+			s->b.release(s->b.ctx, r);
+			akma_sbi_bump(&s->st.refused[AKMA_SBI_REFUSED_AF], 1);
+			log_refusal(s,
+				    "consumer '%s' asked for the K_AF of AF '%s', which it is not "
+				    "authorized for",
+				    d.consumer->name, st->call.af.fqdn);
+			refuse(st, 403, NULL, "this consumer is not authorized for this afId",
+			       NULL);
+			return;
+		}
+		akma_sbi_exposure(&d, st->call.anonymous, &st->call.send_supi, &st->call.send_gpsi);
+		akma_sbi_request_af(r, &st->call);
 	}
 	if (st->body) {
 		explicit_bzero(st->body, st->body_len);
@@ -267,7 +355,7 @@ static void submit_pending(struct akma_sbi *s)
 			stream_free(st);
 			continue;
 		}
-		refuse(st, 503, "NF_CONGESTION", "the engine is overloaded");
+		refuse(st, 503, "NF_CONGESTION", "the engine is overloaded", NULL);
 	}
 }
 
@@ -316,12 +404,23 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
 			pl = (size_t)(q - v);
 		static const char *const ops[] = {"register-anchorkey", "retrieve-applicationkey",
 						  "remove-context"};
-		size_t al = sizeof(API_PREFIX) - 1;
+		size_t al = sizeof(API_PREFIX) - 1, rl = sizeof(API_ROOT) - 1;
 		for (int i = 0; i < 3; i++)
 			if (pl == al + strlen(ops[i]) && !memcmp(v, API_PREFIX, al) &&
 			    !memcmp(v + al, ops[i], pl - al))
 				st->op = i;
+		if (st->op < 0 && pl > rl + 1 && !memcmp(v, API_ROOT, rl) && v[rl] == 'v' &&
+		    (pl < al || memcmp(v, API_PREFIX, al)))
+			st->op = OP_OTHER_VERSION;
 		st->metrics = pl == 8 && !memcmp(v, "/metrics", 8);
+	} else if (nl == 13 && !memcmp(name, "authorization", 13)) {
+		if (st->authz || vl > AUTHZ_MAX) {
+			st->authz_bad = 1;
+		} else if ((st->authz = malloc(vl + 1)) != NULL) {
+			memcpy(st->authz, v, vl);
+			st->authz[vl] = '\0';
+			st->authz_len = vl;
+		}
 	} else if (nl == 12 && !memcmp(name, "content-type", 12)) {
 		st->has_type = 1;
 		size_t tl = vl;
@@ -515,6 +614,10 @@ static void conn_read(struct conn *c)
 				return;
 			}
 			n = r;
+			if (!c->tls_done) {
+				c->tls_done = 1;
+				akma_sbi_peer_read(c->ssl, &c->peer);
+			}
 		} else {
 			n = recv(c->fd, buf, sizeof(buf), 0);
 			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -630,7 +733,7 @@ static void collect(struct akma_sbi *s)
 		s->b.release(s->b.ctx, done[i]); /* wipes K_AF */
 		if (!body && problem)
 			body = strdup(akma_sbi_problem_fallback);
-		respond(st, status, body, problem, 0);
+		respond(st, status, body, problem, NULL);
 		unsigned k = 0;
 		while (k < nt && touched[k] != st->c)
 			k++;
@@ -653,6 +756,12 @@ static void *sbi_main(void *arg)
 	int stopping = 0;
 
 	for (;;) {
+		struct akma_sbi_auth *next =
+			__atomic_exchange_n(&s->next_auth, NULL, __ATOMIC_ACQ_REL);
+		if (next) {
+			akma_sbi_auth_free(s->auth);
+			s->auth = next;
+		}
 		int stop = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
 		if (stop && !stopping) {
 			stopping = 1;
@@ -774,13 +883,24 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct ak
 	}
 	s->p = *p;
 	s->b = *b;
+	if (p->tls_client_ca && p->tls_client_ca[0] && !(p->tls_cert && p->tls_cert[0])) {
+		snprintf(why, why_size, "sbi.tls_client_ca needs sbi.tls_cert and sbi.tls_key");
+		free(s);
+		return NULL;
+	}
+	if (!(s->auth = akma_sbi_auth_create(p, why, why_size))) {
+		free(s);
+		return NULL;
+	}
 	if (p->tls_cert && p->tls_cert[0] && !(s->tls = akma_sbi_tls_context(p, why, why_size))) {
+		akma_sbi_auth_free(s->auth);
 		free(s);
 		return NULL;
 	}
 	s->lfd = listen_on(p->listen, why, why_size);
 	if (s->lfd < 0) {
 		SSL_CTX_free(s->tls);
+		akma_sbi_auth_free(s->auth);
 		free(s);
 		return NULL;
 	}
@@ -792,6 +912,8 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct ak
 		snprintf(why, why_size, "sbi thread: %s", strerror(rc));
 		close(s->lfd);
 		close(s->ep);
+		SSL_CTX_free(s->tls);
+		akma_sbi_auth_free(s->auth);
 		free(s);
 		return NULL;
 	}
@@ -809,6 +931,19 @@ void akma_sbi_stop(struct akma_sbi *s, unsigned timeout_ms)
 	close(s->lfd);
 	close(s->ep);
 	SSL_CTX_free(s->tls);
+	akma_sbi_auth_free(s->auth);
+	akma_sbi_auth_free(__atomic_exchange_n(&s->next_auth, NULL, __ATOMIC_ACQ_REL));
 	free(s->conns);
 	free(s);
+}
+
+int akma_sbi_reload(struct akma_sbi *s, const struct akma_sbi_params *p, char *why, size_t why_size)
+{
+	struct akma_sbi_auth *a = akma_sbi_auth_create(p, why, why_size);
+	if (!a)
+		return -1;
+	/* A second reload before the thread took the first: the first is
+	 * never used. */
+	akma_sbi_auth_free(__atomic_exchange_n(&s->next_auth, a, __ATOMIC_ACQ_REL));
+	return 0;
 }

@@ -183,9 +183,8 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 		const struct field *f = find_field(fields, name);
 		snprintf(param, sizeof(param), "/%.40s", name);
 		if (!f)
-			invalid(pb, "INVALID_MSG_FORMAT", param,
-				"not an attribute of this operation");
-		else if (f->is_bool ? !json_is_boolean(v) : !json_is_string(v))
+			continue; /* TS 29.501: later releases add attributes; ignore them */
+		if (f->is_bool ? !json_is_boolean(v) : !json_is_string(v))
 			invalid(pb,
 				f->mandatory ? "MANDATORY_IE_INCORRECT" : "OPTIONAL_IE_INCORRECT",
 				param, f->is_bool ? "must be a boolean" : "must be a string");
@@ -231,9 +230,13 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 			invalid(pb, "MANDATORY_IE_INCORRECT", "/kAkma", "must be 64 hex digits");
 	}
 	/* AF_ID */
-	struct akma_af_id af;
+	struct akma_af_id *af = &call->af;
 	if (op == AKMA_SBI_RETRIEVE && (s = string_of(o, "afId", &n)) != NULL) {
-		int rc = akma_af_id_parse(s, n, default_ua, &af);
+		/* Explicit ";ua=" or a bare FQDN: the policy treats them apart. */
+		int rc = akma_af_id_parse(s, n, NULL, af);
+		call->af_explicit = rc == 0;
+		if (rc == -AKMA_E_AF_ID_FORM && !memchr(s, ';', n))
+			rc = akma_af_id_parse(s, n, default_ua, af);
 		if (rc) {
 			snprintf(reason, sizeof(reason), "%s (FQDN, or FQDN;ua=10 hex digits)",
 				 akma_strerror(rc));
@@ -263,16 +266,13 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 	req->type = op == AKMA_SBI_REGISTER   ? AKMA_REQ_REGISTER
 		    : op == AKMA_SBI_RETRIEVE ? AKMA_REQ_GET_KAF
 					      : AKMA_REQ_REMOVE;
-	if (op == AKMA_SBI_RETRIEVE) {
-		uint8_t octets[AKMA_AF_ID_MAX];
-		req->af_id_len = (uint16_t)akma_af_id_octets(&af, octets);
-		memcpy(akma_req_af_id(req), octets, req->af_id_len);
-		req->flags = call->anonymous ? AKMA_REQ_ANONYMOUS : 0;
-		req->ueid_len = 0;
-	}
 	if (req->akid_len)
 		memcpy(akma_req_akid(req), json_string_value(json_object_get(o, "aKId")),
 		       req->akid_len);
+	if (op == AKMA_SBI_RETRIEVE) {
+		call->send_supi = call->send_gpsi = !call->anonymous;
+		akma_sbi_request_af(req, call);
+	}
 	if (req->ueid_len)
 		memcpy(akma_req_ueid(req), json_string_value(json_object_get(o, ue_name)),
 		       req->ueid_len);
@@ -405,9 +405,10 @@ char *akma_sbi_encode_answer(const struct akma_sbi_call *call, const struct akma
 		gmtime_r(&secs, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		json_object_set_new(o, "expiry", json_string(when));
-		if (!call->anonymous && req->ueid_len) {
+		int gpsi = req->ueid_type == 2;
+		if (req->ueid_len && (gpsi ? call->send_gpsi : call->send_supi)) {
 			const char *ue = (const char *)req->data + req->akid_len + req->af_id_len;
-			json_object_set_new(o, req->ueid_type == 2 ? "gpsi" : "supi",
+			json_object_set_new(o, gpsi ? "gpsi" : "supi",
 					    json_stringn(ue, req->ueid_len));
 		}
 		break;
@@ -436,6 +437,16 @@ void akma_sbi_body_free(char *body)
 		return;
 	explicit_bzero(body, strlen(body));
 	free(body);
+}
+
+void akma_sbi_request_af(struct akma_req *req, const struct akma_sbi_call *call)
+{
+	uint8_t octets[AKMA_AF_ID_MAX];
+	req->af_id_len = (uint16_t)akma_af_id_octets(&call->af, octets);
+	memcpy(akma_req_af_id(req), octets, req->af_id_len);
+	/* Neither identity may go back: the engine need not fetch one. */
+	req->flags = !call->send_supi && !call->send_gpsi ? AKMA_REQ_ANONYMOUS : 0;
+	req->ueid_len = 0;
 }
 
 void akma_sbi_call_wipe(struct akma_sbi_call *call)

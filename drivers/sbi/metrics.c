@@ -8,7 +8,8 @@
 #include "sbi_priv.h"
 
 /* The statuses the front end answers, for the per-operation counters. */
-const int akma_sbi_codes[AKMA_SBI_N_CODES] = {200, 204, 400, 404, 405, 411, 413, 415, 500, 503};
+const int akma_sbi_codes[AKMA_SBI_N_CODES] = {200, 204, 400, 401, 403, 404,
+					      405, 413, 415, 429, 500, 503};
 
 void akma_sbi_stats_answer(struct akma_sbi_stats *st, int op, int status, uint64_t t0_ns)
 {
@@ -106,6 +107,23 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 		(unsigned long long)st->in_flight, (unsigned long long)st->connections_open,
 		(unsigned long long)st->protocol_errors, (unsigned long long)st->tls_failures,
 		(unsigned long long)st->connections, (unsigned long long)st->streams);
+	static const char *const refusals[AKMA_SBI_REFUSED_N] = {
+		"none",          "no_token",  "bad_authorization_header",
+		"invalid_token", "throttled", "unknown_consumer",
+		"role",          "scope",     "af_not_authorized"};
+	fprintf(f, "# HELP akma_sbi_refusals_total Requests refused at the trust boundary, by "
+		   "cause.\n# TYPE akma_sbi_refusals_total counter\n");
+	for (unsigned i = 1; i < AKMA_SBI_REFUSED_N; i++)
+		fprintf(f, "akma_sbi_refusals_total{cause=\"%s\"} %llu\n", refusals[i],
+			(unsigned long long)st->refused[i]);
+	fprintf(f,
+		"# HELP akma_sbi_tokens_total Access tokens by outcome of their check.\n"
+		"# TYPE akma_sbi_tokens_total counter\n"
+		"akma_sbi_tokens_total{outcome=\"verified\"} %llu\n"
+		"akma_sbi_tokens_total{outcome=\"cached\"} %llu\n"
+		"akma_sbi_tokens_total{outcome=\"failed\"} %llu\n",
+		(unsigned long long)st->tokens_verified, (unsigned long long)st->tokens_cached,
+		(unsigned long long)st->tokens_failed);
 	if (extra)
 		extra->write(extra->ctx, f);
 	fclose(f);

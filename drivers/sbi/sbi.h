@@ -47,6 +47,14 @@ struct akma_sbi_params {
 	const char *tls_cert;                   /* PEM certificate chain; NULL or "": h2c */
 	const char *tls_key;                    /* PEM private key */
 	const struct akma_sbi_metrics *metrics; /* NULL: the SBI's own series only */
+	/* the trust boundary (spec/AKMA.md 6; README "The trust boundary") */
+	const char *tls_client_ca;  /* PEM CA bundle: mutual TLS; NULL or "": none */
+	int oauth2;                 /* every request needs a valid access token */
+	const char *oauth2_keys;    /* the NRFs' public keys (sbi_token.h) */
+	const char *oauth2_issuers; /* the NRF instance IDs, comma-separated */
+	unsigned oauth2_skew_s;
+	const char *nf_instance_id; /* this AAnF's, for a token's aud */
+	const char *policy;         /* the consumer policy (sbi_policy.h); NULL or "" */
 };
 
 /* Where requests go: the engine's rings in akmad, the wire protocol in
@@ -71,6 +79,13 @@ struct akma_sbi;
  * must outlive the server). Returns NULL with a one-line reason in why. */
 struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct akma_sbi_backend *b,
 				char *why, size_t why_size);
+
+/* Load the policy and the NRF keys of p again (SIGHUP) and hand them to the
+ * running server, which uses them from its next request on (verified
+ * tokens are checked again). Returns 0, or -1 with why, the server keeping
+ * what it had. Blocks on the files only. */
+int akma_sbi_reload(struct akma_sbi *s, const struct akma_sbi_params *p, char *why,
+		    size_t why_size);
 
 /* Graceful stop: stop accepting, GOAWAY every connection, answer the
  * streams in flight (up to timeout_ms), close, join. Call before

@@ -8,12 +8,14 @@
  * (TS 29.571) encoded, on jansson. No HTTP here: the HTTP/2 driver hands a
  * body in and sends a body and status out.
  *
- * Decoding is strict: the body must be one JSON object (duplicate names
- * refused) holding only the operation's attributes, each of its schema's
- * type; every fault is named in invalidParams as a JSON Pointer ("/aKId")
- * with a reason, and the cause says which kind (TS 29.500 5.2.7.2):
- * INVALID_MSG_FORMAT (not JSON, not an object, an unknown attribute),
- * MANDATORY_IE_MISSING, MANDATORY_IE_INCORRECT, OPTIONAL_IE_INCORRECT.
+ * Decoding: the body must be one JSON object (duplicate names refused);
+ * each attribute the operation defines must have its schema's type, and
+ * attributes it does not define are ignored (TS 29.501: consumers of later
+ * releases add some, such as the Rel-18 service-disable URI). Every fault is
+ * named in invalidParams as a JSON Pointer ("/aKId") with a reason, and the
+ * cause says which kind (TS 29.500 5.2.7.2): INVALID_MSG_FORMAT (not JSON,
+ * not an object), MANDATORY_IE_MISSING, MANDATORY_IE_INCORRECT,
+ * OPTIONAL_IE_INCORRECT.
  *
  * Forms (README, "The SBI"): kAkma and kaf are 64 hex digits (either case
  * in, lower case out); afId is "FQDN;ua=HHHHHHHHHH" (the Ua* security
@@ -59,6 +61,9 @@ struct akma_sbi_call {
 	int has_supp_feat;
 	char supp_feat[68];          /* as received (at most 64 hex digits) */
 	uint8_t kakma[AKMA_KEY_LEN]; /* REGISTER: echoed in the 200 answer */
+	struct akma_af_id af;        /* RETRIEVE: the AF asked for */
+	int af_explicit;             /* ... with its Ua* id written out */
+	int send_supi, send_gpsi;    /* RETRIEVE: what the caller may learn */
 };
 
 /* Decode a request body for op into req (engine request, all of it set)
@@ -89,6 +94,11 @@ extern const char akma_sbi_problem_fallback[];
 
 /* Free a body from here: wiped first (an answer holds K_AF or K_AKMA). */
 void akma_sbi_body_free(char *body);
+
+/* Lay call->af out as req's AF_ID (after a policy check may have chosen
+ * the Ua* id of a bare FQDN), and mark req anonymous when call may learn
+ * neither identity. */
+void akma_sbi_request_af(struct akma_req *req, const struct akma_sbi_call *call);
 
 /* Wipe what call holds (K_AKMA). */
 void akma_sbi_call_wipe(struct akma_sbi_call *call);

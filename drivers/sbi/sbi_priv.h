@@ -12,12 +12,28 @@
 #include <openssl/ssl.h>
 
 #include "sbi.h"
+#include "sbi_policy.h"
+#include "sbi_token.h"
 
 #define AKMA_SBI_LAT_BUCKETS 12 /* <50 us, <100 us ... doubling, then the rest */
 #define AKMA_SBI_N_OPS 4        /* register, retrieve, remove, other */
-#define AKMA_SBI_N_CODES 10     /* the statuses of akma_sbi_codes[] */
+#define AKMA_SBI_N_CODES 12     /* the statuses of akma_sbi_codes[] */
 
 extern const int akma_sbi_codes[AKMA_SBI_N_CODES];
+
+/* Why a request was refused at the trust boundary (counted, /metrics). */
+enum akma_sbi_refusal {
+	AKMA_SBI_REFUSED_NONE = 0,
+	AKMA_SBI_REFUSED_NO_TOKEN,   /* 401: no Authorization */
+	AKMA_SBI_REFUSED_BAD_HEADER, /* 400: not "Bearer <token>" */
+	AKMA_SBI_REFUSED_BAD_TOKEN,  /* 401: the token failed a check */
+	AKMA_SBI_REFUSED_THROTTLED,  /* 503: too many failed verifications */
+	AKMA_SBI_REFUSED_UNKNOWN,    /* 403: not in the policy */
+	AKMA_SBI_REFUSED_ROLE,       /* 403: its role may not call this */
+	AKMA_SBI_REFUSED_SCOPE,      /* 403: the token lacks the operation's scope */
+	AKMA_SBI_REFUSED_AF,         /* 403: not authorized for this afId */
+	AKMA_SBI_REFUSED_N
+};
 
 /* Counters, written by the front end's thread only (relaxed atomic stores,
  * so /metrics, rendered on the same thread, and any reader see whole
@@ -29,6 +45,8 @@ struct akma_sbi_stats {
 	uint64_t tls_failures;    /* TLS handshakes or records that failed */
 	uint64_t lat[AKMA_SBI_LAT_BUCKETS];
 	uint64_t answers[AKMA_SBI_N_OPS][AKMA_SBI_N_CODES + 1]; /* + statuses not in the table */
+	uint64_t refused[AKMA_SBI_REFUSED_N];
+	uint64_t tokens_verified, tokens_cached, tokens_failed;
 };
 
 static inline void akma_sbi_bump(uint64_t *c, int64_t by)
@@ -43,6 +61,57 @@ void akma_sbi_stats_answer(struct akma_sbi_stats *st, int op, int status, uint64
 /* The Prometheus text exposition of st, then what extra (when not NULL)
  * appends. Returns a malloc'd string, or NULL when out of memory. */
 char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_sbi_metrics *extra);
+
+/* What a client certificate says of its NF (TS 33.310 NF certificate
+ * profile): the NF instance ID of its urn:uuid: URI and its DNS names. */
+#define AKMA_SBI_PEER_DNS_MAX 8
+struct akma_sbi_peer {
+	int verified; /* a certificate that chains to sbi.tls_client_ca */
+	char uuid[AKMA_UUID_LEN + 1];
+	unsigned n_dns;
+	char dns[AKMA_SBI_PEER_DNS_MAX][256];
+};
+
+/* Read the peer's identity after the handshake. */
+void akma_sbi_peer_read(SSL *ssl, struct akma_sbi_peer *peer);
+
+/* What callers are checked against; made on the control thread (start,
+ * SIGHUP) and handed whole to the SBI thread, which frees the old one. */
+struct akma_sbi_auth {
+	int mtls;                           /* sbi.tls_client_ca is set */
+	struct akma_sbi_policy *policy;     /* NULL: no consumer is known */
+	struct akma_token_verifier *tokens; /* NULL: OAuth2 off */
+};
+
+/* Make the checks of p (policy, keys), or NULL with why. */
+struct akma_sbi_auth *akma_sbi_auth_create(const struct akma_sbi_params *p, char *why,
+					   size_t why_size);
+void akma_sbi_auth_free(struct akma_sbi_auth *a);
+
+/* The outcome of the checks of one request. */
+struct akma_sbi_decision {
+	int status;        /* 0: go on; else refuse with it */
+	const char *cause; /* a TS 29.500 cause, or NULL */
+	unsigned refusal;  /* enum akma_sbi_refusal */
+	char detail[200];
+	char www_authenticate[256]; /* "": no challenge */
+	unsigned retry_after;       /* seconds, 0: none */
+	int open;                   /* no authentication configured */
+	int oauth2;                 /* the caller showed a valid token */
+	unsigned scopes;            /* its scopes */
+	const struct akma_sbi_consumer *consumer;
+};
+
+/* Authenticate the caller (peer: its certificate; authz: the Authorization
+ * header or NULL) and authorize op (enum akma_sbi_op, or -1 for what is not
+ * an operation: authentication only). SBI thread; never blocks. */
+void akma_sbi_authorize(struct akma_sbi_auth *a, const struct akma_sbi_peer *peer,
+			const char *authz, size_t authz_len, int op, uint64_t now_s,
+			struct akma_sbi_decision *d);
+
+/* What a retrieve may return to the caller d describes: *supi and *gpsi
+ * set to 1 when that identity may be sent (anonInd sends neither). */
+void akma_sbi_exposure(const struct akma_sbi_decision *d, int anonymous, int *supi, int *gpsi);
 
 /* The server side TLS context of p (TLS 1.2/1.3, AEAD suites, ALPN h2 only).
  * Returns NULL with the certificate, key and OpenSSL's reason in why. */

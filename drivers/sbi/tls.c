@@ -5,6 +5,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "sbi_priv.h"
 
@@ -49,6 +50,29 @@ SSL_CTX *akma_sbi_tls_context(const struct akma_sbi_params *p, char *why, size_t
 			 e ? ERR_reason_error_string(e) : "refused");
 		SSL_CTX_free(ctx);
 		return NULL;
+	}
+	if (p->tls_client_ca && p->tls_client_ca[0]) {
+		/* Mutual TLS (TS 33.501 13.1.0): a client certificate that chains to
+		 * the bundle, in its validity period, fit for TLS client use (key
+		 * usage and extended key usage, X509_PURPOSE_SSL_CLIENT), or no
+		 * handshake. */
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(p->tls_client_ca);
+		ERR_clear_error();
+		if (!names || SSL_CTX_load_verify_locations(ctx, p->tls_client_ca, NULL) != 1) {
+			e = ERR_peek_last_error();
+			snprintf(why, why_size, "sbi.tls_client_ca %s: %s", p->tls_client_ca,
+				 e ? ERR_reason_error_string(e) : "no CA certificate in it");
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+		SSL_CTX_set_client_CA_list(ctx, names);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
+		/* No session resumption: every connection shows its certificate. */
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(ctx, 0);
 	}
 	return ctx;
 }
