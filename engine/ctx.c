@@ -38,8 +38,8 @@
 #define HEADER_OCTETS offsetof(struct akma_ctx, data)
 /* header and identities, rounded to a line; midstates; K_AKMA */
 #define TAIL_OCTETS (sizeof(struct akma_hmac_midstate) + AKMA_KEY_LEN)
-#define MAX_UNITS                                                            \
-	((HEADER_OCTETS + AKMA_AKID_MAX + AKMA_UEID_MAX + UNIT - 1) / UNIT + \
+#define MAX_UNITS                                                                            \
+	((HEADER_OCTETS + AKMA_AKID_MAX + AKMA_UEID_MAX + AKMA_GPSI_MAX + UNIT - 1) / UNIT + \
 	 (TAIL_OCTETS + UNIT - 1) / UNIT)
 #define RETIRE_BATCH 256
 #define RETIRE_POOL 256 /* up to 65536 blocks awaiting a grace period */
@@ -532,7 +532,7 @@ static int reg_prepare(const struct akma_ctx_store *s, const struct akma_ctx_reg
 {
 	if (reg->akid_len < AKMA_AKID_MIN || reg->akid_len > AKMA_AKID_MAX)
 		return -AKMA_E_AKID_LEN;
-	if (reg->ueid_len == 0 || reg->ueid_len > AKMA_UEID_MAX)
+	if (reg->ueid_len == 0 || reg->ueid_len > AKMA_UEID_MAX || reg->gpsi_len > AKMA_GPSI_MAX)
 		return -AKMA_E_UEID_LEN;
 	if (reg->ms)
 		p->ms = *reg->ms;
@@ -540,7 +540,7 @@ static int reg_prepare(const struct akma_ctx_store *s, const struct akma_ctx_reg
 		akma_hmac_midstate(reg->kakma, AKMA_KEY_LEN, &p->ms);
 	p->ha = akma_ctx_hash(reg->akid, reg->akid_len);
 	p->hu = akma_ctx_hash(reg->ueid, reg->ueid_len);
-	p->units = units_for(reg->akid_len, reg->ueid_len);
+	p->units = units_for(reg->akid_len, (size_t)reg->ueid_len + reg->gpsi_len);
 	uint64_t life = __atomic_load_n(&s->kakma_life_ms, __ATOMIC_RELAXED);
 	p->eol = reg->eol_ms ? reg->eol_ms : life ? now_ms + life : 0;
 	return 0;
@@ -591,10 +591,13 @@ static int register_locked(struct akma_ctx_store *s, const struct akma_ctx_reg *
 	c->ueid_len = reg->ueid_len;
 	c->units = (uint8_t)p->units;
 	c->ueid_type = reg->ueid_type;
-	c->ms_line = (uint8_t)ms_line_for(reg->akid_len, reg->ueid_len);
+	c->ms_line = (uint8_t)ms_line_for(reg->akid_len, (size_t)reg->ueid_len + reg->gpsi_len);
 	c->flags = 0;
+	c->gpsi_len = (uint8_t)(reg->gpsi ? reg->gpsi_len : 0);
 	memcpy(c->data, reg->akid, reg->akid_len);
 	memcpy(c->data + reg->akid_len, reg->ueid, reg->ueid_len);
+	if (c->gpsi_len)
+		memcpy(c->data + reg->akid_len + reg->ueid_len, reg->gpsi, c->gpsi_len);
 	uint8_t *tail = (uint8_t *)c + UNIT * (size_t)c->ms_line;
 	memcpy(tail, &p->ms, sizeof(p->ms));
 	memcpy(tail + sizeof(p->ms), reg->kakma, AKMA_KEY_LEN);

@@ -44,6 +44,10 @@
 
 #define AKMA_AKID_MIN 1
 #define AKMA_UEID_MAX 260 /* "nai-" + a 253-octet NAI, with room */
+#define AKMA_GPSI_MAX 255 /* a GPSI kept beside the SUPI (msisdn-..., extid-...) */
+
+/* What a context's UE identity is (the wire protocol's codes). */
+enum akma_ueid_type { AKMA_UEID_TYPE_SUPI = 1, AKMA_UEID_TYPE_GPSI = 2 };
 
 /* One stored context. Readers get const pointers valid until their thread's
  * next quiescent state; every field is stable while the context lives.
@@ -63,7 +67,8 @@ struct akma_ctx {
 	uint8_t ueid_type;   /* the caller's (SUPI, GPSI...) */
 	uint8_t ms_line;     /* the midstates are at line ms_line of the block */
 	uint8_t flags;
-	uint8_t data[]; /* A-KID, UE identity; midstates; K_AKMA, created_ms */
+	uint8_t gpsi_len; /* a GPSI kept beside a SUPI (0: none) */
+	uint8_t data[];   /* A-KID, UE identity, GPSI; midstates; K_AKMA */
 };
 
 enum akma_ctx_state { AKMA_CTX_FREE = 0, AKMA_CTX_LIVE = 1, AKMA_CTX_DEAD = 2 };
@@ -79,6 +84,13 @@ static inline const uint8_t *akma_ctx_akid(const struct akma_ctx *c)
 static inline const uint8_t *akma_ctx_ueid(const struct akma_ctx *c)
 {
 	return c->data + c->akid_len;
+}
+
+/* The GPSI the AUSF registered beside the SUPI (gpsi_len octets), for the
+ * NEF's answers. */
+static inline const uint8_t *akma_ctx_gpsi(const struct akma_ctx *c)
+{
+	return c->data + c->akid_len + c->ueid_len;
 }
 
 static inline const struct akma_hmac_midstate *akma_ctx_midstate(const struct akma_ctx *c)
@@ -105,7 +117,7 @@ struct akma_ctx_store_params {
 struct akma_ctx_reg {
 	const uint8_t *akid;
 	uint16_t akid_len;   /* 1..AKMA_AKID_MAX */
-	const uint8_t *ueid; /* SUPI or GPSI as the caller writes it */
+	const uint8_t *ueid; /* SUPI or GPSI as the caller writes it: the context's key */
 	uint16_t ueid_len;   /* 1..AKMA_UEID_MAX */
 	uint8_t ueid_type;
 	const uint8_t *kakma;                /* 32 octets */
@@ -113,6 +125,8 @@ struct akma_ctx_reg {
 	uint64_t eol_ms;                     /* 0: now + kakma_life_ms (or never) */
 	uint64_t created_ms;                 /* 0: now (a new registration); a recovered
 					      * or followed context keeps its own */
+	const uint8_t *gpsi;                 /* a GPSI beside a SUPI ueid, or NULL */
+	uint16_t gpsi_len;                   /* 0..AKMA_GPSI_MAX */
 };
 
 struct akma_ctx_stats {

@@ -17,7 +17,7 @@
 #define HEAD_LEN (1 + 8 + 8 + 1 + 1) /* up to the A-KID */
 #define NONCE_LEN AKMA_GCM_IV_LEN
 #define TAG_LEN AKMA_GCM_TAG_LEN
-#define AAD_MAX (2 + AKMA_UEID_MAX + HEAD_LEN + AKMA_AKID_MAX)
+#define AAD_MAX (2 + AKMA_UEID_MAX + HEAD_LEN + AKMA_AKID_MAX + 1 + AKMA_GPSI_MAX)
 
 struct akma_repl_kek {
 	struct akma_gcm_key gcm;
@@ -104,7 +104,10 @@ int akma_repl_encode(struct akma_repl_kek *k, const struct akma_repl_ctx *c, uin
 		return -AKMA_E_AKID_LEN;
 	if (c->ueid_len == 0 || c->ueid_len > AKMA_UEID_MAX)
 		return -AKMA_E_UEID_LEN;
-	size_t clear = HEAD_LEN + c->akid_len, len = clear + NONCE_LEN + AKMA_KEY_LEN + TAG_LEN;
+	if (c->gpsi_len > AKMA_GPSI_MAX)
+		return -AKMA_E_UEID_LEN;
+	size_t clear = HEAD_LEN + c->akid_len + 1 + c->gpsi_len;
+	size_t len = clear + NONCE_LEN + AKMA_KEY_LEN + TAG_LEN;
 	if (len > cap)
 		return -AKMA_E_NOSPACE;
 	out[0] = AKMA_REPL_FORMAT;
@@ -113,6 +116,8 @@ int akma_repl_encode(struct akma_repl_kek *k, const struct akma_repl_ctx *c, uin
 	out[17] = c->ueid_type;
 	out[18] = c->akid_len;
 	memcpy(out + HEAD_LEN, c->akid, c->akid_len);
+	out[HEAD_LEN + c->akid_len] = (uint8_t)c->gpsi_len;
+	memcpy(out + HEAD_LEN + c->akid_len + 1, c->gpsi, c->gpsi_len);
 	if (k->counter == UINT32_MAX) {
 		int rc = new_prefix(k);
 		if (rc)
@@ -139,13 +144,23 @@ int akma_repl_decode(const struct akma_repl_kek *k, const uint8_t *ueid, uint16_
 	memset(c, 0, sizeof(*c));
 	if (len < 1)
 		return -AKMA_E_REPL_FORMAT;
-	if (rec[0] != AKMA_REPL_FORMAT)
+	/* Format 1 (before the GPSI) still loads: a carrier's Redis outlives
+	 * an upgrade. */
+	if (rec[0] != AKMA_REPL_FORMAT && rec[0] != 1)
 		return -AKMA_E_REPL_VERSION;
 	if (len < HEAD_LEN || ueid_len == 0 || ueid_len > AKMA_UEID_MAX)
 		return -AKMA_E_REPL_FORMAT;
 	uint8_t akid_len = rec[18];
-	size_t clear = HEAD_LEN + akid_len;
-	if (akid_len == 0 || len != clear + NONCE_LEN + AKMA_KEY_LEN + TAG_LEN)
+	size_t clear = HEAD_LEN + akid_len, gpsi_len = 0;
+	if (akid_len == 0)
+		return -AKMA_E_REPL_FORMAT;
+	if (rec[0] >= 2) {
+		if (len < clear + 1)
+			return -AKMA_E_REPL_FORMAT;
+		gpsi_len = rec[clear];
+		clear += 1 + gpsi_len;
+	}
+	if (len != clear + NONCE_LEN + AKMA_KEY_LEN + TAG_LEN)
 		return -AKMA_E_REPL_FORMAT;
 	const uint8_t *nonce = rec + clear;
 	size_t aad_len = build_aad(aad, ueid, ueid_len, rec, clear);
@@ -159,5 +174,8 @@ int akma_repl_decode(const struct akma_repl_kek *k, const uint8_t *ueid, uint16_
 	memcpy(c->akid, rec + HEAD_LEN, akid_len);
 	c->ueid_len = ueid_len;
 	memcpy(c->ueid, ueid, ueid_len);
+	c->gpsi_len = (uint16_t)gpsi_len;
+	if (gpsi_len)
+		memcpy(c->gpsi, rec + HEAD_LEN + akid_len + 1, gpsi_len);
 	return 0;
 }

@@ -20,15 +20,19 @@
  * format version, times and A-KID are authenticated and a record copied or
  * moved to another key fails to unwrap.
  *
- * Record (format version 1), integers big-endian:
- *   1   format version (1)
+ * Record (format version 2), integers big-endian:
+ *   1   format version (2)
  *   8   created, Unix ms
  *   8   end of life, Unix ms (0: none)
  *   1   UE identity type (1 SUPI, 2 GPSI)
  *   1   A-KID length, then the A-KID
+ *   1   length of a GPSI kept beside the SUPI (0: none), then the GPSI
  *   12  nonce
  *   32  K_AKMA, encrypted
  *   16  GCM tag
+ *
+ * Format 1 is format 2 without the GPSI octets; it still decodes (tests/
+ * vectors/repl holds a record of each), and every record written is 2.
  *
  * Nonces: a random 64-bit prefix and a 32-bit counter, the prefix drawn
  * again whenever the counter wraps, so no two records of a process share a
@@ -44,11 +48,12 @@
 #include "ctx.h"
 #include "kdf.h"
 
-#define AKMA_REPL_FORMAT 1
+#define AKMA_REPL_FORMAT 2
 #define AKMA_REPL_KEK_LEN 32
 #define AKMA_REPL_KEY_PREFIX "akma:ue:"
 #define AKMA_REPL_KEY_MAX (sizeof(AKMA_REPL_KEY_PREFIX) - 1 + AKMA_UEID_MAX)
-#define AKMA_REPL_RECORD_MAX (1 + 8 + 8 + 1 + 1 + AKMA_AKID_MAX + 12 + AKMA_KEY_LEN + 16)
+#define AKMA_REPL_RECORD_MAX \
+	(1 + 8 + 8 + 1 + 1 + AKMA_AKID_MAX + 1 + AKMA_GPSI_MAX + 12 + AKMA_KEY_LEN + 16)
 
 /* A context as replication carries it. */
 struct akma_repl_ctx {
@@ -60,6 +65,8 @@ struct akma_repl_ctx {
 	uint8_t kakma[AKMA_KEY_LEN];
 	uint64_t created_ms;
 	uint64_t eol_ms;
+	uint16_t gpsi_len; /* a GPSI beside a SUPI; 0: none */
+	uint8_t gpsi[AKMA_GPSI_MAX];
 };
 
 struct akma_repl_kek;

@@ -43,6 +43,7 @@ enum akma_field {
 };
 
 #define AKMA_REQ_ANONYMOUS 0x01 /* GET_KAF: return no UE identity */
+#define AKMA_REQ_WANT_GPSI 0x02 /* GET_KAF: return the GPSI (the NEF's), never a SUPI */
 
 /*
  * Layout: the header and K_AF fill the first line exactly; then the
@@ -60,7 +61,7 @@ enum akma_field {
 struct akma_req {
 	/* in */
 	uint8_t type;       /* enum akma_req_type */
-	uint8_t flags;      /* AKMA_REQ_ANONYMOUS */
+	uint8_t flags;      /* AKMA_REQ_ANONYMOUS, AKMA_REQ_WANT_GPSI */
 	uint8_t ueid_type;  /* REGISTER: the caller's SUPI/GPSI marker */
 	uint8_t akid_len;   /* GET_KAF, REGISTER: 1..253; REMOVE: 0 */
 	uint16_t af_id_len; /* GET_KAF: 1..AKMA_AF_ID_MAX; others: 0 */
@@ -70,7 +71,8 @@ struct akma_req {
 	uint8_t bad_field; /* enum akma_field when status is BAD_FIELD */
 	uint8_t worker;    /* which worker answered */
 	uint8_t producer;  /* set by akma_engine_submit() */
-	uint32_t reserved;
+	uint8_t gpsi_len;  /* REGISTER: a GPSI beside the SUPI, after it in data[] */
+	uint8_t reserved[3];
 	uint64_t key_hash;  /* set by akma_engine_submit(): akma_ctx_hash() of the
 				 * A-KID (GET_KAF) or UE identity (writes) */
 	uint64_t expiry_ms; /* GET_KAF: K_AF end of life (Unix ms) */
@@ -99,5 +101,13 @@ static inline uint8_t *akma_req_ueid(struct akma_req *r)
 {
 	return r->data + r->akid_len + r->af_id_len;
 }
+
+/* REGISTER: the GPSI after the UE identity (a REGISTER has no AF_ID, whose
+ * room it takes). */
+static inline uint8_t *akma_req_gpsi(struct akma_req *r)
+{
+	return r->data + r->akid_len + r->af_id_len + r->ueid_len;
+}
+_Static_assert(AKMA_GPSI_MAX <= AKMA_AF_ID_MAX, "a REGISTER's GPSI fits where an AF_ID would");
 
 #endif

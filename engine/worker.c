@@ -281,6 +281,13 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 		q->expiry_ms = expiry;
 		if (q->flags & AKMA_REQ_ANONYMOUS) {
 			q->ueid_len = 0;
+		} else if ((q->flags & AKMA_REQ_WANT_GPSI) && ctx[i]->gpsi_len) {
+			q->ueid_len = ctx[i]->gpsi_len;
+			q->ueid_type = AKMA_UEID_TYPE_GPSI;
+			memcpy(akma_req_ueid(q), akma_ctx_gpsi(ctx[i]), ctx[i]->gpsi_len);
+		} else if ((q->flags & AKMA_REQ_WANT_GPSI) &&
+			   ctx[i]->ueid_type != AKMA_UEID_TYPE_GPSI) {
+			q->ueid_len = 0; /* a SUPI, and no GPSI beside it: nothing */
 		} else {
 			q->ueid_len = ctx[i]->ueid_len;
 			q->ueid_type = ctx[i]->ueid_type;
@@ -351,7 +358,8 @@ static int repl_hand_on(struct worker *w, struct akma_req *q, struct akma_req *c
 		return 1;
 	}
 	/* Header and the identities (as long as they are), K_AKMA, times. */
-	size_t used = offsetof(struct akma_req, data) + q->akid_len + q->af_id_len + q->ueid_len;
+	size_t used = offsetof(struct akma_req, data) + q->akid_len + q->af_id_len + q->ueid_len +
+		      q->gpsi_len;
 	memcpy(copy, q, used);
 	memcpy(copy->kakma, q->kakma, AKMA_KEY_LEN);
 	copy->created_ms = q->created_ms;
@@ -380,7 +388,9 @@ static int apply_register(struct worker *w, struct akma_req *q, uint64_t now)
 				   .ueid_type = q->ueid_type,
 				   .kakma = q->kakma,
 				   .eol_ms = life ? now + life : 0,
-				   .created_ms = now};
+				   .created_ms = now,
+				   .gpsi = q->gpsi_len ? akma_req_gpsi(q) : NULL,
+				   .gpsi_len = q->gpsi_len};
 	int rc = akma_ctx_register(w->e->store, &reg, now);
 
 	if (rc == 0) {

@@ -31,6 +31,8 @@ static int reg(struct akma_ctx_store *s, const char *akid, const char *ueid, con
 				 key,
 				 NULL,
 				 0,
+				 0,
+				 NULL,
 				 0};
 	return akma_ctx_register(s, &r, now);
 }
@@ -230,6 +232,8 @@ static void expiry(void)
 				 k,
 				 NULL,
 				 t0 + 5000,
+				 0,
+				 NULL,
 				 0};
 	CHECK(akma_ctx_register(s, &r, now) == 0, "register with end of life");
 	CHECK(akma_ctx_sweep(s, now, 100) == 1, "sweep reclaims the expired one only");
@@ -267,6 +271,8 @@ static void bulk_register(void)
 					     keys[i],
 					     NULL,
 					     0,
+					     0,
+					     NULL,
 					     0};
 	}
 	r[20].akid_len = 0;

@@ -103,6 +103,8 @@ static void *writer(void *arg)
 						 k,
 						 NULL,
 						 0,
+						 0,
+						 NULL,
 						 0};
 			rc = akma_ctx_register(store, &r, now);
 		} else { /* a new version: new A-KID replaces the old one */
@@ -117,6 +119,8 @@ static void *writer(void *arg)
 						 k,
 						 NULL,
 						 0,
+						 0,
+						 NULL,
 						 0};
 			atomic_store(&ring[i][nv % RING].died, 0);
 			atomic_store(&ring[i][nv % RING].version, nv);
@@ -253,6 +257,8 @@ int main(void)
 					   k,
 					   NULL,
 					   0,
+					   0,
+					   NULL,
 					   0};
 		CHECK(akma_ctx_register(store, &reg, now) == 0, "stable %u", i);
 	}

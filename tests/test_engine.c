@@ -118,6 +118,27 @@ static void answers(void)
 	CHECK(r[0]->kakma[0] == 0 && r[0]->kakma[31] == 0, "K_AKMA wiped from the request");
 	release(r, 4);
 
+	/* A GPSI beside the SUPI: the NEF's flag returns it; a plain get the
+	 * SUPI; a context without one returns nothing to the flag. */
+	struct akma_req *g[4] = {reg_req("imsi-001010000000077", "77.g@akma.example", k1),
+				 get_req("77.g@akma.example", "af.example.com", 0),
+				 get_req("77.g@akma.example", "af.example.com", 0),
+				 get_req("1.one@akma.example", "af.example.com", 0)};
+	g[0]->gpsi_len = 18;
+	memcpy(akma_req_gpsi(g[0]), "msisdn-31612345678", 18);
+	g[1]->flags = AKMA_REQ_WANT_GPSI;
+	g[3]->flags = AKMA_REQ_WANT_GPSI;
+	run(g, 4);
+	CHECK(g[0]->status == AKMA_ST_OK && g[1]->status == AKMA_ST_OK && g[1]->ueid_len == 18 &&
+		      g[1]->ueid_type == AKMA_UEID_TYPE_GPSI &&
+		      !memcmp(akma_req_ueid(g[1]), "msisdn-31612345678", 18),
+	      "WANT_GPSI: the GPSI kept beside the SUPI");
+	CHECK(g[2]->ueid_len == 20 && !memcmp(akma_req_ueid(g[2]), "imsi-001010000000077", 20),
+	      "a plain get: the SUPI");
+	CHECK(g[3]->status == AKMA_ST_OK && g[3]->ueid_len == 0,
+	      "WANT_GPSI on a SUPI-only context: no identity");
+	release(g, 4);
+
 	/* Replace with a new A-KID, then remove. */
 	struct akma_req *s[5] = {reg_req("imsi-001010000000001", "1.two@akma.example", k2),
 				 get_req("1.one@akma.example", "af.example.com", 0),
@@ -483,12 +504,12 @@ int main(int argc, char **argv)
 
 	struct akma_worker_stats st;
 	akma_engine_worker_stats(e, 0, &st);
-	CHECK(st.get_kaf == 63 + 3 + 2 + 3 + 6 + 60 + 0, "GET_KAF counted (%llu)",
+	CHECK(st.get_kaf == 63 + 3 + 3 + 2 + 3 + 6 + 60 + 0, "GET_KAF counted (%llu)",
 	      (unsigned long long)st.get_kaf);
-	CHECK(st.registers == 1 + 1 + 2 + 51 && st.removes == 1 + 1 + 12,
+	CHECK(st.registers == 1 + 1 + 1 + 2 + 51 && st.removes == 1 + 1 + 12,
 	      "writes counted (%llu, %llu)", (unsigned long long)st.registers,
 	      (unsigned long long)st.removes);
-	CHECK(st.hits == 2 + 1 + 3 && st.bursts > 0, "hits counted (%llu)",
+	CHECK(st.hits == 2 + 3 + 1 + 3 && st.bursts > 0, "hits counted (%llu)",
 	      (unsigned long long)st.hits);
 	uint64_t hist = 0;
 	for (int i = 0; i < AKMA_BURST_HIST; i++)

@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 	} while (0)
 	PLANT("akma:ue:imsi-corrupt", "\x01garbage", 8); /* version 1, lengths wrong */
 	PLANT("akma:ue:imsi-moved", rec, rl);            /* a valid record under another name */
-	rec[0] = 2;
+	rec[0] = AKMA_REPL_FORMAT + 1;
 	PLANT("akma:ue:imsi-future", rec, rl);
 	struct akma_repl_kek *other = akma_repl_kek_create(kek2, NULL);
 	make(&c, 5000, now);

@@ -61,14 +61,14 @@ static size_t unhex(const char *h, uint8_t *out, size_t cap)
 
 /* A checked-in record of each format version decodes under its KEK to its
  * fields: vectors/repl/formatN.txt. */
-static void golden(const char *dir)
+static void golden(const char *dir, int format)
 {
 	char path[1024], text[4096], v[1024];
 	uint8_t kek[32], rec[AKMA_REPL_RECORD_MAX], kakma[32];
 	static struct akma_repl_ctx c;
 	int err;
 
-	snprintf(path, sizeof(path), "%s/format1.txt", dir);
+	snprintf(path, sizeof(path), "%s/format%d.txt", dir, format);
 	FILE *f = fopen(path, "r");
 	CHECK(f != NULL, "%s", path);
 	if (!f)
@@ -89,7 +89,13 @@ static void golden(const char *dir)
 	struct akma_repl_kek *k = akma_repl_kek_create(kek, &err);
 	const char *ueid = key + strlen(AKMA_REPL_KEY_PREFIX);
 	int rc = akma_repl_decode(k, (const uint8_t *)ueid, (uint16_t)strlen(ueid), rec, rl, &c);
-	CHECK(rc == 0, "the format 1 record decodes: %s", akma_strerror(rc));
+	CHECK(rc == 0, "the format %d record decodes: %s", format, akma_strerror(rc));
+	char gpsi[300];
+	if (field(text, "gpsi", gpsi, sizeof(gpsi)))
+		CHECK(c.gpsi_len == strlen(gpsi) && !memcmp(c.gpsi, gpsi, c.gpsi_len),
+		      "format %d: its GPSI", format);
+	else
+		CHECK(c.gpsi_len == 0, "format %d: no GPSI", format);
 	CHECK(c.akid_len == strlen(akid) && !memcmp(c.akid, akid, c.akid_len) &&
 		      !memcmp(c.kakma, kakma, 32) && c.created_ms == strtoull(created, NULL, 10) &&
 		      c.eol_ms == strtoull(eol, NULL, 10) && c.ueid_type == atoi(type) &&
@@ -119,7 +125,7 @@ int main(int argc, char **argv)
 
 	fill(&in, "12.abc@akma.5gc.mnc001.mcc001.3gppnetwork.org", "imsi-001010123456789");
 	int n = akma_repl_encode(k1, &in, rec, sizeof(rec));
-	CHECK(n == 19 + 45 + 12 + 32 + 16, "record length %d", n);
+	CHECK(n == 19 + 45 + 1 + 12 + 32 + 16, "record length %d", n);
 	CHECK(memmem(rec, (size_t)n, in.kakma, 32) == NULL &&
 		      memmem(rec, (size_t)n, in.kakma, 8) == NULL,
 	      "K_AKMA is not in the record in the clear");
@@ -160,10 +166,25 @@ int main(int argc, char **argv)
 	}
 	CHECK(accepted == 0, "%u tampered records accepted (or left a key)", accepted);
 	memcpy(bad, rec, (size_t)n);
-	bad[0] = 2;
+	bad[0] = AKMA_REPL_FORMAT + 1;
 	CHECK(akma_repl_decode(k1, in.ueid, in.ueid_len, bad, (size_t)n, &out) ==
 		      -AKMA_E_REPL_VERSION,
-	      "format version 2: its own error");
+	      "a later format version: its own error");
+	/* A GPSI beside the SUPI travels with the record, authenticated. */
+	in.gpsi_len = 18;
+	memcpy(in.gpsi, "msisdn-31612345678", 18);
+	n = akma_repl_encode(k1, &in, rec, sizeof(rec));
+	CHECK(n == 19 + 45 + 1 + 18 + 12 + 32 + 16 &&
+		      akma_repl_decode(k1, in.ueid, in.ueid_len, rec, (size_t)n, &out) == 0 &&
+		      out.gpsi_len == 18 && !memcmp(out.gpsi, "msisdn-31612345678", 18),
+	      "with a GPSI: round trip");
+	memcpy(bad, rec, (size_t)n);
+	bad[19 + 45 + 1 + 3] ^= 1;
+	CHECK(akma_repl_decode(k1, in.ueid, in.ueid_len, bad, (size_t)n, &out) ==
+		      -AKMA_E_REPL_UNWRAP,
+	      "a changed GPSI fails to unwrap");
+	in.gpsi_len = 0;
+	n = akma_repl_encode(k1, &in, rec, sizeof(rec));
 	unsigned short_ok = 0;
 	for (int cut = 0; cut < n; cut++)
 		short_ok += akma_repl_decode(k1, in.ueid, in.ueid_len, rec, (size_t)cut, &out) == 0;
@@ -179,9 +200,10 @@ int main(int argc, char **argv)
 	CHECK(akma_repl_encode(k1, &in, rec, sizeof(rec)) == -AKMA_E_UEID_LEN, "empty UE identity");
 	akma_repl_kek_free(k1);
 	akma_repl_kek_free(k2);
-	if (argc > 1)
-		golden(argv[1]);
-	else
+	if (argc > 1) {
+		golden(argv[1], 1);
+		golden(argv[1], 2);
+	} else
 		CHECK(0, "usage: test_repl VECTOR_DIR");
 	return check_done("test_repl");
 }

@@ -84,11 +84,21 @@ int main(void)
 	CHECK(decode(AKMA_SBI_REGISTER, "{\"aKId\":\"a@b\"}") == -1 &&
 		      has_param("/kAkma", "MANDATORY_IE_MISSING") && has_param("/supi", NULL),
 	      "missing kAkma and UE identity");
-	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"imsi-1\",\"gpsi\":\"msisdn-12345\",\"aKId\":5,"
-					"\"kAkma\":\"xyz\"}") == -1 &&
+	CHECK(decode(AKMA_SBI_REGISTER, "{\"supi\":\"imsi-001010123456789\",\"gpsi\":\"msisdn-12\","
+					"\"aKId\":5,\"kAkma\":\"xyz\"}") == -1 &&
 		      has_param("/aKId", NULL) && has_param("/kAkma", NULL) &&
 		      has_param("/gpsi", NULL),
-	      "both identities, a number for aKId, a bad key: each named (%u)", pb.n_invalid);
+	      "a bad GPSI beside the SUPI, a number for aKId, a bad key: each named (%u)",
+	      pb.n_invalid);
+	/* The AUSF may send both (a documented leniency): keyed by the SUPI, the
+	 * GPSI kept beside it. */
+	CHECK(decode(AKMA_SBI_REGISTER,
+		     "{\"supi\":\"imsi-001010123456789\",\"gpsi\":\"msisdn-31612345678\","
+		     "\"aKId\":\"a@b\",\"kAkma\":\""
+		     "00000000000000000000000000000000000000000000000000000000000000ff\"}") == 0 &&
+		      req.ueid_type == AKMA_UEID_TYPE_SUPI && req.ueid_len == 20 &&
+		      req.gpsi_len == 18 && !memcmp(akma_req_gpsi(&req), "msisdn-31612345678", 18),
+	      "supi and gpsi together: the SUPI's context, the GPSI beside it");
 	CHECK(decode(AKMA_SBI_REGISTER,
 		     "{\"supi\":\"imsi-12\",\"aKId\":\"a@b\",\"kAkma\":\""
 		     "00000000000000000000000000000000000000000000000000000000000000ff\"}") == -1 &&

@@ -175,7 +175,9 @@ int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint6
 							   .ueid_type = c.ueid_type,
 							   .kakma = c.kakma,
 							   .eol_ms = c.eol_ms,
-							   .created_ms = c.created_ms};
+							   .created_ms = c.created_ms,
+							   .gpsi = c.gpsi_len ? c.gpsi : NULL,
+							   .gpsi_len = c.gpsi_len};
 				if (akma_ctx_register(s, &reg, now_ms) == 0) {
 					st->registered++;
 					applied++;

@@ -97,7 +97,9 @@ static void loader_take(struct loader *l, const redisReply *k, const redisReply 
 					     .ueid_type = c->ueid_type,
 					     .kakma = c->kakma,
 					     .eol_ms = c->eol_ms,
-					     .created_ms = c->created_ms};
+					     .created_ms = c->created_ms,
+					     .gpsi = c->gpsi_len ? c->gpsi : NULL,
+					     .gpsi_len = c->gpsi_len};
 	if (++l->n == AKMA_CTX_BULK_MAX)
 		loader_flush(l);
 }

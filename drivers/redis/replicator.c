@@ -85,6 +85,8 @@ static int queue_batch(struct akma_replicator *r, const struct batch *b, uint64_
 			memcpy(c.kakma, q->kakma, AKMA_KEY_LEN);
 			c.created_ms = q->created_ms;
 			c.eol_ms = q->expiry_ms;
+			c.gpsi_len = q->gpsi_len;
+			memcpy(c.gpsi, akma_req_gpsi(q), q->gpsi_len);
 			rc = akma_redis_put(r->redis, &c, now);
 			explicit_bzero(c.kakma, AKMA_KEY_LEN);
 		} else {

@@ -197,16 +197,14 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 
 	size_t n;
 	const char *s;
-	/* UE identity */
-	if (op == AKMA_SBI_REGISTER) {
-		int has_supi = json_object_get(o, "supi") != NULL,
-		    has_gpsi = json_object_get(o, "gpsi") != NULL;
-		if (has_supi == has_gpsi)
-			invalid(pb, has_supi ? "MANDATORY_IE_INCORRECT" : "MANDATORY_IE_MISSING",
-				has_supi ? "/gpsi" : "/supi", "exactly one of supi and gpsi");
-	}
-	const char *ue_name =
-		json_object_get(o, "gpsi") && op == AKMA_SBI_REGISTER ? "gpsi" : "supi";
+	/* UE identity. A register may carry the SUPI and the GPSI together (the
+	 * AUSF knows both): a documented leniency beside AkmaKeyInfo's oneOf;
+	 * the context is the SUPI's and keeps the GPSI for the NEF. */
+	int has_supi = json_object_get(o, "supi") != NULL,
+	    has_gpsi = json_object_get(o, "gpsi") != NULL;
+	if (op == AKMA_SBI_REGISTER && !has_supi && !has_gpsi)
+		invalid(pb, "MANDATORY_IE_MISSING", "/supi", "one of supi and gpsi is required");
+	const char *ue_name = op == AKMA_SBI_REGISTER && !has_supi ? "gpsi" : "supi";
 	if (op != AKMA_SBI_RETRIEVE && (s = string_of(o, ue_name, &n)) != NULL) {
 		const char *why = ueid_fault(s, n, ue_name[0] == 'g');
 		if (why) {
@@ -214,8 +212,19 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 			invalid(pb, "MANDATORY_IE_INCORRECT", param, why);
 		} else {
 			req->ueid_len = (uint16_t)n;
-			req->ueid_type = ue_name[0] == 'g' ? 2 : 1;
+			req->ueid_type =
+				ue_name[0] == 'g' ? AKMA_UEID_TYPE_GPSI : AKMA_UEID_TYPE_SUPI;
 		}
+	}
+	size_t gpsi_len = 0;
+	if (op == AKMA_SBI_REGISTER && has_supi && has_gpsi &&
+	    (s = string_of(o, "gpsi", &n)) != NULL) {
+		const char *why = n > AKMA_GPSI_MAX ? "longer than akmad keeps beside a SUPI (255)"
+						    : ueid_fault(s, n, 1);
+		if (why)
+			invalid(pb, "OPTIONAL_IE_INCORRECT", "/gpsi", why);
+		else
+			gpsi_len = n;
 	}
 	/* A-KID */
 	if (op != AKMA_SBI_REMOVE && (s = string_of(o, "aKId", &n)) != NULL) {
@@ -276,6 +285,10 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 	if (req->ueid_len)
 		memcpy(akma_req_ueid(req), json_string_value(json_object_get(o, ue_name)),
 		       req->ueid_len);
+	if (gpsi_len) {
+		req->gpsi_len = (uint8_t)gpsi_len;
+		memcpy(akma_req_gpsi(req), json_string_value(json_object_get(o, "gpsi")), gpsi_len);
+	}
 	if (op == AKMA_SBI_REGISTER)
 		memcpy(req->kakma, call->kakma, AKMA_KEY_LEN);
 	json_decref(o);
@@ -387,7 +400,7 @@ char *akma_sbi_encode_answer(const struct akma_sbi_call *call, const struct akma
 		snprintf(text, sizeof(text), "%.*s", (int)req->ueid_len,
 			 (const char *)((struct akma_req *)req)->data + req->akid_len +
 				 req->af_id_len);
-		json_object_set_new(o, req->ueid_type == 2 ? "gpsi" : "supi",
+		json_object_set_new(o, req->ueid_type == AKMA_UEID_TYPE_GPSI ? "gpsi" : "supi",
 				    json_stringn(text, req->ueid_len));
 		json_object_set_new(o, "aKId",
 				    json_stringn((const char *)req->data, req->akid_len));
@@ -405,7 +418,7 @@ char *akma_sbi_encode_answer(const struct akma_sbi_call *call, const struct akma
 		gmtime_r(&secs, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		json_object_set_new(o, "expiry", json_string(when));
-		int gpsi = req->ueid_type == 2;
+		int gpsi = req->ueid_type == AKMA_UEID_TYPE_GPSI;
 		if (req->ueid_len && (gpsi ? call->send_gpsi : call->send_supi)) {
 			const char *ue = (const char *)req->data + req->akid_len + req->af_id_len;
 			json_object_set_new(o, gpsi ? "gpsi" : "supi",
@@ -444,8 +457,11 @@ void akma_sbi_request_af(struct akma_req *req, const struct akma_sbi_call *call)
 	uint8_t octets[AKMA_AF_ID_MAX];
 	req->af_id_len = (uint16_t)akma_af_id_octets(&call->af, octets);
 	memcpy(akma_req_af_id(req), octets, req->af_id_len);
-	/* Neither identity may go back: the engine need not fetch one. */
-	req->flags = !call->send_supi && !call->send_gpsi ? AKMA_REQ_ANONYMOUS : 0;
+	/* Neither identity may go back: the engine need not fetch one; the
+	 * GPSI alone (the NEF): the engine returns the GPSI kept beside a SUPI. */
+	req->flags = !call->send_supi && !call->send_gpsi ? AKMA_REQ_ANONYMOUS
+		     : !call->send_supi                   ? AKMA_REQ_WANT_GPSI
+							  : 0;
 	req->ueid_len = 0;
 }
 
