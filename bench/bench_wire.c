@@ -55,6 +55,7 @@ struct wire_bench {
 	struct sockaddr_in server, echo;
 	struct akma_wire_key *key;
 	uint64_t n, first;
+	uint64_t epoch; /* akmad's, learned while preloading */
 	unsigned batch, window, rounds;
 	double duration;
 	int csv;
@@ -160,9 +161,14 @@ static int preload(struct wire_bench *b, int fd)
 			continue;
 		last = akma_wall_ms();
 		in_flight--;
+		akma_wire_learn_epoch(&snd, &h);
+		b->epoch = snd.epoch; /* the load rounds seal under it from the start */
 		struct akma_wire_msg m;
 		while (akma_wire_next(body, blen, &off, &m) == 1) {
-			if (m.payload_len >= 1 && m.payload[0] == AKMA_ST_OVERLOAD && m.id < b->n) {
+			if (m.payload_len >= 1 &&
+			    (m.payload[0] == AKMA_ST_OVERLOAD ||
+			     m.payload[0] == AKMA_WIRE_ST_EPOCH) &&
+			    m.id < b->n) {
 				todo[n_todo++] = m.id;
 				continue;
 			}
@@ -215,6 +221,7 @@ static void run_load(struct wire_bench *b, int fd, struct load_result *res)
 
 	memset(res, 0, sizeof(*res));
 	akma_wire_sender_init(&snd);
+	snd.epoch = b->epoch;
 	for (;;) {
 		uint64_t now = akma_mono_ns();
 		while (in_flight < b->window && now < end) {

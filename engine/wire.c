@@ -169,6 +169,8 @@ int akma_wire_sender_init(struct akma_wire_sender *s)
 	if (getrandom(&s->id, sizeof(s->id), GRND_NONBLOCK) != (ssize_t)sizeof(s->id))
 		return errno ? -errno : -EIO;
 	s->seq = 1;
+	s->response = 0;
+	s->epoch = 0;
 	return 0;
 }
 
@@ -179,10 +181,11 @@ static void write_header(uint8_t *h, uint8_t mode, const struct akma_wire_sender
 	h[0] = 'A';
 	h[1] = 'K';
 	h[2] = AKMA_WIRE_VERSION;
-	h[3] = mode;
+	h[3] = (uint8_t)(mode | (s->response ? AKMA_WIRE_DIR_RESPONSE : 0));
 	put64(h + 4, s->id);
 	put32(h + 12, s->seq);
 	put64(h + 16, now);
+	put64(h + 24, s->epoch);
 }
 
 static void next_seq(struct akma_wire_sender *s)
@@ -326,10 +329,14 @@ int akma_wire_open(const struct akma_wire_key *k, struct akma_wire_replay *r, ui
 		return -AKMA_E_WIRE_VERSION;
 	if (len < AKMA_WIRE_HDR_LEN)
 		return -AKMA_E_WIRE_SHORT;
-	hdr->mode = dgram[3];
+	hdr->mode = dgram[3] & AKMA_WIRE_MODE_MASK;
+	hdr->response = (dgram[3] & AKMA_WIRE_DIR_RESPONSE) != 0;
 	hdr->sender = get64(dgram + 4);
 	hdr->seq = get32(dgram + 12);
 	hdr->time_ms = get64(dgram + 16);
+	hdr->epoch = get64(dgram + 24);
+	if (dgram[3] & ~(AKMA_WIRE_MODE_MASK | AKMA_WIRE_DIR_RESPONSE))
+		return -AKMA_E_WIRE_MAGIC;
 	if (hdr->mode == AKMA_WIRE_PLAIN) {
 		if (!allow_plain)
 			return -AKMA_E_WIRE_PLAIN;
@@ -421,6 +428,7 @@ int akma_wire_decode_request(const struct akma_wire_msg *m, struct akma_req *r)
 	r->akid_len = 0;
 	r->af_id_len = 0;
 	r->ueid_len = 0;
+	r->gpsi_len = 0;
 	r->flags = 0;
 	switch (m->type) {
 	case AKMA_WIRE_REGISTER: {
@@ -440,19 +448,26 @@ int akma_wire_decode_request(const struct akma_wire_msg *m, struct akma_req *r)
 		uint8_t alen = f[0];
 		if (alen == 0 || alen > AKMA_AKID_MAX)
 			return field_error(r, AKMA_FIELD_AKID);
-		const uint8_t *akid, *key;
-		if (take(&c, alen, &akid) || take(&c, AKMA_KEY_LEN, &key) || c.left)
+		const uint8_t *akid, *key, *gpsi;
+		if (take(&c, alen, &akid) || take(&c, AKMA_KEY_LEN, &key) || take(&c, 1, &f))
 			return field_error(r, AKMA_FIELD_LENGTH);
+		uint8_t glen = f[0];
+		if (take(&c, glen, &gpsi) || c.left)
+			return field_error(r, AKMA_FIELD_LENGTH);
+		if (glen && r->ueid_type != AKMA_WIRE_SUPI)
+			return field_error(r, AKMA_FIELD_UEID); /* a GPSI beside a SUPI only */
 		r->akid_len = alen;
 		r->ueid_len = ulen;
+		r->gpsi_len = glen;
 		memcpy(akma_req_akid(r), akid, alen);
 		memcpy(akma_req_ueid(r), ueid, ulen);
+		memcpy(akma_req_gpsi(r), gpsi, glen);
 		memcpy(r->kakma, key, AKMA_KEY_LEN);
 		return 0;
 	}
 	case AKMA_WIRE_GET_KAF: {
 		r->type = AKMA_REQ_GET_KAF;
-		if (m->flags & ~AKMA_REQ_ANONYMOUS)
+		if (m->flags & ~(AKMA_REQ_ANONYMOUS | AKMA_REQ_WANT_GPSI))
 			return field_error(r, AKMA_FIELD_FLAGS);
 		r->flags = m->flags;
 		if (take(&c, 1, &f))
@@ -529,7 +544,8 @@ int akma_wire_encode_request(const struct akma_req *r, uint8_t *out, size_t cap)
 
 	switch (r->type) {
 	case AKMA_REQ_REGISTER:
-		len = AKMA_WIRE_MSG_HDR_LEN + 3 + r->ueid_len + 1 + r->akid_len + AKMA_KEY_LEN;
+		len = AKMA_WIRE_MSG_HDR_LEN + 3 + r->ueid_len + 1 + r->akid_len + AKMA_KEY_LEN + 1 +
+		      r->gpsi_len;
 		w_msg_header(&w, AKMA_WIRE_REGISTER, 0, len, r->client_id);
 		w8(&w, r->ueid_type);
 		w16(&w, r->ueid_len);
@@ -537,6 +553,8 @@ int akma_wire_encode_request(const struct akma_req *r, uint8_t *out, size_t cap)
 		w8(&w, r->akid_len);
 		wbytes(&w, akid, r->akid_len);
 		wbytes(&w, r->kakma, AKMA_KEY_LEN);
+		w8(&w, r->gpsi_len);
+		wbytes(&w, ueid + r->ueid_len, r->gpsi_len);
 		break;
 	case AKMA_REQ_GET_KAF:
 		len = AKMA_WIRE_MSG_HDR_LEN + 1 + r->akid_len + 2 + r->af_id_len;

@@ -19,8 +19,9 @@
 
 #include "req.h"
 
-#define AKMA_WIRE_VERSION 1
-#define AKMA_WIRE_HDR_LEN 24
+#define AKMA_WIRE_VERSION 2
+#define AKMA_WIRE_VERSION_TEXT "2"
+#define AKMA_WIRE_HDR_LEN 32
 #define AKMA_WIRE_TAG_LEN 16
 #define AKMA_WIRE_MSG_HDR_LEN 12
 #define AKMA_WIRE_MAX_DGRAM 65507 /* the largest UDP payload over IPv4 */
@@ -30,6 +31,8 @@
 				* are answered OVERLOAD (wire.md) */
 
 enum akma_wire_mode { AKMA_WIRE_PLAIN = 0, AKMA_WIRE_GCM = 1 };
+#define AKMA_WIRE_MODE_MASK 0x0f
+#define AKMA_WIRE_DIR_RESPONSE 0x80 /* in the mode octet: a response datagram */
 
 /* Message types; a response has the request's type | 0x80. */
 enum akma_wire_type {
@@ -41,28 +44,42 @@ enum akma_wire_type {
 	AKMA_WIRE_ERROR = 0xff, /* datagram-level answer: unsupported version */
 };
 
-/* Status codes on the wire: the engine's (req.h) and two of the wire's own. */
+/* Status codes on the wire: the engine's (req.h) and the wire's own. */
 enum akma_wire_status {
-	AKMA_WIRE_ST_UNSUPPORTED = 6, /* unknown message type */
-	AKMA_WIRE_ST_BAD_VERSION = 7, /* in an AKMA_WIRE_ERROR message */
+	AKMA_WIRE_ST_UNSUPPORTED = 6,    /* unknown message type */
+	AKMA_WIRE_ST_BAD_VERSION = 7,    /* in an AKMA_WIRE_ERROR message */
+	AKMA_WIRE_ST_EPOCH = 8,          /* sent under another server epoch: not applied;
+					  * send again under the answer's epoch */
+	AKMA_WIRE_ST_NOT_PRIMARY = 9,    /* this engine is not the primary of its group */
+	AKMA_WIRE_ST_RID_NOT_SERVED = 10 /* the A-KID's routing indicator is served elsewhere */
 };
 
 /* UE identity kinds in REGISTER. */
-enum akma_wire_ueid_type { AKMA_WIRE_SUPI = 1, AKMA_WIRE_GPSI = 2 };
+enum akma_wire_ueid_type {
+	AKMA_WIRE_SUPI = AKMA_UEID_TYPE_SUPI,
+	AKMA_WIRE_GPSI = AKMA_UEID_TYPE_GPSI
+};
 
-/* The sealing side of one sender: its id and next sequence number. */
+/* The sealing side of one sender: its id and next sequence number, the
+ * direction of what it sends, and the server epoch it writes: a server its
+ * own (random at start), a client the one it learned from the server's
+ * answers (0 until then). */
 struct akma_wire_sender {
 	uint64_t id;
 	uint32_t seq;
+	uint8_t response; /* 1: a server, sealing answers */
+	uint64_t epoch;
 };
 
 /* A decoded datagram header. */
 struct akma_wire_hdr {
 	uint8_t version;
 	uint8_t mode;
+	uint8_t response; /* a response datagram */
 	uint64_t sender;
 	uint32_t seq;
 	uint64_t time_ms;
+	uint64_t epoch;
 };
 
 /* One message found in a body. */
@@ -83,7 +100,8 @@ struct akma_wire_replay;
 struct akma_wire_key *akma_wire_key_create(const uint8_t psk[AKMA_WIRE_PSK_LEN], int *err);
 void akma_wire_key_free(struct akma_wire_key *k);
 
-/* A sender with a fresh random id (getrandom, non-blocking) and sequence 1.
+/* A sender with a fresh random id (getrandom, non-blocking) and sequence 1,
+ * a client's (response 0, epoch 0; see struct akma_wire_sender).
  * Returns 0, or -EAGAIN when the kernel's random pool is not initialised yet
  * (early boot), or another -errno. A sender must take a new id before its
  * sequence wraps: akma_wire_seal() does that itself. */
@@ -111,10 +129,19 @@ void akma_wire_replay_set_window(struct akma_wire_replay *r, uint64_t window_ms)
 int akma_wire_seal(const struct akma_wire_key *k, struct akma_wire_sender *s, uint8_t *dgram,
 		   size_t body_len, uint64_t now_ms, enum akma_wire_mode mode);
 
+/* A client learns the server's epoch from an authentic answer: every
+ * response datagram carries it. */
+static inline void akma_wire_learn_epoch(struct akma_wire_sender *s, const struct akma_wire_hdr *h)
+{
+	if (h->response)
+		s->epoch = h->epoch;
+}
+
 /* Check and open a datagram in place: header, version, mode, freshness,
  * tag (constant-time compare), then replay (only an authentic datagram
  * moves a sender's window). On success *body points at the clear body.
- * Returns 0 or: -AKMA_E_WIRE_SHORT, -AKMA_E_WIRE_MAGIC,
+ * Direction and epoch are the caller's to check (hdr). Returns 0 or:
+ * -AKMA_E_WIRE_SHORT, -AKMA_E_WIRE_MAGIC (also for unknown mode bits),
  * -AKMA_E_WIRE_VERSION (hdr->version says which was asked for),
  * -AKMA_E_WIRE_PLAIN (plain datagram where not allowed), -AKMA_E_WIRE_STALE,
  * -AKMA_E_WIRE_AUTH, -AKMA_E_WIRE_REPLAY, -AKMA_E_WIRE_SENDERS. A failed

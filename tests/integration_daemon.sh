@@ -153,7 +153,7 @@ check "a good message before a cut-short one is still answered" "echo '$out' | g
 check "akmactl load registers 2000 contexts" "[ $? -eq 0 ] && grep -q 'loaded 2000 contexts' '$dir/out'"
 check "the store counts them" "[ \"\$(\"$CTL\" stats ${C[*]} --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"contexts\"])')\" = 2021 ]"
 
-# Barrage: garbage, truncation, wrong magic, version 2, wrong PSK.
+# Barrage: garbage, truncation, wrong magic, another version, wrong PSK.
 python3 - "$port" <<'PY'
 import os, socket, struct, sys, time
 port = int(sys.argv[1])
@@ -162,23 +162,32 @@ s.settimeout(0.5)
 for n in list(range(0, 64)) + [100, 1000, 65000]:
     s.sendto(os.urandom(n), ("127.0.0.1", port))
 now = int(time.time() * 1000)
-hdr = b"AK\x01\x01" + os.urandom(8) + struct.pack(">IQ", 1, now)
-for cut in range(0, 60):
+hdr = b"AK\x02\x01" + os.urandom(8) + struct.pack(">IQQ", 1, now, 0)
+for cut in range(0, 68):
     s.sendto((hdr + os.urandom(40))[:cut], ("127.0.0.1", port))
-s.sendto(b"AK\x01\x00" + os.urandom(8) + struct.pack(">IQ", 1, now) + os.urandom(30), ("127.0.0.1", port))
+s.sendto(b"AK\x02\x00" + os.urandom(8) + struct.pack(">IQQ", 1, now, 0) + os.urandom(30), ("127.0.0.1", port))
 # a plain (unencrypted) datagram with a valid STATS message: never on UDP
-s.sendto(b"AK\x01\x00" + os.urandom(8) + struct.pack(">IQ", 1, now) + b"\x04\x00\x00\x0c" + b"\x00" * 8, ("127.0.0.1", port))
+s.sendto(b"AK\x02\x00" + os.urandom(8) + struct.pack(">IQQ", 1, now, 0) + b"\x04\x00\x00\x0c" + b"\x00" * 8, ("127.0.0.1", port))
 try:
     s.recvfrom(4096)
     print("plain datagram answered on UDP"); sys.exit(1)
 except socket.timeout:
     pass
-s.sendto(b"AK\x02\x01" + os.urandom(40), ("127.0.0.1", port))
-data, _ = s.recvfrom(4096)   # the version error
-assert data[:3] == b"AK\x01" and data[3] == 0 and data[24] == 0xff and data[36] == 7, data
+s.sendto(b"AK\x01\x01" + os.urandom(60), ("127.0.0.1", port))
+data, _ = s.recvfrom(4096)   # the version error, as a plain response of version 2
+assert data[:3] == b"AK\x02" and data[3] == 0x80 and data[32] == 0xff and data[44] == 7 and len(data) == 47, data
 print("version error answered")
+# Reflection: a datagram shorter than the version error gets nothing.
+for n in (3, 24, 46):
+    s.sendto(b"AK\x01" + os.urandom(n - 3), ("127.0.0.1", port))
+    try:
+        s.recvfrom(4096)
+        print("a %d-octet datagram drew an answer" % n); sys.exit(1)
+    except socket.timeout:
+        pass
+print("short datagrams of another version: no answer")
 PY
-check "a datagram of version 2 is answered with a version error" "[ $? -eq 0 ]"
+check "another version is answered with a version error, only when not shorter than it" "[ $? -eq 0 ]"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/wrong.psk"
 "$CTL" get "${C[@]}" --psk-file "$dir/wrong.psk" --akid 1.new@akma.example "${AF[@]}" --timeout 0.5 > "$dir/out" 2>&1
 check "under a wrong PSK: no answer (unreachable)" "[ $? -eq 4 ] && grep -q 'no answer' '$dir/out'"
@@ -197,7 +206,7 @@ check "UDP over IPv6 answers the same K_AF" "[ '$got' = '$("$CTL" derive kaf --k
 
 # DPDK's own telemetry client reads the engine's counters.
 tel=$(echo /akma/stats | python3 /usr/bin/dpdk-telemetry.py -f "akmad-$pid" 2>/dev/null | tail -1)
-check "dpdk-telemetry.py reads /akma/stats; drops counted by cause" "python3 -c 'import json,sys; d=json.loads(sys.argv[1])[\"/akma/stats\"]; assert d[\"get_kaf\"] >= 20 and d[\"dropped_auth\"] >= 1 and d[\"dropped_plain\"] >= 1 and d[\"dropped_replay\"] >= 1 and d[\"version_errors\"] >= 1, d' '$tel'"
+check "dpdk-telemetry.py reads /akma/stats; drops counted by cause" "python3 -c 'import json,sys; d=json.loads(sys.argv[1])[\"/akma/stats\"]; assert d[\"get_kaf\"] >= 20 and d[\"dropped_auth\"] >= 1 and d[\"dropped_plain\"] >= 1 and d[\"dropped_replay\"] >= 1 and d[\"version_errors\"] >= 1 and d[\"version_errors_unanswered\"] >= 3, d' '$tel'"
 tel=$(echo /akma/config | python3 /usr/bin/dpdk-telemetry.py -f "akmad-$pid" 2>/dev/null | tail -1)
 check "/akma/config shows the configuration in force" "python3 -c 'import json,sys; d=json.loads(sys.argv[1])[\"/akma/config\"]; assert d[\"engine_kaf_lifetime\"] == \"600\", d' '$tel'"
 
@@ -229,6 +238,35 @@ check "remove" "[ $? -eq 0 ]"
 check "removed: not found" "[ $? -eq 1 ]"
 "$CTL" remove "${C[@]}" --supi imsi-001010123456789 2> /dev/null
 check "remove again: not found" "[ $? -eq 1 ]"
+
+# ---- attacks on the wire protocol (tests/wire_attack.py: a client of its own) ----
+ATTACK="/usr/bin/python3 $(dirname "$0")/wire_attack.py"
+out=$($ATTACK loop "$dir/akmad.psk" $port)
+echo "$out"
+check "a captured answer sent back to akmad is not answered (no self-loop)" "echo '$out' | grep -q '^answer-sent-back: no answer'"
+check "a request under akmad's own sender id is not taken" "echo '$out' | grep -q '^own-sender-id: no answer'"
+check "... while an honest request is answered" "echo '$out' | grep -q '^control: answered'"
+check "... both counted as dropped_direction" "python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"dropped_direction\"] >= 2, d' '$("$CTL" stats "${C[@]}" --json)'"
+# Requests captured before a restart (whose replay windows it loses): a
+# REGISTER with an old K_AKMA, a REMOVE.
+X=imsi-001010000000888
+got=$($ATTACK capture "$dir/akmad.psk" $port "$dir/old-register" register $X old.x@akma.example $KA1)
+check "captured: a REGISTER under K_AKMA 1, applied (0)" "[ '$got' = 0 ]"
+got=$($ATTACK capture "$dir/akmad.psk" $port "$dir/old-remove" remove imsi-001010000000999)
+stop
+start "$dir/akmad.conf" || exit 1
+"$CTL" register "${C[@]}" --supi $X --akid new.x@akma.example --kakma $KA2
+"$CTL" register "${C[@]}" --supi imsi-001010000000999 --akid y@akma.example --kakma $KA2
+got=$($ATTACK replay "$dir/akmad.psk" $port "$dir/old-register")
+check "after a restart, the captured REGISTER replayed: EPOCH (8), not applied" "[ '$got' = 8 ]"
+check "... the subscriber keeps its new K_AKMA" "[ \"\$('$CTL' get ${C[*]} --akid new.x@akma.example ${AF[*]} | head -1)\" = '$("$CTL" derive kaf --kakma $KA2 "${AF[@]}")' ]"
+"$CTL" get "${C[@]}" --akid old.x@akma.example "${AF[@]}" > /dev/null 2>&1
+check "... and the old A-KID does not come back" "[ $? -eq 1 ]"
+got=$($ATTACK replay "$dir/akmad.psk" $port "$dir/old-remove")
+check "after a restart, the captured REMOVE replayed: EPOCH (8)" "[ '$got' = 8 ]"
+"$CTL" get "${C[@]}" --akid y@akma.example "${AF[@]}" > /dev/null 2>&1
+check "... the re-registered context stays" "[ $? -eq 0 ]"
+check "... refusals counted as stale_epoch" "python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"stale_epoch\"] >= 2, d' '$("$CTL" stats "${C[@]}" --json)'"
 stop
 
 # K_AKMA lifetime: a context expires one second after registration.

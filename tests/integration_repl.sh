@@ -134,6 +134,17 @@ grep "recovered" "$dir/b.log"
 check "a fresh akmad serves every acknowledged registration with the same K_AF, no refused one" \
 	$C $P1 verify 0 200000 "$dir/acks"
 
+# A GPSI beside the SUPI survives the replication and a recovery.
+CTLW=(--server udp:127.0.0.1:$P1 --psk-file "$dir/akmad.psk")
+"$AKMACTL" register "${CTLW[@]}" --supi imsi-001010000777777 --gpsi msisdn-31612345678 \
+	--akid g.repl@akma.example --kakma 0bb3911ee581cef60115d54994bda163c3767644dacdf10934149597449f3d51
+stop_akmad b
+start_akmad b $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
+check "a GPSI registered beside the SUPI is recovered with it (--want-gpsi: the GPSI)" \
+	bash -c "'$AKMACTL' get ${CTLW[*]} --akid g.repl@akma.example --af-fqdn af.example.com --ua-id 0100000007 --want-gpsi | grep -qx 'gpsi msisdn-31612345678'"
+check "... and a plain get still gives the SUPI" \
+	bash -c "'$AKMACTL' get ${CTLW[*]} --akid g.repl@akma.example --af-fqdn af.example.com --ua-id 0100000007 | grep -qx 'supi imsi-001010000777777'"
+
 # ---- 2. nothing in the clear ------------------------------------------------------
 check "no value in Redis holds a K_AKMA in the clear" \
 	"$CLIENT" $R1 scan-clear 0 "$(wc -l < "$dir/acks")"
@@ -217,6 +228,8 @@ check "standby promoted by the expired lease and serving" grep -q "promoted (the
 cat "$dir/takeover.acks" >> "$dir/acks"
 check "the promoted standby serves every acknowledged context, none refused" \
 	$C $P2 verify 0 700000 "$dir/acks"
+check "the promoted standby followed the GPSI beside the SUPI" \
+	bash -c "'$AKMACTL' get --server udp:127.0.0.1:$P2 --psk-file '$dir/akmad.psk' --akid g.repl@akma.example --af-fqdn af.example.com --ua-id 0100000007 --want-gpsi | grep -qx 'gpsi msisdn-31612345678'"
 check "the promoted standby takes writes" bash -c "$C $P2 register 700000 1 '$dir/after.acks' >/dev/null && grep -q ' 0\$' '$dir/after.acks'"
 # akmactl promote on a second standby: promoted at once, the primary demoted.
 start_akmad t $((base + 3)) --redis 127.0.0.1:$R1 --kek-file akmad.kek --standby

@@ -246,6 +246,18 @@ matrix() { # PORT LABEL
 	req $p nef "$T_NEF" $API/retrieve-applicationkey "{\"afId\":\"af.example.com\",\"aKId\":\"$AKID\",\"anonInd\":true}"
 	expect "$l the NEF, anonInd" 200 "$AFKEY"
 	check "$l ... neither identity" bash -c "! grep -qE 'supi|gpsi' '$dir/body'"
+	# The AUSF sends the SUPI and the GPSI together: the NEF gets the GPSI.
+	req $p ausf "$T_AUSF" $API/register-anchorkey "{\"supi\":\"$SUPI\",\"gpsi\":\"msisdn-31612345678\",\"aKId\":\"$AKID\",\"kAkma\":\"$KAKMA\"}"
+	expect "$l AUSF registers supi and gpsi together" 200 "$KEYINFO"
+	check "$l ... answered with the supi alone (AkmaKeyInfo is a oneOf)" \
+		bash -c "grep -q '\"supi\":\"$SUPI\"' '$dir/body' && ! grep -q gpsi '$dir/body'"
+	req $p nef "$T_NEF" $API/retrieve-applicationkey "{\"afId\":\"af.example.com\",\"aKId\":\"$AKID\"}"
+	expect "$l the NEF, a context with a GPSI" 200 "$AFKEY"
+	check "$l ... the gpsi, never the supi" \
+		bash -c "grep -q '\"gpsi\":\"msisdn-31612345678\"' '$dir/body' && ! grep -q supi '$dir/body'"
+	req $p afa "$T_AFA" $API/retrieve-applicationkey "{\"afId\":\"af.example.com\",\"aKId\":\"$AKID\"}"
+	check "$l ... AF-A with supi-access: the supi" \
+		bash -c "grep -q '\"supi\":\"$SUPI\"' '$dir/body' && ! grep -q gpsi '$dir/body'"
 	req $p ausf "$T_AUSF" $API/remove-context "{\"supi\":\"$SUPI\"}"
 	expect "$l AUSF remove-context" 204
 	req $p ausf - /metrics ''

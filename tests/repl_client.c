@@ -74,7 +74,7 @@ static void fill(struct akma_req *r, int type, unsigned i)
 
 /* Send n requests in one datagram; fill out[] with the answers (status 255
  * where none came within timeout_ms). Returns how many were answered. */
-static unsigned exchange(struct akma_req *reqs, unsigned n, int timeout_ms)
+static unsigned exchange_once(struct akma_req *reqs, unsigned n, int timeout_ms)
 {
 	static uint8_t d[AKMA_WIRE_MAX_DGRAM], in[AKMA_WIRE_MAX_DGRAM];
 	size_t off = 0;
@@ -97,6 +97,7 @@ static unsigned exchange(struct akma_req *reqs, unsigned n, int timeout_ms)
 		if (got <= 0 || akma_wire_open(key, replay, in, (size_t)got, akma_wall_ms(), 0, &h,
 					       &body, &blen))
 			continue;
+		akma_wire_learn_epoch(&snd, &h);
 		struct akma_wire_msg m;
 		unsigned answered = 0;
 		while (akma_wire_next(body, blen, &o, &m) == 1) {
@@ -109,6 +110,17 @@ static unsigned exchange(struct akma_req *reqs, unsigned n, int timeout_ms)
 		return answered;
 	}
 	return 0;
+}
+
+/* As exchange_once(), sent again under akmad's epoch when the answers say
+ * it changed (our first datagram, or akmad restarted: wire.md). */
+static unsigned exchange(struct akma_req *reqs, unsigned n, int timeout_ms)
+{
+	unsigned answered = exchange_once(reqs, n, timeout_ms);
+	for (unsigned i = 0; i < n; i++)
+		if (reqs[i].status == AKMA_WIRE_ST_EPOCH)
+			return exchange_once(reqs, n, timeout_ms);
+	return answered;
 }
 
 static int do_register(unsigned first, unsigned count, const char *log)

@@ -261,11 +261,11 @@ static void windows_and_modes(void)
 
 	/* Versions. */
 	l = akma_wire_seal(key, &t, d[2], 0, now, AKMA_WIRE_GCM);
-	d[2][2] = 2;
+	d[2][2] = 1;
 	CHECK(akma_wire_open(key, rp, d[2], (size_t)l, now, 0, &h, &body, &blen) ==
 			      -AKMA_E_WIRE_VERSION &&
-		      h.version == 2,
-	      "version 2: refused, named");
+		      h.version == 1,
+	      "version 1: refused, named");
 	l = akma_wire_version_error(&t, d[3], 512, now);
 	size_t off = 0;
 	struct akma_wire_msg m;
@@ -279,7 +279,7 @@ static void windows_and_modes(void)
 	      "magic");
 
 	/* Sequence wrap: a new sender id, never a repeated nonce. */
-	struct akma_wire_sender w = {42, UINT32_MAX};
+	struct akma_wire_sender w = {42, UINT32_MAX, 0, 0};
 	akma_wire_seal(key, &w, d[5], 0, now, AKMA_WIRE_GCM);
 	CHECK(w.id != 42 && w.seq == 1, "wrap takes a new sender id");
 	akma_wire_replay_free(rp);
@@ -296,14 +296,14 @@ static void sender_table(void)
 	unsigned ok = 0, full = 0;
 
 	for (unsigned i = 0; i < 80; i++) {
-		struct akma_wire_sender s = {0x1000 + i, 1};
+		struct akma_wire_sender s = {0x1000 + i, 1, 0, 0};
 		int l = akma_wire_seal(key, &s, d, 0, now, AKMA_WIRE_GCM);
 		int rc = akma_wire_open(key, rp, d, (size_t)l, now, 0, &h, &body, &blen);
 		ok += rc == 0;
 		full += rc == -AKMA_E_WIRE_SENDERS;
 	}
 	CHECK(ok == 64 && full == 16, "64 live senders fit, 16 more refused (%u, %u)", ok, full);
-	struct akma_wire_sender late = {0x9999, 1};
+	struct akma_wire_sender late = {0x9999, 1, 0, 0};
 	int l = akma_wire_seal(key, &late, d, 0, now + 1001, AKMA_WIRE_GCM);
 	CHECK(akma_wire_open(key, rp, d, (size_t)l, now + 1001, 0, &h, &body, &blen) == 0,
 	      "once the window has passed, idle state makes room");
@@ -345,7 +345,10 @@ static void field_rules(void)
 	n += 6;
 	CHECK(decode_raw(AKMA_WIRE_GET_KAF, 0, p, n, &r) == 0 && r.client_id == 9,
 	      "minimal GET_KAF");
-	CHECK(decode_raw(AKMA_WIRE_GET_KAF, 2, p, n, &r) == -AKMA_E_WIRE_FIELD &&
+	CHECK(decode_raw(AKMA_WIRE_GET_KAF, AKMA_REQ_WANT_GPSI, p, n, &r) == 0 &&
+		      r.flags == AKMA_REQ_WANT_GPSI,
+	      "the NEF's flag");
+	CHECK(decode_raw(AKMA_WIRE_GET_KAF, 4, p, n, &r) == -AKMA_E_WIRE_FIELD &&
 		      r.bad_field == AKMA_FIELD_FLAGS,
 	      "unknown flag");
 	CHECK(decode_raw(AKMA_WIRE_GET_KAF, 0, p, n + 1, &r) == -AKMA_E_WIRE_FIELD &&
@@ -385,8 +388,24 @@ static void field_rules(void)
 	n += 2;
 	memset(p + n, 7, 32);
 	n += 32;
-	CHECK(decode_raw(AKMA_WIRE_REGISTER, 0, p, n, &r) == 0 && r.kakma[0] == 7,
+	p[n++] = 0; /* no GPSI */
+	CHECK(decode_raw(AKMA_WIRE_REGISTER, 0, p, n, &r) == 0 && r.kakma[0] == 7 &&
+		      r.gpsi_len == 0,
 	      "minimal REGISTER");
+	p[n - 1] = 6;
+	memcpy(p + n, "msisdn", 6);
+	CHECK(decode_raw(AKMA_WIRE_REGISTER, 0, p, n + 6, &r) == 0 && r.gpsi_len == 6 &&
+		      !memcmp(akma_req_gpsi(&r), "msisdn", 6),
+	      "a REGISTER with a GPSI beside the SUPI");
+	CHECK(decode_raw(AKMA_WIRE_REGISTER, 0, p, n + 5, &r) == -AKMA_E_WIRE_FIELD &&
+		      r.bad_field == AKMA_FIELD_LENGTH,
+	      "a GPSI cut short");
+	p[0] = AKMA_WIRE_GPSI;
+	CHECK(decode_raw(AKMA_WIRE_REGISTER, 0, p, n + 6, &r) == -AKMA_E_WIRE_FIELD &&
+		      r.bad_field == AKMA_FIELD_UEID,
+	      "a GPSI beside a GPSI identity: refused");
+	p[0] = AKMA_WIRE_SUPI;
+	p[n - 1] = 0;
 	CHECK(decode_raw(AKMA_WIRE_REGISTER, 0, p, n - 1, &r) == -AKMA_E_WIRE_FIELD &&
 		      r.bad_field == AKMA_FIELD_LENGTH,
 	      "key cut short");

@@ -48,6 +48,24 @@ int main(int argc, char **argv)
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0)
 		return 2;
+	/* Learn akmad's epoch first (wire.md): a STATS, answered EPOCH under
+	 * epoch 0, carries it. */
+	for (int tries = 0; tries < 20 && !snd.epoch; tries++) {
+		int n = akma_wire_encode_stats_request(1, d + AKMA_WIRE_HDR_LEN, 64);
+		int l = akma_wire_seal(key, &snd, d, (size_t)n, akma_wall_ms(), AKMA_WIRE_GCM);
+		send(fd, d, (size_t)l, 0);
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 500) <= 0)
+			continue;
+		static uint8_t in[AKMA_WIRE_MAX_DGRAM];
+		ssize_t got = recv(fd, in, sizeof(in), 0);
+		struct akma_wire_hdr h;
+		const uint8_t *body;
+		size_t blen;
+		if (got > 0 && akma_wire_open(key, rp, in, (size_t)got, akma_wall_ms(), 0, &h,
+					      &body, &blen) == 0)
+			akma_wire_learn_epoch(&snd, &h);
+	}
 	unsigned count = (unsigned)atoi(argv[5]);
 	size_t off = 0;
 	int raw = !strcmp(argv[4], "raw");

@@ -34,8 +34,9 @@
 enum { CTL_OK = 0, CTL_NOT_FOUND = 1, CTL_BAD_INPUT = 2, CTL_REFUSED = 3, CTL_UNREACHABLE = 4 };
 
 struct client_args {
-	const char *config, *server, *psk_file, *supi, *akid, *kakma, *af_fqdn, *ua_id, *af_id;
-	int anon, json;
+	const char *config, *server, *psk_file, *supi, *gpsi, *akid, *kakma, *af_fqdn, *ua_id,
+		*af_id;
+	int anon, want_gpsi, json;
 	double timeout;
 };
 
@@ -152,67 +153,83 @@ static int exchange(const struct client_args *a, struct akma_req *req, int stats
 	struct akma_wire_sender sender = ses.sender;
 	int fd = ses.fd;
 	char *server = ses.server;
-	static uint8_t d[AKMA_WIRE_MAX_DGRAM];
+	static uint8_t d[AKMA_WIRE_MAX_DGRAM], msg[AKMA_WIRE_MAX_DGRAM];
 	uint64_t id;
 	getrandom(&id, sizeof(id), 0);
 	req->client_id = id;
 	int n;
 	if (stats)
-		n = akma_wire_encode_stats_request(id, d + AKMA_WIRE_HDR_LEN, sizeof(d) - 64);
+		n = akma_wire_encode_stats_request(id, msg, sizeof(msg) - 64);
 	else
-		n = akma_wire_encode_request(req, d + AKMA_WIRE_HDR_LEN, sizeof(d) - 64);
+		n = akma_wire_encode_request(req, msg, sizeof(msg) - 64);
 	explicit_bzero(req->kakma, sizeof(req->kakma));
-	int len = akma_wire_seal(key, &sender, d, (size_t)n, akma_wall_ms(), AKMA_WIRE_GCM);
 	int status = CTL_UNREACHABLE;
-	if (send(fd, d, (size_t)len, 0) != len) {
-		status = say(CTL_UNREACHABLE, "%s: %s", server, strerror(errno));
-		goto out;
-	}
-	explicit_bzero(d, (size_t)len);
-	uint64_t deadline = akma_wall_ms() + (uint64_t)(a->timeout * 1000);
-	for (;;) {
-		uint64_t now = akma_wall_ms();
-		if (now >= deadline) {
-			status = say(CTL_UNREACHABLE, "%s: no answer within %s s", server,
-				     a->timeout == 2 ? "2" : "the timeout");
-			break;
-		}
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, (int)(deadline - now)) <= 0)
-			continue;
-		ssize_t got = recv(fd, d, sizeof(d), 0);
-		if (got <= 0) {
-			status = say(CTL_UNREACHABLE, "%s: %s", server,
-				     got < 0 ? strerror(errno) : "closed");
-			break;
-		}
-		struct akma_wire_hdr h;
-		const uint8_t *body;
-		size_t blen, off = 0;
-		rc = akma_wire_open(key, replay, d, (size_t)got, akma_wall_ms(), 0, &h, &body,
-				    &blen);
-		if (rc == -AKMA_E_WIRE_PLAIN && blen == 0) {
-			/* a plain answer is only the server's version error */
-			status = say(CTL_REFUSED, "%s: the server does not speak wire protocol %s",
-				     server, "1");
-			break;
-		}
-		if (rc) /* not for us, or forged: keep waiting */
-			continue;
-		struct akma_wire_msg m;
-		while (akma_wire_next(body, blen, &off, &m) == 1) {
-			if (m.id != id)
-				continue;
-			memcpy(answer_body, body, blen);
-			*answer_len = blen;
-			*answer = m;
-			answer->payload = answer_body + (m.payload - body);
-			explicit_bzero(d, sizeof(d));
-			status = CTL_OK;
+	/* The first datagram does not know the server's epoch: its answer is
+	 * EPOCH, carrying it, and the request goes once more under it. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		memcpy(d + AKMA_WIRE_HDR_LEN, msg, (size_t)n);
+		int len = akma_wire_seal(key, &sender, d, (size_t)n, akma_wall_ms(), AKMA_WIRE_GCM);
+		if (send(fd, d, (size_t)len, 0) != len) {
+			status = say(CTL_UNREACHABLE, "%s: %s", server, strerror(errno));
 			goto out;
 		}
+		explicit_bzero(d, (size_t)len);
+		uint64_t deadline = akma_wall_ms() + (uint64_t)(a->timeout * 1000);
+		for (;;) {
+			uint64_t now = akma_wall_ms();
+			if (now >= deadline) {
+				status = say(CTL_UNREACHABLE, "%s: no answer within %s s", server,
+					     a->timeout == 2 ? "2" : "the timeout");
+				goto out;
+			}
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+			if (poll(&p, 1, (int)(deadline - now)) <= 0)
+				continue;
+			ssize_t got = recv(fd, d, sizeof(d), 0);
+			if (got <= 0) {
+				status = say(CTL_UNREACHABLE, "%s: %s", server,
+					     got < 0 ? strerror(errno) : "closed");
+				goto out;
+			}
+			struct akma_wire_hdr h;
+			const uint8_t *body;
+			size_t blen, off = 0;
+			rc = akma_wire_open(key, replay, d, (size_t)got, akma_wall_ms(), 0, &h,
+					    &body, &blen);
+			if (rc == -AKMA_E_WIRE_PLAIN && blen == 0) {
+				/* a plain answer is only the server's version error */
+				status = say(CTL_REFUSED,
+					     "%s: the server does not speak wire protocol %s",
+					     server, AKMA_WIRE_VERSION_TEXT);
+				goto out;
+			}
+			if (rc || !h.response) /* not for us, or forged: keep waiting */
+				continue;
+			akma_wire_learn_epoch(&sender, &h);
+			struct akma_wire_msg m;
+			int epoch = 0;
+			while (akma_wire_next(body, blen, &off, &m) == 1) {
+				if (m.id != id)
+					continue;
+				if (m.payload_len >= 1 && m.payload[0] == AKMA_WIRE_ST_EPOCH) {
+					epoch = 1;
+					break;
+				}
+				memcpy(answer_body, body, blen);
+				*answer_len = blen;
+				*answer = m;
+				answer->payload = answer_body + (m.payload - body);
+				explicit_bzero(d, sizeof(d));
+				status = CTL_OK;
+				goto out;
+			}
+			if (epoch)
+				break; /* send again, under the epoch just learned */
+		}
 	}
+	status = say(CTL_REFUSED, "%s: the server kept refusing the epoch%s", server, "");
 out:
+	explicit_bzero(msg, sizeof(msg));
 	(void)sender;
 	session_close(&ses);
 	return status;
@@ -242,7 +259,7 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 		queue[tail++ % n] = i;
 	uint64_t stored = 0, refused = 0, in_flight = 0, t0 = akma_wall_ms(), last_answer = t0,
 		 shown = 0;
-	int tty = isatty(2), status = CTL_OK;
+	int tty = isatty(2), status = CTL_OK, resent = 0;
 	uint64_t rng;
 	getrandom(&rng, sizeof(rng), 0);
 	while (stored + refused < n) {
@@ -288,21 +305,23 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 		}
 		struct pollfd p = {.fd = ss.fd, .events = POLLIN};
 		if (poll(&p, 1, 200) <= 0) {
-			if (akma_wall_ms() - last_answer > (uint64_t)(a->timeout * 1000)) {
-				/* Lost on the way: send everything unanswered again. */
-				if (in_flight == 0 && head == tail) {
-					status = say(CTL_UNREACHABLE,
-						     "%s: no answer within the timeout%s",
-						     ss.server, "");
-					goto out;
-				}
+			uint64_t quiet = akma_wall_ms() - last_answer;
+			if (quiet > (uint64_t)(a->timeout * 1000)) {
+				/* Nothing answered for a whole --timeout: give up, as get
+				 * and stats do (exit 4). */
+				status = say(CTL_UNREACHABLE, "%s: no answer within the timeout%s",
+					     ss.server, "");
+				goto out;
+			}
+			if (!resent && quiet > (uint64_t)(a->timeout * 500)) {
+				/* Half of it: what was lost on the way goes once more. */
 				for (uint64_t i = 0; i < n; i++)
 					if (state[i] == 1) {
 						state[i] = 0;
 						queue[tail++ % n] = i;
 					}
 				in_flight = 0;
-				last_answer = akma_wall_ms();
+				resent = 1;
 			}
 			continue;
 		}
@@ -310,10 +329,14 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 		struct akma_wire_hdr h;
 		const uint8_t *body;
 		size_t blen, off = 0;
-		if (got <= 0 || akma_wire_open(ss.key, ss.replay, d, (size_t)got, akma_wall_ms(), 0,
-					       &h, &body, &blen) != 0)
+		if (got <= 0 ||
+		    akma_wire_open(ss.key, ss.replay, d, (size_t)got, akma_wall_ms(), 0, &h, &body,
+				   &blen) != 0 ||
+		    !h.response)
 			continue;
+		akma_wire_learn_epoch(&ss.sender, &h);
 		last_answer = akma_wall_ms();
+		resent = 0;
 		if (in_flight)
 			in_flight--;
 		struct akma_wire_msg m;
@@ -325,8 +348,9 @@ static int load(const struct client_args *a, uint64_t first, uint64_t n)
 			if (resp.status == AKMA_ST_OK) {
 				state[m.id] = 2;
 				stored++;
-			} else if (resp.status == AKMA_ST_OVERLOAD) {
-				state[m.id] = 0; /* try again */
+			} else if (resp.status == AKMA_ST_OVERLOAD ||
+				   resp.status == AKMA_WIRE_ST_EPOCH) {
+				state[m.id] = 0; /* try again (under the epoch just learned) */
 				queue[tail++ % n] = m.id;
 			} else {
 				state[m.id] = 3;
@@ -410,7 +434,9 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 		O_JSON,
 		O_TIMEOUT,
 		O_CONTEXTS,
-		O_FIRST
+		O_FIRST,
+		O_GPSI,
+		O_WANT_GPSI
 	};
 	static const struct option options[] = {
 		{"config", required_argument, NULL, O_CONFIG},
@@ -427,6 +453,8 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 		{"timeout", required_argument, NULL, O_TIMEOUT},
 		{"contexts", required_argument, NULL, O_CONTEXTS},
 		{"first", required_argument, NULL, O_FIRST},
+		{"gpsi", required_argument, NULL, O_GPSI},
+		{"want-gpsi", no_argument, NULL, O_WANT_GPSI},
 		{NULL, 0, NULL, 0},
 	};
 	uint64_t contexts = 0, first = 0;
@@ -467,6 +495,12 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 			break;
 		case O_ANON:
 			a.anon = 1;
+			break;
+		case O_GPSI:
+			a.gpsi = optarg;
+			break;
+		case O_WANT_GPSI:
+			a.want_gpsi = 1;
 			break;
 		case O_JSON:
 			a.json = 1;
@@ -542,6 +576,14 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 			return say(CTL_BAD_INPUT, "--kakma: %s (%s)", akma_strerror(rc),
 				   akma_errname(rc));
 		memcpy(akma_req_ueid(&req), supi_text, req.ueid_len);
+		if (a.gpsi) {
+			size_t gl = strlen(a.gpsi);
+			if (gl == 0 || gl > AKMA_GPSI_MAX)
+				return say(CTL_BAD_INPUT, "--gpsi: 1 to 255 characters%s%s", "",
+					   "");
+			req.gpsi_len = (uint8_t)gl;
+			memcpy(akma_req_gpsi(&req), a.gpsi, gl);
+		}
 	} else if (!strcmp(cmd, "remove")) {
 		req.type = AKMA_REQ_REMOVE;
 		memcpy(akma_req_ueid(&req), supi_text, req.ueid_len);
@@ -549,7 +591,8 @@ int akmactl_client(const char *cmd, int argc, char **argv, const char *default_c
 		struct akma_af_id af;
 		uint8_t ua[5];
 		req.type = AKMA_REQ_GET_KAF;
-		req.flags = a.anon ? AKMA_REQ_ANONYMOUS : 0;
+		req.flags = (uint8_t)((a.anon ? AKMA_REQ_ANONYMOUS : 0) |
+				      (a.want_gpsi ? AKMA_REQ_WANT_GPSI : 0));
 		if (a.af_id) {
 			if ((rc = akma_af_id_parse(a.af_id, strlen(a.af_id), NULL, &af)) != 0)
 				return say(CTL_BAD_INPUT, "--af-id: %s (%s)", akma_strerror(rc),

@@ -59,6 +59,9 @@ void akma_counters_read(struct akma_engine *e, const struct akma_sock *s,
 	v[AKMA_CTR_dropped_replay] = ss.dropped_replay;
 	v[AKMA_CTR_dropped_senders] = ss.dropped_senders;
 	v[AKMA_CTR_version_errors] = ss.version_errors;
+	v[AKMA_CTR_version_errors_unanswered] = ss.version_errors_unanswered;
+	v[AKMA_CTR_dropped_direction] = ss.dropped_direction;
+	v[AKMA_CTR_stale_epoch] = ss.stale_epoch;
 	v[AKMA_CTR_send_errors] = ss.send_errors;
 }
 

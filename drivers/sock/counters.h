@@ -18,33 +18,37 @@
 #include "sock.h"
 #include "worker.h"
 
-#define AKMA_COUNTERS(X)                                                                       \
-	X(contexts, GAUGE, "AKMA contexts in the store")                                       \
-	X(capacity, GAUGE, "AKMA contexts the store can hold")                                 \
-	X(awaiting_reclaim, GAUGE, "removed contexts whose memory awaits an RCU grace period") \
-	X(get_kaf, COUNTER, "GET_KAF requests the workers answered")                           \
-	X(hits, COUNTER, "GET_KAF requests that found their A-KID")                            \
-	X(misses, COUNTER, "GET_KAF requests for an unknown A-KID")                            \
-	X(expired, COUNTER, "GET_KAF requests for an expired context")                         \
-	X(kaf_expired, COUNTER, "GET_KAF requests refused: the K_AF outlived kaf_lifetime")    \
-	X(registers, COUNTER, "REGISTER requests the workers answered")                        \
-	X(register_failed, COUNTER, "REGISTER requests refused")                               \
-	X(removes, COUNTER, "REMOVE requests the workers answered")                            \
-	X(remove_not_found, COUNTER, "REMOVE requests for an unknown UE")                      \
-	X(writes_refused, COUNTER, "writes refused: replication backlog full or writes off")   \
-	X(bad_requests, COUNTER, "requests refused as malformed")                              \
-	X(internal_errors, COUNTER, "requests answered INTERNAL")                              \
-	X(rx_datagrams, COUNTER, "wire datagrams received")                                    \
-	X(tx_datagrams, COUNTER, "wire datagrams sent")                                        \
-	X(requests, COUNTER, "wire messages received")                                         \
-	X(overload, COUNTER, "wire messages answered OVERLOAD")                                \
-	X(dropped_short, COUNTER, "datagrams dropped: too short or not the wire protocol")     \
-	X(dropped_plain, COUNTER, "datagrams dropped: unencrypted where not allowed")          \
-	X(dropped_stale, COUNTER, "datagrams dropped: outside the freshness window")           \
-	X(dropped_auth, COUNTER, "datagrams dropped: the GCM tag did not verify")              \
-	X(dropped_replay, COUNTER, "datagrams dropped: replayed")                              \
-	X(dropped_senders, COUNTER, "datagrams dropped: the replay table was full")            \
-	X(version_errors, COUNTER, "datagrams of another protocol version")                    \
+#define AKMA_COUNTERS(X)                                                                        \
+	X(contexts, GAUGE, "AKMA contexts in the store")                                        \
+	X(capacity, GAUGE, "AKMA contexts the store can hold")                                  \
+	X(awaiting_reclaim, GAUGE, "removed contexts whose memory awaits an RCU grace period")  \
+	X(get_kaf, COUNTER, "GET_KAF requests the workers answered")                            \
+	X(hits, COUNTER, "GET_KAF requests that found their A-KID")                             \
+	X(misses, COUNTER, "GET_KAF requests for an unknown A-KID")                             \
+	X(expired, COUNTER, "GET_KAF requests for an expired context")                          \
+	X(kaf_expired, COUNTER, "GET_KAF requests refused: the K_AF outlived kaf_lifetime")     \
+	X(registers, COUNTER, "REGISTER requests the workers answered")                         \
+	X(register_failed, COUNTER, "REGISTER requests refused")                                \
+	X(removes, COUNTER, "REMOVE requests the workers answered")                             \
+	X(remove_not_found, COUNTER, "REMOVE requests for an unknown UE")                       \
+	X(writes_refused, COUNTER, "writes refused: replication backlog full or writes off")    \
+	X(bad_requests, COUNTER, "requests refused as malformed")                               \
+	X(internal_errors, COUNTER, "requests answered INTERNAL")                               \
+	X(rx_datagrams, COUNTER, "wire datagrams received")                                     \
+	X(tx_datagrams, COUNTER, "wire datagrams sent")                                         \
+	X(requests, COUNTER, "wire messages received")                                          \
+	X(overload, COUNTER, "wire messages answered OVERLOAD")                                 \
+	X(dropped_short, COUNTER, "datagrams dropped: too short or not the wire protocol")      \
+	X(dropped_plain, COUNTER, "datagrams dropped: unencrypted where not allowed")           \
+	X(dropped_stale, COUNTER, "datagrams dropped: outside the freshness window")            \
+	X(dropped_auth, COUNTER, "datagrams dropped: the GCM tag did not verify")               \
+	X(dropped_replay, COUNTER, "datagrams dropped: replayed")                               \
+	X(dropped_senders, COUNTER, "datagrams dropped: the replay table was full")             \
+	X(version_errors, COUNTER, "datagrams of another protocol version")                     \
+	X(version_errors_unanswered, COUNTER,                                                   \
+	  "of those, not answered: too short, or over the rate")                                \
+	X(dropped_direction, COUNTER, "datagrams dropped: a response, or under akmad's own id") \
+	X(stale_epoch, COUNTER, "requests under another server epoch, answered EPOCH")          \
 	X(send_errors, COUNTER, "wire datagrams the kernel did not send")
 
 enum akma_counter {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,11 +26,13 @@
 #include <rte_log.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "counters.h"
 #include "err.h"
 #include "wire.h"
 
 #define MAX_LISTENERS 8
+#define VERSION_ERRORS_PER_S 100 /* answers to unauthenticated datagrams */
 #define RX_BATCH 32
 #define N_CONTEXTS 1024
 #define TX_BATCH 64
@@ -85,6 +88,9 @@ struct akma_sock {
 	struct akma_req *submit[AKMA_SOCK_MAX_MSGS * RX_BATCH];
 	unsigned n_submit;
 	uint64_t now_ms;
+	uint64_t epoch; /* this start's server epoch */
+	double version_error_budget;
+	uint64_t version_errors_ns;
 	struct akma_sock_stats st;
 };
 
@@ -168,11 +174,18 @@ struct akma_sock *akma_sock_open(const struct akma_sock_params *p, struct akma_e
 	s->replay = akma_wire_replay_create(p->max_senders, p->replay_window_ms, &err);
 	s->contexts = map_secret((N_CONTEXTS + 1) * sizeof(*s->contexts));
 	s->rx = map_secret(RX_BATCH * sizeof(*s->rx));
-	if (!s->key || !s->replay || !s->contexts || !s->rx || akma_wire_sender_init(&s->sender)) {
+	if (!s->key || !s->replay || !s->contexts || !s->rx || akma_wire_sender_init(&s->sender) ||
+	    getrandom(&s->epoch, sizeof(s->epoch), GRND_NONBLOCK) != (ssize_t)sizeof(s->epoch)) {
 		snprintf(why, why_size, "cannot set up the wire protocol: %s", akma_strerror(err));
 		akma_sock_close(s);
 		return NULL;
 	}
+	/* The server side: answers, under this start's own epoch (wire.md). */
+	s->epoch |= 1; /* never 0, a client's "not learned yet" */
+	s->sender.response = 1;
+	s->sender.epoch = s->epoch;
+	s->version_errors_ns = akma_mono_ns();
+	s->version_error_budget = VERSION_ERRORS_PER_S;
 	for (unsigned i = 0; i < N_CONTEXTS; i++) {
 		s->contexts[i].next_free = s->free_ctx;
 		s->free_ctx = &s->contexts[i];
@@ -338,16 +351,36 @@ static void take_datagram(struct akma_sock *s, const struct listener *l, uint8_t
 	int rc = akma_wire_open(s->key, s->replay, d, len, s->now_ms,
 				l->is_unix && s->allow_plain_unix, &h, &body, &blen);
 	if (rc == -AKMA_E_WIRE_VERSION) {
+		s->st.version_errors++;
+		/* Unauthenticated: never more octets back than came in, and a
+		 * bounded rate, so akmad reflects nothing (wire.md, check 2). */
+		uint64_t now = akma_mono_ns();
+		s->version_error_budget +=
+			(double)(now - s->version_errors_ns) * 1e-9 * VERSION_ERRORS_PER_S;
+		if (s->version_error_budget > VERSION_ERRORS_PER_S)
+			s->version_error_budget = VERSION_ERRORS_PER_S;
+		s->version_errors_ns = now;
 		uint8_t answer[64];
 		int n = akma_wire_version_error(&s->sender, answer, sizeof(answer), s->now_ms);
-		if (n > 0 && sendto(l->fd, answer, (size_t)n, MSG_DONTWAIT,
-				    (const struct sockaddr *)from, from_len) == n)
+		if (n <= 0 || len < (size_t)n || s->version_error_budget < 1) {
+			s->st.version_errors_unanswered++;
+			return;
+		}
+		s->version_error_budget -= 1;
+		if (sendto(l->fd, answer, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)from,
+			   from_len) == n)
 			s->st.tx_datagrams++;
-		s->st.version_errors++;
 		return;
 	}
 	if (rc) {
 		count_drop(s, rc);
+		return;
+	}
+	/* A response is never answered, and nothing under our own sender id is
+	 * taken: a captured answer sent back cannot make akmad answer itself. */
+	if (h.response || h.sender == s->sender.id) {
+		s->st.dropped_direction++;
+		explicit_bzero(d, len);
 		return;
 	}
 	struct dgram_ctx *c = s->free_ctx;
@@ -392,6 +425,15 @@ static void take_datagram(struct akma_sock *s, const struct listener *l, uint8_t
 			break;
 		}
 		s->st.requests++;
+		if (h.epoch != s->epoch) {
+			/* Sealed under another start (or before the client learned
+			 * this one's epoch): never applied; the answer carries ours. */
+			append_status(c, m.type & 0x7f, m.id, AKMA_WIRE_ST_EPOCH, AKMA_FIELD_NONE);
+			s->st.stale_epoch++;
+			if (++count >= AKMA_SOCK_MAX_MSGS)
+				break;
+			continue;
+		}
 		if (++count > AKMA_SOCK_MAX_MSGS) {
 			append_status(c, m.type, m.id, AKMA_ST_OVERLOAD, AKMA_FIELD_NONE);
 			s->st.overload++;

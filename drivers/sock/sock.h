@@ -37,6 +37,9 @@ struct akma_sock_stats {
 	uint64_t rx_datagrams, tx_datagrams, requests, answered;
 	uint64_t dropped_short, dropped_magic, dropped_plain, dropped_stale, dropped_auth,
 		dropped_replay, dropped_senders, version_errors, malformed, overload, send_errors;
+	uint64_t dropped_direction;         /* responses, or under akmad's own sender id */
+	uint64_t stale_epoch;               /* requests under another server epoch */
+	uint64_t version_errors_unanswered; /* shorter than the answer, or over the rate */
 };
 
 struct akma_sock;

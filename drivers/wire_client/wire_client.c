@@ -206,8 +206,12 @@ unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out
 		const uint8_t *body;
 		size_t blen, off = 0;
 		if (akma_wire_open(c->key, c->replay, c->in, (size_t)len, now, 0, &h, &body,
-				   &blen) != 0)
+				   &blen) != 0 ||
+		    !h.response)
 			continue; /* not from our akmad: dropped */
+		akma_wire_learn_epoch(&c->sender, &h);
+		struct akma_req *again[PER_DGRAM];
+		unsigned n_again = 0;
 		struct akma_wire_msg m;
 		while (akma_wire_next(body, blen, &off, &m) == 1) {
 			unsigned slot = (unsigned)(m.id & 0xffffffffu);
@@ -220,9 +224,22 @@ unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out
 				explicit_bzero(r->kaf, sizeof(r->kaf));
 			}
 			c->slots[slot].in_flight = 0;
+			if (r->status == AKMA_WIRE_ST_EPOCH && n_again < PER_DGRAM) {
+				/* akmad restarted (or this is our first datagram): not
+				 * applied; once more under the epoch its answer carries. */
+				again[n_again++] = r;
+				continue;
+			}
 			ready_push(c, r);
 		}
 		explicit_bzero(c->in, (size_t)len);
+		if (n_again) {
+			struct akma_req *rej[PER_DGRAM];
+			unsigned n_rej;
+			akma_wire_client_submit(c, again, n_again, rej, &n_rej);
+			for (unsigned k = 0; k < n_rej; k++)
+				ready_push(c, rej[k]);
+		}
 	}
 	if (now >= c->next_scan_ms) {
 		c->next_scan_ms = now + 50;
