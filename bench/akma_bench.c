@@ -54,6 +54,8 @@ static const char usage_text[] =
 	"          of N contexts from Redis beside a bare SCAN + MGET of them\n"
 	"  sbi     HTTP/2 load on a running Naanf_AKMA front end with a different\n"
 	"          A-KID per request, beside one fixed A-KID; requests/s, latency\n"
+	"  token   an OAuth2 access token's check, cold and cached (ES256, RS256),\n"
+	"          beside OpenSSL's signature check alone\n"
 	"\n"
 	"Every mode prints the environment first (CPU, its SHA/AVX flags, ipsec-mb\n"
 	"and DPDK versions), then a table; --csv prints the same rows as CSV.\n";
@@ -442,6 +444,8 @@ int main(int argc, char **argv)
 		mode = bench_repl_main;
 	else if (strcmp(argv[1], "sbi") == 0)
 		mode = bench_sbi_main;
+	else if (strcmp(argv[1], "token") == 0)
+		mode = bench_token_main;
 	if (mode) {
 		int rc = mode(argc - 1, argv + 1);
 		akma_eal_cleanup(); /* EAL leaves its runtime directory behind unless told */

@@ -114,5 +114,6 @@ int bench_engine_main(int argc, char **argv);
 int bench_wire_main(int argc, char **argv);
 int bench_repl_main(int argc, char **argv);
 int bench_sbi_main(int argc, char **argv);
+int bench_token_main(int argc, char **argv);
 
 #endif

@@ -23,7 +23,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "bench.h"
 #include "kdf.h"
@@ -42,16 +45,28 @@ static const char usage_text[] =
 	"  --streams M         streams in flight on each (default 32)\n"
 	"  --duration S        seconds a round (default 2)\n"
 	"  --rounds R          rounds of each kind (default 3; medians shown)\n"
-	"  --csv               rows as CSV\n";
+	"  --csv               rows as CSV\n"
+	"  --tls-ca FILE       HTTP/2 over TLS (ALPN h2), the server's CA bundle\n"
+	"  --cert FILE, --key FILE  a client certificate (mutual TLS)\n"
+	"  --token-file FILE   an access token sent on every request\n"
+	"                      (Authorization: Bearer), reused as an NF reuses it\n";
 
 #define LAT_SUB 8 /* buckets per doubling */
 #define LAT_BUCKETS (64 * LAT_SUB)
+
+/* TLS (--tls-ca: HTTP/2 over TLS, ALPN h2; --cert/--key: a client
+ * certificate for mutual TLS) and the access token of --token-file, sent
+ * on every request as an NF does with the token it got from the NRF. */
+static SSL_CTX *tls;
+static char authz[8300];
+static size_t authz_len;
 
 struct load;
 
 struct h2conn {
 	struct load *l;
 	int fd;
+	SSL *ssl; /* NULL: h2c */
 	nghttp2_session *h2;
 	unsigned in_flight;
 	uint8_t *out;
@@ -141,7 +156,8 @@ static int submit_one(struct h2conn *c)
 	const char *path = paths[l->mode];
 	nghttp2_nv nv[] = {
 		{(uint8_t *)":method", (uint8_t *)"POST", 7, 4, NGHTTP2_NV_FLAG_NONE},
-		{(uint8_t *)":scheme", (uint8_t *)"http", 7, 4, NGHTTP2_NV_FLAG_NONE},
+		{(uint8_t *)":scheme", (uint8_t *)(tls ? "https" : "http"), 7, tls ? 5 : 4,
+		 NGHTTP2_NV_FLAG_NONE},
 		{(uint8_t *)":authority", (uint8_t *)l->host, 10, strlen(l->host),
 		 NGHTTP2_NV_FLAG_NONE},
 		{(uint8_t *)":path", (uint8_t *)path, 5, strlen(path), NGHTTP2_NV_FLAG_NONE},
@@ -149,10 +165,11 @@ static int submit_one(struct h2conn *c)
 		 NGHTTP2_NV_FLAG_NONE},
 		{(uint8_t *)"content-length", (uint8_t *)clen, 14, strlen(clen),
 		 NGHTTP2_NV_FLAG_NONE},
+		{(uint8_t *)"authorization", (uint8_t *)authz, 13, authz_len, NGHTTP2_NV_FLAG_NONE},
 	};
 	nghttp2_data_provider prd = {.source.ptr = b, .read_callback = read_body};
 	b->t0 = akma_mono_ns();
-	if (nghttp2_submit_request(c->h2, NULL, nv, 6, &prd, b) < 0) {
+	if (nghttp2_submit_request(c->h2, NULL, nv, authz_len ? 7 : 6, &prd, b) < 0) {
 		free(b);
 		return -1;
 	}
@@ -200,6 +217,47 @@ static int on_close(nghttp2_session *h2, int32_t id, uint32_t code, void *user)
 
 static nghttp2_session_callbacks *callbacks;
 
+static ssize_t conn_send(struct h2conn *c, const uint8_t *p, size_t n)
+{
+	if (!c->ssl)
+		return send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	int w = SSL_write(c->ssl, p, (int)n);
+	if (w > 0)
+		return w;
+	int e = SSL_get_error(c->ssl, w);
+	errno = e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? EAGAIN : EIO;
+	return -1;
+}
+
+static ssize_t conn_recv(struct h2conn *c, uint8_t *p, size_t n)
+{
+	if (!c->ssl)
+		return recv(c->fd, p, n, MSG_DONTWAIT);
+	int r = SSL_read(c->ssl, p, (int)n);
+	if (r > 0)
+		return r;
+	int e = SSL_get_error(c->ssl, r);
+	errno = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? EAGAIN : EIO;
+	return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+}
+
+static int tls_setup(const char *ca, const char *cert, const char *key)
+{
+	static const unsigned char alpn[] = {2, 'h', '2'};
+	tls = SSL_CTX_new(TLS_client_method());
+	if (!tls || SSL_CTX_load_verify_locations(tls, ca, NULL) != 1 ||
+	    (cert && (SSL_CTX_use_certificate_chain_file(tls, cert) != 1 ||
+		      SSL_CTX_use_PrivateKey_file(tls, key ? key : cert, SSL_FILETYPE_PEM) != 1)) ||
+	    SSL_CTX_set_alpn_protos(tls, alpn, sizeof(alpn)) != 0) {
+		fprintf(stderr, "akma-bench sbi: TLS: %s\n",
+			ERR_reason_error_string(ERR_peek_last_error()));
+		return -1;
+	}
+	SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	return 0;
+}
+
 static int conn_open(struct h2conn *c, struct load *l, unsigned streams)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->port)};
@@ -212,6 +270,16 @@ static int conn_open(struct h2conn *c, struct load *l, unsigned streams)
 		return -1;
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (tls) {
+		/* The handshake on the blocking socket, then non-blocking I/O. */
+		c->ssl = SSL_new(tls);
+		if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_connect(c->ssl) != 1) {
+			fprintf(stderr, "akma-bench sbi: TLS handshake: %s\n",
+				ERR_reason_error_string(ERR_peek_last_error()));
+			return -1;
+		}
+		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	}
 	if (nghttp2_session_client_new(&c->h2, callbacks, c) != 0)
 		return -1;
 	nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 1000}};
@@ -228,6 +296,9 @@ static void conn_close(struct h2conn *c)
 	c->out = NULL;
 	if (c->h2)
 		nghttp2_session_del(c->h2);
+	if (c->ssl)
+		SSL_free(c->ssl);
+	c->ssl = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->h2 = NULL;
@@ -272,8 +343,7 @@ static int drive(struct h2conn *cs, unsigned nc, struct load *l, uint64_t stop_n
 			}
 			while (c->out_off < c->out_len) {
 				ssize_t w =
-					send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-					     MSG_DONTWAIT | MSG_NOSIGNAL);
+					conn_send(c, c->out + c->out_off, c->out_len - c->out_off);
 				if (w < 0 && errno == EAGAIN)
 					break;
 				if (w <= 0)
@@ -295,14 +365,14 @@ static int drive(struct h2conn *cs, unsigned nc, struct load *l, uint64_t stop_n
 			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			for (;;) {
-				ssize_t n = recv(cs[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+				ssize_t n = conn_recv(&cs[i], buf, sizeof(buf));
 				if (n < 0 && errno == EAGAIN)
 					break;
 				if (n <= 0)
 					return -1;
 				if (nghttp2_session_mem_recv(cs[i].h2, buf, (size_t)n) < 0)
 					return -1;
-				if ((size_t)n < sizeof(buf))
+				if (!cs[i].ssl && (size_t)n < sizeof(buf))
 					break;
 			}
 		}
@@ -368,6 +438,7 @@ int bench_sbi_main(int argc, char **argv)
 	unsigned long long n = 1000000, conns = 4, streams = 32, rounds = 3;
 	double seconds = 2;
 	int port, reg = 1, csv = 0;
+	const char *tls_ca = NULL, *cert = NULL, *key = NULL, *token_file = NULL;
 	struct sockaddr_in server;
 	uint64_t n_opt = n;
 	unsigned conns_opt = 4, streams_opt = 32, rounds_opt = 3;
@@ -382,11 +453,35 @@ int bench_sbi_main(int argc, char **argv)
 		{"duration", BENCH_OPT_DOUBLE, &seconds, 0.1, 600, NULL},
 		{"rounds", BENCH_OPT_UINT, &rounds_opt, 1, 16, NULL},
 		{"csv", BENCH_OPT_FLAG, &csv, 0, 0, NULL},
+		{"tls-ca", BENCH_OPT_STRING, &tls_ca, 0, 0, NULL},
+		{"cert", BENCH_OPT_STRING, &cert, 0, 0, NULL},
+		{"key", BENCH_OPT_STRING, &key, 0, 0, NULL},
+		{"token-file", BENCH_OPT_STRING, &token_file, 0, 0, NULL},
 		{NULL, 0, NULL, 0, 0, NULL},
 	};
 	int rc = bench_options("sbi", usage_text, opts, argc, argv);
 	if (rc)
 		return rc == 1 ? 0 : rc;
+	if ((cert || key) && !tls_ca) {
+		fprintf(stderr, "akma-bench sbi: --cert and --key need --tls-ca\n");
+		return 2;
+	}
+	if (tls_ca && tls_setup(tls_ca, cert, key) != 0)
+		return 1;
+	if (token_file) {
+		FILE *f = fopen(token_file, "r");
+		char tok[8192];
+		if (!f || !fgets(tok, sizeof(tok), f)) {
+			fprintf(stderr, "akma-bench sbi: --token-file %s: unreadable\n",
+				token_file);
+			if (f)
+				fclose(f);
+			return 2;
+		}
+		fclose(f);
+		tok[strcspn(tok, "\r\n")] = '\0';
+		authz_len = (size_t)snprintf(authz, sizeof(authz), "Bearer %s", tok);
+	}
 	n = n_opt;
 	conns = conns_opt;
 	streams = streams_opt;
@@ -410,8 +505,12 @@ int bench_sbi_main(int argc, char **argv)
 	bench_make_akids(l.akids, n, &krng, 0);
 	bench_print_env(stdout, csv, -1);
 	const char *pfx = csv ? "# " : "";
-	printf("%ssbi        http://%s:%d (h2c), %llu contexts, %llu connections x %llu streams\n",
-	       pfx, host, port, n, conns, streams);
+	printf("%ssbi        %s://%s:%d (%s%s), %llu contexts, %llu connections x %llu streams\n",
+	       pfx, tls ? "https" : "http", host, port,
+	       !tls   ? "h2c"
+	       : cert ? "TLS, client certificate"
+		      : "TLS",
+	       authz_len ? ", access token" : "", n, conns, streams);
 	struct round_result r;
 	if (reg) {
 		l.next = 0;

@@ -152,6 +152,13 @@ check "a good message before a cut-short one is still answered" "echo '$out' | g
 "$CTL" load "${C[@]}" --contexts 2000 --first 500000 > "$dir/out"
 check "akmactl load registers 2000 contexts" "[ $? -eq 0 ] && grep -q 'loaded 2000 contexts' '$dir/out'"
 check "the store counts them" "[ \"\$(\"$CTL\" stats ${C[*]} --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"contexts\"])')\" = 2021 ]"
+# akmactl load with nothing answering gives up after --timeout (exit 4),
+# as get and stats do; it used to requeue forever.
+t0=$SECONDS
+timeout 30 "$CTL" load --server udp:127.0.0.1:9 --psk-file "$dir/akmad.psk" --contexts 100 \
+	--timeout 1 > /dev/null 2>&1
+rc=$?
+check "akmactl load against nothing: exit 4 after --timeout (got $rc in $((SECONDS - t0)) s)" "[ $rc -eq 4 ]"
 
 # Barrage: garbage, truncation, wrong magic, another version, wrong PSK.
 python3 - "$port" <<'PY'
