@@ -585,14 +585,12 @@ static int register_locked(struct akma_ctx_store *s, const struct akma_ctx_reg *
 
 	struct akma_ctx *c = block(s, ref);
 	c->eol_ms = p->eol;
-	c->created_ms = reg->created_ms ? reg->created_ms : now_ms;
-	c->link = 0;
+	c->created_s = (uint32_t)((reg->created_ms ? reg->created_ms : now_ms) / 1000);
 	c->akid_len = (uint8_t)reg->akid_len;
 	c->ueid_len = reg->ueid_len;
 	c->units = (uint8_t)p->units;
 	c->ueid_type = reg->ueid_type;
 	c->ms_line = (uint8_t)ms_line_for(reg->akid_len, (size_t)reg->ueid_len + reg->gpsi_len);
-	c->flags = 0;
 	c->gpsi_len = (uint8_t)(reg->gpsi ? reg->gpsi_len : 0);
 	memcpy(c->data, reg->akid, reg->akid_len);
 	memcpy(c->data + reg->akid_len, reg->ueid, reg->ueid_len);

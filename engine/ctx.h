@@ -56,19 +56,21 @@ enum akma_ueid_type { AKMA_UEID_TYPE_SUPI = 1, AKMA_UEID_TYPE_GPSI = 2 };
  * 86-octet A-KID), the UE identity after it, then on a line of their own
  * the midstates (what the K_AF burst reads), then K_AKMA (cold). */
 struct akma_ctx {
-	uint64_t eol_ms;     /* end of life, 0 = never */
-	uint64_t created_ms; /* registration (its first, for a context recovered or
-			      * followed from Redis): K_AF expiry counts from it */
-	uint32_t link;       /* free-list link while free */
-	uint8_t state;       /* enum akma_ctx_state */
-	uint8_t akid_len;    /* 1..253 */
-	uint16_t ueid_len;   /* 1..AKMA_UEID_MAX */
-	uint8_t units;       /* block size in 64-octet units */
-	uint8_t ueid_type;   /* the caller's (SUPI, GPSI...) */
-	uint8_t ms_line;     /* the midstates are at line ms_line of the block */
-	uint8_t flags;
-	uint8_t gpsi_len; /* a GPSI kept beside a SUPI (0: none) */
-	uint8_t data[];   /* A-KID, UE identity, GPSI; midstates; K_AKMA */
+	uint64_t eol_ms; /* end of life, 0 = never */
+	union {
+		uint32_t link;      /* free-list link while free */
+		uint32_t created_s; /* while live: registration (its first, for a context
+				     * recovered or followed from Redis), Unix seconds;
+				     * K_AF expiry counts from it */
+	};
+	uint8_t state;     /* enum akma_ctx_state */
+	uint8_t akid_len;  /* 1..253 */
+	uint16_t ueid_len; /* 1..AKMA_UEID_MAX */
+	uint8_t units;     /* block size in 64-octet units */
+	uint8_t ueid_type; /* the caller's (SUPI, GPSI...) */
+	uint8_t ms_line;   /* the midstates are at line ms_line of the block */
+	uint8_t gpsi_len;  /* a GPSI kept beside a SUPI (0: none) */
+	uint8_t data[];    /* A-KID, UE identity, GPSI; midstates; K_AKMA */
 };
 
 enum akma_ctx_state { AKMA_CTX_FREE = 0, AKMA_CTX_LIVE = 1, AKMA_CTX_DEAD = 2 };
@@ -103,9 +105,16 @@ static inline const uint8_t *akma_ctx_kakma(const struct akma_ctx *c)
 	return (const uint8_t *)(akma_ctx_midstate(c) + 1);
 }
 
+/* 20 octets of header: with an 86-octet A-KID and an IMSI, the identities
+ * end in the second line, and a context takes 4 units (2 lines, then the
+ * midstates and K_AKMA): growing it to 29 octets (a 64-bit creation time
+ * and the GPSI length as fields of their own) took 5 units, 320 octets,
+ * and a store sized for N held 0.85 N. */
+_Static_assert(offsetof(struct akma_ctx, data) == 20, "the context header stays 20 octets");
+
 static inline uint64_t akma_ctx_created_ms(const struct akma_ctx *c)
 {
-	return c->created_ms;
+	return (uint64_t)c->created_s * 1000;
 }
 
 struct akma_ctx_store_params {

@@ -267,8 +267,8 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 		 * past the context's end of life: every retrieve of one context
 		 * gives the same expiry, and after it none is given out until the
 		 * AUSF registers a fresh K_AKMA (spec/AKMA.md 6). */
-		uint64_t expiry =
-			ctx[i]->created_ms + __atomic_load_n(&e->p.kaf_life_ms, __ATOMIC_RELAXED);
+		uint64_t expiry = akma_ctx_created_ms(ctx[i]) +
+				  __atomic_load_n(&e->p.kaf_life_ms, __ATOMIC_RELAXED);
 		if (ctx[i]->eol_ms && ctx[i]->eol_ms < expiry)
 			expiry = ctx[i]->eol_ms;
 		if (expiry <= now) {
