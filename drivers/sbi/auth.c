@@ -131,9 +131,8 @@ static const char *role_name(enum akma_sbi_role role)
 	return role == AKMA_ROLE_AUSF ? "ausf" : role == AKMA_ROLE_AF ? "af" : "nef";
 }
 
-void akma_sbi_authorize(struct akma_sbi_auth *a, const struct akma_sbi_peer *peer,
-			const char *authz, size_t authz_len, int op, uint64_t now_s,
-			struct akma_sbi_decision *d)
+void akma_sbi_authorize(struct akma_sbi_auth *a, struct akma_sbi_peer *peer, const char *authz,
+			size_t authz_len, int op, uint64_t now_s, struct akma_sbi_decision *d)
 {
 	char why[160], detail[sizeof(d->detail)];
 	struct akma_token_claims claims;
@@ -158,7 +157,20 @@ void akma_sbi_authorize(struct akma_sbi_auth *a, const struct akma_sbi_peer *pee
 			challenge(d, "invalid_request", NULL, NULL);
 			return;
 		}
-		int rc = akma_token_verify(a->tokens, t, tlen, now_s, &claims, why, sizeof(why));
+		int rc = 0;
+		if (peer->memo_gen == a->gen && peer->memo_len == tlen &&
+		    peer->memo_claims.exp > now_s && !memcmp(peer->memo_token, t, tlen)) {
+			claims = peer->memo_claims;
+		} else {
+			rc = akma_token_verify(a->tokens, t, tlen, now_s, &claims, why,
+					       sizeof(why));
+			if (rc == 0 && tlen <= sizeof(peer->memo_token)) {
+				memcpy(peer->memo_token, t, tlen);
+				peer->memo_len = tlen;
+				peer->memo_claims = claims;
+				peer->memo_gen = a->gen;
+			}
+		}
 		if (rc == -EBUSY || rc == -ENOMEM) {
 			refuse(d, 503, "NF_CONGESTION", AKMA_SBI_REFUSED_THROTTLED, why);
 			d->retry_after = 1;
@@ -251,6 +263,8 @@ struct akma_sbi_auth *akma_sbi_auth_create(const struct akma_sbi_params *p, char
 		snprintf(why, why_size, "out of memory");
 		return NULL;
 	}
+	static uint64_t generations; /* the control thread's: start and SIGHUP */
+	a->gen = ++generations;
 	a->mtls = p->tls_client_ca && p->tls_client_ca[0];
 	if (p->policy && p->policy[0] &&
 	    !(a->policy = akma_sbi_policy_load(p->policy, p->default_ua, why, why_size)))

@@ -514,6 +514,7 @@ static void conn_close(struct conn *c)
 		if (s->conns[i] == c)
 			s->conns[i] = NULL;
 	free(c->out);
+	explicit_bzero(&c->peer, sizeof(c->peer)); /* its last token */
 	free(c);
 	s->n_conns--;
 	akma_sbi_bump(&s->st.connections_open, -1);

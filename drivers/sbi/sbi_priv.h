@@ -65,11 +65,20 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 /* What a client certificate says of its NF (TS 33.310 NF certificate
  * profile): the NF instance ID of its urn:uuid: URI and its DNS names. */
 #define AKMA_SBI_PEER_DNS_MAX 8
+#define AKMA_SBI_MEMO_MAX 2048 /* octets of a token a connection remembers */
 struct akma_sbi_peer {
 	int verified; /* a certificate that chains to sbi.tls_client_ca */
 	char uuid[AKMA_UUID_LEN + 1];
 	unsigned n_dns;
 	char dns[AKMA_SBI_PEER_DNS_MAX][256];
+	/* The last token this connection showed and its claims: an NF sends
+	 * the same one on every request, and a compare of it costs less than
+	 * the cache's SHA-256. Only under the checks it passed (memo_gen);
+	 * the decisions are still made per request. Wiped with the peer. */
+	uint64_t memo_gen; /* the akma_sbi_auth generation it was checked under */
+	size_t memo_len;
+	char memo_token[AKMA_SBI_MEMO_MAX];
+	struct akma_token_claims memo_claims;
 };
 
 /* Read the peer's identity after the handshake. */
@@ -78,6 +87,7 @@ void akma_sbi_peer_read(SSL *ssl, struct akma_sbi_peer *peer);
 /* What callers are checked against; made on the control thread (start,
  * SIGHUP) and handed whole to the SBI thread, which frees the old one. */
 struct akma_sbi_auth {
+	uint64_t gen;                       /* 1, 2, ...: a new one on each load */
 	int mtls;                           /* sbi.tls_client_ca is set */
 	struct akma_sbi_policy *policy;     /* NULL: no consumer is known */
 	struct akma_token_verifier *tokens; /* NULL: OAuth2 off */
@@ -105,9 +115,8 @@ struct akma_sbi_decision {
 /* Authenticate the caller (peer: its certificate; authz: the Authorization
  * header or NULL) and authorize op (enum akma_sbi_op, or -1 for what is not
  * an operation: authentication only). SBI thread; never blocks. */
-void akma_sbi_authorize(struct akma_sbi_auth *a, const struct akma_sbi_peer *peer,
-			const char *authz, size_t authz_len, int op, uint64_t now_s,
-			struct akma_sbi_decision *d);
+void akma_sbi_authorize(struct akma_sbi_auth *a, struct akma_sbi_peer *peer, const char *authz,
+			size_t authz_len, int op, uint64_t now_s, struct akma_sbi_decision *d);
 
 /* What a retrieve may return to the caller d describes: *supi and *gpsi
  * set to 1 when that identity may be sent (anonInd sends neither). */
