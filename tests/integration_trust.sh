@@ -2,8 +2,9 @@
 # The SBI's trust boundary end to end (spec/AKMA.md 6; TS 33.501 13, TS
 # 29.535 4, TS 33.535 6.3): a test CA and consumer certificates made here
 # with openssl (AUSF, AF-A, AF-B, NEF, a stranger, one from a foreign CA,
-# an expired one, one not fit for client use), NRF signing keys (P-256 and
-# RSA) and tokens minted by Python's PyJWT (tests/trust_tokens.py), against
+# an expired one, one not yet valid, one not fit for client use), NRF
+# signing keys (P-256 and RSA) and tokens minted by Python's PyJWT
+# (tests/trust_tokens.py), against
 # akmad with mutual TLS, OAuth2 and a consumer policy, then the same through
 # akma-sbi, then akma-sbi with mutual TLS alone. Every refusal's status,
 # WWW-Authenticate and ProblemDetails body (against the 3GPP OpenAPI) is
@@ -66,6 +67,17 @@ leaf stranger ca 2 clientAuth "URI:urn:uuid:$U_STRANGER"
 leaf alien foreign 2 clientAuth "URI:urn:uuid:$U_AFA"
 leaf expired ca -1 clientAuth "URI:urn:uuid:$U_AFA"
 leaf serveronly ca 2 serverAuth "URI:urn:uuid:$U_AFA"
+# Not yet valid (from 2099): openssl ca sets the start date x509 -req cannot.
+mkdir -p "$dir/cadb"
+: > "$dir/cadb/index.txt"
+echo 01 > "$dir/cadb/serial"
+printf '[ca]\ndefault_ca = t\n[t]\ndatabase = %s\nserial = %s\nnew_certs_dir = %s\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n' \
+	"$dir/cadb/index.txt" "$dir/cadb/serial" "$dir/cadb" > "$dir/ca.cnf"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=future \
+	-keyout "$dir/future.key" -out "$dir/future.csr" 2> /dev/null
+openssl ca -config "$dir/ca.cnf" -batch -notext -cert "$dir/ca.pem" -keyfile "$dir/ca.key" \
+	-startdate 20990101000000Z -enddate 20991231000000Z -extfile "$dir/afa.ext" \
+	-in "$dir/future.csr" -out "$dir/future.pem" 2> /dev/null
 
 $TOKENS keys "$dir"
 {
@@ -176,8 +188,9 @@ T_NEF=$(tok es256 $U_NEF)
 
 matrix() { # PORT LABEL
 	local p=$1 l=$2
-	# Handshakes refused: no certificate, a foreign CA, expired, not for client use.
-	for c in - alien expired serveronly; do
+	# Handshakes refused: no certificate, a foreign CA, expired, not yet
+	# valid, not for client use.
+	for c in - alien expired future serveronly; do
 		req $p $c "$T_AFA" $API/retrieve-applicationkey '{}'
 		check "$l client certificate '$c': the handshake is refused" \
 			bash -c "[ \"\$(cat $dir/status)\" = 000 ]"
