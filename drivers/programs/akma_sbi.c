@@ -18,6 +18,7 @@
 #include "akmad_conf.h"
 #include "err.h"
 #include "clock.h"
+#include "rlimit.h"
 #include "secret.h"
 #include "sbi.h"
 #include "wire_client.h"
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
 							wc_poll};
 	struct akma_sbi_backend b = backend;
 	b.ctx = client;
+	akma_raise_nofile();
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -26,6 +26,7 @@
 #include "akmad_conf.h"
 #include "counters.h"
 #include "eal.h"
+#include "rlimit.h"
 #include "err.h"
 #include "mb.h"
 #include "secret.h"
@@ -620,6 +621,7 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	akma_raise_nofile();
 	int status = setup_conf(&d);
 	if (status == 0)
 		status = setup_engine(&d);

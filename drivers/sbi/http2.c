@@ -45,6 +45,7 @@
 #define API_ROOT "/naanf-akma/"
 #define OP_OTHER_VERSION (-2) /* /naanf-akma/vN/... with N other than 1 */
 #define AUTHZ_MAX 8192        /* octets of an Authorization header we keep */
+#define ACCEPT_BACKOFF_MS 100 /* the listener rests this long when out of descriptors */
 #define OUT_MAX (1 << 20)     /* stop reading a connection whose output backs up */
 #define SUBMIT_MAX 64
 
@@ -109,6 +110,8 @@ struct akma_sbi {
 	struct akma_sbi_auth *next_auth; /* atomic: from akma_sbi_reload() */
 	uint64_t log_window_ms;
 	unsigned log_lines, log_suppressed;
+	uint64_t accept_paused_until_ms; /* 0: the listener is in the epoll set */
+	int accept_pause_logged;
 };
 
 /* ---- streams ----------------------------------------------------------------------------- */
@@ -524,6 +527,8 @@ static void conn_close(struct conn *c)
  * the connection is over (closed here). */
 static int conn_flush(struct conn *c)
 {
+	if (c->ssl && !c->tls_done)
+		return 0; /* HTTP/2 waits for the handshake and its ALPN (conn_read) */
 	for (;;) {
 		if (c->out_len - c->out_off < OUT_MAX) {
 			const uint8_t *data;
@@ -602,8 +607,35 @@ static void conn_read(struct conn *c)
 	for (;;) {
 		ssize_t n;
 		if (c->ssl) {
-			/* The handshake runs inside the first reads. */
 			ERR_clear_error();
+			if (!c->tls_done) {
+				/* The handshake first, and nothing of HTTP/2 before it is
+				 * over and h2 was negotiated (conn_flush holds the
+				 * SETTINGS back until then). */
+				int h = SSL_do_handshake(c->ssl);
+				if (h != 1) {
+					int e = SSL_get_error(c->ssl, h);
+					if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+						break;
+					akma_sbi_bump(&c->s->st.tls_failures, 1);
+					conn_close(c);
+					return;
+				}
+				/* RFC 9113 3.3: OpenSSL does not call the ALPN callback for
+				 * a client that offers none: such a handshake ends here. */
+				const unsigned char *alpn = NULL;
+				unsigned alpn_len = 0;
+				SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
+				if (alpn_len != 2 || memcmp(alpn, "h2", 2) != 0) {
+					akma_sbi_bump(&c->s->st.tls_failures, 1);
+					conn_close(c);
+					return;
+				}
+				c->tls_done = 1;
+				akma_sbi_peer_read(c->ssl, &c->peer);
+				if (conn_flush(c) != 0)
+					return;
+			}
 			int r = SSL_read(c->ssl, buf, sizeof(buf));
 			if (r <= 0) {
 				int e = SSL_get_error(c->ssl, r);
@@ -615,10 +647,6 @@ static void conn_read(struct conn *c)
 				return;
 			}
 			n = r;
-			if (!c->tls_done) {
-				c->tls_done = 1;
-				akma_sbi_peer_read(c->ssl, &c->peer);
-			}
 		} else {
 			n = recv(c->fd, buf, sizeof(buf), 0);
 			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -652,8 +680,26 @@ static void accept_all(struct akma_sbi *s)
 {
 	for (;;) {
 		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			/* Out of descriptors: the listener stays readable, so a
+			 * level-triggered epoll would spin. Take it out for a while
+			 * (and until a connection closes); say so once. */
+			epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lfd, NULL);
+			s->accept_paused_until_ms = akma_mono_ms() + ACCEPT_BACKOFF_MS;
+			akma_sbi_bump(&s->st.accept_paused, 1);
+			if (!s->accept_pause_logged) {
+				s->accept_pause_logged = 1;
+				fprintf(stderr,
+					"sbi: accept: %s: new connections wait %d ms at a time "
+					"until descriptors are free (raise LimitNOFILE / ulimit "
+					"-n)\n",
+					strerror(errno), ACCEPT_BACKOFF_MS);
+			}
+			return;
+		}
 		if (fd < 0)
 			return;
+		s->accept_pause_logged = 0;
 		if (s->n_conns >= s->p.max_connections ||
 		    __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
 			close(fd);
@@ -811,6 +857,11 @@ static void *sbi_main(void *arg)
 			}
 		}
 		uint64_t now = akma_mono_ms();
+		if (s->accept_paused_until_ms && now >= s->accept_paused_until_ms && !stopping) {
+			struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
+			epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &lev);
+			s->accept_paused_until_ms = 0;
+		}
 		if (now >= next_sweep) {
 			next_sweep = now + 1000;
 			for (unsigned i = 0; i < s->conns_cap; i++) {

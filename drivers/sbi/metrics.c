@@ -124,6 +124,11 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 		"akma_sbi_tokens_total{outcome=\"failed\"} %llu\n",
 		(unsigned long long)st->tokens_verified, (unsigned long long)st->tokens_cached,
 		(unsigned long long)st->tokens_failed);
+	fprintf(f,
+		"# HELP akma_sbi_accept_paused_total Times the listener rested, out of file "
+		"descriptors.\n# TYPE akma_sbi_accept_paused_total counter\n"
+		"akma_sbi_accept_paused_total %llu\n",
+		(unsigned long long)st->accept_paused);
 	if (extra)
 		extra->write(extra->ctx, f);
 	fclose(f);

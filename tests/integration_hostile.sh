@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Hostile clients of the SBI (issue 13), each bounded in time and traffic
+# and aimed at this script's own akmad on loopback:
+#   - a TLS client that offers no ALPN gets no HTTP/2 (RFC 9113 3.3);
+#   - every answer carries a Date (RFC 9110 6.6.1);
+#   - with its descriptors spent (prlimit), akmad's SBI thread does not
+#     spin on a listener it cannot accept from, says so once, and serves
+#     again once descriptors are free.
+set -u
+BUILD=${1:?usage: integration_hostile.sh BUILD_DIR}
+AKMAD=$BUILD/drivers/programs/akmad
+PY=/usr/bin/python3
+[ -x $PY ] || PY=python3
+dir=$(mktemp -d /tmp/akma-hostile-XXXXXX)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2> /dev/null && wait "$pid" 2> /dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+. "$(dirname "$0")/check.sh"
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
+chmod 600 "$dir/akmad.psk"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+	-addext "subjectAltName=IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2> /dev/null
+chmod 600 "$dir/key.pem"
+start() { # CONF [prlimit options]
+	local conf=$1
+	shift
+	if [ $# -gt 0 ]; then
+		prlimit "$@" -- "$AKMAD" --config "$conf" > "$dir/akmad.log" 2>&1 &
+	else
+		"$AKMAD" --config "$conf" > "$dir/akmad.log" 2>&1 &
+	fi
+	pid=$!
+	for _ in $(seq 1 200); do
+		grep -q "listening on" "$dir/akmad.log" && return 0
+		sleep 0.1
+	done
+	cat "$dir/akmad.log"
+	return 1
+}
+stop() {
+	kill -TERM "$pid"
+	wait "$pid"
+	pid=
+}
+
+# ---- TLS without ALPN, and Date -------------------------------------------------------------
+tport=$(free_port)
+printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\ntls_cert = cert.pem\ntls_key = key.pem\n' \
+	$(free_port) $tport > "$dir/tls.conf"
+start "$dir/tls.conf" || exit 1
+out=$($PY - $tport "$dir/cert.pem" << 'PY'
+import socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.check_hostname = False           # no ALPN offered: set_alpn_protocols never called
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+s.settimeout(3)
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+got = b""
+try:
+    while True:
+        x = s.recv(4096)
+        if not x:
+            break
+        got += x
+except (socket.timeout, ssl.SSLError, OSError):
+    pass
+print("http2 frames" if got else "closed, nothing sent")
+PY
+)
+echo "no ALPN: $out"
+check "a TLS client that offered no ALPN gets no HTTP/2, only a close" test "$out" = "closed, nothing sent"
+curl -s --http2 --cacert "$dir/cert.pem" -D "$dir/headers" -o /dev/null \
+	-H 'content-type: application/json' -d '{"supi":"imsi-001010123456789"}' \
+	"https://127.0.0.1:$tport/naanf-akma/v1/remove-context"
+check "an answer carries a Date (RFC 9110 6.6.1)" \
+	grep -qiE '^date: [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT' "$dir/headers"
+stop
+
+# ---- out of descriptors: no spin -------------------------------------------------------------
+hport=$(free_port)
+printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\n' \
+	$(free_port) $hport > "$dir/fd.conf"
+start "$dir/fd.conf" --nofile=128:128 || exit 1
+out=$($PY - $hport $pid << 'PY'
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+def sbi_cpu():
+    # the SBI thread's own user + system ticks (its thread name: akma-sbi)
+    for t in os.listdir("/proc/%s/task" % pid):
+        with open("/proc/%s/task/%s/comm" % (pid, t)) as f:
+            if f.read().strip() == "akma-sbi":
+                with open("/proc/%s/task/%s/stat" % (pid, t)) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                return int(fields[11]) + int(fields[12])
+    return None
+held = []
+for _ in range(200):                  # more than the 128 descriptors akmad may hold
+    try:
+        held.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+    except OSError:
+        break
+time.sleep(0.5)                       # let it reach EMFILE
+t0, c0 = time.time(), sbi_cpu()
+time.sleep(2)
+busy = (sbi_cpu() - c0) / os.sysconf("SC_CLK_TCK") / (time.time() - t0)
+print("held %d, sbi thread busy %.0f%%" % (len(held), 100 * busy))
+for s in held:
+    s.close()
+PY
+)
+echo "$out"
+busy=$(echo "$out" | sed -n 's/.*busy \([0-9]*\)%.*/\1/p')
+check "with descriptors spent, the SBI thread rests instead of spinning on accept ($busy% of a core; it was ~100)" \
+	test "${busy:-100}" -lt 50
+check "... and says so once, with what to raise" \
+	bash -c "[ \$(grep -c 'accept: Too many open files' '$dir/akmad.log') -eq 1 ]"
+ok=0
+for _ in $(seq 1 100); do
+	code=$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
+		-d '{"supi":"imsi-001010123456789"}' "http://127.0.0.1:$hport/naanf-akma/v1/remove-context")
+	[ "$code" = 404 ] && { ok=1; break; }
+	sleep 0.1
+done
+check "once descriptors are free, a client is served again" test $ok = 1
+stop
+check_done
