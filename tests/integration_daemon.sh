@@ -238,6 +238,9 @@ for _ in $(seq 1 200); do
 done
 check "a K_AF past kaf_lifetime (1 s) is not given out: not found" "[ $gone -eq 1 ]"
 check "... counted as kaf_expired, the context still stored" "python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"kaf_expired\"] >= 1 and d[\"contexts\"] >= 1, d' '$("$CTL" stats "${C[@]}" --json)'"
+# Back to a lifetime no later step can outlast: the restarts below read
+# this file, and a 1 s lifetime made their retrieves fail now and then.
+sed -i 's/^kaf_lifetime = 1$/kaf_lifetime = 600/' "$dir/akmad.conf"
 
 "$CTL" remove "${C[@]}" --supi imsi-001010123456789
 check "remove" "[ $? -eq 0 ]"
