@@ -5,7 +5,10 @@
 #   - every answer carries a Date (RFC 9110 6.6.1);
 #   - with its descriptors spent (prlimit), akmad's SBI thread does not
 #     spin on a listener it cannot accept from, says so once, and serves
-#     again once descriptors are free.
+#     again once descriptors are free;
+#   - an HPACK bomb (tests/hpack_bomb.py) closes its connection at
+#     sbi.max_header_list instead of costing the thread 0.2 s a request,
+#     and a rapid-reset flood gets a GOAWAY.
 set -u
 BUILD=${1:?usage: integration_hostile.sh BUILD_DIR}
 AKMAD=$BUILD/drivers/programs/akmad
@@ -127,5 +130,23 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 check "once descriptors are free, a client is served again" test $ok = 1
+stop
+
+# ---- HPACK bomb, rapid reset -----------------------------------------------------------------
+bport=$(free_port)
+printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\n' \
+	$(free_port) $bport > "$dir/bomb.conf"
+start "$dir/bomb.conf" || exit 1
+out=$($PY "$(dirname "$0")/hpack_bomb.py" $bport $pid 10)
+echo "hpack bomb: $out"
+field() { echo "$out" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+check "SETTINGS announce MAX_HEADER_LIST_SIZE = sbi.max_header_list (16384)" test "$(field announced)" = 16384
+check "a header list above it closes the connection with GOAWAY ENHANCE_YOUR_CALM (it used to be decoded, $(field cpu_ms_per_bomb) ms of the SBI thread a bomb now)" \
+	test "$(field goaway)" = 0xb
+check "a request with a 4000-octet header, under the limit, is answered" test "$(field small)" = answered
+check "2000 streams opened and reset at once get a GOAWAY (nghttp2's reset rate limit)" \
+	test "$(field rapid_reset_goaway)" != none
+n=$(curl -s --http2-prior-knowledge "http://127.0.0.1:$bport/metrics" | sed -n 's/^akma_sbi_header_lists_refused_total //p')
+check "akma_sbi_header_lists_refused_total counts the 10 bombs (${n:-none})" test "${n:-0}" = 10
 stop
 check_done

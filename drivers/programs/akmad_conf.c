@@ -70,6 +70,12 @@ static const struct akma_conf_key keys[] = {
 	 "16384", "request bodies above this are refused with 413", NULL},
 	{"sbi", "max_streams", AKMA_CONF_UINT, F(sbi_max_streams), 1, 65536, 0, "streams", NULL,
 	 "128", "concurrent streams a connection may open (SETTINGS_MAX_CONCURRENT_STREAMS)", NULL},
+	{"sbi", "max_header_list", AKMA_CONF_UINT, F(sbi_max_header_list), 4096, 1u << 20, 0,
+	 "octets", NULL, "16384",
+	 "a request's header list (name + value + 32 per field, RFC 9113 6.5.2) above this closes "
+	 "its connection with GOAWAY ENHANCE_YOUR_CALM; announced as "
+	 "SETTINGS_MAX_HEADER_LIST_SIZE",
+	 NULL},
 	{"sbi", "max_connections", AKMA_CONF_UINT, F(sbi_max_connections), 1, 1u << 20, 0,
 	 "connections", NULL, "4096", "connections beyond this are closed at once", NULL},
 	{"sbi", "idle_timeout", AKMA_CONF_UINT, F(sbi_idle_timeout_ms), 1000, 86400000, 0,
@@ -194,6 +200,7 @@ int akmad_conf_sbi_params(const struct akma_conf *c, const char *config, struct 
 	p->listen = c->sbi_listen;
 	p->max_body = (unsigned)c->sbi_max_body;
 	p->max_streams = (unsigned)c->sbi_max_streams;
+	p->max_header_list = (unsigned)c->sbi_max_header_list;
 	p->max_connections = (unsigned)c->sbi_max_connections;
 	p->idle_timeout_ms = (unsigned)c->sbi_idle_timeout_ms;
 	if (akma_hex_decode(c->sbi_default_ua, strlen(c->sbi_default_ua), p->default_ua,

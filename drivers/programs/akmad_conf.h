@@ -38,6 +38,7 @@ struct akma_conf {
 	char sbi_listen[AKMA_CONF_STR_MAX];
 	uint64_t sbi_max_body;
 	uint64_t sbi_max_streams;
+	uint64_t sbi_max_header_list;
 	uint64_t sbi_max_connections;
 	uint64_t sbi_idle_timeout_ms;
 	char sbi_default_ua[AKMA_CONF_STR_MAX];

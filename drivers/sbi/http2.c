@@ -63,6 +63,7 @@ struct stream {
 	long long content_length; /* -1: none */
 	char *body;
 	size_t body_len;
+	size_t header_octets; /* RFC 9113 6.5.2: name + value + 32 per field, trailers too */
 	int too_big;
 	char *authz; /* the Authorization header, wiped when freed */
 	size_t authz_len;
@@ -88,6 +89,7 @@ struct conn {
 	int want_out; /* EPOLLOUT armed */
 	int closing;
 	uint64_t last_ms;
+	int header_list_over;      /* a header list passed sbi.max_header_list */
 	int tls_done;              /* the handshake is over, peer read */
 	struct akma_sbi_peer peer; /* the client certificate's identity (mTLS) */
 };
@@ -389,12 +391,23 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t *name, size_t nl,
 		     const uint8_t *value, size_t vl, uint8_t flags, void *user)
 {
+	struct conn *c = user;
 	(void)flags;
-	(void)user;
-	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
+	if (f->hd.type != NGHTTP2_HEADERS)
 		return 0;
 	struct stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
 	if (!st)
+		return 0;
+	/* nghttp2 1.52 announces SETTINGS_MAX_HEADER_LIST_SIZE but does not
+	 * enforce it, and an HPACK reference to a large dynamic-table entry
+	 * costs one octet on the wire: 131 000 of them cost the thread 0.2 s.
+	 * Failing the callback stops decoding at once; the connection closes. */
+	st->header_octets += nl + vl + 32;
+	if (st->header_octets > c->s->p.max_header_list) {
+		c->header_list_over = 1;
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	}
+	if (f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
 	const char *v = (const char *)value;
 	if (nl == 7 && !memcmp(name, ":method", 7)) {
@@ -492,6 +505,7 @@ static int on_stream_close(nghttp2_session *h2, int32_t id, uint32_t code, void 
 }
 
 static nghttp2_session_callbacks *callbacks;
+static nghttp2_option *options;
 
 /* ---- connections ----------------------------------------------------------------------------- */
 
@@ -662,10 +676,15 @@ static void conn_read(struct conn *c)
 		c->last_ms = akma_mono_ms();
 		ssize_t used = nghttp2_session_mem_recv(c->h2, buf, (size_t)n);
 		if (used < 0) {
-			/* Not HTTP/2, or broken: GOAWAY (nghttp2 queued it when it could),
-			 * then close once it is written. */
-			akma_sbi_bump(&c->s->st.protocol_errors, 1);
-			nghttp2_session_terminate_session(c->h2, NGHTTP2_PROTOCOL_ERROR);
+			/* Not HTTP/2, or broken, or over a limit: GOAWAY (nghttp2
+			 * queued it when it could), then close once it is written. */
+			if (c->header_list_over) {
+				akma_sbi_bump(&c->s->st.header_lists_refused, 1);
+				nghttp2_session_terminate_session(c->h2, NGHTTP2_ENHANCE_YOUR_CALM);
+			} else {
+				akma_sbi_bump(&c->s->st.protocol_errors, 1);
+				nghttp2_session_terminate_session(c->h2, NGHTTP2_PROTOCOL_ERROR);
+			}
 			if (conn_flush(c) == 0)
 				conn_close(c);
 			return;
@@ -708,7 +727,7 @@ static void accept_all(struct akma_sbi *s)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		struct conn *c = calloc(1, sizeof(*c));
-		if (!c || nghttp2_session_server_new(&c->h2, callbacks, c) != 0) {
+		if (!c || nghttp2_session_server_new2(&c->h2, callbacks, c, options) != 0) {
 			free(c);
 			close(fd);
 			continue;
@@ -729,8 +748,9 @@ static void accept_all(struct akma_sbi *s)
 		}
 		nghttp2_settings_entry iv[] = {
 			{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s->p.max_streams},
+			{NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, s->p.max_header_list},
 		};
-		nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 1);
+		nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 2);
 		unsigned slot = 0;
 		while (slot < s->conns_cap && s->conns[slot])
 			slot++;
@@ -916,6 +936,19 @@ static int listen_on(const char *text, char *why, size_t why_size)
 struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct akma_sbi_backend *b,
 				char *why, size_t why_size)
 {
+	if (!options) {
+		if (nghttp2_option_new(&options) != 0) {
+			snprintf(why, why_size, "out of memory");
+			return NULL;
+		}
+		/* Debian's 1.52.0-1+deb12u3 carries both backports; their values
+		 * are upstream's defaults, set here so that a build against an
+		 * nghttp2 without them fails to link instead of going unguarded:
+		 * RST_STREAM at most 1000 at once, then 33 a second (CVE-2023-44487),
+		 * at most 8 CONTINUATION frames to a header block (CVE-2024-27316). */
+		nghttp2_option_set_stream_reset_rate_limit(options, 1000, 33);
+		nghttp2_option_set_max_continuations(options, 8);
+	}
 	if (!callbacks) {
 		if (nghttp2_session_callbacks_new(&callbacks) != 0) {
 			snprintf(why, why_size, "out of memory");

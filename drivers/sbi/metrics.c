@@ -129,6 +129,11 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 		"descriptors.\n# TYPE akma_sbi_accept_paused_total counter\n"
 		"akma_sbi_accept_paused_total %llu\n",
 		(unsigned long long)st->accept_paused);
+	fprintf(f,
+		"# HELP akma_sbi_header_lists_refused_total Connections closed for a header list "
+		"above sbi.max_header_list.\n# TYPE akma_sbi_header_lists_refused_total counter\n"
+		"akma_sbi_header_lists_refused_total %llu\n",
+		(unsigned long long)st->header_lists_refused);
 	if (extra)
 		extra->write(extra->ctx, f);
 	fclose(f);

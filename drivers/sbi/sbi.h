@@ -38,11 +38,12 @@ struct akma_sbi_metrics {
 };
 
 struct akma_sbi_params {
-	const char *listen;                     /* "HOST:PORT" or "[V6]:PORT" */
-	unsigned max_body;                      /* octets; larger bodies get 413 */
-	unsigned max_streams;                   /* SETTINGS_MAX_CONCURRENT_STREAMS */
-	unsigned max_connections;               /* beyond it new connections are closed */
-	unsigned idle_timeout_ms;               /* a connection idle this long is closed */
+	const char *listen;       /* "HOST:PORT" or "[V6]:PORT" */
+	unsigned max_body;        /* octets; larger bodies get 413 */
+	unsigned max_streams;     /* SETTINGS_MAX_CONCURRENT_STREAMS */
+	unsigned max_header_list; /* octets (RFC 9113 6.5.2); beyond it the connection closes */
+	unsigned max_connections; /* beyond it new connections are closed */
+	unsigned idle_timeout_ms; /* a connection idle this long is closed */
 	uint8_t default_ua[AKMA_UA_ID_LEN];     /* Ua* id of a bare-FQDN afId */
 	const char *tls_cert;                   /* PEM certificate chain; NULL or "": h2c */
 	const char *tls_key;                    /* PEM private key */

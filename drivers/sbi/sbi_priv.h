@@ -47,7 +47,8 @@ struct akma_sbi_stats {
 	uint64_t answers[AKMA_SBI_N_OPS][AKMA_SBI_N_CODES + 1]; /* + statuses not in the table */
 	uint64_t refused[AKMA_SBI_REFUSED_N];
 	uint64_t tokens_verified, tokens_cached, tokens_failed;
-	uint64_t accept_paused; /* times the listener rested: out of descriptors */
+	uint64_t accept_paused;        /* times the listener rested: out of descriptors */
+	uint64_t header_lists_refused; /* connections closed: sbi.max_header_list */
 };
 
 static inline void akma_sbi_bump(uint64_t *c, int64_t by)
