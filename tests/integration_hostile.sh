@@ -8,7 +8,10 @@
 #     again once descriptors are free;
 #   - an HPACK bomb (tests/hpack_bomb.py) closes its connection at
 #     sbi.max_header_list instead of costing the thread 0.2 s a request,
-#     and a rapid-reset flood gets a GOAWAY.
+#     and a rapid-reset flood gets a GOAWAY;
+#   - half-sent bodies (tests/body_hog.py) hold only what has arrived, give
+#     it back when they close, and draw on sbi.body_budget (503 when spent);
+#     a declared body above sbi.max_body is answered 413 before it is read.
 set -u
 BUILD=${1:?usage: integration_hostile.sh BUILD_DIR}
 AKMAD=$BUILD/drivers/programs/akmad
@@ -89,9 +92,9 @@ hport=$(free_port)
 printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\n' \
 	$(free_port) $hport > "$dir/fd.conf"
 start "$dir/fd.conf" --nofile=128:128 || exit 1
-out=$($PY - $hport $pid << 'PY'
+out=$($PY - $hport $pid "$dir/akmad.log" << 'PY'
 import os, socket, sys, time
-port, pid = int(sys.argv[1]), sys.argv[2]
+port, pid, log = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 def sbi_cpu():
     # the SBI thread's own user + system ticks (its thread name: akma-sbi)
     for t in os.listdir("/proc/%s/task" % pid):
@@ -111,7 +114,9 @@ time.sleep(0.5)                       # let it reach EMFILE
 t0, c0 = time.time(), sbi_cpu()
 time.sleep(2)
 busy = (sbi_cpu() - c0) / os.sysconf("SC_CLK_TCK") / (time.time() - t0)
-print("held %d, sbi thread busy %.0f%%" % (len(held), 100 * busy))
+with open(log) as f:                  # before the close below frees descriptors
+    lines = sum("accept: Too many open files" in line for line in f)
+print("held %d, sbi thread busy %.0f%%, logged %d" % (len(held), 100 * busy, lines))
 for s in held:
     s.close()
 PY
@@ -120,8 +125,8 @@ echo "$out"
 busy=$(echo "$out" | sed -n 's/.*busy \([0-9]*\)%.*/\1/p')
 check "with descriptors spent, the SBI thread rests instead of spinning on accept ($busy% of a core; it was ~100)" \
 	test "${busy:-100}" -lt 50
-check "... and says so once, with what to raise" \
-	bash -c "[ \$(grep -c 'accept: Too many open files' '$dir/akmad.log') -eq 1 ]"
+check "... and says so once while they are held, with what to raise" \
+	test "$(echo "$out" | sed -n 's/.*logged \([0-9]*\).*/\1/p')" = 1
 ok=0
 for _ in $(seq 1 100); do
 	code=$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
@@ -141,12 +146,38 @@ out=$($PY "$(dirname "$0")/hpack_bomb.py" $bport $pid 10)
 echo "hpack bomb: $out"
 field() { echo "$out" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 check "SETTINGS announce MAX_HEADER_LIST_SIZE = sbi.max_header_list (16384)" test "$(field announced)" = 16384
-check "a header list above it closes the connection with GOAWAY ENHANCE_YOUR_CALM (it used to be decoded, $(field cpu_ms_per_bomb) ms of the SBI thread a bomb now)" \
-	test "$(field goaway)" = 0xb
+# The GOAWAY can be lost: akmad closes with the rest of the bomb unread,
+# so the kernel resets the connection, and a reset may overtake it.
+check "a header list above it closes the connection, with GOAWAY ENHANCE_YOUR_CALM unless the reset overtakes it ($(field goaway); it used to be decoded: $(field cpu_ms_per_bomb) ms of the SBI thread a bomb now)" \
+	bash -c "[ '$(field goaway)' = 0xb ] || [ '$(field goaway)' = closed ]"
 check "a request with a 4000-octet header, under the limit, is answered" test "$(field small)" = answered
 check "2000 streams opened and reset at once get a GOAWAY (nghttp2's reset rate limit)" \
 	test "$(field rapid_reset_goaway)" != none
 n=$(curl -s --http2-prior-knowledge "http://127.0.0.1:$bport/metrics" | sed -n 's/^akma_sbi_header_lists_refused_total //p')
 check "akma_sbi_header_lists_refused_total counts the 10 bombs (${n:-none})" test "${n:-0}" = 10
+
+# ---- half-sent bodies ------------------------------------------------------------------------
+out=$($PY "$(dirname "$0")/body_hog.py" $bport $pid 400 128 1)
+echo "400 connections x 128 half-sent bodies: $out"
+base=$(field rss_base_mb)
+held=$(field rss_held_mb)
+after=$(field rss_after_mb)
+[ -n "$base" ] && [ -n "$held" ] && [ -n "$after" ] || base=0 held=9999 after=9999
+check "a content-length above sbi.max_body is answered 413 at the headers, body unsent" test "$(field early)" = 413
+check "51 200 half-sent bodies cost under 150 MB (+$((held - base)) MB; each held max_body + 1 before: +248 MB)" \
+	test $((held - base)) -lt 150
+check "... and it is given back when they close (+$((after - base)) MB left; before: all of it)" \
+	test $((after - base)) -lt 50
+check "... while a complete request is served beside them" test "$(field during)" = 200
+stop
+printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\nbody_budget = 65536\n' \
+	$(free_port) $bport > "$dir/budget.conf"
+start "$dir/budget.conf" || exit 1
+out=$($PY "$(dirname "$0")/body_hog.py" $bport $pid 3 60 1000)
+echo "sbi.body_budget 65536, 180 bodies of 1000 octets held: $out"
+check "with sbi.body_budget spent, a complete request gets 503" test "$(field during)" = 503
+check "... and once the bodies holding it close, it is served" test "$(field after)" = 200
+n=$(curl -s --http2-prior-knowledge "http://127.0.0.1:$bport/metrics" | sed -n 's/^akma_sbi_body_budget_refused_total //p')
+check "... counted in akma_sbi_body_budget_refused_total (${n:-none})" test "${n:-0}" -ge 1
 stop
 check_done

@@ -70,6 +70,11 @@ static const struct akma_conf_key keys[] = {
 	 "16384", "request bodies above this are refused with 413", NULL},
 	{"sbi", "max_streams", AKMA_CONF_UINT, F(sbi_max_streams), 1, 65536, 0, "streams", NULL,
 	 "128", "concurrent streams a connection may open (SETTINGS_MAX_CONCURRENT_STREAMS)", NULL},
+	{"sbi", "body_budget", AKMA_CONF_UINT, F(sbi_body_budget), 65536, 1ull << 36, 0, "octets",
+	 NULL, "67108864",
+	 "memory for request bodies, every stream of every connection together; a request "
+	 "that would pass it gets 503 NF_CONGESTION",
+	 NULL},
 	{"sbi", "max_header_list", AKMA_CONF_UINT, F(sbi_max_header_list), 4096, 1u << 20, 0,
 	 "octets", NULL, "16384",
 	 "a request's header list (name + value + 32 per field, RFC 9113 6.5.2) above this closes "
@@ -199,6 +204,7 @@ int akmad_conf_sbi_params(const struct akma_conf *c, const char *config, struct 
 	memset(p, 0, sizeof(*p));
 	p->listen = c->sbi_listen;
 	p->max_body = (unsigned)c->sbi_max_body;
+	p->body_budget = (size_t)c->sbi_body_budget;
 	p->max_streams = (unsigned)c->sbi_max_streams;
 	p->max_header_list = (unsigned)c->sbi_max_header_list;
 	p->max_connections = (unsigned)c->sbi_max_connections;

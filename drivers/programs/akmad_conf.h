@@ -37,6 +37,7 @@ struct akma_conf {
 	/* [sbi] */
 	char sbi_listen[AKMA_CONF_STR_MAX];
 	uint64_t sbi_max_body;
+	uint64_t sbi_body_budget;
 	uint64_t sbi_max_streams;
 	uint64_t sbi_max_header_list;
 	uint64_t sbi_max_connections;

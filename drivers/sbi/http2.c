@@ -15,11 +15,18 @@
  * producer_data. A stream the client resets, or whose connection goes away,
  * while its request is in the engine is only marked orphaned; it is freed
  * when the answer comes back, so no answer ever lands on freed memory.
+ *
+ * Bodies grow as their octets arrive (doubling from 512, wiped when moved),
+ * never from a declared content-length: 51 200 half-sent bodies once held
+ * max_body + 1 each, 0.8 GB. All of them draw on one budget
+ * (sbi.body_budget); a stream that would pass it is answered 503 at its end,
+ * and a content-length above sbi.max_body is answered 413 at the headers.
  */
 #include "sbi_priv.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -61,9 +68,11 @@ struct stream {
 	int json;      /* content-type application/json */
 	int has_type;
 	long long content_length; /* -1: none */
+	struct akma_sbi *sbi;
 	char *body;
-	size_t body_len;
-	size_t header_octets; /* RFC 9113 6.5.2: name + value + 32 per field, trailers too */
+	size_t body_len, body_cap; /* body_cap octets drawn on sbi.body_budget */
+	int no_budget;             /* it would have passed sbi.body_budget */
+	size_t header_octets;      /* RFC 9113 6.5.2: name + value + 32 per field, trailers too */
 	int too_big;
 	char *authz; /* the Authorization header, wiped when freed */
 	size_t authz_len;
@@ -114,9 +123,65 @@ struct akma_sbi {
 	unsigned log_lines, log_suppressed;
 	uint64_t accept_paused_until_ms; /* 0: the listener is in the epoll set */
 	int accept_pause_logged;
+	size_t body_octets; /* the bodies' capacity, against p.body_budget */
+	int body_trim;      /* body_octets passed BODY_TRIM_OCTETS since it was last 0 */
 };
 
+/* When every body is gone after more than this was held, the heap is
+ * trimmed so that a burst of bodies does not keep its memory. */
+#define BODY_TRIM_OCTETS (8u << 20)
+#define BODY_FIRST_OCTETS 512u
+
 /* ---- streams ----------------------------------------------------------------------------- */
+
+static void body_drop(struct stream *st)
+{
+	struct akma_sbi *s = st->sbi;
+	if (!st->body)
+		return;
+	explicit_bzero(st->body, st->body_len);
+	free(st->body);
+	st->body = NULL;
+	st->body_len = 0;
+	s->body_octets -= st->body_cap;
+	st->body_cap = 0;
+	akma_sbi_gauge(&s->st.body_octets, s->body_octets);
+	if (!s->body_octets && s->body_trim) {
+		s->body_trim = 0;
+		malloc_trim(0);
+	}
+}
+
+/* Room for `need` octets in st's body: 0, 1 when sbi.body_budget would
+ * pass, -1 out of memory. */
+static int body_reserve(struct stream *st, size_t need)
+{
+	struct akma_sbi *s = st->sbi;
+	if (need <= st->body_cap)
+		return 0;
+	size_t cap = st->body_cap ? st->body_cap : BODY_FIRST_OCTETS;
+	while (cap < need)
+		cap *= 2;
+	if (cap > (size_t)s->p.max_body + 1)
+		cap = (size_t)s->p.max_body + 1;
+	if (s->body_octets - st->body_cap + cap > s->p.body_budget)
+		return 1;
+	char *grown = malloc(cap);
+	if (!grown)
+		return -1;
+	if (st->body) {
+		memcpy(grown, st->body, st->body_len);
+		explicit_bzero(st->body, st->body_len); /* realloc would free it unwiped */
+		free(st->body);
+	}
+	s->body_octets += cap - st->body_cap;
+	st->body = grown;
+	st->body_cap = cap;
+	akma_sbi_gauge(&s->st.body_octets, s->body_octets);
+	if (s->body_octets > BODY_TRIM_OCTETS)
+		s->body_trim = 1;
+	return 0;
+}
 
 static void stream_free(struct stream *st)
 {
@@ -124,10 +189,7 @@ static void stream_free(struct stream *st)
 		explicit_bzero(st->authz, st->authz_len);
 		free(st->authz);
 	}
-	if (st->body) {
-		explicit_bzero(st->body, st->body_len);
-		free(st->body);
-	}
+	body_drop(st);
 	akma_sbi_body_free(st->resp);
 	akma_sbi_call_wipe(&st->call);
 	free(st);
@@ -293,6 +355,12 @@ static void dispatch(struct stream *st)
 		refuse(st, 413, NULL, detail, NULL);
 		return;
 	}
+	if (st->no_budget) {
+		akma_sbi_bump(&s->st.body_budget_refused, 1);
+		refuse(st, 503, "NF_CONGESTION", "the SBI's memory for request bodies is spent",
+		       NULL);
+		return;
+	}
 	if (!st->has_type || !st->json) {
 		refuse(st, 415, NULL, "content-type must be application/json", NULL);
 		return;
@@ -328,12 +396,7 @@ static void dispatch(struct stream *st)
 		akma_sbi_exposure(&d, st->call.anonymous, &st->call.send_supi, &st->call.send_gpsi);
 		akma_sbi_request_af(r, &st->call);
 	}
-	if (st->body) {
-		explicit_bzero(st->body, st->body_len);
-		free(st->body);
-		st->body = NULL;
-		st->body_len = 0;
-	}
+	body_drop(st);
 	r->producer_data = st;
 	st->in_engine = 1;
 	akma_sbi_bump(&s->st.in_flight, 1);
@@ -375,6 +438,7 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 	if (!st)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	st->c = c;
+	st->sbi = c->s;
 	st->id = f->hd.stream_id;
 	st->op = -1;
 	st->content_length = -1;
@@ -461,16 +525,20 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
 	struct conn *c = user;
 	(void)flags;
 	struct stream *st = nghttp2_session_get_stream_user_data(h2, id);
-	if (!st || st->too_big)
+	if (!st || st->too_big || st->no_budget || st->resp)
 		return 0;
 	if (st->body_len + len > c->s->p.max_body) {
 		st->too_big = 1;
+		body_drop(st);
 		return 0;
 	}
-	if (!st->body) {
-		st->body = malloc(c->s->p.max_body + 1);
-		if (!st->body)
-			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	int rc = body_reserve(st, st->body_len + len + 1);
+	if (rc < 0)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	if (rc > 0) {
+		st->no_budget = 1;
+		body_drop(st);
+		return 0;
 	}
 	memcpy(st->body + st->body_len, data, len);
 	st->body_len += len;
@@ -479,13 +547,18 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
 
 static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *user)
 {
-	(void)user;
-	if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
-	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
-		struct stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
-		if (st && !st->in_engine && !st->resp)
-			dispatch(st);
-	}
+	struct conn *c = user;
+	if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
+		return 0;
+	struct stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+	if (!st || st->in_engine || st->resp)
+		return 0;
+	/* A declared body above the limit is refused before it is read (after
+	 * the caller's checks: dispatch answers 401 before 413). */
+	if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) ||
+	    (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST &&
+	     st->content_length > (long long)c->s->p.max_body))
+		dispatch(st);
 	return 0;
 }
 

@@ -134,6 +134,14 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 		"above sbi.max_header_list.\n# TYPE akma_sbi_header_lists_refused_total counter\n"
 		"akma_sbi_header_lists_refused_total %llu\n",
 		(unsigned long long)st->header_lists_refused);
+	fprintf(f,
+		"# HELP akma_sbi_body_octets Memory held for request bodies (sbi.body_budget).\n"
+		"# TYPE akma_sbi_body_octets gauge\nakma_sbi_body_octets %llu\n"
+		"# HELP akma_sbi_body_budget_refused_total Requests answered 503: sbi.body_budget "
+		"spent.\n# TYPE akma_sbi_body_budget_refused_total counter\n"
+		"akma_sbi_body_budget_refused_total %llu\n",
+		(unsigned long long)__atomic_load_n(&st->body_octets, __ATOMIC_RELAXED),
+		(unsigned long long)st->body_budget_refused);
 	if (extra)
 		extra->write(extra->ctx, f);
 	fclose(f);

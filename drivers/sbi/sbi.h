@@ -40,6 +40,7 @@ struct akma_sbi_metrics {
 struct akma_sbi_params {
 	const char *listen;       /* "HOST:PORT" or "[V6]:PORT" */
 	unsigned max_body;        /* octets; larger bodies get 413 */
+	size_t body_budget;       /* octets of body memory, every stream together; beyond: 503 */
 	unsigned max_streams;     /* SETTINGS_MAX_CONCURRENT_STREAMS */
 	unsigned max_header_list; /* octets (RFC 9113 6.5.2); beyond it the connection closes */
 	unsigned max_connections; /* beyond it new connections are closed */

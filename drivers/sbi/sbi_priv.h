@@ -49,7 +49,14 @@ struct akma_sbi_stats {
 	uint64_t tokens_verified, tokens_cached, tokens_failed;
 	uint64_t accept_paused;        /* times the listener rested: out of descriptors */
 	uint64_t header_lists_refused; /* connections closed: sbi.max_header_list */
+	uint64_t body_octets;          /* gauge: request body memory held */
+	uint64_t body_budget_refused;  /* 503s: sbi.body_budget spent */
 };
+
+static inline void akma_sbi_gauge(uint64_t *g, uint64_t v)
+{
+	__atomic_store_n(g, v, __ATOMIC_RELAXED);
+}
 
 static inline void akma_sbi_bump(uint64_t *c, int64_t by)
 {
