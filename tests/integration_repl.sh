@@ -11,6 +11,7 @@
 #      version and one moved to another key: skipped, counted, named; the
 #      rest recovered
 #   4. Redis down: K_AF retrieval goes on, sync writes refused (overload);
+#      Redis out of memory: the same, and said once;
 #      Redis restarted: akmad reconnects by itself, writes resume, nothing
 #      acknowledged lost
 #   5. async mode: answered at once, in Redis soon after; lag in telemetry
@@ -192,6 +193,30 @@ stop_akmad b
 start_akmad b $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
 check "after the Redis restart nothing acknowledged is lost, nothing refused appears" \
 	$C $P1 verify 0 400000 "$dir/acks"
+
+# ---- 4b. Redis full: a failed lease renewal is not a renewal (issue 13 item 11) ------------
+# Out of memory, Redis answers every write, the lease's included, with an
+# error: akmad once took that for a renewal, accepted writes again and held
+# them, logging some 60 lines a second.
+n_log=$(wc -l < "$dir/b.log")
+redis-cli -p $R1 CONFIG SET maxmemory 1 > /dev/null
+sleep 2 # two lease periods (replication.lease 1000): the renewal has failed
+$C $P1 register 310000 4 "$dir/full.acks" > /dev/null
+check "Redis out of memory: sync writes refused with overload (status 4), not held" \
+	bash -c "[ \$(grep -c ' 4\$' '$dir/full.acks') = 4 ]"
+sleep 2
+lines=$(($(wc -l < "$dir/b.log") - n_log))
+check "... and said in a few lines, not a stream ($lines lines in ~4 s)" test $lines -le 6
+check "... K_AF retrieval goes on" bash -c "[ \"\$($C $P1 get 5)\" = 0 ]"
+redis-cli -p $R1 CONFIG SET maxmemory 0 > /dev/null
+for _ in $(seq 1 50); do
+	$C $P1 register 310100 1 "$dir/unfull.acks" > /dev/null
+	grep -q ' 0$' "$dir/unfull.acks" && break
+	sleep 0.2
+done
+check "Redis with room again: writes resume by themselves" grep -q ' 0$' "$dir/unfull.acks"
+grep " 0$" "$dir/unfull.acks" | tail -1 >> "$dir/acks"
+cat "$dir/full.acks" >> "$dir/acks"
 
 # ---- 5. async -------------------------------------------------------------------------
 stop_akmad b

@@ -160,12 +160,19 @@ static int check_lease(struct akma_replicator *r)
 	return rc;
 }
 
-/* Reconnect until it works or a stop gives up. Returns 0 when connected. */
+/* Reconnect until Redis answers and renews the lease, or a stop gives up.
+ * Returns 0 when connected (and primary, or found demoted).
+ *
+ * A connection is not enough: a Redis out of memory accepts connections
+ * and answers every write, the lease's included, with an error. Taking that
+ * for a renewal once re-enabled writes that could not be written, and
+ * logged some 60 lines a second; a failed renewal is a failure here, said
+ * once per episode like the connection's. */
 static int reconnect(struct akma_replicator *r, const char *reason)
 {
 	unsigned backoff = BACKOFF_MIN_MS;
 	char why[512];
-	int logged = 0;
+	int logged = 0, lease_logged = 0;
 
 	if (akma_engine_repl_mode(r->p.engine) == AKMA_REPL_SYNC &&
 	    __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) != AKMA_REPLICATOR_DEMOTED)
@@ -178,21 +185,30 @@ static int reconnect(struct akma_replicator *r, const char *reason)
 		if (stop == 2 || (stop && akma_wall_ms() >= r->give_up_ms))
 			return -1;
 		akma_sleep_ms(backoff);
-		add_stat(&r->st.reconnects, 1);
-		if (akma_redis_reconnect(r->redis, why, sizeof(why)) == 0)
-			break;
-		if (!logged++)
-			LOG(WARNING, "reconnecting: %s\n", why);
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+		add_stat(&r->st.reconnects, 1);
+		if (akma_redis_reconnect(r->redis, why, sizeof(why)) != 0) {
+			if (!logged++)
+				LOG(WARNING, "reconnecting: %s\n", why);
+			continue;
+		}
+		/* Still the primary? (A standby may have taken over meanwhile.) */
+		int rc = check_lease(r);
+		if (rc == 0)
+			return 0; /* demoted: check_lease said so */
+		if (rc > 0)
+			break;
+		if (!lease_logged++)
+			LOG(WARNING,
+			    "redis %s answers, but the lease could not be renewed (%s): out of "
+			    "memory, or a replica? trying again\n",
+			    akma_redis_server(r->redis), akma_strerror(rc));
 	}
 	snprintf(r->server, sizeof(r->server), "%s", akma_redis_server(r->redis));
-	LOG(NOTICE, "connected to redis %s again\n", r->server);
-	/* Still the primary? (A standby may have taken over meanwhile.) */
-	if (check_lease(r) != 0) {
-		set_stat(&r->st.state, AKMA_REPLICATOR_UP);
-		akma_engine_set_writes(r->p.engine, 1);
-		LOG(NOTICE, "replication resumed; writes accepted again\n");
-	}
+	set_stat(&r->st.state, AKMA_REPLICATOR_UP);
+	akma_engine_set_writes(r->p.engine, 1);
+	LOG(NOTICE, "connected to redis %s again, the lease renewed; writes accepted again\n",
+	    r->server);
 	return 0;
 }
 
