@@ -11,7 +11,11 @@
 #     and a rapid-reset flood gets a GOAWAY;
 #   - half-sent bodies (tests/body_hog.py) hold only what has arrived, give
 #     it back when they close, and draw on sbi.body_budget (503 when spent);
-#     a declared body above sbi.max_body is answered 413 before it is read.
+#     a declared body above sbi.max_body is answered 413 before it is read;
+#   - connections held by streams that never end, or by a header block
+#     dripped an octet at a time (tests/held_streams.py), are closed at
+#     sbi.request_timeout / sbi.header_timeout, and one address can be
+#     bounded (sbi.max_connections_per_address).
 set -u
 BUILD=${1:?usage: integration_hostile.sh BUILD_DIR}
 AKMAD=$BUILD/drivers/programs/akmad
@@ -179,5 +183,31 @@ check "with sbi.body_budget spent, a complete request gets 503" test "$(field du
 check "... and once the bodies holding it close, it is served" test "$(field after)" = 200
 n=$(curl -s --http2-prior-knowledge "http://127.0.0.1:$bport/metrics" | sed -n 's/^akma_sbi_body_budget_refused_total //p')
 check "... counted in akma_sbi_body_budget_refused_total (${n:-none})" test "${n:-0}" -ge 1
+stop
+
+# ---- held connections ------------------------------------------------------------------------
+HELD="$PY $(dirname "$0")/held_streams.py"
+printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\nmax_connections = 64\nrequest_timeout = 1000\nheader_timeout = 1000\n' \
+	$(free_port) $bport > "$dir/held.conf"
+start "$dir/held.conf" || exit 1
+out=$($HELD hold $bport 64)
+echo "64 connections (sbi.max_connections 64), each a stream that never ends: $out"
+check "streams that never end no longer lock everyone out: a new client is served ($(field served_after_s) s; before: never in 20 s)" \
+	test "$(field served_after_s)" != never
+check "... the 64 holders closed at sbi.request_timeout" test "$(field closed)" = 64
+out=$($HELD drip $bport)
+echo "a header block dripped an octet every 300 ms: $out"
+check "a dripped header block is closed at sbi.header_timeout ($(field drip_closed_after_s) s; before: never in 20 s)" \
+	test "$(field drip_closed_after_s)" != never
+n=$(curl -s --http2-prior-knowledge "http://127.0.0.1:$bport/metrics" | sed -n 's/^akma_sbi_requests_timed_out_total //p')
+check "... counted in akma_sbi_requests_timed_out_total (${n:-none})" test "${n:-0}" -ge 65
+stop
+printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\nmax_connections_per_address = 4\n' \
+	$(free_port) $bport > "$dir/peraddr.conf"
+start "$dir/peraddr.conf" || exit 1
+out=$($HELD per_address $bport 6)
+echo "sbi.max_connections_per_address 4, 6 connections from 127.0.0.1: $out"
+check "one address holds at most sbi.max_connections_per_address: 2 of 6 closed at once" test "$(field closed_at_once)" = 2
+check "... while another address is still served" test "$(field other_address)" = answered
 stop
 check_done

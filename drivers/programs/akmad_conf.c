@@ -86,6 +86,19 @@ static const struct akma_conf_key keys[] = {
 	{"sbi", "idle_timeout", AKMA_CONF_UINT, F(sbi_idle_timeout_ms), 1000, 86400000, 0,
 	 "milliseconds", NULL, "60000",
 	 "a connection with no stream open this long is closed (GOAWAY)", NULL},
+	{"sbi", "request_timeout", AKMA_CONF_UINT, F(sbi_request_timeout_ms), 100, 3600000, 0,
+	 "milliseconds", NULL, "10000",
+	 "a stream not complete (END_STREAM) this long after its first HEADERS closes its "
+	 "connection",
+	 NULL},
+	{"sbi", "header_timeout", AKMA_CONF_UINT, F(sbi_header_timeout_ms), 100, 3600000, 0,
+	 "milliseconds", NULL, "5000",
+	 "a header block not complete this long after it began closes its connection", NULL},
+	{"sbi", "max_connections_per_address", AKMA_CONF_UINT, F(sbi_max_connections_per_address),
+	 0, 1u << 20, 0, "connections", NULL, "0",
+	 "connections one client address may hold, beyond which new ones are closed at once; 0: "
+	 "no bound (an SCP carries many consumers on one address)",
+	 NULL},
 	{"sbi", "default_ua", AKMA_CONF_STRING, F(sbi_default_ua), 10, 10, 0, NULL, NULL,
 	 "0100000007",
 	 "the Ua* security protocol identifier (10 hex digits, TS 33.220 Annex H) of an afId "
@@ -209,6 +222,9 @@ int akmad_conf_sbi_params(const struct akma_conf *c, const char *config, struct 
 	p->max_header_list = (unsigned)c->sbi_max_header_list;
 	p->max_connections = (unsigned)c->sbi_max_connections;
 	p->idle_timeout_ms = (unsigned)c->sbi_idle_timeout_ms;
+	p->request_timeout_ms = (unsigned)c->sbi_request_timeout_ms;
+	p->header_timeout_ms = (unsigned)c->sbi_header_timeout_ms;
+	p->max_connections_per_address = (unsigned)c->sbi_max_connections_per_address;
 	if (akma_hex_decode(c->sbi_default_ua, strlen(c->sbi_default_ua), p->default_ua,
 			    AKMA_UA_ID_LEN, -AKMA_E_UA_ID_LEN) != 0) {
 		snprintf(why, why_size, "sbi.default_ua '%s': not 10 hex digits",

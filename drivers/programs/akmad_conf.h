@@ -42,6 +42,9 @@ struct akma_conf {
 	uint64_t sbi_max_header_list;
 	uint64_t sbi_max_connections;
 	uint64_t sbi_idle_timeout_ms;
+	uint64_t sbi_request_timeout_ms;
+	uint64_t sbi_header_timeout_ms;
+	uint64_t sbi_max_connections_per_address;
 	char sbi_default_ua[AKMA_CONF_STR_MAX];
 	char sbi_tls_cert[AKMA_CONF_STR_MAX];
 	char sbi_tls_key[AKMA_CONF_STR_MAX];

@@ -72,6 +72,8 @@ struct stream {
 	char *body;
 	size_t body_len, body_cap; /* body_cap octets drawn on sbi.body_budget */
 	int no_budget;             /* it would have passed sbi.body_budget */
+	uint64_t begin_ms;         /* its first HEADERS (monotonic) */
+	int headers_done, ended;   /* END_HEADERS, END_STREAM seen */
 	size_t header_octets;      /* RFC 9113 6.5.2: name + value + 32 per field, trailers too */
 	int too_big;
 	char *authz; /* the Authorization header, wiped when freed */
@@ -97,10 +99,11 @@ struct conn {
 	size_t out_len, out_off, out_cap;
 	int want_out; /* EPOLLOUT armed */
 	int closing;
-	uint64_t last_ms;
-	int header_list_over;      /* a header list passed sbi.max_header_list */
-	int tls_done;              /* the handshake is over, peer read */
-	struct akma_sbi_peer peer; /* the client certificate's identity (mTLS) */
+	uint64_t last_ms;             /* accepted, or its last complete frame: not its last octet */
+	struct sockaddr_storage addr; /* the client's, for sbi.max_connections_per_address */
+	int header_list_over;         /* a header list passed sbi.max_header_list */
+	int tls_done;                 /* the handshake is over, peer read */
+	struct akma_sbi_peer peer;    /* the client certificate's identity (mTLS) */
 };
 
 struct akma_sbi {
@@ -131,6 +134,9 @@ struct akma_sbi {
  * trimmed so that a burst of bodies does not keep its memory. */
 #define BODY_TRIM_OCTETS (8u << 20)
 #define BODY_FIRST_OCTETS 512u
+/* How often idle connections and overdue streams are looked for: the
+ * timeouts are kept to within this. */
+#define SWEEP_MS 250
 
 /* ---- streams ----------------------------------------------------------------------------- */
 
@@ -439,6 +445,7 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	st->c = c;
 	st->sbi = c->s;
+	st->begin_ms = akma_mono_ms();
 	st->id = f->hd.stream_id;
 	st->op = -1;
 	st->content_length = -1;
@@ -548,9 +555,15 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
 static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *user)
 {
 	struct conn *c = user;
+	/* Progress is a whole frame: a client dripping octets makes none. */
+	c->last_ms = akma_mono_ms();
 	if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
 		return 0;
 	struct stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+	if (st && f->hd.type == NGHTTP2_HEADERS)
+		st->headers_done = 1;
+	if (st && (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+		st->ended = 1;
 	if (!st || st->in_engine || st->resp)
 		return 0;
 	/* A declared body above the limit is refused before it is read (after
@@ -746,7 +759,6 @@ static void conn_read(struct conn *c)
 				break;
 			}
 		}
-		c->last_ms = akma_mono_ms();
 		ssize_t used = nghttp2_session_mem_recv(c->h2, buf, (size_t)n);
 		if (used < 0) {
 			/* Not HTTP/2, or broken, or over a limit: GOAWAY (nghttp2
@@ -768,10 +780,52 @@ static void conn_read(struct conn *c)
 	conn_flush(c);
 }
 
+static int same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr,
+			       sizeof(struct in6_addr));
+	return 0;
+}
+
+/* A scan, only when sbi.max_connections_per_address is set: at 4096
+ * connections a few microseconds an accept, far below a TLS handshake. */
+static unsigned connections_from(const struct akma_sbi *s, const struct sockaddr_storage *addr)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < s->conns_cap; i++)
+		if (s->conns[i] && same_host(&s->conns[i]->addr, addr))
+			n++;
+	return n;
+}
+
+/* Whether one of c's streams has outlived sbi.header_timeout (its header
+ * block unfinished) or sbi.request_timeout (no END_STREAM yet). */
+static int conn_overdue(const struct conn *c, uint64_t now)
+{
+	const struct akma_sbi_params *p = &c->s->p;
+	for (const struct stream *st = c->streams; st; st = st->next) {
+		uint64_t age = now - st->begin_ms;
+		if ((!st->headers_done && age > p->header_timeout_ms) ||
+		    (!st->ended && age > p->request_timeout_ms))
+			return 1;
+	}
+	return 0;
+}
+
 static void accept_all(struct akma_sbi *s)
 {
 	for (;;) {
-		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage addr;
+		socklen_t addr_len = sizeof(addr);
+		int fd = accept4(s->lfd, (struct sockaddr *)&addr, &addr_len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 			/* Out of descriptors: the listener stays readable, so a
 			 * level-triggered epoll would spin. Take it out for a while
@@ -797,6 +851,12 @@ static void accept_all(struct akma_sbi *s)
 			close(fd);
 			continue;
 		}
+		if (s->p.max_connections_per_address &&
+		    connections_from(s, &addr) >= s->p.max_connections_per_address) {
+			akma_sbi_bump(&s->st.per_address_refused, 1);
+			close(fd);
+			continue;
+		}
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		struct conn *c = calloc(1, sizeof(*c));
@@ -807,6 +867,7 @@ static void accept_all(struct akma_sbi *s)
 		}
 		c->s = s;
 		c->fd = fd;
+		c->addr = addr;
 		c->last_ms = akma_mono_ms();
 		if (s->tls) {
 			c->ssl = SSL_new(s->tls);
@@ -956,11 +1017,17 @@ static void *sbi_main(void *arg)
 			s->accept_paused_until_ms = 0;
 		}
 		if (now >= next_sweep) {
-			next_sweep = now + 1000;
+			next_sweep = now + SWEEP_MS;
 			for (unsigned i = 0; i < s->conns_cap; i++) {
 				struct conn *c = s->conns[i];
-				if (c && c->n_streams == 0 &&
-				    now - c->last_ms > s->p.idle_timeout_ms) {
+				if (c && c->n_streams && conn_overdue(c, now)) {
+					/* Held streams would hold their slots forever. */
+					akma_sbi_bump(&s->st.requests_timed_out, 1);
+					nghttp2_session_terminate_session(c->h2, NGHTTP2_NO_ERROR);
+					if (conn_flush(c) == 0)
+						conn_close(c);
+				} else if (c && c->n_streams == 0 &&
+					   now - c->last_ms > s->p.idle_timeout_ms) {
 					nghttp2_submit_goaway(
 						c->h2, NGHTTP2_FLAG_NONE,
 						nghttp2_session_get_last_proc_stream_id(c->h2),

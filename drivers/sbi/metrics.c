@@ -142,6 +142,17 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 		"akma_sbi_body_budget_refused_total %llu\n",
 		(unsigned long long)__atomic_load_n(&st->body_octets, __ATOMIC_RELAXED),
 		(unsigned long long)st->body_budget_refused);
+	fprintf(f,
+		"# HELP akma_sbi_requests_timed_out_total Connections closed for a stream past "
+		"sbi.header_timeout or sbi.request_timeout.\n"
+		"# TYPE akma_sbi_requests_timed_out_total counter\n"
+		"akma_sbi_requests_timed_out_total %llu\n"
+		"# HELP akma_sbi_per_address_refused_total Connections refused: "
+		"sbi.max_connections_per_address.\n"
+		"# TYPE akma_sbi_per_address_refused_total counter\n"
+		"akma_sbi_per_address_refused_total %llu\n",
+		(unsigned long long)st->requests_timed_out,
+		(unsigned long long)st->per_address_refused);
 	if (extra)
 		extra->write(extra->ctx, f);
 	fclose(f);

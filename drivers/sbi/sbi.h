@@ -38,13 +38,16 @@ struct akma_sbi_metrics {
 };
 
 struct akma_sbi_params {
-	const char *listen;       /* "HOST:PORT" or "[V6]:PORT" */
-	unsigned max_body;        /* octets; larger bodies get 413 */
-	size_t body_budget;       /* octets of body memory, every stream together; beyond: 503 */
-	unsigned max_streams;     /* SETTINGS_MAX_CONCURRENT_STREAMS */
-	unsigned max_header_list; /* octets (RFC 9113 6.5.2); beyond it the connection closes */
-	unsigned max_connections; /* beyond it new connections are closed */
-	unsigned idle_timeout_ms; /* a connection idle this long is closed */
+	const char *listen;          /* "HOST:PORT" or "[V6]:PORT" */
+	unsigned max_body;           /* octets; larger bodies get 413 */
+	size_t body_budget;          /* octets of body memory, every stream together; beyond: 503 */
+	unsigned max_streams;        /* SETTINGS_MAX_CONCURRENT_STREAMS */
+	unsigned max_header_list;    /* octets (RFC 9113 6.5.2); beyond it the connection closes */
+	unsigned max_connections;    /* beyond it new connections are closed */
+	unsigned idle_timeout_ms;    /* a connection idle this long is closed */
+	unsigned request_timeout_ms; /* first HEADERS to END_STREAM; beyond: closed */
+	unsigned header_timeout_ms;  /* first HEADERS to END_HEADERS; beyond: closed */
+	unsigned max_connections_per_address;   /* 0: no bound */
 	uint8_t default_ua[AKMA_UA_ID_LEN];     /* Ua* id of a bare-FQDN afId */
 	const char *tls_cert;                   /* PEM certificate chain; NULL or "": h2c */
 	const char *tls_key;                    /* PEM private key */

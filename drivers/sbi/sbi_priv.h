@@ -51,6 +51,8 @@ struct akma_sbi_stats {
 	uint64_t header_lists_refused; /* connections closed: sbi.max_header_list */
 	uint64_t body_octets;          /* gauge: request body memory held */
 	uint64_t body_budget_refused;  /* 503s: sbi.body_budget spent */
+	uint64_t requests_timed_out;   /* connections closed: a stream overdue */
+	uint64_t per_address_refused;  /* connections refused: max_connections_per_address */
 };
 
 static inline void akma_sbi_gauge(uint64_t *g, uint64_t v)
