@@ -21,6 +21,13 @@
  * max_body + 1 each, 0.8 GB. All of them draw on one budget
  * (sbi.body_budget); a stream that would pass it is answered 503 at its end,
  * and a content-length above sbi.max_body is answered 413 at the headers.
+ *
+ * Nothing a client holds is held forever: a stream has sbi.header_timeout
+ * to finish its header block and sbi.request_timeout to reach END_STREAM,
+ * a connection with no stream is idle from its last whole frame (a client
+ * dripping octets makes no progress), and the header list is counted here
+ * against sbi.max_header_list (nghttp2 1.52 only announces it). Each limit
+ * closes the connection: 64 held streams once locked out every client.
  */
 #include "sbi_priv.h"
 
