@@ -26,21 +26,26 @@ check_done() {
 # A port free now on 127.0.0.1 for both TCP and UDP, below the ephemeral
 # range (32768 up) so that no client socket takes it meanwhile; chosen at
 # random and probed, not assumed.
+# free_port [N]: the first of N consecutive ports (default 1) that are free
+# for both TCP and UDP on 127.0.0.1 now, below Linux's ephemeral range (32768
+# up) so that no client socket takes one later.
 free_port() {
-	/usr/bin/python3 - << 'PY'
-import random, socket
-for _ in range(1000):
-    p = random.randrange(20000, 32000)
-    ok = True
+	/usr/bin/python3 - "${1:-1}" << 'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+def free(p):
     for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
         s = socket.socket(socket.AF_INET, kind)
         try:
             s.bind(("127.0.0.1", p))
         except OSError:
-            ok = False
+            return False
         finally:
             s.close()
-    if ok:
+    return True
+for _ in range(1000):
+    p = random.randrange(20000, 32000 - n)
+    if all(free(p + i) for i in range(n)):
         print(p)
         break
 PY

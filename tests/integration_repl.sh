@@ -34,8 +34,6 @@ AKMAD=$BUILD/drivers/programs/akmad
 AKMACTL=$BUILD/drivers/programs/akmactl
 CLIENT=$BUILD/tests/repl_client
 dir=$(mktemp -d /tmp/akma-repl-XXXXXX)
-# Below Linux's ephemeral range (32768 up), so no client socket holds one.
-base=$((20000 + (RANDOM % 120) * 100))
 pids=()
 
 cleanup() {
@@ -53,6 +51,7 @@ trap cleanup EXIT
 [ -n "${AKMA_KEEP_LOGS:-}" ] && trap "for p in \"\${pids[@]}\"; do kill -9 \$p 2>/dev/null; done; echo logs kept in $dir" EXIT
 
 . "$(dirname "$0")/check.sh"
+base=$(free_port 41) # base .. base + 40, free when chosen
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.kek"

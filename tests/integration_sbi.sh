@@ -14,9 +14,6 @@ AKMACTL=$BUILD/drivers/programs/akmactl
 VALIDATE="/usr/bin/python3 $SRC/tests/validate_openapi.py $SRC/tests/openapi"
 [ -x /usr/bin/python3 ] || VALIDATE="python3 $SRC/tests/validate_openapi.py $SRC/tests/openapi"
 dir=$(mktemp -d /tmp/akma-sbi-XXXXXX)
-# Below Linux's ephemeral range (32768 up), so no client socket holds one.
-port=$((20000 + RANDOM % 12000))
-hport=$((port + 1))
 pid=
 
 cleanup() {
@@ -26,6 +23,8 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/check.sh"
+port=$(free_port 10) # port .. port + 9, free when chosen
+hport=$((port + 1))
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
 chmod 600 "$dir/akmad.psk"
@@ -230,9 +229,9 @@ check "8000 requests on 4 connections of 100 streams (more than one engine burst
 
 # ---- akma-sbi: front ends of their own sharing this akmad over the wire protocol ------------------------
 AKMA_SBI=$BUILD/drivers/programs/akma-sbi
-"$AKMA_SBI" --config "$dir/akmad.conf" --sbi-listen 127.0.0.1:$((port + 5)) > "$dir/fe1.log" 2>&1 &
+"$AKMA_SBI" --config "$dir/akmad.conf" --sbi-listen 127.0.0.1:$((port + 5)) --timeout 10000 > "$dir/fe1.log" 2>&1 &
 fe1=$!
-"$AKMA_SBI" --config "$dir/akmad.conf" --sbi-listen 127.0.0.1:$((port + 6)) > "$dir/fe2.log" 2>&1 &
+"$AKMA_SBI" --config "$dir/akmad.conf" --sbi-listen 127.0.0.1:$((port + 6)) --timeout 10000 > "$dir/fe2.log" 2>&1 &
 fe2=$!
 for _ in $(seq 1 50); do grep -q serving "$dir/fe2.log" && grep -q serving "$dir/fe1.log" && break; sleep 0.1; done
 grep -q serving "$dir/fe1.log" && grep -q serving "$dir/fe2.log" || cat "$dir/fe1.log" "$dir/fe2.log"
