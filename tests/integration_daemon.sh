@@ -17,11 +17,12 @@ dir=$(mktemp -d /tmp/akmad-it-XXXXXX)
 pid=
 cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
+. "$(dirname "$0")/check.sh" # for free_port; its check() is replaced below
 ok() { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
 check() { if eval "$2"; then ok; else bad "$1"; fi; }
 
-port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768 up)
+port=$(free_port 2) # port, port + 1
 (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk")
 cat > "$dir/akmad.conf" <<CONF
 [engine]

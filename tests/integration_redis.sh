@@ -5,7 +5,8 @@
 set -u
 [ $# -ge 1 ] || { echo "usage: integration_redis.sh TEST..."; exit 2; }
 dir=$(mktemp -d /tmp/akma-redis-XXXXXX)
-port=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768 up)
+. "$(dirname "$0")/check.sh" # for free_port
+port=$(free_port)
 redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no \
 	--daemonize no > "$dir/redis.log" 2>&1 &
 pid=$!
