@@ -9,7 +9,9 @@ what a request declaring a body above sbi.max_body gets before sending it.
 Usage: body_hog.py PORT PID CONNS STREAMS CHUNK
 prints: rss_base_mb= rss_held_mb= rss_after_mb= early=<status> during=<status> after=<status>
 """
-import json, os, socket, struct, sys, time
+import json, socket, sys, time
+
+from h2raw import PREFACE, frame, lit
 
 port, pid, conns, streams, chunk = (int(sys.argv[1]), sys.argv[2], int(sys.argv[3]),
                                     int(sys.argv[4]), int(sys.argv[5]))
@@ -20,21 +22,13 @@ def rss_mb():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) // 1024
 
-def frame(ftype, flags, sid, payload):
-    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
-
-def lit(index, value):              # literal without indexing, indexed name (4-bit prefix)
-    out = bytes([index]) if index < 15 else bytes([15, index - 15])
-    assert len(value) < 127
-    return out + bytes([len(value)]) + value
-
 def request_headers(op, length):
     return (b"\x83\x86" + lit(4, b"/naanf-akma/v1/" + op) + lit(1, b"localhost")
             + lit(31, b"application/json") + lit(28, str(length).encode()))
 
 def connect():
     s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") + frame(4, 1, 0, b""))
+    s.sendall(PREFACE + frame(4, 0, 0, b"") + frame(4, 1, 0, b""))
     return s
 
 def status_of(s, sid, timeout=10):

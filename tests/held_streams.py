@@ -12,26 +12,20 @@
                                    from 127.0.0.2 gets an answer
 Every wait has a deadline (20 s); nothing is timed against a bound here.
 """
-import socket, struct, sys, time
+import socket, sys, time
+
+from h2raw import PREFACE, frame, lit
 
 mode, port = sys.argv[1], int(sys.argv[2])
 
-def frame(ftype, flags, sid, payload):
-    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
-
-def lit(index, value):
-    out = bytes([index]) if index < 15 else bytes([15, index - 15])
-    return out + bytes([len(value)]) + value
-
 HEADERS = (b"\x83\x86" + lit(4, b"/naanf-akma/v1/remove-context") + lit(1, b"localhost")
            + lit(31, b"application/json"))
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"")
 
 def connect(source="127.0.0.1"):
     s = socket.socket()
     s.bind((source, 0))
     s.connect(("127.0.0.1", port))
-    s.sendall(PREFACE)
+    s.sendall(PREFACE + frame(4, 0, 0, b""))
     return s
 
 def closed(s, wait):

@@ -11,19 +11,9 @@ prints: announced=<SETTINGS_MAX_HEADER_LIST_SIZE or none> bombs=<sent>
 """
 import os, socket, struct, sys, time
 
+from h2raw import PREFACE, frame, sbi_thread_ticks
+
 port, pid, bombs = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-
-def sbi_ticks():
-    for t in os.listdir("/proc/%s/task" % pid):
-        with open("/proc/%s/task/%s/comm" % (pid, t)) as f:
-            if f.read().strip() == "akma-sbi":
-                with open("/proc/%s/task/%s/stat" % (pid, t)) as f:
-                    x = f.read().rsplit(")", 1)[1].split()
-                return int(x[11]) + int(x[12])
-    raise SystemExit("no akma-sbi thread")
-
-def frame(ftype, flags, sid, payload):
-    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
 
 def hpack_int(prefix_bits, first, n):
     top = (1 << prefix_bits) - 1
@@ -65,7 +55,7 @@ def read_frames(s, until):
 def connect():
     """A connection past the SETTINGS exchange, and the header list size it announced."""
     s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b""))
+    s.sendall(PREFACE + frame(4, 0, 0, b""))
     got, _ = read_frames(s, lambda g: any(t == 4 and not f & 1 for t, f, _ in g))
     announced = "none"
     for t, f, p in got:
@@ -86,7 +76,7 @@ got, closed = read_frames(s, lambda g: any(t == 1 for t, _, _ in g))
 small = "answered" if any(t == 1 for t, _, _ in got) else "nothing"
 
 # Each bomb on the connection the last one left open, or on a new one.
-c0, sent, goaway, sid = sbi_ticks(), 0, "none", 1
+c0, sent, goaway, sid = sbi_thread_ticks(pid), 0, "none", 1
 for k in range(bombs):
     sid += 2
     block = b"\x82\x86\x84\x01\x09localhost" + literal_indexed(b"x-bomb", b"b" * 4000)
@@ -113,7 +103,7 @@ for k in range(bombs):
         s.close()
         s, _ = connect()
         sid = 1
-cpu_ms = (sbi_ticks() - c0) * 1000.0 / os.sysconf("SC_CLK_TCK")
+cpu_ms = (sbi_thread_ticks(pid) - c0) * 1000.0 / os.sysconf("SC_CLK_TCK")
 
 # Rapid reset (CVE-2023-44487): open and cancel streams at once, 2000 of them.
 s.close()

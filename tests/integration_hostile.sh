@@ -96,18 +96,11 @@ hport=$(free_port)
 printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\n' \
 	$(free_port) $hport > "$dir/fd.conf"
 start "$dir/fd.conf" --nofile=128:128 || exit 1
-out=$($PY - $hport $pid "$dir/akmad.log" << 'PY'
+out=$($PY - $hport $pid "$dir/akmad.log" "$(dirname "$0")" << 'PY'
 import os, socket, sys, time
 port, pid, log = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-def sbi_cpu():
-    # the SBI thread's own user + system ticks (its thread name: akma-sbi)
-    for t in os.listdir("/proc/%s/task" % pid):
-        with open("/proc/%s/task/%s/comm" % (pid, t)) as f:
-            if f.read().strip() == "akma-sbi":
-                with open("/proc/%s/task/%s/stat" % (pid, t)) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                return int(fields[11]) + int(fields[12])
-    return None
+sys.path.insert(0, sys.argv[4])
+from h2raw import sbi_thread_ticks
 held = []
 for _ in range(200):                  # more than the 128 descriptors akmad may hold
     try:
@@ -115,9 +108,9 @@ for _ in range(200):                  # more than the 128 descriptors akmad may 
     except OSError:
         break
 time.sleep(0.5)                       # let it reach EMFILE
-t0, c0 = time.time(), sbi_cpu()
+t0, c0 = time.time(), sbi_thread_ticks(pid)
 time.sleep(2)
-busy = (sbi_cpu() - c0) / os.sysconf("SC_CLK_TCK") / (time.time() - t0)
+busy = (sbi_thread_ticks(pid) - c0) / os.sysconf("SC_CLK_TCK") / (time.time() - t0)
 with open(log) as f:                  # before the close below frees descriptors
     lines = sum("accept: Too many open files" in line for line in f)
 print("held %d, sbi thread busy %.0f%%, logged %d" % (len(held), 100 * busy, lines))
