@@ -179,12 +179,18 @@ check "Redis down: K_AF retrieval goes on" bash -c "[ \"\$($C $P1 get 5)\" = 0 ]
 $C $P1 register 300000 8 "$dir/down.acks" > "$dir/down.out"
 check "Redis down: sync writes refused with overload (status 4)" \
 	bash -c "[ \$(grep -c ' 4\$' '$dir/down.acks') = 8 ]"
+# register_until_acked FIRST FILE: one registration at a time until one is
+# acknowledged (status 0), 10 s at most; FILE collects their answers.
+register_until_acked() {
+	for _ in $(seq 1 50); do
+		$C $P1 register "$1" 1 "$2" > /dev/null
+		grep -q ' 0$' "$2" && return 0
+		sleep 0.2
+	done
+	return 1
+}
 start_redis $R1
-for _ in $(seq 1 50); do
-	$C $P1 register 300100 1 "$dir/up.acks" > /dev/null
-	grep -q ' 0$' "$dir/up.acks" && break
-	sleep 0.2
-done
+register_until_acked 300100 "$dir/up.acks"
 check "Redis back: akmad reconnected by itself and writes resume" grep -q ' 0$' "$dir/up.acks"
 grep " 0$" "$dir/up.acks" | tail -1 >> "$dir/acks"
 cat "$dir/down.acks" >> "$dir/acks"
@@ -211,11 +217,7 @@ lines=$(($(wc -l < "$dir/b.log") - n_log))
 check "... and said in a few lines, not a stream ($lines lines in 2 s and more)" test $lines -le 6
 check "... K_AF retrieval goes on" bash -c "[ \"\$($C $P1 get 5)\" = 0 ]"
 redis-cli -p $R1 CONFIG SET maxmemory 0 > /dev/null
-for _ in $(seq 1 50); do
-	$C $P1 register 310100 1 "$dir/unfull.acks" > /dev/null
-	grep -q ' 0$' "$dir/unfull.acks" && break
-	sleep 0.2
-done
+register_until_acked 310100 "$dir/unfull.acks"
 check "Redis with room again: writes resume by themselves" grep -q ' 0$' "$dir/unfull.acks"
 grep " 0$" "$dir/unfull.acks" | tail -1 >> "$dir/acks"
 cat "$dir/full.acks" >> "$dir/acks"
