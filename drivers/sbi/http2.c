@@ -133,6 +133,7 @@ struct akma_sbi {
 	unsigned log_lines, log_suppressed;
 	uint64_t accept_paused_until_ms; /* 0: the listener is in the epoll set */
 	int accept_pause_logged;
+	uint64_t now_ms;    /* this loop pass's time: read once after epoll_wait, not per frame */
 	size_t body_octets; /* the bodies' capacity, against p.body_budget */
 	int body_trim;      /* body_octets passed BODY_TRIM_OCTETS since it was last 0 */
 };
@@ -452,7 +453,7 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	st->c = c;
 	st->sbi = c->s;
-	st->begin_ms = akma_mono_ms();
+	st->begin_ms = c->s->now_ms;
 	st->id = f->hd.stream_id;
 	st->op = -1;
 	st->content_length = -1;
@@ -563,7 +564,7 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *user
 {
 	struct conn *c = user;
 	/* Progress is a whole frame: a client dripping octets makes none. */
-	c->last_ms = akma_mono_ms();
+	c->last_ms = c->s->now_ms;
 	if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
 		return 0;
 	struct stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
@@ -875,7 +876,7 @@ static void accept_all(struct akma_sbi *s)
 		c->s = s;
 		c->fd = fd;
 		c->addr = addr;
-		c->last_ms = akma_mono_ms();
+		c->last_ms = s->now_ms;
 		if (s->tls) {
 			c->ssl = SSL_new(s->tls);
 			if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
@@ -989,6 +990,7 @@ static void *sbi_main(void *arg)
 			break;
 		int timeout = s->st.in_flight ? 0 : 100;
 		int n = epoll_wait(s->ep, evs, 64, timeout);
+		s->now_ms = akma_mono_ms();
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == NULL) {
 				accept_all(s);
