@@ -8,23 +8,26 @@
 #include <intel-ipsec-mb.h>
 
 #include "err.h"
+#include "secmem.h"
 
 int akma_gcm_init(struct akma_gcm_key *g, const uint8_t key[AKMA_GCM_KEY_LEN])
 {
 	IMB_MGR *mgr = alloc_mb_mgr(0);
-	struct gcm_key_data *exp = aligned_alloc(64, (sizeof(*exp) + 63) & ~(size_t)63);
+	/* The expanded key starts with the key itself (AES-256 round keys 0
+	 * and 1): the secret heap, 64-aligned as ipsec-mb wants. */
+	struct gcm_key_data *exp = akma_secmem_alloc(sizeof(*exp));
 
 	g->mgr = NULL;
 	g->expanded = NULL;
 	if (!mgr || !exp) {
 		free_mb_mgr(mgr);
-		free(exp);
+		akma_secmem_free(exp);
 		return -ENOMEM;
 	}
 	init_mb_mgr_auto(mgr, NULL); /* GCM has no SHA-NI trap: the widest is best */
 	if (imb_get_errno(mgr) != 0) {
 		free_mb_mgr(mgr);
-		free(exp);
+		akma_secmem_free(exp);
 		return -AKMA_E_MB_ARCH;
 	}
 	IMB_AES256_GCM_PRE(mgr, key, exp);
@@ -36,8 +39,7 @@ int akma_gcm_init(struct akma_gcm_key *g, const uint8_t key[AKMA_GCM_KEY_LEN])
 void akma_gcm_fini(struct akma_gcm_key *g)
 {
 	if (g->expanded) {
-		explicit_bzero(g->expanded, sizeof(struct gcm_key_data));
-		free(g->expanded);
+		akma_secmem_free(g->expanded); /* wiped there */
 	}
 	if (g->mgr)
 		free_mb_mgr(g->mgr);

@@ -13,6 +13,7 @@
  * in the middle of the burst is applied after the batch before it.
  */
 #include "worker.h"
+#include "secmem.h"
 
 #include <stddef.h>
 #include <sys/mman.h>
@@ -590,6 +591,8 @@ static int worker_main(void *arg)
 		} else {
 			if (!running)
 				break; /* stopping, every input ring and the pipeline empty */
+			if (idle == 0) /* the keys of the last burst, out of a dump's registers */
+				akma_secmem_clear_registers();
 			count(&w->st.idle_polls, 1);
 			/* Idle for ~30 us: nap between polls, so a worker that shares its
 			 * CPU gives it back. On the 2-core VM the spinning worker took

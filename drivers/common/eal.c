@@ -7,11 +7,34 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
 #include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_memory.h>
 
 static int eal_started;
+
+/* DPDK's memory holds the requests (K_AKMA, K_AF) and, without hugepages,
+ * is a memfd that every core dump includes: none of it is dumped. madvise
+ * covers what is mapped now; memory DPDK maps later (hugepages, dynamic
+ * mode) is marked by the callback as it arrives. */
+static int exclude_list(const struct rte_memseg_list *msl, void *arg)
+{
+	(void)arg;
+	if (msl->base_va && msl->len)
+		madvise(msl->base_va, msl->len,
+			MADV_DONTDUMP); /* ENOMEM for holes: the rest is marked */
+	return 0;
+}
+
+static void exclude_new_memory(enum rte_mem_event event, const void *addr, size_t len, void *arg)
+{
+	(void)arg;
+	if (event == RTE_MEM_EVENT_ALLOC)
+		madvise((void *)(uintptr_t)addr, len, MADV_DONTDUMP);
+}
 
 int akma_eal_init(const char *name, int argc, char **argv, const struct akma_eal_defaults *d)
 {
@@ -49,6 +72,8 @@ int akma_eal_init(const char *name, int argc, char **argv, const struct akma_eal
 		return -1;
 	}
 	eal_started = 1;
+	rte_memseg_list_walk(exclude_list, NULL);
+	rte_mem_event_callback_register("akma-dontdump", exclude_new_memory, NULL);
 	return rc;
 }
 

@@ -6,7 +6,8 @@
  * DPDK EAL start-up and clean-up, the same for akmad, akma-bench and the
  * tests: with no EAL options, defaults that run on a laptop or a CI box (no
  * hugepages, no PCI, no shared configuration, a file prefix of its own);
- * with options, exactly what the operator gave. Call from main only.
+ * with options, exactly what the operator gave. Either way DPDK's memory
+ * (requests with their keys) is kept out of core dumps. Call from main only.
  */
 
 struct akma_eal_defaults {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "secmem.h"
 #include "err.h"
 #include "redis_priv.h"
 
@@ -115,6 +116,8 @@ int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint6
 			continue;
 		}
 		struct pollfd pfd = {r->sub->fd, POLLIN, 0};
+		if (!n)
+			akma_secmem_clear_registers(); /* the last keys opened, out of a dump */
 		int ready = poll(&pfd, 1, n ? 0 : (int)timeout_ms);
 		if (ready < 0 && errno != EINTR)
 			goto fail;

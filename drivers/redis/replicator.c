@@ -5,6 +5,7 @@
  * primary never goes back to following (a demoted primary only refuses
  * writes, and is restarted by its operator as a standby).
  */
+#include "secmem.h"
 #include "replicator.h"
 
 #include <errno.h>
@@ -288,6 +289,8 @@ static void primary_loop(struct akma_replicator *r)
 				return; /* drained */
 			/* Idle: a short nap, so a thread with nothing to write gives its
 			 * CPU back; any write resets it. */
+			if (idle == 0) /* the last batch's keys, out of a dump's registers */
+				akma_secmem_clear_registers();
 			akma_sleep_ms(++idle > 100 ? 1 : 0);
 			continue;
 		}

@@ -33,7 +33,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -54,6 +53,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "sbi_json.h"
+#include "secmem.h"
 
 #define API_PREFIX "/naanf-akma/v1/"
 #define API_ROOT "/naanf-akma/"
@@ -62,6 +62,7 @@
 #define ACCEPT_BACKOFF_MS 100 /* the listener rests this long when out of descriptors */
 #define OUT_MAX (1 << 20)     /* stop reading a connection whose output backs up */
 #define SUBMIT_MAX 64
+#define READ_OCTETS 16384u
 
 struct conn;
 
@@ -135,12 +136,10 @@ struct akma_sbi {
 	int accept_pause_logged;
 	uint64_t now_ms;    /* this loop pass's time: read once after epoll_wait, not per frame */
 	size_t body_octets; /* the bodies' capacity, against p.body_budget */
-	int body_trim;      /* body_octets passed BODY_TRIM_OCTETS since it was last 0 */
+	uint8_t rbuf
+		[READ_OCTETS]; /* what conn_read reads into: this struct is on the secret heap */
 };
 
-/* When every body is gone after more than this was held, the heap is
- * trimmed so that a burst of bodies does not keep its memory. */
-#define BODY_TRIM_OCTETS (8u << 20)
 #define BODY_FIRST_OCTETS 512u
 /* How often idle connections and overdue streams are looked for: the
  * timeouts are kept to within this. */
@@ -153,17 +152,12 @@ static void body_drop(struct stream *st)
 	struct akma_sbi *s = st->sbi;
 	if (!st->body)
 		return;
-	explicit_bzero(st->body, st->body_len);
-	free(st->body);
+	akma_secmem_free(st->body); /* wiped there; an emptied slab is unmapped */
 	st->body = NULL;
 	st->body_len = 0;
 	s->body_octets -= st->body_cap;
 	st->body_cap = 0;
 	akma_sbi_gauge(&s->st.body_octets, s->body_octets);
-	if (!s->body_octets && s->body_trim) {
-		s->body_trim = 0;
-		malloc_trim(0);
-	}
 }
 
 /* Room for `need` octets in st's body: 0, 1 when sbi.body_budget would
@@ -180,20 +174,13 @@ static int body_reserve(struct stream *st, size_t need)
 		cap = (size_t)s->p.max_body + 1;
 	if (s->body_octets - st->body_cap + cap > s->p.body_budget)
 		return 1;
-	char *grown = malloc(cap);
+	char *grown = akma_secmem_realloc(st->body, cap); /* the old block wiped */
 	if (!grown)
 		return -1;
-	if (st->body) {
-		memcpy(grown, st->body, st->body_len);
-		explicit_bzero(st->body, st->body_len); /* realloc would free it unwiped */
-		free(st->body);
-	}
 	s->body_octets += cap - st->body_cap;
 	st->body = grown;
 	st->body_cap = cap;
 	akma_sbi_gauge(&s->st.body_octets, s->body_octets);
-	if (s->body_octets > BODY_TRIM_OCTETS)
-		s->body_trim = 1;
 	return 0;
 }
 
@@ -206,7 +193,7 @@ static void stream_free(struct stream *st)
 	body_drop(st);
 	akma_sbi_body_free(st->resp);
 	akma_sbi_call_wipe(&st->call);
-	free(st);
+	akma_secmem_free(st);
 }
 
 static void stream_unlink(struct stream *st)
@@ -292,7 +279,8 @@ static void refuse(struct stream *st, int status, const char *cause, const char 
 	struct akma_sbi_problem pb;
 	akma_sbi_problem_set(&pb, status, cause, detail);
 	char *body = akma_sbi_problem_body(&pb);
-	respond(st, status, body ? body : strdup(akma_sbi_problem_fallback), 1, challenge);
+	respond(st, status, body ? body : akma_sbi_body_dup(akma_sbi_problem_fallback), 1,
+		challenge);
 }
 
 static void submit_pending(struct akma_sbi *s);
@@ -389,7 +377,8 @@ static void dispatch(struct stream *st)
 			    s->p.default_ua, r, &st->call, &pb) != 0) {
 		s->b.release(s->b.ctx, r);
 		char *body = akma_sbi_problem_body(&pb);
-		respond(st, pb.status, body ? body : strdup(akma_sbi_problem_fallback), 1, NULL);
+		respond(st, pb.status, body ? body : akma_sbi_body_dup(akma_sbi_problem_fallback),
+			1, NULL);
 		return;
 	}
 	if (st->op == AKMA_SBI_RETRIEVE) {
@@ -448,7 +437,7 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 	struct conn *c = user;
 	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
-	struct stream *st = calloc(1, sizeof(*st));
+	struct stream *st = akma_secmem_alloc(sizeof(*st)); /* its call holds K_AKMA */
 	if (!st)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	st->c = c;
@@ -601,6 +590,30 @@ static int on_stream_close(nghttp2_session *h2, int32_t id, uint32_t code, void 
 static nghttp2_session_callbacks *callbacks;
 static nghttp2_option *options;
 
+/* nghttp2's buffers hold bodies (K_AKMA in, K_AF out) in its frame and
+ * HPACK buffers, which it reuses without wiping: the secret heap. */
+static void *h2_malloc(size_t n, void *user)
+{
+	(void)user;
+	return akma_secmem_alloc(n);
+}
+static void h2_free(void *p, void *user)
+{
+	(void)user;
+	akma_secmem_free(p);
+}
+static void *h2_calloc(size_t nmemb, size_t size, void *user)
+{
+	(void)user;
+	return akma_secmem_calloc(nmemb, size);
+}
+static void *h2_realloc(void *p, size_t n, void *user)
+{
+	(void)user;
+	return akma_secmem_realloc(p, n);
+}
+static nghttp2_mem secret_heap = {NULL, h2_malloc, h2_free, h2_calloc, h2_realloc};
+
 /* ---- connections ----------------------------------------------------------------------------- */
 
 static void conn_close(struct conn *c)
@@ -624,7 +637,7 @@ static void conn_close(struct conn *c)
 	for (unsigned i = 0; i < s->conns_cap; i++)
 		if (s->conns[i] == c)
 			s->conns[i] = NULL;
-	free(c->out);
+	akma_secmem_free(c->out);
 	explicit_bzero(&c->peer, sizeof(c->peer)); /* its last token */
 	free(c);
 	s->n_conns--;
@@ -652,7 +665,7 @@ static int conn_flush(struct conn *c)
 					size_t cap = c->out_cap ? c->out_cap : 16384;
 					while (cap < c->out_len + (size_t)n)
 						cap *= 2;
-					uint8_t *p = realloc(c->out, cap);
+					uint8_t *p = akma_secmem_realloc(c->out, cap);
 					if (!p) {
 						conn_close(c);
 						return -1;
@@ -711,7 +724,7 @@ static int conn_flush(struct conn *c)
 
 static void conn_read(struct conn *c)
 {
-	uint8_t buf[16384];
+	uint8_t *buf = c->s->rbuf;
 	for (;;) {
 		ssize_t n;
 		if (c->ssl) {
@@ -744,7 +757,7 @@ static void conn_read(struct conn *c)
 				if (conn_flush(c) != 0)
 					return;
 			}
-			int r = SSL_read(c->ssl, buf, sizeof(buf));
+			int r = SSL_read(c->ssl, buf, READ_OCTETS);
 			if (r <= 0) {
 				int e = SSL_get_error(c->ssl, r);
 				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
@@ -756,7 +769,7 @@ static void conn_read(struct conn *c)
 			}
 			n = r;
 		} else {
-			n = recv(c->fd, buf, sizeof(buf), 0);
+			n = recv(c->fd, buf, READ_OCTETS, 0);
 			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 				conn_close(c);
 				return;
@@ -782,7 +795,7 @@ static void conn_read(struct conn *c)
 				conn_close(c);
 			return;
 		}
-		if ((size_t)n < sizeof(buf) && !(c->ssl && SSL_pending(c->ssl)))
+		if ((size_t)n < READ_OCTETS && !(c->ssl && SSL_pending(c->ssl)))
 			break;
 	}
 	conn_flush(c);
@@ -868,7 +881,8 @@ static void accept_all(struct akma_sbi *s)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		struct conn *c = calloc(1, sizeof(*c));
-		if (!c || nghttp2_session_server_new2(&c->h2, callbacks, c, options) != 0) {
+		if (!c ||
+		    nghttp2_session_server_new3(&c->h2, callbacks, c, options, &secret_heap) != 0) {
 			free(c);
 			close(fd);
 			continue;
@@ -941,7 +955,7 @@ static void collect(struct akma_sbi *s)
 		char *body = akma_sbi_encode_answer(&st->call, done[i], &status, &problem);
 		s->b.release(s->b.ctx, done[i]); /* wipes K_AF */
 		if (!body && problem)
-			body = strdup(akma_sbi_problem_fallback);
+			body = akma_sbi_body_dup(akma_sbi_problem_fallback);
 		respond(st, status, body, problem, NULL);
 		unsigned k = 0;
 		while (k < nt && touched[k] != st->c)
@@ -989,6 +1003,8 @@ static void *sbi_main(void *arg)
 		if (stopping && (s->st.in_flight == 0 || akma_mono_ms() >= s->stop_deadline_ms))
 			break;
 		int timeout = s->st.in_flight ? 0 : 100;
+		if (timeout)
+			akma_secmem_clear_registers(); /* the last bodies, out of a dump */
 		int n = epoll_wait(s->ep, evs, 64, timeout);
 		s->now_ms = akma_mono_ms();
 		for (int i = 0; i < n; i++) {
@@ -1110,7 +1126,7 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct ak
 		nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, on_frame_recv);
 		nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, on_stream_close);
 	}
-	struct akma_sbi *s = calloc(1, sizeof(*s));
+	struct akma_sbi *s = akma_secmem_alloc(sizeof(*s));
 	if (!s) {
 		snprintf(why, why_size, "out of memory");
 		return NULL;
@@ -1119,23 +1135,26 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct ak
 	s->b = *b;
 	if (p->tls_client_ca && p->tls_client_ca[0] && !(p->tls_cert && p->tls_cert[0])) {
 		snprintf(why, why_size, "sbi.tls_client_ca needs sbi.tls_cert and sbi.tls_key");
-		free(s);
+		akma_secmem_free(s);
 		return NULL;
 	}
 	if (!(s->auth = akma_sbi_auth_create(p, why, why_size))) {
-		free(s);
+		akma_secmem_free(s);
 		return NULL;
 	}
 	if (p->tls_cert && p->tls_cert[0] && !(s->tls = akma_sbi_tls_context(p, why, why_size))) {
 		akma_sbi_auth_free(s->auth);
-		free(s);
+		akma_secmem_free(s);
 		return NULL;
 	}
+	if (s->tls && !akma_sbi_tls_on_secret_heap)
+		fprintf(stderr, "sbi: warning: OpenSSL allocated before akmad could move it to the "
+				"secret heap: TLS buffers are not kept out of core dumps\n");
 	s->lfd = listen_on(p->listen, why, why_size);
 	if (s->lfd < 0) {
 		SSL_CTX_free(s->tls);
 		akma_sbi_auth_free(s->auth);
-		free(s);
+		akma_secmem_free(s);
 		return NULL;
 	}
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -1148,7 +1167,7 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct ak
 		close(s->ep);
 		SSL_CTX_free(s->tls);
 		akma_sbi_auth_free(s->auth);
-		free(s);
+		akma_secmem_free(s);
 		return NULL;
 	}
 	pthread_setname_np(s->thread, "akma-sbi");
@@ -1168,7 +1187,7 @@ void akma_sbi_stop(struct akma_sbi *s, unsigned timeout_ms)
 	akma_sbi_auth_free(s->auth);
 	akma_sbi_auth_free(__atomic_exchange_n(&s->next_auth, NULL, __ATOMIC_ACQ_REL));
 	free(s->conns);
-	free(s);
+	akma_secmem_free(s);
 }
 
 int akma_sbi_reload(struct akma_sbi *s, const struct akma_sbi_params *p, char *why, size_t why_size)

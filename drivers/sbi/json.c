@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Naanf_AKMA bodies (see sbi_json.h). jansson is told to wipe every block
- * it frees, since a parsed request holds K_AKMA in hex and an answer K_AF:
- * the allocator hooks are process-wide, set once.
+ * Naanf_AKMA bodies (see sbi_json.h). jansson allocates on the secret heap
+ * (engine/secmem.h), since a parsed request holds K_AKMA in hex and an
+ * answer K_AF: the hooks are process-wide, set before main.
  */
 #include "sbi_json.h"
 
-#include <malloc.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,23 +16,18 @@
 
 #include "err.h"
 #include "hex.h"
+#include "secmem.h"
 
 const char akma_sbi_problem_fallback[] =
 	"{\"status\":500,\"cause\":\"SYSTEM_FAILURE\",\"detail\":\"out of memory\"}";
 
-static void wiping_free(void *p)
+/* jansson's blocks hold request and response bodies (K_AKMA and K_AF in
+ * hex): they come from the secret heap, out of core dumps and wiped when
+ * freed. Set before main, so that no block is ever allocated by one
+ * allocator and freed by the other (token.c parses JSON too). */
+__attribute__((constructor)) static void jansson_on_the_secret_heap(void)
 {
-	if (!p)
-		return;
-	explicit_bzero(p, malloc_usable_size(p));
-	free(p);
-}
-
-static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
-
-static void set_hooks(void)
-{
-	json_set_alloc_funcs(malloc, wiping_free);
+	json_set_alloc_funcs(akma_secmem_alloc, akma_secmem_free);
 }
 
 void akma_sbi_problem_set(struct akma_sbi_problem *pb, int status, const char *cause,
@@ -157,7 +150,6 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 	json_error_t jerr;
 	char param[48], reason[120];
 
-	pthread_once(&hooks_once, set_hooks);
 	memset(pb, 0, sizeof(*pb));
 	memset(call, 0, sizeof(*call));
 	memset(req, 0, offsetof(struct akma_req, data));
@@ -297,7 +289,6 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 
 char *akma_sbi_problem_body(const struct akma_sbi_problem *pb)
 {
-	pthread_once(&hooks_once, set_hooks);
 	json_t *o = json_object();
 	if (!o)
 		return NULL;
@@ -357,7 +348,6 @@ char *akma_sbi_encode_answer(const struct akma_sbi_call *call, const struct akma
 {
 	char hex[2 * AKMA_KEY_LEN + 1], when[32], text[AKMA_UEID_MAX + 1];
 
-	pthread_once(&hooks_once, set_hooks);
 	*is_problem = 0;
 	switch (req->status) {
 	case AKMA_ST_OK:
@@ -444,12 +434,20 @@ char *akma_sbi_encode_answer(const struct akma_sbi_call *call, const struct akma
 	return body;
 }
 
+char *akma_sbi_body_dup(const char *text)
+{
+	size_t n = strlen(text) + 1;
+	char *body = akma_secmem_alloc(n);
+	if (body)
+		memcpy(body, text, n);
+	return body;
+}
+
 void akma_sbi_body_free(char *body)
 {
 	if (!body)
 		return;
-	explicit_bzero(body, strlen(body));
-	free(body);
+	akma_secmem_free(body); /* wiped there */
 }
 
 void akma_sbi_request_af(struct akma_req *req, const struct akma_sbi_call *call)

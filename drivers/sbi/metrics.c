@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "clock.h"
+#include "sbi_json.h"
 #include "sbi_priv.h"
 
 /* The statuses the front end answers, for the per-operation counters. */
@@ -155,6 +156,11 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 		(unsigned long long)st->per_address_refused);
 	if (extra)
 		extra->write(extra->ctx, f);
-	fclose(f);
-	return buf;
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	char *body = akma_sbi_body_dup(buf); /* a body is freed as the secret heap's */
+	free(buf);
+	return body;
 }

@@ -95,6 +95,10 @@ extern const char akma_sbi_problem_fallback[];
 /* Free a body from here: wiped first (an answer holds K_AF or K_AKMA). */
 void akma_sbi_body_free(char *body);
 
+/* A copy of text as a body (on the secret heap, like every body), or NULL
+ * when out of memory. */
+char *akma_sbi_body_dup(const char *text);
+
 /* Lay call->af out as req's AF_ID (after a policy check may have chosen
  * the Ua* id of a bare FQDN), and mark req anonymous when call may learn
  * neither identity. */

@@ -135,6 +135,10 @@ void akma_sbi_exposure(const struct akma_sbi_decision *d, int anonymous, int *su
 
 /* The server side TLS context of p (TLS 1.2/1.3, AEAD suites, ALPN h2 only).
  * Returns NULL with the certificate, key and OpenSSL's reason in why. */
+/* 1 when OpenSSL allocates on the secret heap (tls.c set it before main);
+ * 0 when OpenSSL had allocated before that could be done. */
+extern int akma_sbi_tls_on_secret_heap;
+
 SSL_CTX *akma_sbi_tls_context(const struct akma_sbi_params *p, char *why, size_t why_size);
 
 #endif

@@ -8,6 +8,39 @@
 #include <openssl/x509v3.h>
 
 #include "sbi_priv.h"
+#include "secmem.h"
+
+/* OpenSSL's record buffers hold the plaintext of every request and answer
+ * (K_AKMA, K_AF), and its heap the private key: all of it on the secret
+ * heap. CRYPTO_set_mem_functions only works before OpenSSL's first
+ * allocation, hence a constructor; akma_sbi_create() says so if it came
+ * too late. */
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return akma_secmem_alloc(n);
+}
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return akma_secmem_realloc(p, n);
+}
+static void ossl_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	akma_secmem_free(p);
+}
+
+int akma_sbi_tls_on_secret_heap;
+
+__attribute__((constructor)) static void openssl_on_the_secret_heap(void)
+{
+	akma_sbi_tls_on_secret_heap =
+		CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);
+}
 
 /* ALPN: h2 or nothing (RFC 9113 3.2: no HTTP/1.1 here). */
 static int select_h2(SSL *ssl, const unsigned char **out, unsigned char *outlen,

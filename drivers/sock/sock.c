@@ -7,6 +7,7 @@
  * appending never fails. When the count reaches zero the buffer is sealed
  * and queued for sendmmsg; its context is freed once sent.
  */
+#include "secmem.h"
 #include "sock.h"
 
 #include <arpa/inet.h>
@@ -527,6 +528,7 @@ void akma_sock_wait(struct akma_sock *s, int timeout_ms)
 
 	for (unsigned i = 0; i < s->n_ls; i++)
 		p[i] = (struct pollfd){.fd = s->ls[i].fd, .events = POLLIN};
+	akma_secmem_clear_registers(); /* the last datagrams' keys, out of a dump */
 	poll(p, s->n_ls, timeout_ms);
 }
 

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef AKMA_SECMEM_H
+#define AKMA_SECMEM_H
+
+/*
+ * Memory for key material: pages the kernel leaves out of core dumps
+ * (MADV_DONTDUMP, which gcore honours too), locked in RAM (mlock) while
+ * RLIMIT_MEMLOCK's soft limit allows, handed out zeroed and wiped when
+ * freed. What lives here: the expanded GCM keys (PSK, KEK), nghttp2's
+ * session buffers, OpenSSL's (record buffers, private keys), jansson's
+ * parse trees, the SBI's read buffer. The store's arena and the request
+ * mempool have their own excluded mappings (ctx.c, worker.c).
+ *
+ * A malloc-shaped interface, so that nghttp2_mem, CRYPTO_set_mem_functions
+ * and json_set_alloc_funcs can take it as it is. Thread-safe (one mutex);
+ * every call may block on that mutex and on mmap/munmap, never on I/O.
+ */
+
+#include <stddef.h>
+
+/* n octets, zeroed, aligned to 64 (a cache line, what ipsec-mb's expanded
+ * keys need); n 0 gives a block of 64, as malloc(0) gives a unique pointer.
+ * Returns NULL when memory is exhausted (errno ENOMEM). */
+void *akma_secmem_alloc(size_t n);
+
+/* nmemb * size octets, zeroed; NULL on overflow (ENOMEM). */
+void *akma_secmem_calloc(size_t nmemb, size_t size);
+
+/* Resize p (NULL: alloc). The old block is wiped when the data moves; new
+ * octets are zero. n 0 frees p and returns NULL. On failure returns NULL
+ * and p is untouched. */
+void *akma_secmem_realloc(void *p, size_t n);
+
+/* Wipe and free what akma_secmem_alloc/calloc/realloc returned; NULL is a
+ * no-op. Anything else aborts (a heap mix-up is a bug, not an error). */
+void akma_secmem_free(void *p);
+
+/* The usable size of p (at least what was asked). */
+size_t akma_secmem_usable_size(const void *p);
+
+struct akma_secmem_stats {
+	size_t mapped; /* octets mapped, all excluded from dumps */
+	size_t locked; /* of which locked in RAM */
+	size_t in_use; /* octets handed out (size classes, not requests) */
+};
+
+void akma_secmem_stats(struct akma_secmem_stats *s);
+
+/* Zero the calling thread's vector registers (xmm0-15; ymm and zmm0-15 with
+ * AVX; zmm16-31 with AVX-512, which glibc's memcpy uses there): a core dump
+ * holds every thread's registers, and the last SHA, AES or memcpy left key
+ * material in them. For a thread that has finished a burst of keys; a few
+ * nanoseconds, never blocks. */
+void akma_secmem_clear_registers(void);
+
+#endif
