@@ -29,6 +29,8 @@ enum akma_status {
 	AKMA_ST_STORE_FULL = 3, /* 503 */
 	AKMA_ST_OVERLOAD = 4,   /* a ring was full or room awaits reclaim: 429/503 */
 	AKMA_ST_INTERNAL = 5,   /* 500 */
+	/* 6-8 are the wire's own (wire.h) */
+	AKMA_ST_NOT_PRIMARY = 9, /* the engine does not hold its lease: 503, nothing served */
 };
 
 enum akma_field {

@@ -92,6 +92,7 @@ struct akma_engine {
 	struct rte_ring *repl[AKMA_MAX_WORKERS];    /* worker -> replication thread */
 	struct rte_ring *rdone[AKMA_MAX_PRODUCERS]; /* replication thread -> producer */
 	int writes;                                 /* accept writes (atomic) */
+	uint64_t lease_until;                       /* TSC: serve nothing from then (atomic) */
 	unsigned pipe_depth;                        /* atomic; akma_engine_set_pipeline() */
 	/* Written by the replication thread on every take: a line of its own,
 	 * away from what every worker reads each burst. Same-run A/B against
@@ -448,6 +449,17 @@ static unsigned process(struct worker *w, struct akma_req **r, unsigned n, uint6
 	uint64_t held_mask = 0;
 
 	count(&w->st.bursts, 1);
+	/* Checked as the burst is answered, the latest moment before its
+	 * answers leave: past the lease nothing is served, reads included
+	 * (another engine may be primary by now and the store stale). */
+	if (rte_rdtsc() >= __atomic_load_n(&w->e->lease_until, __ATOMIC_ACQUIRE)) {
+		for (unsigned i = 0; i < n; i++) {
+			r[i]->worker = (uint8_t)w->id;
+			answer(r[i], AKMA_ST_NOT_PRIMARY, AKMA_FIELD_NONE);
+		}
+		count(&w->st.not_primary, n);
+		return n;
+	}
 	/* burst_hist[k] counts bursts of 2^k..2^(k+1)-1; the last, 64 and more */
 	count(&w->st.burst_hist[n >= AKMA_MB_BURST_MAX ? AKMA_BURST_HIST - 1
 						       : 31 - __builtin_clz(n)],
@@ -649,6 +661,7 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 	if (!e->p.repl_backlog || e->p.repl_backlog > e->p.n_requests / 2)
 		e->p.repl_backlog = e->p.n_requests / 2;
 	e->writes = 1;
+	e->lease_until = UINT64_MAX;
 	e->pipe_depth = AKMA_PIPE_DEPTH_MAX;
 	if (!rte_is_power_of_2(e->p.ring_size) || e->p.ring_size < 2 || e->p.n_requests < 64) {
 		*err = -EINVAL;
@@ -916,6 +929,16 @@ void akma_engine_repl_done(struct akma_engine *e, struct akma_req **reqs, unsign
 			rte_mempool_put(e->pool, reqs[i]);
 	}
 	__atomic_fetch_sub(&e->repl_backlog, n, __ATOMIC_RELAXED);
+}
+
+void akma_engine_set_lease(struct akma_engine *e, uint64_t until_tsc)
+{
+	__atomic_store_n(&e->lease_until, until_tsc, __ATOMIC_RELEASE);
+}
+
+uint64_t akma_engine_lease(const struct akma_engine *e)
+{
+	return __atomic_load_n(&e->lease_until, __ATOMIC_ACQUIRE);
 }
 
 void akma_engine_set_writes(struct akma_engine *e, int accept)

@@ -84,6 +84,7 @@ struct akma_worker_stats {
 	uint64_t kaf_expired; /* context live, its K_AF past its lifetime: none given */
 	uint64_t reg_failed, remove_not_found, bad_requests, internal_errors;
 	uint64_t repl_refused; /* writes refused: backlog full or writes off */
+	uint64_t not_primary;  /* requests answered NOT_PRIMARY: no lease */
 	uint64_t bursts, burst_hist[AKMA_BURST_HIST];
 	uint64_t idle_polls;
 };
@@ -167,6 +168,14 @@ unsigned akma_engine_repl_take(struct akma_engine *e, struct akma_req **out, uns
  * status set to say so): in sync mode they complete to their producers, in
  * async mode the copies are freed. Caller: the replication thread only. */
 void akma_engine_repl_done(struct akma_engine *e, struct akma_req **reqs, unsigned n);
+
+/* Serve until the TSC reaches until_tsc, and from then answer every request
+ * (reads included) AKMA_ST_NOT_PRIMARY: the replication lease's end, less
+ * its safety margin (drivers/redis/replicator.c). UINT64_MAX, the default,
+ * serves for ever (no replication); 0 serves nothing. Any thread; workers
+ * read it as they answer each burst. */
+void akma_engine_set_lease(struct akma_engine *e, uint64_t until_tsc);
+uint64_t akma_engine_lease(const struct akma_engine *e);
 
 /* Accept writes (1) or refuse them with AKMA_ST_OVERLOAD (0). Any thread;
  * workers see it within a burst. */

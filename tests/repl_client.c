@@ -17,6 +17,11 @@
  *       ask for subscriber I's K_AF until it is served; print the ms it took.
  *   repl_client PSK HOST PORT get I
  *       one GET_KAF; print its status.
+ *   repl_client PSK HOST PORT reads I UNTIL_FILE
+ *       GET_KAF for subscriber I, one every 5 ms (1 s to answer), until
+ *       UNTIL_FILE exists; print how many were served, how many not, and
+ *       the longest time between two served; exit 0 only if every one was
+ *       served with the right K_AF.
  *   repl_client REDIS_PORT scan-clear FIRST COUNT
  *       read every value in Redis; print how many hold a K_AKMA of
  *       FIRST..FIRST+COUNT in the clear (exit 1 if any).
@@ -272,6 +277,37 @@ static int scan_clear(int port, unsigned first, unsigned count)
 	return clear || !values ? 1 : 0;
 }
 
+static int do_reads(unsigned i, const char *until)
+{
+	struct akma_af_id af = {0};
+	uint8_t kakma[32], want[32];
+	unsigned served = 0, not_served = 0, last_status = 0;
+	uint64_t last_ok = akma_mono_ms(), longest = 0;
+
+	akma_af_id_parse(AF_FQDN ";ua=0100000007", strlen(AF_FQDN ";ua=0100000007"), NULL, &af);
+	kakma_of(i, kakma);
+	akma_derive_kaf(kakma, &af, want);
+	while (access(until, F_OK) != 0) {
+		struct akma_req r;
+		fill(&r, AKMA_REQ_GET_KAF, i);
+		exchange(&r, 1, 1000);
+		uint64_t now = akma_mono_ms();
+		if (r.status == AKMA_ST_OK && !memcmp(r.kaf, want, 32)) {
+			served++;
+			if (now - last_ok > longest)
+				longest = now - last_ok;
+			last_ok = now;
+		} else {
+			not_served++;
+			last_status = r.status;
+		}
+		akma_sleep_ms(5);
+	}
+	printf("reads: %u served, %u not (last status %u); longest between two served: %llu ms\n",
+	       served, not_served, last_status, (unsigned long long)longest);
+	return not_served || !served ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t psk[32];
@@ -301,6 +337,8 @@ int main(int argc, char **argv)
 		rc = do_register((unsigned)atoi(argv[5]), (unsigned)atoi(argv[6]), argv[7]);
 	else if (!strcmp(cmd, "verify") && argc == 8)
 		rc = do_verify((unsigned)atoi(argv[5]), (unsigned)atoi(argv[6]), argv[7]);
+	else if (!strcmp(cmd, "reads") && argc == 7)
+		rc = do_reads((unsigned)atoi(argv[5]), argv[6]);
 	else if (!strcmp(cmd, "wait-kaf") && argc == 7)
 		rc = do_wait_kaf((unsigned)atoi(argv[5]), (unsigned)atoi(argv[6]));
 	else if (!strcmp(cmd, "get") && argc == 6) {

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	CHECK(akma_redis_lease_acquire(r, "test-replicator", 3000, holder, sizeof(holder)) == 1,
 	      "lease");
 	akma_redis_set_fail_hook(r, fail_some, NULL);
-	struct akma_replicator_params rpp = {e, r, "test-replicator", 3000, 0, 0, 0};
+	struct akma_replicator_params rpp = {e, r, "test-replicator", 3000, 0, 0, 0, 0};
 	struct akma_replicator *rep = akma_replicator_start(&rpp, why, sizeof(why));
 	CHECK(rep != NULL, "replicator: %s", why);
 	unsigned prod = (unsigned)akma_engine_producer(e);
@@ -69,7 +69,8 @@ int main(int argc, char **argv)
 	urcu_qsbr_thread_offline();
 
 	/* N registrations, sent until each has an answer other than OVERLOAD
-	 * (writes are refused while the replicator reconnects). */
+	 * (writes are refused while the replicator reconnects) or NOT_PRIMARY
+	 * (nothing is served until the replicator's first renewal). */
 	static char supi[N][32];
 	int ok[N] = {0}, answered[N] = {0};
 	unsigned n_answered = 0;
@@ -102,7 +103,8 @@ int main(int argc, char **argv)
 			unsigned k = akma_engine_poll(e, prod, out, 64);
 			for (unsigned j = 0; j < k; j++) {
 				unsigned i = (unsigned)out[j]->client_id;
-				if (out[j]->status != AKMA_ST_OVERLOAD && !answered[i]) {
+				if (out[j]->status != AKMA_ST_OVERLOAD &&
+				    out[j]->status != AKMA_ST_NOT_PRIMARY && !answered[i]) {
 					answered[i] = 1;
 					n_answered++;
 					ok[i] = out[j]->status == AKMA_ST_OK;

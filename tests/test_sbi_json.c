@@ -190,6 +190,11 @@ int main(void)
 	CHECK(status == 503 && is_problem && strstr(body, "NF_CONGESTION"),
 	      "overload: 503 NF_CONGESTION");
 	akma_sbi_body_free(body);
+	req.status = AKMA_ST_NOT_PRIMARY;
+	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(status == 503 && is_problem && strstr(body, "NF_FAILOVER"),
+	      "no lease (a demoted or cut-off primary): 503 NF_FAILOVER, no K_AF: %s", body);
+	akma_sbi_body_free(body);
 
 	/* remove-context */
 	CHECK(decode(AKMA_SBI_REMOVE, "{\"supi\":\"imsi-001010123456789\"}") == 0 &&

@@ -404,6 +404,11 @@ static int status_exit(const struct akma_req *r)
 	case AKMA_ST_OVERLOAD:
 		fprintf(stderr, "akmactl: refused: the server is overloaded, try again\n");
 		return CTL_REFUSED;
+	case AKMA_ST_NOT_PRIMARY:
+		fprintf(stderr,
+			"akmactl: refused: this akmad does not hold the lease (not primary); "
+			"ask its group's other address\n");
+		return CTL_REFUSED;
 	default:
 		fprintf(stderr, "akmactl: refused: server status %u\n", r->status);
 		return CTL_REFUSED;

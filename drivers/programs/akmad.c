@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_log.h>
 #include <urcu/urcu-qsbr.h>
@@ -92,7 +93,9 @@ static void usage(FILE *out)
 		"Redis, then serves; every write is replicated (sync: answered once Redis\n"
 		"has it). With --standby it loads, follows the primary's changes and serves\n"
 		"nothing until promoted: when the primary's lease expires, or on\n"
-		"akmactl promote. Redis layout and failover: README.\n"
+		"akmactl promote. Only the holder of the lease serves, reads included:\n"
+		"past its lease a primary answers NOT_PRIMARY (SBI: 503). Redis layout,\n"
+		"failover and how to choose replication.lease: README.\n"
 		"\nExit status: 0 after a clean stop; 1 when start-up fails (the reason is\n"
 		"printed: the file, line and key for a bad configuration, an unreachable\n"
 		"Redis).\n");
@@ -214,6 +217,7 @@ static struct akma_replicator *start_replication(const struct akma_conf *conf,
 						 char *password)
 {
 	char why[512], id[128], host[64], holder[128];
+	uint64_t acquired_tsc = 0;
 	struct akma_redis_params rp = {conf->redis_address, conf->redis_sentinels,
 				       conf->redis_master_name, password[0] ? password : NULL,
 				       (unsigned)conf->redis_timeout_ms};
@@ -244,8 +248,10 @@ static struct akma_replicator *start_replication(const struct akma_conf *conf,
 		for (;;) {
 			int rc = akma_redis_lease_acquire(r, id, (unsigned)conf->lease_ms, holder,
 							  sizeof(holder));
-			if (rc == 1)
+			if (rc == 1) {
+				acquired_tsc = rte_rdtsc();
 				break;
+			}
 			if (rc < 0 || stop_requested) {
 				if (rc < 0)
 					fprintf(stderr,
@@ -285,7 +291,8 @@ static struct akma_replicator *start_replication(const struct akma_conf *conf,
 					   (unsigned)conf->lease_ms,
 					   (unsigned)conf->redis_wait_replicas,
 					   (unsigned)conf->redis_wait_timeout_ms,
-					   conf->standby};
+					   conf->standby,
+					   acquired_tsc};
 	struct akma_replicator *rep = akma_replicator_start(&p, why, sizeof(why));
 	if (!rep) {
 		fprintf(stderr, "akmad: %s\n", why);
@@ -437,10 +444,11 @@ static int setup_engine(struct daemon *d)
 	urcu_qsbr_thread_offline();
 	d->rcu_online = 0;
 	if (d->rep && !akma_replicator_is_primary(d->rep)) {
-		LOG(NOTICE,
-		    "standby: following redis %s; promoted when the primary's lease expires "
-		    "or on akmactl promote\n",
-		    akma_replicator_server(d->rep));
+		if (c->standby)
+			LOG(NOTICE,
+			    "standby: following redis %s; promoted when the primary's lease "
+			    "expires or on akmactl promote\n",
+			    akma_replicator_server(d->rep));
 		while (!stop_requested && !akma_replicator_is_primary(d->rep))
 			akma_sleep_ms(10);
 	}

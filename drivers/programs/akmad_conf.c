@@ -185,10 +185,12 @@ static const struct akma_conf_key keys[] = {
 	 "start as a standby: load and follow Redis, serve nothing until promoted (the "
 	 "primary's lease expires, or akmactl promote)",
 	 "standby"},
-	{"replication", "lease", AKMA_CONF_UINT, F(lease_ms), 300, 60000, 0, "milliseconds", NULL,
+	{"replication", "lease", AKMA_CONF_UINT, F(lease_ms), 300, 300000, 0, "milliseconds", NULL,
 	 "3000",
-	 "the primary's lease in Redis, renewed every third of it; a standby takes over once "
-	 "it expires",
+	 "the primary's lease in Redis, renewed every third of it; nothing is served, reads "
+	 "included, past a renewal's lease less a tenth; a standby serves a tenth after it "
+	 "expires. Longer than 1.76 x (Sentinel down-after-milliseconds + election + 1 s + "
+	 "redis.wait_timeout) so that a Redis failover does not stop reads (README)",
 	 NULL},
 	{"replication", "backlog", AKMA_CONF_UINT, F(repl_backlog), 0, 1u << 21, 0, "writes", NULL,
 	 "0", "writes awaiting Redis before more are refused; 0: half of engine.requests", NULL},

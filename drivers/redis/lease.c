@@ -79,6 +79,25 @@ int akma_redis_lease_renew(struct akma_redis *r, const char *id, unsigned ms, ch
 	return rc;
 }
 
+int akma_redis_lease_replicated(struct akma_redis *r, unsigned replicas, unsigned timeout_ms)
+{
+	char n[16], t[16];
+
+	if (!r->c)
+		return -EIO;
+	const char *argv[] = {"WAIT", n, t};
+	size_t len[] = {4, (size_t)snprintf(n, sizeof(n), "%u", replicas),
+			(size_t)snprintf(t, sizeof(t), "%u", timeout_ms)};
+	redisReply *rep = akma_redis_command(r->c, 3, argv, len);
+	if (!rep)
+		return -EIO;
+	int rc = rep->type != REDIS_REPLY_INTEGER      ? -EREMOTEIO
+		 : rep->integer >= (long long)replicas ? 1
+						       : -EAGAIN;
+	freeReplyObject(rep);
+	return rc;
+}
+
 static const char release_script[] =
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
 	"return 0";

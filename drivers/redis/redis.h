@@ -120,6 +120,11 @@ int akma_redis_lease_acquire(struct akma_redis *r, const char *id, unsigned ms, 
 			     size_t holder_size);
 int akma_redis_lease_renew(struct akma_redis *r, const char *id, unsigned ms, char *holder,
 			   size_t holder_size);
+/* After a renewal: WAIT until replicas Redis replicas have it (timeout_ms
+ * at most). Returns 1 when they do, -EAGAIN when fewer did in time, or
+ * -EIO / -EREMOTEIO. Blocks up to timeout_ms (and redis.timeout). */
+int akma_redis_lease_replicated(struct akma_redis *r, unsigned replicas, unsigned timeout_ms);
+
 /* Give the lease up if id holds it (clean stop), so a standby need not wait
  * for it to expire. */
 void akma_redis_lease_release(struct akma_redis *r, const char *id);

@@ -2,8 +2,38 @@
 /*
  * The replication thread (see replicator.h). One loop, two roles: a
  * standby follows until it is promoted, then runs the primary's loop; a
- * primary never goes back to following (a demoted primary only refuses
- * writes, and is restarted by its operator as a standby).
+ * primary never goes back to following (a demoted primary serves nothing,
+ * and is restarted by its operator as a standby).
+ *
+ * One primary at a time, reads included. The lease is a Redis key holding
+ * the primary's id with an expiry of L (replication.lease). Let M = L/10
+ * be the safety margin. The primary renews every L/3; a renewal sent at
+ * time t (this host's TSC, read before the command leaves) that Redis
+ * answers with success lets the engine serve until t + L - M
+ * (akma_engine_set_lease(): the workers compare the TSC as they answer
+ * each burst, so no thread has to act at the deadline, and a replication
+ * thread stuck on a dead Redis cannot keep it serving). Redis set the key's
+ * expiry when it ran the command, after t, so the key lives at least until
+ * t + L: the primary stops serving at least M before any other akmad can
+ * take the lease. A standby takes the lease only with SET NX, which
+ * succeeds once the key has expired; it then waits M more before it
+ * serves. Between the old primary's last answer and the new primary's
+ * first there are at least 2M, which absorbs clock-rate differences (the
+ * TSC and Redis's clock agree to parts per million; 2M/L is 20%), answers
+ * already on their way out (microseconds), and Redis expiring the key
+ * late, never early. A promotion on request (akmactl promote) overwrites a
+ * live lease, so the old primary may serve until its own deadline: the
+ * promoted standby waits a whole L before serving. When the renewal fails
+ * (Redis unreachable, out of memory, a replica), nothing is extended and
+ * the engine stops serving at the deadline by itself; with
+ * redis.wait_replicas set, a renewal counts only once that many replicas
+ * have it (WAIT), so a Redis failover cannot lose the lease a primary is
+ * serving under. What this costs: while Redis is unreachable for longer
+ * than L - M - L/3, no node serves; the README says how to choose L
+ * against Sentinel's failover time so that a Redis failover does not stop
+ * reads. The lease is as durable as Redis: a Redis that loses the key
+ * early (restarted without persistence, no replicas waited for) breaks the
+ * argument, as it loses acknowledged writes.
  */
 #include "secmem.h"
 #include "replicator.h"
@@ -40,6 +70,9 @@ struct akma_replicator {
 	struct akma_replicator_stats st;
 	char server[280];
 	char id[128];
+	uint64_t acquired_tsc; /* when the lease was taken: serving waits for the margin */
+	int serving;           /* renewals extend the engine's lease (after the takeover wait) */
+	int lapse_logged;      /* the engine's lease ran out, said once */
 	/* batches sent to Redis, oldest first, not yet acknowledged */
 	struct batch {
 		struct akma_req *req[BATCH];
@@ -144,21 +177,99 @@ static void retire_oldest(struct akma_replicator *r, enum akma_status status)
 	r->n_inflight--;
 }
 
+static uint64_t ms_to_tsc(uint64_t ms)
+{
+	return ms * rte_get_tsc_hz() / 1000;
+}
+
+static uint64_t margin_ms(const struct akma_replicator *r)
+{
+	return r->p.lease_ms / 10 ? r->p.lease_ms / 10 : 1;
+}
+
+/* Renew the lease (and, with replicas to wait for, WAIT for them). Returns
+ * 1 renewed (t_sent: the TSC before it was sent), 0 held by holder, or < 0. */
+static int renew(struct akma_replicator *r, uint64_t *t_sent, char *holder, size_t holder_size)
+{
+	*t_sent = rte_rdtsc();
+	int rc = akma_redis_lease_renew(r->redis, r->id, r->p.lease_ms, holder, holder_size);
+	if (rc == 1 && r->p.wait_replicas)
+		rc = akma_redis_lease_replicated(r->redis, r->p.wait_replicas,
+						 r->p.wait_timeout_ms);
+	return rc;
+}
+
+/* Serve until the renewal sent at t_sent runs out, less the margin. */
+static void extend(struct akma_replicator *r, uint64_t t_sent)
+{
+	uint64_t until = t_sent + ms_to_tsc(r->p.lease_ms - margin_ms(r));
+	if (!r->serving)
+		return;
+	if (until > akma_engine_lease(r->p.engine))
+		akma_engine_set_lease(r->p.engine, until);
+	if (r->lapse_logged) {
+		r->lapse_logged = 0;
+		LOG(NOTICE, "the lease is renewed: serving again\n");
+	}
+}
+
+/* The engine's lease ran out without a renewal: said once, when seen. */
+static void note_lapse(struct akma_replicator *r)
+{
+	if (r->serving && !r->lapse_logged && rte_rdtsc() >= akma_engine_lease(r->p.engine)) {
+		r->lapse_logged = 1;
+		LOG(ERR, "the lease was not renewed in time: this akmad serves nothing (reads "
+			 "included) until it is\n");
+	}
+}
+
 /* Returns what the renewal returned: 1, 0 (demoted now), or < 0. */
 static int check_lease(struct akma_replicator *r)
 {
 	char holder[128];
-	int rc = akma_redis_lease_renew(r->redis, r->id, r->p.lease_ms, holder, sizeof(holder));
+	uint64_t t_sent;
+	int rc = renew(r, &t_sent, holder, sizeof(holder));
 
-	if (rc == 0) {
+	if (rc == 1) {
+		extend(r, t_sent);
+	} else if (rc == 0) {
+		akma_engine_set_lease(r->p.engine, 0);
 		LOG(ERR,
-		    "the lease is held by %s: this akmad is no longer primary and refuses "
-		    "writes from now on\n",
+		    "the lease is held by %s: this akmad is no longer primary and serves "
+		    "nothing from now on\n",
 		    holder);
 		set_stat(&r->st.state, AKMA_REPLICATOR_DEMOTED);
 		akma_engine_set_writes(r->p.engine, 0);
+	} else {
+		note_lapse(r);
 	}
 	return rc;
+}
+
+/* The takeover wait: hold the lease for ms without serving (renewing it as
+ * usual), so that the primary before this one has stopped. Returns 1, or
+ * 0 when stopped or demoted meanwhile. */
+static int takeover_wait(struct akma_replicator *r, uint64_t ms)
+{
+	uint64_t end = r->acquired_tsc + ms_to_tsc(ms), next = 0;
+	char holder[128];
+
+	while (rte_rdtsc() < end) {
+		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+			return 0;
+		uint64_t now = rte_rdtsc(), t_sent;
+		if (now >= next) {
+			next = now + ms_to_tsc(r->p.lease_ms / 3);
+			if (renew(r, &t_sent, holder, sizeof(holder)) == 0) {
+				LOG(ERR, "during the takeover wait the lease went to %s\n", holder);
+				set_stat(&r->st.state, AKMA_REPLICATOR_DEMOTED);
+				return 0;
+			}
+		}
+		akma_sleep_ms(5);
+	}
+	r->serving = 1;
+	return 1;
 }
 
 /* Reconnect until Redis answers and renews the lease, or a stop gives up.
@@ -245,9 +356,14 @@ static void primary_loop(struct akma_replicator *r)
 		/* The lease goes over the same connection: only with nothing in
 		 * flight. Also how a Redis that died while nothing was written is
 		 * noticed, so sync writes are refused rather than held. */
+		note_lapse(r);
 		if (lease_due && r->n_inflight == 0) {
 			next_lease = now + r->p.lease_ms / 3;
-			if (check_lease(r) < 0 && reconnect(r, "redis stopped answering") != 0)
+			int rc = check_lease(r);
+			if (rc < 0 &&
+			    reconnect(r, rc == -EAGAIN ? "the lease renewal did not reach "
+							 "redis.wait_replicas replicas"
+						       : "redis stopped answering") != 0)
 				break;
 			continue;
 		}
@@ -339,7 +455,8 @@ give_up:
 
 /* ---- standby ------------------------------------------------------------------------------------ */
 
-/* Follow until promoted (returns 1) or stopped (0). */
+/* Follow until promoted (returns 1 when the lease was free, 2 when it was
+ * taken from a live primary on request) or stopped (0). */
 static int standby_loop(struct akma_replicator *r)
 {
 	struct akma_ctx_store *s = akma_engine_store(r->p.engine);
@@ -348,6 +465,7 @@ static int standby_loop(struct akma_replicator *r)
 	char holder[128], why[512];
 
 	for (;;) {
+		int overwrote = 0;
 		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
 			return 0;
 		uint64_t now = akma_wall_ms();
@@ -360,6 +478,7 @@ static int standby_loop(struct akma_replicator *r)
 			if (forced && rc == 0) {
 				/* Taking it from a live primary: overwrite the lease. */
 				akma_redis_lease_release(r->redis, holder);
+				overwrote = 1;
 				rc = akma_redis_lease_acquire(r->redis, r->id, r->p.lease_ms,
 							      holder, sizeof(holder));
 				if (rc == 0)
@@ -367,9 +486,14 @@ static int standby_loop(struct akma_replicator *r)
 					    holder);
 			}
 			if (rc == 1) {
-				LOG(NOTICE, "promoted%s: this akmad is primary now\n",
-				    forced ? " on request" : " (the primary's lease expired)");
-				return 1;
+				r->acquired_tsc = rte_rdtsc();
+				LOG(NOTICE,
+				    "promoted%s: this akmad is primary now, serving in %u ms\n",
+				    overwrote ? " on request, from a live primary"
+				    : forced  ? " on request"
+					      : " (the primary's lease expired)",
+				    (unsigned)(overwrote ? r->p.lease_ms : margin_ms(r)));
+				return overwrote ? 2 : 1;
 			}
 			next_lease = now + r->p.lease_ms / 3;
 			if (rc < 0)
@@ -413,13 +537,21 @@ static void *thread_main(void *arg)
 	urcu_qsbr_register_thread();
 	urcu_qsbr_thread_offline();
 	if (r->p.standby) {
-		if (!standby_loop(r))
+		int how = standby_loop(r);
+		/* Taken on request from a live primary: it may serve until its own
+		 * deadline, a lease from its last renewal. Expired: the margin. */
+		if (!how || !takeover_wait(r, how == 2 ? r->p.lease_ms : margin_ms(r)))
 			goto out;
 		set_stat(&r->st.promoted_at_ms, akma_wall_ms());
 		set_stat(&r->st.state, AKMA_REPLICATOR_UP);
 		akma_engine_set_writes(r->p.engine, 1);
-		__atomic_store_n(&r->primary, 1, __ATOMIC_RELEASE);
+	} else if (!takeover_wait(r, margin_ms(r))) {
+		goto out;
 	}
+	/* Serving from this renewal on (a failed one is primary_loop's to
+	 * handle): akmad opens its sockets once primary says so. */
+	check_lease(r);
+	__atomic_store_n(&r->primary, 1, __ATOMIC_RELEASE);
 	primary_loop(r);
 out:
 	urcu_qsbr_thread_online();
@@ -444,9 +576,12 @@ struct akma_replicator *akma_replicator_start(const struct akma_replicator_param
 	r->p.id = r->id;
 	if (!r->p.lease_ms)
 		r->p.lease_ms = 3000;
+	r->acquired_tsc = p->acquired_tsc;
+	/* Nothing is served until a renewal after the takeover wait says so. */
+	akma_engine_set_lease(p->engine, 0);
 	snprintf(r->server, sizeof(r->server), "%s", akma_redis_server(r->redis));
 	r->st.state = p->standby ? AKMA_REPLICATOR_STANDBY : AKMA_REPLICATOR_UP;
-	r->primary = !p->standby;
+	r->primary = 0; /* until it serves: after the takeover wait */
 	akma_engine_set_writes(p->engine, !p->standby);
 	int rc = pthread_create(&r->thread, NULL, thread_main, r);
 	if (rc) {
@@ -488,6 +623,7 @@ void akma_replicator_stop(struct akma_replicator *r, unsigned timeout_ms)
 	r->give_up_ms = akma_wall_ms() + timeout_ms;
 	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(r->thread, NULL);
+	akma_engine_set_lease(r->p.engine, 0); /* before another may take it */
 	if (__atomic_load_n(&r->primary, __ATOMIC_ACQUIRE) &&
 	    __atomic_load_n(&r->st.state, __ATOMIC_RELAXED) != AKMA_REPLICATOR_DEMOTED)
 		akma_redis_lease_release(r->redis, r->id);

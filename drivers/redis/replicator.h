@@ -15,12 +15,15 @@
  * with backoff (50 ms doubling to 1 s; through the sentinels when
  * configured) and resends the batch, in order, before taking more; writes
  * come back on when it is through. It also renews the primary's lease every
- * third of its length; if it finds another akmad holding it, this one is
- * demoted for good: writes stay refused.
+ * third of its length, and each renewal lets the engine serve until the
+ * lease's end less a margin (replicator.c says why that is safe); if it
+ * finds another akmad holding it, this one is demoted for good and serves
+ * nothing.
  *
  * Standby. Follows Redis' keyspace events into the store, and watches the
  * lease: when it expires (the primary died), or when promotion is asked for
- * (akmactl promote), it takes the lease, becomes primary and the daemon
+ * (akmactl promote), it takes the lease, waits (the margin, or a whole
+ * lease when taken from a live primary), becomes primary and the daemon
  * starts serving.
  *
  * The thread registers itself with liburcu QSBR. Functions here are called
@@ -40,6 +43,7 @@ struct akma_replicator_params {
 	unsigned wait_replicas;   /* WAIT for this many Redis replicas a batch (0: none) */
 	unsigned wait_timeout_ms;
 	int standby;
+	uint64_t acquired_tsc; /* a primary: when it took the lease (rte_rdtsc()) */
 };
 
 enum akma_replicator_state {
@@ -72,7 +76,8 @@ struct akma_replicator *akma_replicator_start(const struct akma_replicator_param
  * signal-safe. */
 void akma_replicator_promote(struct akma_replicator *r);
 
-/* 1 once this akmad is primary (from the start, or promoted). Any thread. */
+/* 1 once this akmad is primary and serves (from the start or promoted,
+ * after the takeover wait and its first renewal). Any thread. */
 int akma_replicator_is_primary(const struct akma_replicator *r);
 
 void akma_replicator_stats(const struct akma_replicator *r, struct akma_replicator_stats *st);

@@ -373,6 +373,11 @@ char *akma_sbi_encode_answer(const struct akma_sbi_call *call, const struct akma
 	case AKMA_ST_OVERLOAD:
 		return problem(503, "NF_CONGESTION", "overloaded, or writes refused for now", NULL,
 			       NULL, status, is_problem);
+	case AKMA_ST_NOT_PRIMARY: /* TS 29.500 5.2.7.2: the producer is failing over */
+		return problem(503, "NF_FAILOVER",
+			       "this AAnF does not hold its lease: another instance serves, or "
+			       "failover is under way",
+			       NULL, NULL, status, is_problem);
 	default:
 		return problem(500, "SYSTEM_FAILURE", "internal error", NULL, NULL, status,
 			       is_problem);
