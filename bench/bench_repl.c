@@ -245,7 +245,7 @@ static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inf
 	if (mode != AKMA_REPL_OFF) {
 		struct akma_redis_params rp = {.address = redis_addr};
 		struct akma_redis *r = akma_redis_open(&rp, kek, why, sizeof(why));
-		struct akma_replicator_params pp = {e, r, "akma-bench", 3000, 0, 0, 0, 0};
+		struct akma_replicator_params pp = {e, r, "akma-bench", 3000, 0, 0, 0, 0, 0};
 		rep = r ? akma_replicator_start(&pp, why, sizeof(why)) : NULL;
 		if (!rep) {
 			fprintf(stderr, "akma-bench replication: %s\n", why);

@@ -20,8 +20,11 @@
 #      every acknowledged context; the time from kill to first K_AF printed;
 #      akmactl promote takes over from a live primary, waiting a whole
 #      lease, and the old primary, demoted, serves nothing, reads included
-#   6b. a standby across a Redis restart: resubscribes, reloads, and once
-#      promoted serves what was written meanwhile
+#   6b. a standby across a Redis restart: reconnects, catches up from the
+#      change feed (no reload), and once promoted serves what was written
+#      meanwhile
+#   6c. a standby cut off for 5 s under load: caught up from the feed, the
+#      figures printed; promoted, it serves every write acknowledged meanwhile
 #   7. Redis primary failover through Sentinel (a primary, two replicas,
 #      three sentinels): akmad follows it without restart; no acknowledged
 #      write lost; with a lease long enough for the failover (README), reads
@@ -328,9 +331,10 @@ for _ in $(seq 1 50); do
 	[ "$(grep -c ' 0$' "$dir/restart.acks")" = 8 ] && break
 	sleep 0.2
 done
-for _ in $(seq 1 50); do grep -q "standby reloaded" "$dir/v.log" && break; sleep 0.1; done
-sleep 0.5
-check "the standby resubscribed and reloaded after the Redis restart" grep -q "standby reloaded" "$dir/v.log"
+for _ in $(seq 1 100); do grep -q "standby caught up\|standby reloaded" "$dir/v.log" && break; sleep 0.1; done
+grep "standby caught up\|standby reloaded" "$dir/v.log"
+check "the standby reconnected after the Redis restart and caught up from the change feed (persisted with the AOF), no reload" \
+	bash -c "grep -q 'standby caught up from the change feed' '$dir/v.log' && ! grep -q 'standby reloaded' '$dir/v.log'"
 tel=$(printf '/akma/replication\n' | dpdk-telemetry.py -f "akmad-$pid_v" 2> /dev/null | tr -d '\n')
 check "telemetry: the standby says so and counts what it followed" \
 	python3 -c 'import json,sys; t=sys.argv[1]; d=json.loads(t[t.index("{"):])["/akma/replication"]; assert d["state"]=="standby" and d["reconnects"]>=1, d' "$tel"
@@ -340,6 +344,36 @@ for _ in $(seq 1 150); do grep -q "listening on" "$dir/v.log" && break; sleep 0.
 check "promoted, it serves what was written after the Redis restart" \
 	$C $P2 verify 800000 8 "$dir/restart.acks"
 stop_akmad v
+
+# ---- 6c. a standby away for 5 s under load: caught up from the feed (issue 13 item 12) -----
+start_akmad w $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
+start_akmad x $P2 --redis 127.0.0.1:$R1 --kek-file akmad.kek --standby
+: > "$dir/away.acks"
+$C $P1 register 850000 30000 "$dir/away.acks" > "$dir/away.out" &
+stream=$!
+for _ in $(seq 1 100); do [ -s "$dir/away.acks" ] && break; sleep 0.1; done
+# The standby's connections, cut by Redis while it is stopped: it finds
+# them closed when it runs again, 5 s of writes later.
+kill -STOP "$pid_x"
+for port in $(ss -tnpH "( dport = :$R1 )" 2> /dev/null | grep "pid=$pid_x," |
+	awk '{print $4}' | sed 's/.*://'); do
+	redis-cli -p $R1 CLIENT KILL ADDR 127.0.0.1:$port > /dev/null
+done
+sleep 5 # the disconnection itself, not a wait for anything
+kill -CONT "$pid_x"
+for _ in $(seq 1 300); do grep -q "standby caught up\|standby reloaded" "$dir/x.log" && break; sleep 0.1; done
+wait $stream
+cat "$dir/away.out"
+grep "standby caught up\|standby reloaded" "$dir/x.log"
+check "a standby away 5 s under load caught up from the change feed, no reload" \
+	bash -c "grep -q 'standby caught up from the change feed' '$dir/x.log' && ! grep -q 'standby reloaded' '$dir/x.log'"
+cat "$dir/away.acks" >> "$dir/acks"
+stop_akmad w # a clean stop gives the lease up
+"$AKMACTL" promote --pid "$pid_x" > /dev/null
+for _ in $(seq 1 150); do grep -q "listening on" "$dir/x.log" && break; sleep 0.1; done
+check "promoted, it serves every write acknowledged while it was away" \
+	$C $P2 verify 850000 30000 "$dir/away.acks"
+stop_akmad x
 
 # ---- 7. Redis failover through Sentinel -------------------------------------------------
 # Two replicas: akmad waits for one (redis.wait_replicas 1), and one is left

@@ -208,31 +208,59 @@ int main(int argc, char **argv)
 	CHECK(akma_redis_lease_acquire(r, "b", 2000, holder, sizeof(holder)) == 1,
 	      "released: the next takes it");
 
-	/* Following: a second store kept up to date by keyspace events. */
+	/* Following: a second store kept up to date by the change feed. */
 	struct akma_ctx_store *s2 = akma_ctx_store_create(&p, &err);
 	struct akma_redis *f = akma_redis_open(&rp, kek1, why, sizeof(why));
 	CHECK(f && akma_redis_follow_start(f, why, sizeof(why)) == 0, "follow: %s", why);
+	struct akma_repl_ctx c2, c3;
 	make(&c, 7000, now);
 	akma_redis_put(r, &c, now);
-	make(&c, 7001, now);
-	c.eol_ms = akma_wall_ms() + 300;
-	akma_redis_put(r, &c, now);
-	make(&c, 5, now);
-	akma_redis_del(r, c.ueid, c.ueid_len);
-	akma_redis_flush(r, why, sizeof(why));
+	make(&c2, 7001, now);
+	c2.eol_ms = akma_wall_ms() + 300;
+	akma_redis_put(r, &c2, now);
+	make(&c3, 5, now);
+	akma_redis_del(r, c3.ueid, c3.ueid_len);
+	struct akma_redis_change ch[] = {
+		{c.ueid, c.ueid_len, 0}, {c2.ueid, c2.ueid_len, 0}, {c3.ueid, c3.ueid_len, 1}};
+	CHECK(akma_redis_feed(r, ch, 3, now, 60000) == 0, "a feed entry queued");
+	CHECK(akma_redis_flush(r, why, sizeof(why)) == 0, "the writes and their feed entry: %s",
+	      why);
 	struct akma_redis_follow_stats fs = {0};
-	uint64_t until = akma_wall_ms() + 3000;
-	while (f && akma_wall_ms() < until && (fs.registered < 2 || fs.removed < 1))
+	uint64_t until = akma_wall_ms() + 10000;
+	while (f && akma_wall_ms() < until && fs.events < 3)
 		akma_redis_follow_poll(f, s2, akma_wall_ms(), 100, &fs, log_bad);
-	make(&c, 7000, now);
 	CHECK(fs.registered == 2 && lookup(s2, &c, akma_wall_ms()), "a set is followed");
 	/* s2 never held 5: the removal applies to nothing, but is an event. */
-	CHECK(fs.events >= 3, "a del is an event (%llu events)", (unsigned long long)fs.events);
-	until = akma_wall_ms() + 3000;
-	while (f && akma_wall_ms() < until && fs.removed < 1)
+	CHECK(fs.events == 3, "a del is an event (%llu events)", (unsigned long long)fs.events);
+	/* An expiry needs no entry: the store itself stops serving it. */
+	until = akma_wall_ms() + 10000;
+	while (akma_wall_ms() < until && lookup(s2, &c2, akma_wall_ms()))
+		akma_sleep_ms(20);
+	CHECK(!lookup(s2, &c2, akma_wall_ms()), "a context past its end of life is not served");
+
+	/* Resuming: after a reconnection the feed still holds the last entry
+	 * applied: catch up, no reload; once it has been trimmed past it: reload. */
+	make(&c, 7002, now);
+	akma_redis_put(r, &c, now);
+	ch[0] = (struct akma_redis_change){c.ueid, c.ueid_len, 0};
+	akma_redis_feed(r, ch, 1, now, 60000);
+	akma_redis_flush(r, why, sizeof(why));
+	CHECK(f && akma_redis_follow_resume(f, why, sizeof(why)) == 1,
+	      "the feed reaches back: resume (%s)", why);
+	until = akma_wall_ms() + 10000;
+	while (f && akma_wall_ms() < until && !lookup(s2, &c, akma_wall_ms()))
 		akma_redis_follow_poll(f, s2, akma_wall_ms(), 100, &fs, log_bad);
-	make(&c, 7001, now);
-	CHECK(fs.removed == 1, "an expiry in Redis is followed");
+	CHECK(lookup(s2, &c, akma_wall_ms()), "what was written meanwhile is caught up");
+	make(&c, 7003, now);
+	akma_redis_put(r, &c, now);
+	ch[0] = (struct akma_redis_change){c.ueid, c.ueid_len, 0};
+	akma_redis_feed(r, ch, 1, now, 60000);
+	akma_redis_flush(r, why, sizeof(why));
+	redisReply *t = redisCommand(raw, "XTRIM " AKMA_REDIS_FEED_KEY " MAXLEN 0");
+	if (t)
+		freeReplyObject(t);
+	CHECK(f && akma_redis_follow_resume(f, why, sizeof(why)) == 0,
+	      "trimmed past the position: reload (%s)", why);
 
 	akma_redis_close(f);
 	akma_redis_close(r);

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	CHECK(akma_redis_lease_acquire(r, "test-replicator", 3000, holder, sizeof(holder)) == 1,
 	      "lease");
 	akma_redis_set_fail_hook(r, fail_some, NULL);
-	struct akma_replicator_params rpp = {e, r, "test-replicator", 3000, 0, 0, 0, 0};
+	struct akma_replicator_params rpp = {e, r, "test-replicator", 3000, 0, 0, 0, 0, 0};
 	struct akma_replicator *rep = akma_replicator_start(&rpp, why, sizeof(why));
 	CHECK(rep != NULL, "replicator: %s", why);
 	unsigned prod = (unsigned)akma_engine_producer(e);

@@ -292,7 +292,8 @@ static struct akma_replicator *start_replication(const struct akma_conf *conf,
 					   (unsigned)conf->redis_wait_replicas,
 					   (unsigned)conf->redis_wait_timeout_ms,
 					   conf->standby,
-					   acquired_tsc};
+					   acquired_tsc,
+					   (unsigned)conf->feed_window_ms};
 	struct akma_replicator *rep = akma_replicator_start(&p, why, sizeof(why));
 	if (!rep) {
 		fprintf(stderr, "akmad: %s\n", why);

@@ -192,6 +192,12 @@ static const struct akma_conf_key keys[] = {
 	 "expires. Longer than 1.76 x (Sentinel down-after-milliseconds + election + 1 s + "
 	 "redis.wait_timeout) so that a Redis failover does not stop reads (README)",
 	 NULL},
+	{"replication", "feed_window", AKMA_CONF_UINT, F(feed_window_ms), 1000, 86400000, 0,
+	 "milliseconds", NULL, "60000",
+	 "how far back the change feed (the Redis stream akma:feed) reaches: a standby "
+	 "disconnected for less catches up from it, one away longer reloads everything; Redis "
+	 "holds some 40 octets per write of the window",
+	 NULL},
 	{"replication", "backlog", AKMA_CONF_UINT, F(repl_backlog), 0, 1u << 21, 0, "writes", NULL,
 	 "0", "writes awaiting Redis before more are refused; 0: half of engine.requests", NULL},
 	{"log", "level", AKMA_CONF_CHOICE, F(log_level), 0, 0, 0, NULL,

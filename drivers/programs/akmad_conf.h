@@ -69,6 +69,7 @@ struct akma_conf {
 	char kek_file[AKMA_CONF_STR_MAX];
 	int standby;
 	uint64_t lease_ms;
+	uint64_t feed_window_ms; /* replication.feed_window */
 	uint64_t repl_backlog;
 	/* [log] */
 	char log_level[AKMA_CONF_STR_MAX];

@@ -2,204 +2,277 @@
 /*
  * A standby's follower (see redis.h).
  *
- * Following uses keyspace notifications rather than a stream the primary
- * would also write: they cost the primary no command per write, so a
- * registration stays one SET. They are not durable (a subscriber that drops
- * misses what happens meanwhile), so the follower reloads after any
- * reconnection.
+ * Following reads the change feed, a Redis stream (akma:feed) the primary
+ * appends one entry to per batch, in the same pipeline as the batch's
+ * writes: one command per batch (up to 512 writes), not one per write.
+ * Keyspace notifications, used before, cost the primary nothing but are
+ * fire-and-forget: a standby that lost its connection for a moment had to
+ * reload the whole store (24 s at 10 M contexts). A stream is durable and
+ * read by position, so a standby that comes back resumes after the last
+ * entry it applied, and reloads only when that entry has been trimmed
+ * (replication.feed_window) or lost.
+ *
+ * An entry names the UEs whose records changed ("s" set, "d" deleted),
+ * not the records: the follower reads each set record back (GET, in one
+ * pipeline per poll), so a record replaced again later is read as it is
+ * now, and a later entry names it again. Applying an entry twice changes
+ * nothing, which is what makes the position after a reload safe: it is
+ * taken before the load.
  */
 #include <errno.h>
-#include <poll.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "secmem.h"
 #include "err.h"
 #include "redis_priv.h"
 
-/* ---- following (standby) ------------------------------------------------------------------------ */
+/* ---- the position ------------------------------------------------------------------------------- */
 
-#define EVENT_PATTERN "__keyspace@*__:" AKMA_REPL_KEY_PREFIX "*"
-
-/* Keyspace events for generic (del), string (set) and expired commands. */
-static int ensure_notifications(struct akma_redis *r, char *why, size_t why_size)
+/* The id of the feed's last entry into pos, "0-0" when there is none. */
+static int feed_end(struct akma_redis *r, char *why, size_t why_size)
 {
-	const char *get[] = {"CONFIG", "GET", "notify-keyspace-events"};
-	size_t get_len[] = {6, 3, 22};
-	redisReply *rep = akma_redis_command(r->c, 3, get, get_len);
-	char flags[64] = "";
-
-	if (!rep) {
-		snprintf(why, why_size, "redis %s: %s", r->server, r->c->errstr);
+	const char *argv[] = {"XREVRANGE", AKMA_REDIS_FEED_KEY, "+", "-", "COUNT", "1"};
+	size_t len[] = {9, sizeof(AKMA_REDIS_FEED_KEY) - 1, 1, 1, 5, 1};
+	redisReply *rep = akma_redis_command(r->c, 6, argv, len);
+	if (!rep || rep->type != REDIS_REPLY_ARRAY) {
+		snprintf(why, why_size, "redis %s: XREVRANGE %s failed", r->server,
+			 AKMA_REDIS_FEED_KEY);
+		if (rep)
+			freeReplyObject(rep);
 		return -EIO;
 	}
-	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-	    rep->element[1]->type == REDIS_REPLY_STRING)
-		snprintf(flags, sizeof(flags), "%s", rep->element[1]->str);
+	snprintf(r->feed_pos, sizeof(r->feed_pos), "0-0");
+	if (rep->elements == 1 && rep->element[0]->type == REDIS_REPLY_ARRAY &&
+	    rep->element[0]->elements == 2 &&
+	    rep->element[0]->element[0]->type == REDIS_REPLY_STRING)
+		snprintf(r->feed_pos, sizeof(r->feed_pos), "%s", rep->element[0]->element[0]->str);
 	freeReplyObject(rep);
-	/* 'A' stands for every class but m, n and t. */
-	int has_all = strchr(flags, 'A') != NULL;
-	int need =
-		!strchr(flags, 'K') ||
-		(!has_all && (!strchr(flags, 'g') || !strchr(flags, '$') || !strchr(flags, 'x')));
-	if (!need)
-		return 0;
-	size_t n = strlen(flags);
-	const char *want = "Kg$x";
-	for (const char *w = want; *w && n < sizeof(flags) - 1; w++)
-		if (!strchr(flags, *w)) {
-			flags[n++] = *w;
-			flags[n] = '\0';
-		}
-	const char *set[] = {"CONFIG", "SET", "notify-keyspace-events", flags};
-	size_t set_len[] = {6, 3, 22, n};
-	rep = akma_redis_command(r->c, 4, set, set_len);
-	int ok = rep && rep->type == REDIS_REPLY_STATUS;
-	if (!ok)
-		snprintf(why, why_size,
-			 "redis %s: keyspace notifications are off and CONFIG SET "
-			 "notify-keyspace-events %s was refused%s%s",
-			 r->server, flags, rep && rep->type == REDIS_REPLY_ERROR ? ": " : "",
-			 rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "");
-	if (rep)
-		freeReplyObject(rep);
-	return ok ? 0 : -EREMOTEIO;
+	return 0;
 }
 
-int akma_redis_follow_start(struct akma_redis *r, char *why, size_t why_size)
+static int open_reader(struct akma_redis *r, char *why, size_t why_size)
 {
 	if (!r->c) {
 		snprintf(why, why_size, "not connected");
 		return -EIO;
 	}
-	int rc = ensure_notifications(r, why, why_size);
-	if (rc)
-		return rc;
 	if (r->sub)
 		redisFree(r->sub);
 	r->sub = akma_redis_connect_one(r, why, why_size);
-	if (!r->sub)
-		return -EIO;
-	const char *argv[] = {"PSUBSCRIBE", EVENT_PATTERN};
-	size_t len[] = {10, sizeof(EVENT_PATTERN) - 1};
-	redisReply *rep = akma_redis_command(r->sub, 2, argv, len);
-	int ok = rep && rep->type == REDIS_REPLY_ARRAY;
-	if (rep)
-		freeReplyObject(rep);
-	if (!ok) {
-		snprintf(why, why_size, "redis %s: PSUBSCRIBE refused", r->server);
-		return -EIO;
-	}
-	return 0;
+	return r->sub ? 0 : -EIO;
 }
 
-#define FOLLOW_BATCH 256
+int akma_redis_follow_start(struct akma_redis *r, char *why, size_t why_size)
+{
+	int rc = open_reader(r, why, why_size);
+	return rc ? rc : feed_end(r, why, why_size);
+}
+
+/* Nothing was ever trimmed from the feed (or it does not exist): Redis 7's
+ * XINFO STREAM max-deleted-entry-id is 0-0. */
+static int never_trimmed(struct akma_redis *r)
+{
+	const char *argv[] = {"XINFO", "STREAM", AKMA_REDIS_FEED_KEY};
+	size_t len[] = {5, 6, sizeof(AKMA_REDIS_FEED_KEY) - 1};
+	redisReply *rep = akma_redis_command(r->c, 3, argv, len);
+	int yes = 0;
+	if (rep && rep->type == REDIS_REPLY_ERROR)
+		yes = 1; /* no such key: nothing was ever added */
+	for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2)
+		if (rep->element[i]->type == REDIS_REPLY_STRING &&
+		    !strcmp(rep->element[i]->str, "max-deleted-entry-id"))
+			yes = rep->element[i + 1]->type == REDIS_REPLY_STRING &&
+			      !strcmp(rep->element[i + 1]->str, "0-0");
+	if (rep)
+		freeReplyObject(rep);
+	return yes;
+}
+
+int akma_redis_follow_resume(struct akma_redis *r, char *why, size_t why_size)
+{
+	int rc = open_reader(r, why, why_size);
+	if (rc)
+		return rc;
+	int reaches;
+	if (!strcmp(r->feed_pos, "0-0")) {
+		reaches = never_trimmed(r);
+	} else {
+		/* The last entry applied is still there: nothing after it went
+		 * (trimming takes the oldest first). */
+		const char *argv[] = {"XRANGE", AKMA_REDIS_FEED_KEY, r->feed_pos, r->feed_pos};
+		size_t len[] = {6, sizeof(AKMA_REDIS_FEED_KEY) - 1, strlen(r->feed_pos),
+				strlen(r->feed_pos)};
+		redisReply *rep = akma_redis_command(r->c, 4, argv, len);
+		if (!rep) {
+			snprintf(why, why_size, "redis %s: XRANGE failed", r->server);
+			return -EIO;
+		}
+		reaches = rep->type == REDIS_REPLY_ARRAY && rep->elements == 1;
+		freeReplyObject(rep);
+	}
+	if (reaches)
+		return 1;
+	rc = feed_end(r, why, why_size);
+	return rc ? rc : 0;
+}
+
+/* ---- following ---------------------------------------------------------------------------------- */
+
+#define FOLLOW_ENTRIES "16" /* entries a poll takes: up to 16 batches of 512 writes */
+
+/* Register the record a GET returned for ueid (nil: deleted since). */
+static void apply_set(struct akma_redis *r, struct akma_ctx_store *s, const redisReply *v,
+		      const char *ueid, size_t ul, uint64_t now_ms,
+		      struct akma_redis_follow_stats *st, void (*log_bad)(const char *key, int err),
+		      unsigned *applied)
+{
+	struct akma_repl_ctx c;
+	char key[AKMA_REPL_KEY_MAX];
+	int err = v->type == REDIS_REPLY_NIL ? 1
+		  : v->type != REDIS_REPLY_STRING || ul == 0 || ul > AKMA_UEID_MAX
+			  ? -AKMA_E_REPL_FORMAT
+			  : akma_repl_decode(r->kek, (const uint8_t *)ueid, (uint16_t)ul,
+					     (const uint8_t *)v->str, v->len, &c);
+	if (err < 0) {
+		st->bad++;
+		int kl = akma_repl_key_name((const uint8_t *)ueid,
+					    (uint16_t)(ul > AKMA_UEID_MAX ? 0 : ul), key,
+					    sizeof(key));
+		akma_redis_log_key(log_bad, key, kl > 0 ? (size_t)kl : 0, err);
+		return;
+	}
+	if (err > 0)
+		return;
+	struct akma_ctx_reg reg = {.akid = c.akid,
+				   .akid_len = c.akid_len,
+				   .ueid = c.ueid,
+				   .ueid_len = c.ueid_len,
+				   .ueid_type = c.ueid_type,
+				   .kakma = c.kakma,
+				   .eol_ms = c.eol_ms,
+				   .created_ms = c.created_ms,
+				   .gpsi = c.gpsi_len ? c.gpsi : NULL,
+				   .gpsi_len = c.gpsi_len};
+	if (akma_ctx_register(s, &reg, now_ms) == 0) {
+		st->registered++;
+		(*applied)++;
+	}
+	explicit_bzero(&c, sizeof(c));
+}
+
+/* A well-formed field pair of an entry: "s" or "d", and a UE id. */
+static int change_of(const redisReply *f, const redisReply *v)
+{
+	if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || f->len != 1)
+		return 0;
+	return f->str[0] == 's' ? 's' : f->str[0] == 'd' ? 'd' : 0;
+}
 
 int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint64_t now_ms,
 			   unsigned timeout_ms, struct akma_redis_follow_stats *st,
 			   void (*log_bad)(const char *key, int err))
 {
-	redisReply *ev[FOLLOW_BATCH];
-	unsigned n = 0, applied = 0;
+	char block[16];
+	unsigned applied = 0;
 
 	if (!r->c || !r->sub)
 		return -EIO;
-	/* Gather what has arrived: wait for the first, take the rest as read. */
-	for (;;) {
-		void *rep = NULL;
-		if (redisGetReplyFromReader(r->sub, &rep) != REDIS_OK)
-			goto fail;
-		if (rep) {
-			ev[n++] = rep;
-			if (n == FOLLOW_BATCH)
-				break;
-			continue;
-		}
-		struct pollfd pfd = {r->sub->fd, POLLIN, 0};
-		if (!n)
-			akma_secmem_clear_registers(); /* the last keys opened, out of a dump */
-		int ready = poll(&pfd, 1, n ? 0 : (int)timeout_ms);
-		if (ready < 0 && errno != EINTR)
-			goto fail;
-		if (ready <= 0)
-			break;
-		if (redisBufferRead(r->sub) != REDIS_OK)
-			goto fail;
+	akma_secmem_clear_registers(); /* the last keys opened, out of a dump */
+	/* BLOCK 0 would wait for ever: without a timeout, no BLOCK at all. */
+	const char *argv[] = {"XREAD",     "COUNT", FOLLOW_ENTRIES, "STREAMS", AKMA_REDIS_FEED_KEY,
+			      r->feed_pos, "BLOCK", block};
+	size_t len[] = {5,
+			5,
+			sizeof(FOLLOW_ENTRIES) - 1,
+			7,
+			sizeof(AKMA_REDIS_FEED_KEY) - 1,
+			strlen(r->feed_pos),
+			5,
+			(size_t)snprintf(block, sizeof(block), "%u", timeout_ms)};
+	int argc = 6;
+	if (timeout_ms) { /* BLOCK before STREAMS, as XREAD wants it */
+		argv[3] = "BLOCK";
+		len[3] = 5;
+		argv[4] = block;
+		len[4] = len[7];
+		argv[5] = "STREAMS";
+		len[5] = 7;
+		argv[6] = AKMA_REDIS_FEED_KEY;
+		len[6] = sizeof(AKMA_REDIS_FEED_KEY) - 1;
+		argv[7] = r->feed_pos;
+		len[7] = strlen(r->feed_pos);
+		argc = 8;
 	}
-	/* pmessage, pattern, channel "__keyspace@N__:akma:ue:<id>", event. Read
-	 * back every set in one pipeline, then apply all in arrival order. */
-	const char *keys[FOLLOW_BATCH];
-	size_t key_len[FOLLOW_BATCH];
-	for (unsigned i = 0; i < n; i++) {
-		keys[i] = NULL;
-		if (ev[i]->type != REDIS_REPLY_ARRAY || ev[i]->elements != 4)
+	redisReply *rep = akma_redis_command(r->sub, argc, argv, len);
+	if (!rep)
+		return -EIO;
+	if (rep->type == REDIS_REPLY_NIL) { /* nothing within the block time */
+		freeReplyObject(rep);
+		return 0;
+	}
+	/* [[feed, [[id, [f, v, f, v...]], ...]]] */
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 1 ||
+	    rep->element[0]->type != REDIS_REPLY_ARRAY || rep->element[0]->elements != 2 ||
+	    rep->element[0]->element[1]->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(rep);
+		return -EIO;
+	}
+	const redisReply *entries = rep->element[0]->element[1];
+	char key[AKMA_REPL_KEY_MAX];
+	/* Every set read back in one pipeline, then all applied in order. */
+	for (size_t e = 0; e < entries->elements; e++) {
+		const redisReply *en = entries->element[e];
+		if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
+		    en->element[1]->type != REDIS_REPLY_ARRAY)
 			continue;
-		const char *ch = strstr(ev[i]->element[2]->str, "__:");
-		if (!ch)
-			continue;
-		keys[i] = ch + 3;
-		key_len[i] = ev[i]->element[2]->len - (size_t)(keys[i] - ev[i]->element[2]->str);
-		if (strcmp(ev[i]->element[3]->str, "set") == 0) {
-			const char *argv[] = {"GET", keys[i]};
-			size_t len[] = {3, key_len[i]};
-			redisAppendCommandArgv(r->c, 2, argv, len);
+		const redisReply *f = en->element[1];
+		for (size_t i = 0; i + 1 < f->elements; i += 2) {
+			if (change_of(f->element[i], f->element[i + 1]) != 's')
+				continue;
+			const redisReply *u = f->element[i + 1];
+			int kl = akma_repl_key_name((const uint8_t *)u->str,
+						    (uint16_t)(u->len > AKMA_UEID_MAX ? 0 : u->len),
+						    key, sizeof(key));
+			const char *gv[] = {"GET", key};
+			size_t gl[] = {3, kl > 0 ? (size_t)kl : 0};
+			redisAppendCommandArgv(r->c, 2, gv, gl);
 		}
 	}
-	for (unsigned i = 0; i < n; i++) {
-		if (!keys[i]) {
-			freeReplyObject(ev[i]);
+	int rc = 0;
+	for (size_t e = 0; e < entries->elements; e++) {
+		const redisReply *en = entries->element[e];
+		if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
+		    en->element[1]->type != REDIS_REPLY_ARRAY)
 			continue;
-		}
-		st->events++;
-		const uint8_t *ueid = (const uint8_t *)keys[i] + AKMA_REDIS_PREFIX_LEN;
-		size_t ul = key_len[i] - AKMA_REDIS_PREFIX_LEN;
-		if (strcmp(ev[i]->element[3]->str, "set") == 0) {
-			redisReply *v;
-			if (redisGetReply(r->c, (void **)&v) != REDIS_OK) {
-				for (; i < n; i++)
-					freeReplyObject(ev[i]);
-				return -EIO;
-			}
-			struct akma_repl_ctx c;
-			int err = v->type == REDIS_REPLY_NIL ? 1
-				  : v->type != REDIS_REPLY_STRING || ul == 0 || ul > AKMA_UEID_MAX
-					  ? -AKMA_E_REPL_FORMAT
-					  : akma_repl_decode(r->kek, ueid, (uint16_t)ul,
-							     (const uint8_t *)v->str, v->len, &c);
-			freeReplyObject(v);
-			if (err < 0) {
-				st->bad++;
-				akma_redis_log_key(log_bad, keys[i], key_len[i], err);
-			} else if (err == 0) {
-				struct akma_ctx_reg reg = {.akid = c.akid,
-							   .akid_len = c.akid_len,
-							   .ueid = c.ueid,
-							   .ueid_len = c.ueid_len,
-							   .ueid_type = c.ueid_type,
-							   .kakma = c.kakma,
-							   .eol_ms = c.eol_ms,
-							   .created_ms = c.created_ms,
-							   .gpsi = c.gpsi_len ? c.gpsi : NULL,
-							   .gpsi_len = c.gpsi_len};
-				if (akma_ctx_register(s, &reg, now_ms) == 0) {
-					st->registered++;
-					applied++;
+		const redisReply *f = en->element[1];
+		for (size_t i = 0; i + 1 < f->elements; i += 2) {
+			int op = change_of(f->element[i], f->element[i + 1]);
+			const redisReply *u = f->element[i + 1];
+			if (!op)
+				continue;
+			st->events++;
+			if (op == 's') {
+				redisReply *v;
+				if (redisGetReply(r->c, (void **)&v) != REDIS_OK) {
+					rc = -EIO;
+					goto out;
 				}
-				explicit_bzero(&c, sizeof(c));
-			}
-		} else if (strcmp(ev[i]->element[3]->str, "del") == 0 ||
-			   strcmp(ev[i]->element[3]->str, "expired") == 0) {
-			if (ul > 0 && ul <= AKMA_UEID_MAX &&
-			    akma_ctx_remove(s, ueid, (uint16_t)ul) == 0) {
+				apply_set(r, s, v, u->str, u->len, now_ms, st, log_bad, &applied);
+				freeReplyObject(v);
+			} else if (u->len > 0 && u->len <= AKMA_UEID_MAX &&
+				   akma_ctx_remove(s, (const uint8_t *)u->str, (uint16_t)u->len) ==
+					   0) {
 				st->removed++;
 				applied++;
 			}
 		}
-		freeReplyObject(ev[i]);
+		if (en->element[0]->type == REDIS_REPLY_STRING)
+			snprintf(r->feed_pos, sizeof(r->feed_pos), "%s", en->element[0]->str);
 	}
-	return (int)applied;
-fail:
-	for (unsigned i = 0; i < n; i++)
-		freeReplyObject(ev[i]);
-	return -EIO;
+out:
+	freeReplyObject(rep);
+	return rc ? rc : (int)applied;
 }

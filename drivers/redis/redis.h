@@ -33,6 +33,7 @@
 #include "repl.h"
 
 #define AKMA_REDIS_LEASE_KEY "akma:lease"
+#define AKMA_REDIS_FEED_KEY "akma:feed" /* the change feed: a Redis stream */
 
 struct akma_redis;
 
@@ -74,6 +75,18 @@ const char *akma_redis_server(const struct akma_redis *r);
 int akma_redis_put(struct akma_redis *r, const struct akma_repl_ctx *c, uint64_t now_ms);
 int akma_redis_del(struct akma_redis *r, const uint8_t *ueid, uint16_t ueid_len);
 int akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms);
+
+/* The change feed: one XADD to akma:feed per batch naming every UE whose
+ * record the batch set or deleted, in order, queued like the writes (so
+ * the WAIT after it covers it too). Entries older than window_ms are
+ * trimmed as Redis goes (MINID ~). Returns as akma_redis_put. */
+struct akma_redis_change {
+	const uint8_t *ueid;
+	uint16_t ueid_len;
+	int removed;
+};
+int akma_redis_feed(struct akma_redis *r, const struct akma_redis_change *ch, unsigned n,
+		    uint64_t now_ms, unsigned window_ms);
 
 /* Drop every write queued since the last send (their key material wiped);
  * batches already sent are untouched. */
@@ -129,18 +142,23 @@ int akma_redis_lease_replicated(struct akma_redis *r, unsigned replicas, unsigne
  * for it to expire. */
 void akma_redis_lease_release(struct akma_redis *r, const char *id);
 
-/* Standby: follow changes through keyspace notifications. start subscribes
- * (on a second connection) to the events of akma:ue:* keys, switching on
- * the notifications Redis needs (K, g, $, x) with CONFIG SET when they are
- * off; call it before akma_redis_load(), so no change is missed between the
- * two. poll applies what arrived within timeout_ms: a set is read back and
- * registered, a del or expiry removed. Caller of poll: an online QSBR
- * thread. start returns 0 or -EIO/-EREMOTEIO with why; poll returns the
- * number of changes applied or -EIO (resubscribe and reload). */
+/* Standby: follow the primary's change feed (akma_redis_feed). start opens
+ * a second connection and takes the feed's end as the position to follow
+ * from; call it before akma_redis_load(), so no change is missed between
+ * the two. resume, after a reconnection: 1 when the feed still holds the
+ * last entry applied (nothing after it was trimmed: poll catches up from
+ * there, no reload), 0 when it does not (the position moves to the feed's
+ * end: reload), or -EIO with why. poll applies what the feed holds past
+ * the position, waiting up to timeout_ms for it (XREAD BLOCK): a set is
+ * read back and registered, a delete removed; expiries need no entry (the
+ * store expires contexts itself). Caller of poll: an online QSBR thread.
+ * start returns 0 or -EIO/-EREMOTEIO with why; poll returns the number of
+ * changes applied or -EIO (reconnect, then resume). */
 struct akma_redis_follow_stats {
 	uint64_t events, registered, removed, bad;
 };
 int akma_redis_follow_start(struct akma_redis *r, char *why, size_t why_size);
+int akma_redis_follow_resume(struct akma_redis *r, char *why, size_t why_size);
 int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint64_t now_ms,
 			   unsigned timeout_ms, struct akma_redis_follow_stats *st,
 			   void (*log_bad)(const char *key, int err));

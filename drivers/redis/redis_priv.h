@@ -19,7 +19,8 @@
 
 struct akma_redis {
 	redisContext *c;
-	redisContext *sub; /* standby: the subscriber connection */
+	redisContext *sub; /* standby: the connection that reads the change feed */
+	char feed_pos[48]; /* standby: the id of the last feed entry applied */
 	struct akma_repl_kek *kek;
 	/* the write pipeline: commands queued, not sent */
 	char *out;

@@ -106,10 +106,13 @@ static void log_bad(const char *key, int err)
 static int queue_batch(struct akma_replicator *r, const struct batch *b, uint64_t now)
 {
 	struct akma_repl_ctx c;
+	static struct akma_redis_change ch[BATCH]; /* this thread's only */
 	int rc = 0;
 
 	for (unsigned i = 0; i < b->n && rc == 0; i++) {
 		struct akma_req *q = b->req[i];
+		ch[i] = (struct akma_redis_change){akma_req_ueid(q), q->ueid_len,
+						   q->type != AKMA_REQ_REGISTER};
 		if (q->type == AKMA_REQ_REGISTER) {
 			c.akid_len = q->akid_len;
 			memcpy(c.akid, akma_req_akid(q), q->akid_len);
@@ -127,6 +130,9 @@ static int queue_batch(struct akma_replicator *r, const struct batch *b, uint64_
 			rc = akma_redis_del(r->redis, akma_req_ueid(q), q->ueid_len);
 		}
 	}
+	/* The change feed entry after the writes it names, before the WAIT. */
+	if (rc == 0)
+		rc = akma_redis_feed(r->redis, ch, b->n, now, r->p.feed_window_ms);
 	if (rc == 0 && r->p.wait_replicas)
 		rc = akma_redis_wait(r->redis, r->p.wait_replicas, r->p.wait_timeout_ms);
 	if (rc)
@@ -508,8 +514,11 @@ static int standby_loop(struct akma_replicator *r)
 		if (got >= 0)
 			continue;
 lost:
-		/* Events may have been missed: reconnect, resubscribe, reload. */
+		/* Reconnect, then catch up from the change feed where this standby
+		 * stopped; reload only when the feed no longer reaches back. */
 		LOG(WARNING, "standby lost redis %s; reconnecting\n", r->server);
+		uint64_t lost_at = akma_mono_ms();
+		int resumed;
 		for (unsigned backoff = BACKOFF_MIN_MS;;
 		     backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2) {
 			if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
@@ -517,15 +526,38 @@ lost:
 			akma_sleep_ms(backoff);
 			add_stat(&r->st.reconnects, 1);
 			if (akma_redis_reconnect(r->redis, why, sizeof(why)) == 0 &&
-			    akma_redis_follow_start(r->redis, why, sizeof(why)) == 0)
+			    (resumed = akma_redis_follow_resume(r->redis, why, sizeof(why))) >= 0)
 				break;
 		}
 		snprintf(r->server, sizeof(r->server), "%s", akma_redis_server(r->redis));
+		if (resumed) {
+			uint64_t t0 = akma_mono_ms(), before = fs.events;
+			int got;
+			urcu_qsbr_thread_online();
+			while ((got = akma_redis_follow_poll(r->redis, s, akma_wall_ms(), 0, &fs,
+							     log_bad)) > 0)
+				;
+			akma_ctx_flush(s);
+			urcu_qsbr_thread_offline();
+			if (got < 0)
+				goto lost;
+			add_stat(&r->st.resumes, 1);
+			LOG(NOTICE,
+			    "standby caught up from the change feed: %llu changes in %llu ms, "
+			    "%llu ms after losing redis %s\n",
+			    (unsigned long long)(fs.events - before),
+			    (unsigned long long)(akma_mono_ms() - t0),
+			    (unsigned long long)(akma_mono_ms() - lost_at), r->server);
+			continue;
+		}
 		struct akma_redis_load_stats ls;
 		urcu_qsbr_thread_online();
 		int rc = akma_redis_load(r->redis, s, akma_wall_ms, &ls, log_bad, NULL);
 		urcu_qsbr_thread_offline();
-		LOG(NOTICE, "standby reloaded %llu contexts from redis %s%s\n",
+		add_stat(&r->st.reloads, 1);
+		LOG(NOTICE,
+		    "standby reloaded %llu contexts from redis %s%s: the change feed no longer "
+		    "reached back to where it stopped\n",
 		    (unsigned long long)ls.loaded, r->server, rc ? " (interrupted)" : "");
 	}
 }
@@ -576,6 +608,8 @@ struct akma_replicator *akma_replicator_start(const struct akma_replicator_param
 	r->p.id = r->id;
 	if (!r->p.lease_ms)
 		r->p.lease_ms = 3000;
+	if (!r->p.feed_window_ms)
+		r->p.feed_window_ms = 60000;
 	r->acquired_tsc = p->acquired_tsc;
 	/* Nothing is served until a renewal after the takeover wait says so. */
 	akma_engine_set_lease(p->engine, 0);

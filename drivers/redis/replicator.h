@@ -20,7 +20,8 @@
  * finds another akmad holding it, this one is demoted for good and serves
  * nothing.
  *
- * Standby. Follows Redis' keyspace events into the store, and watches the
+ * Standby. Follows the primary's change feed into the store (caught up
+ * from where it stopped after a reconnection), and watches the
  * lease: when it expires (the primary died), or when promotion is asked for
  * (akmactl promote), it takes the lease, waits (the margin, or a whole
  * lease when taken from a live primary), becomes primary and the daemon
@@ -43,7 +44,8 @@ struct akma_replicator_params {
 	unsigned wait_replicas;   /* WAIT for this many Redis replicas a batch (0: none) */
 	unsigned wait_timeout_ms;
 	int standby;
-	uint64_t acquired_tsc; /* a primary: when it took the lease (rte_rdtsc()) */
+	uint64_t acquired_tsc;   /* a primary: when it took the lease (rte_rdtsc()) */
+	unsigned feed_window_ms; /* the change feed keeps this much (0: 60 s) */
 };
 
 enum akma_replicator_state {
@@ -63,6 +65,8 @@ struct akma_replicator_stats {
 	uint64_t followed;       /* standby: changes applied */
 	uint64_t follow_bad;     /* standby: records that did not decode */
 	uint64_t promoted_at_ms; /* Unix ms of promotion, 0 if never */
+	uint64_t resumes;        /* standby: reconnections caught up from the change feed */
+	uint64_t reloads;        /* standby: reconnections that reloaded everything */
 };
 
 struct akma_replicator;

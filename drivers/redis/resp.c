@@ -220,6 +220,47 @@ int akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms
 	return rc;
 }
 
+int akma_redis_feed(struct akma_redis *r, const struct akma_redis_change *ch, unsigned n,
+		    uint64_t now_ms, unsigned window_ms)
+{
+	char minid[32];
+
+	if (!r->c)
+		return -EIO;
+	if (!n)
+		return 0;
+	if (close_run(r) != 0 || fail_now(r))
+		return -ENOMEM;
+	/* XADD akma:feed MINID ~ <now - window> * (s|d ueid)... : the entry's
+	 * id is Redis's time, so MINID keeps window_ms of entries (~: whole
+	 * macro nodes, cheaply). */
+	uint64_t floor = now_ms > window_ms ? now_ms - window_ms : 0;
+	size_t ml = (size_t)(put_uint(minid, floor) - minid);
+	size_t need = 64 + ml + sizeof(AKMA_REDIS_FEED_KEY);
+	for (unsigned i = 0; i < n; i++)
+		need += 16 + ch[i].ueid_len + 8;
+	if (out_reserve(r, need) != 0)
+		return -ENOMEM;
+	char *p = r->out + r->out_len;
+	*p++ = '*';
+	p = put_uint(p, 6 + 2 * (uint64_t)n);
+	*p++ = '\r';
+	*p++ = '\n';
+	p = put_bulk(p, "XADD", 4);
+	p = put_bulk(p, AKMA_REDIS_FEED_KEY, sizeof(AKMA_REDIS_FEED_KEY) - 1);
+	p = put_bulk(p, "MINID", 5);
+	p = put_bulk(p, "~", 1);
+	p = put_bulk(p, minid, ml);
+	p = put_bulk(p, "*", 1);
+	for (unsigned i = 0; i < n; i++) {
+		p = put_bulk(p, ch[i].removed ? "d" : "s", 1);
+		p = put_bulk(p, ch[i].ueid, ch[i].ueid_len);
+	}
+	r->out_len = (size_t)(p - r->out);
+	r->queued++;
+	return 0;
+}
+
 void akma_redis_discard(struct akma_redis *r)
 {
 	if (r->run)
@@ -311,10 +352,11 @@ int akma_redis_receive(struct akma_redis *r, char *why, size_t why_size)
 	if (!r->n_batches)
 		return 0;
 	unsigned want = r->batch_replies[0], seen = 0, w = 0;
-	int rc = 0;
+	int rc = 0, starve = 0;
 	while (seen < want) {
 		size_t len;
-		const char *line = next_line(r, &len);
+		const char *line = starve ? NULL : next_line(r, &len);
+		starve = 0;
 		if (!line) {
 			/* Keep the partial line, read more after it. */
 			memmove(r->in, r->in + r->in_off, r->in_len - r->in_off);
@@ -357,6 +399,16 @@ int akma_redis_receive(struct akma_redis *r, char *why, size_t why_size)
 						 r->server, got, r->wait_for);
 					rc = -EAGAIN;
 				}
+			}
+		} else if (line[0] == '$') {
+			/* A bulk string: XADD's entry id, on the line that follows
+			 * (an id has no line end in it). Not here yet: read more,
+			 * then take the two lines again. */
+			size_t id_len;
+			if (strtoll(line + 1, NULL, 10) >= 0 && !next_line(r, &id_len)) {
+				r->in_off -= len;
+				starve = 1;
+				continue;
 			}
 		} else if (line[0] != '+') {
 			snprintf(why, why_size, "redis %s: unexpected reply", r->server);

@@ -49,6 +49,8 @@ static int cmd_replication(const char *cmd, const char *params, struct rte_tel_d
 	rte_tel_data_add_dict_u64(d, "batches", st.batches);
 	rte_tel_data_add_dict_u64(d, "failures", st.failures);
 	rte_tel_data_add_dict_u64(d, "reconnects", st.reconnects);
+	rte_tel_data_add_dict_u64(d, "feed_resumes", st.resumes);
+	rte_tel_data_add_dict_u64(d, "feed_reloads", st.reloads);
 	rte_tel_data_add_dict_u64(d, "followed", st.followed);
 	rte_tel_data_add_dict_u64(d, "follow_bad", st.follow_bad);
 	rte_tel_data_add_dict_u64(d, "promoted_at_ms", st.promoted_at_ms);
