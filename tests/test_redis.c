@@ -238,6 +238,30 @@ int main(int argc, char **argv)
 		akma_sleep_ms(20);
 	CHECK(!lookup(s2, &c2, akma_wall_ms()), "a context past its end of life is not served");
 
+	/* Feed entries that are not ours, or malformed, are counted and skipped;
+	 * the feed goes on after them. */
+	uint64_t bad_before = fs.bad;
+	redisReply *x = redisCommand(raw, "XADD " AKMA_REDIS_FEED_KEY " * other value");
+	if (x)
+		freeReplyObject(x);
+	x = redisCommand(raw, "XADD " AKMA_REDIS_FEED_KEY " * c %b", "s\x00\x09short", (size_t)8);
+	if (x)
+		freeReplyObject(x);
+	x = redisCommand(raw, "XADD " AKMA_REDIS_FEED_KEY " * c %b", "x\x00\x01a", (size_t)4);
+	if (x)
+		freeReplyObject(x);
+	make(&c, 7004, now);
+	akma_redis_put(r, &c, now);
+	ch[0] = (struct akma_redis_change){c.ueid, c.ueid_len, 0};
+	akma_redis_feed(r, ch, 1, now, 60000);
+	akma_redis_flush(r, why, sizeof(why));
+	until = akma_wall_ms() + 10000;
+	while (f && akma_wall_ms() < until && !lookup(s2, &c, akma_wall_ms()))
+		akma_redis_follow_poll(f, s2, akma_wall_ms(), 100, &fs, log_bad);
+	CHECK(fs.bad == bad_before + 3 && lookup(s2, &c, akma_wall_ms()),
+	      "3 foreign or malformed entries skipped (%llu), the next applied",
+	      (unsigned long long)(fs.bad - bad_before));
+
 	/* Resuming: after a reconnection the feed still holds the last entry
 	 * applied: catch up, no reload; once it has been trimmed past it: reload. */
 	make(&c, 7002, now);

@@ -163,12 +163,35 @@ static void apply_set(struct akma_redis *r, struct akma_ctx_store *s, const redi
 	explicit_bzero(&c, sizeof(c));
 }
 
-/* A well-formed field pair of an entry: "s" or "d", and a UE id. */
-static int change_of(const redisReply *f, const redisReply *v)
+/* The changes of one entry (redis.h: its field "c"), or NULL. */
+static const redisReply *changes_of(const redisReply *en)
 {
-	if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || f->len != 1)
+	if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
+	    en->element[1]->type != REDIS_REPLY_ARRAY || en->element[1]->elements != 2)
+		return NULL;
+	const redisReply *f = en->element[1]->element[0], *v = en->element[1]->element[1];
+	if (f->type != REDIS_REPLY_STRING || strcmp(f->str, AKMA_REDIS_FEED_FIELD) != 0 ||
+	    v->type != REDIS_REPLY_STRING)
+		return NULL;
+	return v;
+}
+
+/* The next change of a changes value at *off: 's' or 'd' with the UE id, 0
+ * at the end, -1 when malformed (the rest of the entry is skipped). */
+static int next_change(const redisReply *v, size_t *off, const char **ueid, size_t *len)
+{
+	if (*off == v->len)
 		return 0;
-	return f->str[0] == 's' ? 's' : f->str[0] == 'd' ? 'd' : 0;
+	if (v->len - *off < 3)
+		return -1;
+	const unsigned char *p = (const unsigned char *)v->str + *off;
+	size_t l = (size_t)p[1] << 8 | p[2];
+	if ((p[0] != 's' && p[0] != 'd') || l == 0 || l > AKMA_UEID_MAX || v->len - *off - 3 < l)
+		return -1;
+	*ueid = (const char *)p + 3;
+	*len = l;
+	*off += 3 + l;
+	return p[0];
 }
 
 int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint64_t now_ms,
@@ -223,19 +246,16 @@ int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint6
 	const redisReply *entries = rep->element[0]->element[1];
 	char key[AKMA_REPL_KEY_MAX];
 	/* Every set read back in one pipeline, then all applied in order. */
+	const char *ueid;
+	size_t ul, off;
+	int op;
 	for (size_t e = 0; e < entries->elements; e++) {
-		const redisReply *en = entries->element[e];
-		if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
-		    en->element[1]->type != REDIS_REPLY_ARRAY)
-			continue;
-		const redisReply *f = en->element[1];
-		for (size_t i = 0; i + 1 < f->elements; i += 2) {
-			if (change_of(f->element[i], f->element[i + 1]) != 's')
+		const redisReply *v = changes_of(entries->element[e]);
+		for (off = 0; v && (op = next_change(v, &off, &ueid, &ul)) > 0;) {
+			if (op != 's')
 				continue;
-			const redisReply *u = f->element[i + 1];
-			int kl = akma_repl_key_name((const uint8_t *)u->str,
-						    (uint16_t)(u->len > AKMA_UEID_MAX ? 0 : u->len),
-						    key, sizeof(key));
+			int kl = akma_repl_key_name((const uint8_t *)ueid, (uint16_t)ul, key,
+						    sizeof(key));
 			const char *gv[] = {"GET", key};
 			size_t gl[] = {3, kl > 0 ? (size_t)kl : 0};
 			redisAppendCommandArgv(r->c, 2, gv, gl);
@@ -243,33 +263,30 @@ int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint6
 	}
 	int rc = 0;
 	for (size_t e = 0; e < entries->elements; e++) {
-		const redisReply *en = entries->element[e];
-		if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
-		    en->element[1]->type != REDIS_REPLY_ARRAY)
-			continue;
-		const redisReply *f = en->element[1];
-		for (size_t i = 0; i + 1 < f->elements; i += 2) {
-			int op = change_of(f->element[i], f->element[i + 1]);
-			const redisReply *u = f->element[i + 1];
-			if (!op)
-				continue;
+		const redisReply *en = entries->element[e], *v = changes_of(en);
+		if (!v)
+			st->bad++; /* not an entry of ours: skipped, the position moves on */
+		for (off = 0; v && (op = next_change(v, &off, &ueid, &ul)) != 0;) {
+			if (op < 0) {
+				st->bad++;
+				break;
+			}
 			st->events++;
 			if (op == 's') {
-				redisReply *v;
-				if (redisGetReply(r->c, (void **)&v) != REDIS_OK) {
+				redisReply *g;
+				if (redisGetReply(r->c, (void **)&g) != REDIS_OK) {
 					rc = -EIO;
 					goto out;
 				}
-				apply_set(r, s, v, u->str, u->len, now_ms, st, log_bad, &applied);
-				freeReplyObject(v);
-			} else if (u->len > 0 && u->len <= AKMA_UEID_MAX &&
-				   akma_ctx_remove(s, (const uint8_t *)u->str, (uint16_t)u->len) ==
-					   0) {
+				apply_set(r, s, g, ueid, ul, now_ms, st, log_bad, &applied);
+				freeReplyObject(g);
+			} else if (akma_ctx_remove(s, (const uint8_t *)ueid, (uint16_t)ul) == 0) {
 				st->removed++;
 				applied++;
 			}
 		}
-		if (en->element[0]->type == REDIS_REPLY_STRING)
+		if (en->type == REDIS_REPLY_ARRAY && en->elements == 2 &&
+		    en->element[0]->type == REDIS_REPLY_STRING)
 			snprintf(r->feed_pos, sizeof(r->feed_pos), "%s", en->element[0]->str);
 	}
 out:

@@ -34,6 +34,7 @@
 
 #define AKMA_REDIS_LEASE_KEY "akma:lease"
 #define AKMA_REDIS_FEED_KEY "akma:feed" /* the change feed: a Redis stream */
+#define AKMA_REDIS_FEED_FIELD "c"       /* its entries' one field: the changes */
 
 struct akma_redis;
 
@@ -78,8 +79,11 @@ int akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms
 
 /* The change feed: one XADD to akma:feed per batch naming every UE whose
  * record the batch set or deleted, in order, queued like the writes (so
- * the WAIT after it covers it too). Entries older than window_ms are
- * trimmed as Redis goes (MINID ~). Returns as akma_redis_put. */
+ * the WAIT after it covers it too). The entry has one field, "c", whose
+ * value is the changes back to back: 's' (set) or 'd' (deleted), the UE
+ * id's length in two octets (big-endian), the UE id. Entries older than
+ * window_ms are trimmed as Redis goes (MINID ~). Returns as
+ * akma_redis_put. */
 struct akma_redis_change {
 	const uint8_t *ueid;
 	uint16_t ueid_len;

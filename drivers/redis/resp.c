@@ -231,31 +231,43 @@ int akma_redis_feed(struct akma_redis *r, const struct akma_redis_change *ch, un
 		return 0;
 	if (close_run(r) != 0 || fail_now(r))
 		return -ENOMEM;
-	/* XADD akma:feed MINID ~ <now - window> * (s|d ueid)... : the entry's
-	 * id is Redis's time, so MINID keeps window_ms of entries (~: whole
-	 * macro nodes, cheaply). */
+	/* XADD akma:feed MINID ~ <now - window> * c <changes>: the entry's id
+	 * is Redis's time, so MINID keeps window_ms of entries (~: whole macro
+	 * nodes, cheaply). One field for the batch: a field pair per change
+	 * cost a quarter of the sync registration rate (akma-bench
+	 * replication, sync / MSET-shape ceiling 0.36-0.40 against 0.45-0.55
+	 * without a feed, 3 interleaved runs); one blob is within the noise
+	 * (medians of 4 interleaved runs: 0.405 against 0.41, Redis CPU per
+	 * sync registration 1.87 against 1.80 us). */
 	uint64_t floor = now_ms > window_ms ? now_ms - window_ms : 0;
-	size_t ml = (size_t)(put_uint(minid, floor) - minid);
-	size_t need = 64 + ml + sizeof(AKMA_REDIS_FEED_KEY);
+	size_t ml = (size_t)(put_uint(minid, floor) - minid), blob = 0;
 	for (unsigned i = 0; i < n; i++)
-		need += 16 + ch[i].ueid_len + 8;
-	if (out_reserve(r, need) != 0)
+		blob += 3 + ch[i].ueid_len;
+	if (out_reserve(r, 128 + ml + blob) != 0)
 		return -ENOMEM;
 	char *p = r->out + r->out_len;
-	*p++ = '*';
-	p = put_uint(p, 6 + 2 * (uint64_t)n);
-	*p++ = '\r';
-	*p++ = '\n';
-	p = put_bulk(p, "XADD", 4);
+	static const char head[] = "*8\r\n$4\r\nXADD\r\n";
+	memcpy(p, head, sizeof(head) - 1);
+	p += sizeof(head) - 1;
 	p = put_bulk(p, AKMA_REDIS_FEED_KEY, sizeof(AKMA_REDIS_FEED_KEY) - 1);
 	p = put_bulk(p, "MINID", 5);
 	p = put_bulk(p, "~", 1);
 	p = put_bulk(p, minid, ml);
 	p = put_bulk(p, "*", 1);
+	p = put_bulk(p, AKMA_REDIS_FEED_FIELD, 1);
+	*p++ = '$';
+	p = put_uint(p, blob);
+	*p++ = '\r';
+	*p++ = '\n';
 	for (unsigned i = 0; i < n; i++) {
-		p = put_bulk(p, ch[i].removed ? "d" : "s", 1);
-		p = put_bulk(p, ch[i].ueid, ch[i].ueid_len);
+		*p++ = ch[i].removed ? 'd' : 's';
+		*p++ = (char)(ch[i].ueid_len >> 8);
+		*p++ = (char)(ch[i].ueid_len & 0xff);
+		memcpy(p, ch[i].ueid, ch[i].ueid_len);
+		p += ch[i].ueid_len;
 	}
+	*p++ = '\r';
+	*p++ = '\n';
 	r->out_len = (size_t)(p - r->out);
 	r->queued++;
 	return 0;
