@@ -128,7 +128,7 @@ start_redis $R1 || { echo "FAIL redis-server did not start"; exit 1; }
 start_akmad a $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
 $C $P1 register 0 200000 "$dir/acks" > "$dir/stream.out" &
 stream=$!
-sleep 1.5
+for _ in $(seq 1 150); do [ -f "$dir/acks" ] && [ "$(wc -l < "$dir/acks")" -ge 2000 ] && break; sleep 0.1; done
 kill -9 "$pid_a"
 wait $stream
 cat "$dir/stream.out"
@@ -177,6 +177,14 @@ check "each bad record named by key in the log, never its content" \
 check "the rest recovered" $C $P1 verify 0 200000 "$dir/acks"
 
 # ---- 4. Redis down, Redis restarted -------------------------------------------------
+# lines_at_least FILE N: FILE has N lines, 15 s at most.
+lines_at_least() {
+	for _ in $(seq 1 150); do
+		[ -f "$1" ] && [ "$(wc -l < "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 # status_becomes PORT I STATUS: GET_KAF of subscriber I until it is answered
 # STATUS, 15 s at most.
 status_becomes() {
@@ -265,8 +273,11 @@ stop_akmad b
 start_akmad b $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek --replication async
 before=$(redis-cli -p $R1 DBSIZE)
 $C $P1 register 500000 2000 "$dir/async.acks" > /dev/null
-sleep 0.5
-after=$(redis-cli -p $R1 DBSIZE)
+for _ in $(seq 1 100); do
+	after=$(redis-cli -p $R1 DBSIZE)
+	[ $((after - before)) -ge 2000 ] && break
+	sleep 0.1
+done
 check "async: 2000 registrations answered and in Redis ($before -> $after keys)" \
 	test $((after - before)) -eq 2000
 tel=$(printf '/akma/replication\n' | dpdk-telemetry.py -f "akmad-$pid_b" 2> /dev/null | tr -d '\n')
@@ -283,7 +294,7 @@ start_akmad s $P2 --redis 127.0.0.1:$R1 --kek-file akmad.kek --standby
 check "the standby serves nothing before promotion" bash -c "[ \"\$($C $P2 get 5)\" = 255 ]"
 $C $P1 register 600000 100000 "$dir/takeover.acks" > "$dir/stream2.out" &
 stream=$!
-sleep 1
+lines_at_least "$dir/takeover.acks" 2000
 kill -9 "$pid_b"
 t0=$(date +%s%N)
 ms=$($C $P2 wait-kaf 5 15000)
@@ -323,7 +334,6 @@ start_akmad u $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek --replication-lease
 start_akmad v $P2 --redis 127.0.0.1:$R1 --kek-file akmad.kek --standby --replication-lease 10000
 redis-cli -p $R1 SHUTDOWN > /dev/null 2>&1
 eval "wait \$redis_pid_$R1" 2> /dev/null
-sleep 0.5
 start_redis $R1
 for _ in $(seq 1 50); do
 	: > "$dir/restart.acks"
@@ -404,7 +414,15 @@ for i in 1 2 3; do
 	pids+=($!)
 	sentinels="$sentinels${sentinels:+,}127.0.0.1:$sp"
 done
-sleep 1.5
+# Each sentinel knows the other two and both replicas before anything fails.
+for i in 1 2 3; do
+	sp=$((base + 30 + i))
+	for _ in $(seq 1 150); do
+		m=$(redis-cli -p $sp SENTINEL master mymaster 2> /dev/null | tr '\n' ' ')
+		echo "$m" | grep -q "num-other-sentinels 2 " && echo "$m" | grep -q "num-slaves 2 " && break
+		sleep 0.1
+	done
+done
 P3=$((base + 4))
 # The lease against Sentinel's failover time (README, "Replication and
 # failover"): down-after-milliseconds 1 s plus the election and akmad's
@@ -418,7 +436,7 @@ stream=$!
 $C $P3 wait-kaf 0 15000 > /dev/null
 $C $P3 reads 0 "$dir/reads.stop" > "$dir/reads.out" &
 reads=$!
-sleep 1
+lines_at_least "$dir/sentinel.acks" 2000
 kill -9 "$(eval echo \$redis_pid_$RP)"
 wait $stream
 cat "$dir/stream3.out"

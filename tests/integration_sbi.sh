@@ -308,10 +308,16 @@ check "GET /metrics: Prometheus text with requests, answers by operation and sta
 	bash -c "grep -q '^akma_sbi_requests_total{operation=\"retrieve-applicationkey\"} [0-9]' '$dir/metrics' && grep -q '^akma_sbi_answers_total{operation=\"remove-context\",status=\"404\"} [1-9]' '$dir/metrics' && grep -q '^akma_sbi_answers_total{operation=\"retrieve-applicationkey\",status=\"204\"} [1-9]' '$dir/metrics' && grep -q '^akma_sbi_latency_seconds_bucket{le=\"+Inf\"}' '$dir/metrics' && grep -q '^akma_sbi_streams_in_flight 0' '$dir/metrics'"
 check "GET /metrics: akmad's engine and wire counters too, named as in STATS and telemetry" \
 	bash -c "grep -q '^akmad_get_kaf_total [1-9]' '$dir/metrics' && grep -q '^akmad_contexts [0-9]' '$dir/metrics' && grep -q '^# TYPE akmad_dropped_auth_total counter' '$dir/metrics'"
+retrieves() {
+	curl -s --http2-prior-knowledge "http://127.0.0.1:$hport/metrics" |
+		sed -n 's/^akma_sbi_requests_total{operation="retrieve-applicationkey"} //p'
+}
+before=$(retrieves)
 h2load -c 4 -m 50 -D 3 -d "$dir/get1.json" -H 'content-type: application/json' \
 	"$API/retrieve-applicationkey" > "$dir/h2load3.out" 2>&1 &
 load=$!
-sleep 1
+# The load is on (a thousand retrieves since it started), then the stop.
+for _ in $(seq 1 100); do [ "$(retrieves)" -ge $((before + 1000)) ] && break; sleep 0.1; done
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
