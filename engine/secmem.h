@@ -46,6 +46,10 @@ struct akma_secmem_stats {
 
 void akma_secmem_stats(struct akma_secmem_stats *s);
 
+/* 1 in an AddressSanitizer build, where the heap is malloc's (secmem.c):
+ * blocks are zeroed, aligned and wiped, but not kept out of dumps. */
+int akma_secmem_sanitized(void);
+
 /* Zero the calling thread's vector registers (xmm0-15; ymm and zmm0-15 with
  * AVX; zmm16-31 with AVX-512, which glibc's memcpy uses there): a core dump
  * holds every thread's registers, and the last SHA, AES or memcpy left key
