@@ -11,11 +11,11 @@ target=${3:?usage: fuzz.sh SOURCE_ROOT BUILD_DIR TARGET}
 seconds=${FUZZ_SECONDS:-20}
 case "$target" in
 wire) # the wire protocol's datagram and message decoder
-	sources=("$top/engine/wire.c" "$top/engine/gcm.c" "$top/engine/err.c")
+	sources=("$top/engine/wire.c" "$top/engine/gcm.c" "$top/engine/err.c" "$top/engine/secmem.c")
 	libs=(-lIPSec_MB) ;;
 sbi_json) # the Naanf_AKMA request decoder and answer encoder
 	sources=("$top/drivers/sbi/json.c" "$top/engine/kdf.c" "$top/engine/sha256.c"
-		"$top/engine/hex.c" "$top/engine/err.c")
+		"$top/engine/hex.c" "$top/engine/err.c" "$top/engine/secmem.c")
 	libs=(-ljansson) ;;
 *) echo "fuzz: unknown target $target"; exit 2 ;;
 esac

@@ -285,6 +285,21 @@ int main(int argc, char **argv)
 		freeReplyObject(t);
 	CHECK(f && akma_redis_follow_resume(f, why, sizeof(why)) == 0,
 	      "trimmed past the position: reload (%s)", why);
+	/* Trimmed up to the position only (what was applied): resume. The feed
+	 * is empty now and the position its last id, so the same holds. */
+	make(&c, 7005, now);
+	akma_redis_put(r, &c, now);
+	ch[0] = (struct akma_redis_change){c.ueid, c.ueid_len, 0};
+	akma_redis_feed(r, ch, 1, now, 60000);
+	akma_redis_flush(r, why, sizeof(why));
+	until = akma_wall_ms() + 10000;
+	while (f && akma_wall_ms() < until && !lookup(s2, &c, akma_wall_ms()))
+		akma_redis_follow_poll(f, s2, akma_wall_ms(), 100, &fs, log_bad);
+	t = redisCommand(raw, "XTRIM " AKMA_REDIS_FEED_KEY " MAXLEN 0");
+	if (t)
+		freeReplyObject(t);
+	CHECK(f && akma_redis_follow_resume(f, why, sizeof(why)) == 1,
+	      "trimmed only up to the position: resume, no reload (%s)", why);
 
 	akma_redis_close(f);
 	akma_redis_close(r);

@@ -9,8 +9,8 @@
  * fire-and-forget: a standby that lost its connection for a moment had to
  * reload the whole store (24 s at 10 M contexts). A stream is durable and
  * read by position, so a standby that comes back resumes after the last
- * entry it applied, and reloads only when that entry has been trimmed
- * (replication.feed_window) or lost.
+ * entry it applied, and reloads only when entries after it have been
+ * trimmed (replication.feed_window) or lost.
  *
  * An entry names the UEs whose records changed ("s" set, "d" deleted),
  * not the records: the follower reads each set record back (GET, in one
@@ -31,25 +31,61 @@
 
 /* ---- the position ------------------------------------------------------------------------------- */
 
-/* The id of the feed's last entry into pos, "0-0" when there is none. */
-static int feed_end(struct akma_redis *r, char *why, size_t why_size)
+/* What XINFO STREAM says of the feed (Redis 7). */
+struct feed_info {
+	int exists;
+	char last[48];          /* last-generated-id: even when trimmed since */
+	char first[48];         /* first-entry's id, "" when empty */
+	uint64_t added, length; /* entries-added (ever), length (now) */
+};
+
+static int feed_info(struct akma_redis *r, struct feed_info *fi, char *why, size_t why_size)
 {
-	const char *argv[] = {"XREVRANGE", AKMA_REDIS_FEED_KEY, "+", "-", "COUNT", "1"};
-	size_t len[] = {9, sizeof(AKMA_REDIS_FEED_KEY) - 1, 1, 1, 5, 1};
-	redisReply *rep = akma_redis_command(r->c, 6, argv, len);
-	if (!rep || rep->type != REDIS_REPLY_ARRAY) {
-		snprintf(why, why_size, "redis %s: XREVRANGE %s failed", r->server,
-			 AKMA_REDIS_FEED_KEY);
-		if (rep)
-			freeReplyObject(rep);
+	const char *argv[] = {"XINFO", "STREAM", AKMA_REDIS_FEED_KEY};
+	size_t len[] = {5, 6, sizeof(AKMA_REDIS_FEED_KEY) - 1};
+	redisReply *rep = akma_redis_command(r->c, 3, argv, len);
+	memset(fi, 0, sizeof(*fi));
+	snprintf(fi->last, sizeof(fi->last), "0-0");
+	if (!rep) {
+		snprintf(why, why_size, "redis %s: XINFO STREAM failed", r->server);
 		return -EIO;
 	}
-	snprintf(r->feed_pos, sizeof(r->feed_pos), "0-0");
-	if (rep->elements == 1 && rep->element[0]->type == REDIS_REPLY_ARRAY &&
-	    rep->element[0]->elements == 2 &&
-	    rep->element[0]->element[0]->type == REDIS_REPLY_STRING)
-		snprintf(r->feed_pos, sizeof(r->feed_pos), "%s", rep->element[0]->element[0]->str);
+	/* An error is "no such key", or Redis not ready (LOADING after a
+	 * restart, a replica syncing): only the first says the feed is absent. */
+	if (rep->type == REDIS_REPLY_ERROR && !strstr(rep->str, "no such key")) {
+		snprintf(why, why_size, "redis %s: XINFO STREAM: %s", r->server, rep->str);
+		freeReplyObject(rep);
+		return -EIO;
+	}
+	fi->exists = rep->type == REDIS_REPLY_ARRAY;
+	for (size_t i = 0; fi->exists && i + 1 < rep->elements; i += 2) {
+		const redisReply *k = rep->element[i], *v = rep->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING)
+			continue;
+		if (!strcmp(k->str, "last-generated-id") && v->type == REDIS_REPLY_STRING)
+			snprintf(fi->last, sizeof(fi->last), "%s", v->str);
+		else if (!strcmp(k->str, "entries-added") && v->type == REDIS_REPLY_INTEGER)
+			fi->added = (uint64_t)v->integer;
+		else if (!strcmp(k->str, "length") && v->type == REDIS_REPLY_INTEGER)
+			fi->length = (uint64_t)v->integer;
+		else if (!strcmp(k->str, "first-entry") && v->type == REDIS_REPLY_ARRAY &&
+			 v->elements == 2 && v->element[0]->type == REDIS_REPLY_STRING)
+			snprintf(fi->first, sizeof(fi->first), "%s", v->element[0]->str);
+	}
 	freeReplyObject(rep);
+	return 0;
+}
+
+/* The position: the feed's end (its last id, and the count of entries
+ * ever added up to it). */
+static int feed_end(struct akma_redis *r, char *why, size_t why_size)
+{
+	struct feed_info fi;
+	int rc = feed_info(r, &fi, why, why_size);
+	if (rc)
+		return rc;
+	snprintf(r->feed_pos, sizeof(r->feed_pos), "%s", fi.last);
+	r->feed_added = fi.added;
 	return 0;
 }
 
@@ -71,48 +107,49 @@ int akma_redis_follow_start(struct akma_redis *r, char *why, size_t why_size)
 	return rc ? rc : feed_end(r, why, why_size);
 }
 
-/* Nothing was ever trimmed from the feed (or it does not exist): Redis 7's
- * XINFO STREAM max-deleted-entry-id is 0-0. */
-static int never_trimmed(struct akma_redis *r)
+/* A stream entry id "ms-seq" as two numbers, compared in that order. */
+struct feed_id {
+	uint64_t ms, seq;
+};
+
+static struct feed_id feed_id_of(const char *text)
 {
-	const char *argv[] = {"XINFO", "STREAM", AKMA_REDIS_FEED_KEY};
-	size_t len[] = {5, 6, sizeof(AKMA_REDIS_FEED_KEY) - 1};
-	redisReply *rep = akma_redis_command(r->c, 3, argv, len);
-	int yes = 0;
-	if (rep && rep->type == REDIS_REPLY_ERROR)
-		yes = 1; /* no such key: nothing was ever added */
-	for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2)
-		if (rep->element[i]->type == REDIS_REPLY_STRING &&
-		    !strcmp(rep->element[i]->str, "max-deleted-entry-id"))
-			yes = rep->element[i + 1]->type == REDIS_REPLY_STRING &&
-			      !strcmp(rep->element[i + 1]->str, "0-0");
-	if (rep)
-		freeReplyObject(rep);
-	return yes;
+	struct feed_id id = {0, 0};
+	char *end;
+	id.ms = strtoull(text, &end, 10);
+	if (*end == '-')
+		id.seq = strtoull(end + 1, NULL, 10);
+	return id;
+}
+
+static int feed_id_le(struct feed_id a, struct feed_id b)
+{
+	return a.ms < b.ms || (a.ms == b.ms && a.seq <= b.seq);
 }
 
 int akma_redis_follow_resume(struct akma_redis *r, char *why, size_t why_size)
 {
+	struct feed_info fi;
 	int rc = open_reader(r, why, why_size);
+	if (!rc)
+		rc = feed_info(r, &fi, why, why_size);
 	if (rc)
 		return rc;
+	/* Every entry after the position is still there when the feed's first
+	 * entry is not past it (trimming takes the oldest first), or when as
+	 * many entries are there as were added after it; and the feed has not
+	 * gone back before it (a Redis restored from an older state). Redis
+	 * does not count trimmed entries in max-deleted-entry-id. */
+	struct feed_id pos = feed_id_of(r->feed_pos);
 	int reaches;
-	if (!strcmp(r->feed_pos, "0-0")) {
-		reaches = never_trimmed(r);
-	} else {
-		/* The last entry applied is still there: nothing after it went
-		 * (trimming takes the oldest first). */
-		const char *argv[] = {"XRANGE", AKMA_REDIS_FEED_KEY, r->feed_pos, r->feed_pos};
-		size_t len[] = {6, sizeof(AKMA_REDIS_FEED_KEY) - 1, strlen(r->feed_pos),
-				strlen(r->feed_pos)};
-		redisReply *rep = akma_redis_command(r->c, 4, argv, len);
-		if (!rep) {
-			snprintf(why, why_size, "redis %s: XRANGE failed", r->server);
-			return -EIO;
-		}
-		reaches = rep->type == REDIS_REPLY_ARRAY && rep->elements == 1;
-		freeReplyObject(rep);
-	}
+	if (!fi.exists)
+		reaches = pos.ms == 0 && pos.seq == 0; /* no feed: nothing was ever written */
+	else if (!feed_id_le(pos, feed_id_of(fi.last)) || fi.added < r->feed_added)
+		reaches = 0;
+	else if (fi.length && feed_id_le(feed_id_of(fi.first), pos))
+		reaches = 1;
+	else
+		reaches = fi.added - r->feed_added == fi.length;
 	if (reaches)
 		return 1;
 	rc = feed_end(r, why, why_size);
@@ -285,6 +322,7 @@ int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint6
 				applied++;
 			}
 		}
+		r->feed_added++;
 		if (en->type == REDIS_REPLY_ARRAY && en->elements == 2 &&
 		    en->element[0]->type == REDIS_REPLY_STRING)
 			snprintf(r->feed_pos, sizeof(r->feed_pos), "%s", en->element[0]->str);

@@ -149,10 +149,10 @@ void akma_redis_lease_release(struct akma_redis *r, const char *id);
 /* Standby: follow the primary's change feed (akma_redis_feed). start opens
  * a second connection and takes the feed's end as the position to follow
  * from; call it before akma_redis_load(), so no change is missed between
- * the two. resume, after a reconnection: 1 when the feed still holds the
- * last entry applied (nothing after it was trimmed: poll catches up from
- * there, no reload), 0 when it does not (the position moves to the feed's
- * end: reload), or -EIO with why. poll applies what the feed holds past
+ * the two. resume, after a reconnection: 1 when the feed still holds
+ * every entry after the last one applied (poll catches up from there, no
+ * reload), 0 when some were trimmed or lost (the position moves to the
+ * feed's end: reload), or -EIO with why. poll applies what the feed holds past
  * the position, waiting up to timeout_ms for it (XREAD BLOCK): a set is
  * read back and registered, a delete removed; expiries need no entry (the
  * store expires contexts itself). Caller of poll: an online QSBR thread.

@@ -19,8 +19,9 @@
 
 struct akma_redis {
 	redisContext *c;
-	redisContext *sub; /* standby: the connection that reads the change feed */
-	char feed_pos[48]; /* standby: the id of the last feed entry applied */
+	redisContext *sub;   /* standby: the connection that reads the change feed */
+	char feed_pos[48];   /* standby: the id of the last feed entry applied */
+	uint64_t feed_added; /* standby: the feed's entries-added count at feed_pos */
 	struct akma_repl_kek *kek;
 	/* the write pipeline: commands queued, not sent */
 	char *out;
