@@ -26,7 +26,7 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; do
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
 chmod 600 "$dir/akmad.psk"
-printf '[engine]\ncapacity = 100000\n[wire]\nlisten = udp:127.0.0.1:%d\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%d\n' \
+printf '[metrics]\nlisten =\nfront_end_listen =\n[engine]\ncapacity = 100000\n[wire]\nlisten = udp:127.0.0.1:%d\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%d\n' \
 	$port $((port + 1)) > "$dir/akmad.conf"
 "$top/$build/drivers/programs/akmad" --config "$dir/akmad.conf" > "$dir/akmad.log" 2>&1 &
 pids+=($!)

@@ -63,7 +63,7 @@ for mode in h2c tls mtls; do
 	port[$mode]=$(free_port)
 	{
 		printf '[engine]\ncapacity = %s\nring_size = 4096\nmb_arch = sse\n' $((n + n / 8 + 1000))
-		printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n' $wport
+		printf '[metrics]\nlisten =\nfront_end_listen =\n[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n' $wport
 		printf '[sbi]\nlisten = 127.0.0.1:%s\n' ${port[$mode]}
 		[ $mode != h2c ] && printf 'tls_cert = server.pem\ntls_key = server.key\n'
 		[ $mode = mtls ] && printf 'tls_client_ca = ca.pem\noauth2 = require\noauth2_keys = nrf-keys.pem\noauth2_issuers = %s\npolicy = policy.conf\n' $U_NRF

@@ -57,6 +57,9 @@ cat > "$dir/akmad.conf" << CONF
 [engine]
 capacity = 10000
 requests = 4096
+[metrics]
+listen =
+front_end_listen =
 [wire]
 listen = udp:127.0.0.1:$wport
 psk_file = akmad.psk

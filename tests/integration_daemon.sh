@@ -29,6 +29,9 @@ cat > "$dir/akmad.conf" <<CONF
 capacity = 10000
 kakma_lifetime = 0
 kaf_lifetime = 600
+[metrics]
+listen =
+front_end_listen =
 [wire]
 listen = udp:127.0.0.1:$port,udp:[::1]:$port,unix:$dir/akmad.sock
 psk_file = akmad.psk
@@ -40,6 +43,9 @@ cat > "$dir/expiring.conf" <<CONF
 capacity = 1000
 kakma_lifetime = 1
 ring_size = 64
+[metrics]
+listen =
+front_end_listen =
 [wire]
 listen = udp:127.0.0.1:$((port + 1))
 psk_file = akmad.psk

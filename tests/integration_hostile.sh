@@ -59,7 +59,7 @@ stop() {
 
 # ---- TLS without ALPN, and Date -------------------------------------------------------------
 tport=$(free_port)
-printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\ntls_cert = cert.pem\ntls_key = key.pem\n' \
+printf '[metrics]\nlisten =\nfront_end_listen =\n[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\ntls_cert = cert.pem\ntls_key = key.pem\n' \
 	$(free_port) $tport > "$dir/tls.conf"
 start "$dir/tls.conf" || exit 1
 out=$($PY - $tport "$dir/cert.pem" << 'PY'
@@ -93,7 +93,7 @@ stop
 
 # ---- out of descriptors: no spin -------------------------------------------------------------
 hport=$(free_port)
-printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\n' \
+printf '[metrics]\nlisten =\nfront_end_listen =\n[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\n' \
 	$(free_port) $hport > "$dir/fd.conf"
 start "$dir/fd.conf" --nofile=128:128 || exit 1
 out=$($PY - $hport $pid "$dir/akmad.log" "$(dirname "$0")" << 'PY'
@@ -135,9 +135,9 @@ check "once descriptors are free, a client is served again" test $ok = 1
 stop
 
 # ---- HPACK bomb, rapid reset -----------------------------------------------------------------
-bport=$(free_port)
-printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\n' \
-	$(free_port) $bport > "$dir/bomb.conf"
+bport=$(free_port) mport=$(free_port) # the SBI, the metrics listener
+printf '[metrics]\nlisten = 127.0.0.1:%s\nfront_end_listen =\n[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\n' \
+	$mport $(free_port) $bport > "$dir/bomb.conf"
 start "$dir/bomb.conf" || exit 1
 out=$($PY "$(dirname "$0")/hpack_bomb.py" $bport $pid 10)
 echo "hpack bomb: $out"
@@ -150,8 +150,8 @@ check "a header list above it closes the connection, with GOAWAY ENHANCE_YOUR_CA
 check "a request with a 4000-octet header, under the limit, is answered" test "$(field small)" = answered
 check "2000 streams opened and reset at once get a GOAWAY (nghttp2's reset rate limit)" \
 	test "$(field rapid_reset_goaway)" != none
-n=$(curl -s --http2-prior-knowledge "http://127.0.0.1:$bport/metrics" | sed -n 's/^akma_sbi_header_lists_refused_total //p')
-check "akma_sbi_header_lists_refused_total counts the 10 bombs (${n:-none})" test "${n:-0}" = 10
+n=$(curl -s "http://127.0.0.1:$mport/metrics" | sed -n 's/^akmad_sbi_header_lists_refused_total //p')
+check "akmad_sbi_header_lists_refused_total counts the 10 bombs (${n:-none})" test "${n:-0}" = 10
 
 # ---- half-sent bodies ------------------------------------------------------------------------
 out=$($PY "$(dirname "$0")/body_hog.py" $bport $pid 400 128 1)
@@ -167,21 +167,21 @@ check "... and it is given back when they close (+$((after - base)) MB left; bef
 	test $((after - base)) -lt 50
 check "... while a complete request is served beside them" test "$(field during)" = 200
 stop
-printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\nbody_budget = 65536\n' \
-	$(free_port) $bport > "$dir/budget.conf"
+printf '[metrics]\nlisten = 127.0.0.1:%s\nfront_end_listen =\n[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\nbody_budget = 65536\n' \
+	$mport $(free_port) $bport > "$dir/budget.conf"
 start "$dir/budget.conf" || exit 1
 out=$($PY "$(dirname "$0")/body_hog.py" $bport $pid 3 60 1000)
 echo "sbi.body_budget 65536, 180 bodies of 1000 octets held: $out"
 check "with sbi.body_budget spent, a complete request gets 503" test "$(field during)" = 503
 check "... and once the bodies holding it close, it is served" test "$(field after)" = 200
-n=$(curl -s --http2-prior-knowledge "http://127.0.0.1:$bport/metrics" | sed -n 's/^akma_sbi_body_budget_refused_total //p')
-check "... counted in akma_sbi_body_budget_refused_total (${n:-none})" test "${n:-0}" -ge 1
+n=$(curl -s "http://127.0.0.1:$mport/metrics" | sed -n 's/^akmad_sbi_body_budget_refused_total //p')
+check "... counted in akmad_sbi_body_budget_refused_total (${n:-none})" test "${n:-0}" -ge 1
 stop
 
 # ---- held connections ------------------------------------------------------------------------
 HELD="$PY $(dirname "$0")/held_streams.py"
-printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\nmax_connections = 64\nrequest_timeout = 1000\nheader_timeout = 1000\n' \
-	$(free_port) $bport > "$dir/held.conf"
+printf '[metrics]\nlisten = 127.0.0.1:%s\nfront_end_listen =\n[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\nmax_connections = 64\nrequest_timeout = 1000\nheader_timeout = 1000\n' \
+	$mport $(free_port) $bport > "$dir/held.conf"
 start "$dir/held.conf" || exit 1
 out=$($HELD hold $bport 64)
 echo "64 connections (sbi.max_connections 64), each a stream that never ends: $out"
@@ -192,10 +192,10 @@ out=$($HELD drip $bport)
 echo "a header block dripped an octet every 300 ms: $out"
 check "a dripped header block is closed at sbi.header_timeout ($(field drip_closed_after_s) s; before: never in 20 s)" \
 	test "$(field drip_closed_after_s)" != never
-n=$(curl -s --http2-prior-knowledge "http://127.0.0.1:$bport/metrics" | sed -n 's/^akma_sbi_requests_timed_out_total //p')
-check "... counted in akma_sbi_requests_timed_out_total (${n:-none})" test "${n:-0}" -ge 65
+n=$(curl -s "http://127.0.0.1:$mport/metrics" | sed -n 's/^akmad_sbi_requests_timed_out_total //p')
+check "... counted in akmad_sbi_requests_timed_out_total (${n:-none})" test "${n:-0}" -ge 65
 stop
-printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\nmax_connections_per_address = 4\n' \
+printf '[metrics]\nlisten =\nfront_end_listen =\n[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%s\nmax_connections_per_address = 4\n' \
 	$(free_port) $bport > "$dir/peraddr.conf"
 start "$dir/peraddr.conf" || exit 1
 out=$($HELD per_address $bport 6)

@@ -91,6 +91,9 @@ start_akmad() {
 	[engine]
 	capacity = 100000
 	requests = 8192
+	[metrics]
+	listen =
+	front_end_listen =
 	[wire]
 	listen = udp:127.0.0.1:$port
 	psk_file = akmad.psk
@@ -474,6 +477,9 @@ refuses() { # WHAT-IT-MUST-SAY AKMAD-OPTIONS...
 	local must=$1
 	shift
 	cat > "$dir/refuse.conf" <<-EOF
+	[metrics]
+	listen =
+	front_end_listen =
 	[wire]
 	listen = udp:127.0.0.1:$((base + 5))
 	psk_file = akmad.psk

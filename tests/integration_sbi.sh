@@ -25,6 +25,7 @@ trap cleanup EXIT
 . "$(dirname "$0")/check.sh"
 port=$(free_port 10) # port .. port + 9, free when chosen
 hport=$((port + 1))
+mport=$((port + 4)) # the metrics listener
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
 chmod 600 "$dir/akmad.psk"
@@ -32,6 +33,9 @@ cat > "$dir/akmad.conf" <<EOF
 [engine]
 capacity = 10000
 requests = 4096
+[metrics]
+listen = 127.0.0.1:$mport
+front_end_listen =
 [wire]
 listen = udp:127.0.0.1:$port
 psk_file = akmad.psk
@@ -303,14 +307,14 @@ check "an idle connection gets a GOAWAY and is closed (sbi.idle_timeout 1000 ms)
 	grep -q "^goaway closed" "$dir/limits.out"
 
 # ---- metrics, clean stop ----------------------------------------------------------------------------
-curl -s --http2-prior-knowledge "http://127.0.0.1:$hport/metrics" > "$dir/metrics"
-check "GET /metrics: Prometheus text with requests, answers by operation and status, latency, in-flight" \
-	bash -c "grep -q '^akma_sbi_requests_total{operation=\"retrieve-applicationkey\"} [0-9]' '$dir/metrics' && grep -q '^akma_sbi_answers_total{operation=\"remove-context\",status=\"404\"} [1-9]' '$dir/metrics' && grep -q '^akma_sbi_answers_total{operation=\"retrieve-applicationkey\",status=\"204\"} [1-9]' '$dir/metrics' && grep -q '^akma_sbi_latency_seconds_bucket{le=\"+Inf\"}' '$dir/metrics' && grep -q '^akma_sbi_streams_in_flight 0' '$dir/metrics'"
-check "GET /metrics: akmad's engine and wire counters too, named as in STATS and telemetry" \
+curl -s "http://127.0.0.1:$mport/metrics" > "$dir/metrics"
+check "the metrics listener (HTTP/1.1): requests, answers by operation and status, latency, in-flight" \
+	bash -c "grep -q '^akmad_sbi_requests_total{operation=\"retrieve-applicationkey\"} [0-9]' '$dir/metrics' && grep -q '^akmad_sbi_answers_total{operation=\"remove-context\",status=\"404\"} [1-9]' '$dir/metrics' && grep -q '^akmad_sbi_answers_total{operation=\"retrieve-applicationkey\",status=\"204\"} [1-9]' '$dir/metrics' && grep -q '^akmad_sbi_latency_seconds_bucket{le=\"+Inf\"}' '$dir/metrics' && grep -q '^akmad_sbi_latency_seconds_sum ' '$dir/metrics' && grep -q '^akmad_sbi_streams_in_flight 0' '$dir/metrics'"
+check "... akmad's engine and wire counters too, named as in STATS and telemetry" \
 	bash -c "grep -q '^akmad_get_kaf_total [1-9]' '$dir/metrics' && grep -q '^akmad_contexts [0-9]' '$dir/metrics' && grep -q '^# TYPE akmad_dropped_auth_total counter' '$dir/metrics'"
 retrieves() {
-	curl -s --http2-prior-knowledge "http://127.0.0.1:$hport/metrics" |
-		sed -n 's/^akma_sbi_requests_total{operation="retrieve-applicationkey"} //p'
+	curl -s "http://127.0.0.1:$mport/metrics" |
+		sed -n 's/^akmad_sbi_requests_total{operation="retrieve-applicationkey"} //p'
 }
 before=$(retrieves)
 h2load -c 4 -m 50 -D 3 -d "$dir/get1.json" -H 'content-type: application/json' \
@@ -336,6 +340,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -su
 	-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2> /dev/null
 chmod 600 "$dir/key.pem"
 sed -e "s/^listen = 127.0.0.1:$hport/listen = 127.0.0.1:$tport\ntls_cert = cert.pem\ntls_key = key.pem/" \
+	-e "s/^listen = 127.0.0.1:$mport/listen =/" \
 	-e "s/^listen = udp:127.0.0.1:$port/listen = udp:127.0.0.1:$((port + 3))/" "$dir/akmad.conf" > "$dir/tls.conf"
 "$AKMAD" --config "$dir/tls.conf" > "$dir/tls.log" 2>&1 &
 pid=$!
@@ -355,7 +360,7 @@ TLSOPT=(--http2-prior-knowledge)
 curl -s --http1.1 --cacert "$dir/cert.pem" -o /dev/null "$API/register-anchorkey"
 check "a client that cannot speak h2 is refused at ALPN" test $? != 0
 check "a plain h2c client on the TLS port is refused, akmad goes on" \
-	bash -c "! curl -s --max-time 3 --http2-prior-knowledge -o /dev/null http://127.0.0.1:$tport/metrics; curl -s --http2 --cacert '$dir/cert.pem' -o /dev/null -w '%{http_code}' https://127.0.0.1:$tport/metrics | grep -qx 200"
+	bash -c "! curl -s --max-time 3 --http2-prior-knowledge -o /dev/null http://127.0.0.1:$tport/naanf-akma/v1/remove-context; curl -s --http2 --cacert '$dir/cert.pem' -o /dev/null -w '%{http_code}' https://127.0.0.1:$tport/nothing | grep -qx 404"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
@@ -365,7 +370,8 @@ check "SIGTERM over TLS: clean exit 0" test "$rc" = 0
 # ---- engine overload: 503 NF_CONGESTION, nothing lost --------------------------------------------------
 sed -e 's/^requests = 4096/requests = 1024\nring_size = 64\nidle_sleep = 1000/' -e 's/^capacity = .*/capacity = 64/' \
 	-e "s/^listen = 127.0.0.1:$tport.*/listen = 127.0.0.1:$((port + 8))/" -e '/^tls_/d' \
-	-e "s/^listen = udp:127.0.0.1:$((port + 3))/listen = udp:127.0.0.1:$((port + 9))/" "$dir/tls.conf" > "$dir/small.conf"
+	-e "s/^listen = udp:127.0.0.1:$((port + 3))/listen = udp:127.0.0.1:$((port + 9))/" \
+	-e "s/^listen =$/listen = 127.0.0.1:$mport/" "$dir/tls.conf" > "$dir/small.conf"
 "$AKMAD" --config "$dir/small.conf" > "$dir/small.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$dir/small.log" && break; sleep 0.1; done
@@ -374,9 +380,9 @@ post register-anchorkey "{\"supi\":\"imsi-001010123456789\",\"aKId\":\"$AKID\",\
 h2load -c 8 -m 100 -n 20000 -d "$dir/get1.json" -H 'content-type: application/json' \
 	"$API/retrieve-applicationkey" > "$dir/h2load4.out" 2>&1
 grep -E "status codes:" "$dir/h2load4.out"
-curl -s --http2-prior-knowledge "http://127.0.0.1:$((port + 8))/metrics" > "$dir/metrics2"
+curl -s "http://127.0.0.1:$mport/metrics" > "$dir/metrics2"
 check "an engine with 64-slot rings under 800 streams: 503s, every request answered" \
-	bash -c "grep -q 'requests: 20000 total, 20000 started, 20000 done' '$dir/h2load4.out' && grep -q '^akma_sbi_responses_total{class=\"5xx\"} [1-9]' '$dir/metrics2'"
+	bash -c "grep -q 'requests: 20000 total, 20000 started, 20000 done' '$dir/h2load4.out' && grep -q '^akmad_sbi_responses_total{class=\"5xx\"} [1-9]' '$dir/metrics2'"
 post retrieve-applicationkey '{"afId":"af.example.com;ua=0100000007","aKId":"'"$AKID"'"}'
 check "... and the context is intact afterwards" \
 	bash -c "[ \"\$(cat $dir/status)\" = 200 ] && grep -q '$want' '$dir/body'"

@@ -33,6 +33,7 @@ trap cleanup EXIT
 . "$(dirname "$0")/check.sh"
 
 wport=$(free_port) hport=$(free_port) fport=$(free_port) mport=$(free_port) xport=$(free_port)
+metport=$(free_port) # akmad's metrics listener
 
 # ---- identities --------------------------------------------------------------------------------
 U_AANF=5f1d7c1e-3a2b-4c5d-8e9f-0a1b2c3d4e5f
@@ -115,6 +116,9 @@ cat > "$dir/akmad.conf" << EOF
 [engine]
 capacity = 10000
 requests = 4096
+[metrics]
+listen = 127.0.0.1:$metport
+front_end_listen =
 [wire]
 listen = udp:127.0.0.1:$wport
 psk_file = akmad.psk
@@ -277,12 +281,12 @@ matrix() { # PORT LABEL
 	expect "$l /metrics without a token" 401 "$PD" 'Bearer realm="naanf-akma"'
 }
 matrix $hport "akmad:"
-req $hport ausf "$T_AUSF" /metrics ''
-check "akmad: /metrics with a token; refusals counted by cause" bash -c "
-	grep -q '^akma_sbi_refusals_total{cause=\"af_not_authorized\"} [1-9]' '$dir/body' &&
-	grep -q '^akma_sbi_refusals_total{cause=\"invalid_token\"} [1-9]' '$dir/body' &&
-	grep -q '^akma_sbi_refusals_total{cause=\"role\"} [1-9]' '$dir/body' &&
-	grep -q '^akma_sbi_refusals_total{cause=\"scope\"} [1-9]' '$dir/body'"
+curl -s "http://127.0.0.1:$metport/metrics" > "$dir/metrics"
+check "akmad: refusals counted by cause on the metrics listener" bash -c "
+	grep -q '^akmad_sbi_refusals_total{cause=\"af_not_authorized\"} [1-9]' '$dir/metrics' &&
+	grep -q '^akmad_sbi_refusals_total{cause=\"invalid_token\"} [1-9]' '$dir/metrics' &&
+	grep -q '^akmad_sbi_refusals_total{cause=\"role\"} [1-9]' '$dir/metrics' &&
+	grep -q '^akmad_sbi_refusals_total{cause=\"scope\"} [1-9]' '$dir/metrics'"
 check "akmad: an AF refused for an afId is logged, by name, with no key" bash -c "
 	grep -q \"consumer 'app-a' asked for the K_AF of AF 'app-b.example.com'\" '$dir/akmad.log' &&
 	! grep -qi '$KAKMA' '$dir/akmad.log' && ! grep -q '$KAF_0007' '$dir/akmad.log'"
@@ -329,7 +333,7 @@ req $mport stranger - $API/retrieve-applicationkey "{\"afId\":\"af.example.com\"
 expect "mTLS alone: a certificate of no consumer" 403 "$PD"
 
 # ---- safe by default --------------------------------------------------------------------------------
-printf '[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 0.0.0.0:%s\n' \
+printf '[metrics]\nlisten =\nfront_end_listen =\n[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten = 0.0.0.0:%s\n' \
 	$(free_port) $xport > "$dir/open.conf"
 "$AKMAD" --config "$dir/open.conf" > "$dir/out" 2>&1
 check "akmad: a non-loopback SBI without mTLS or OAuth2 refuses to start" \

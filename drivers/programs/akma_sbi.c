@@ -14,10 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
+
 #include "akma_version.h"
 #include "akmad_conf.h"
 #include "err.h"
 #include "clock.h"
+#include "metrics.h"
 #include "rlimit.h"
 #include "secret.h"
 #include "sbi.h"
@@ -112,6 +116,12 @@ static unsigned wc_poll(void *ctx, struct akma_req **out, unsigned max)
 	return akma_wire_client_poll(ctx, out, max);
 }
 
+/* The metrics listener's callback: the SBI's series (akmad_sbi_*). */
+static void write_metrics(void *ctx, FILE *f)
+{
+	akma_sbi_write_metrics(ctx, f);
+}
+
 int main(int argc, char **argv)
 {
 	const char *config = AKMA_DEFAULT_CONF;
@@ -192,6 +202,23 @@ int main(int argc, char **argv)
 		akma_wire_client_close(client);
 		return 1;
 	}
+	struct akma_metrics *metrics = NULL;
+	if (conf.metrics_front_end_listen[0]) {
+		static char build[192];
+		snprintf(build, sizeof(build), "version=\"%s\",nghttp2=\"%s\",openssl=\"%s\"",
+			 AKMA_VERSION, nghttp2_version(0)->version_str,
+			 OpenSSL_version(OPENSSL_VERSION_STRING));
+		struct akma_metrics_params mp = {conf.metrics_front_end_listen, "akma-sbi", build,
+						 write_metrics, sbi};
+		metrics = akma_metrics_start(&mp, err, sizeof(err));
+		if (!metrics) {
+			fprintf(stderr, "akma-sbi: %s (metrics.front_end_listen)\n", err);
+			akma_sbi_stop(sbi, 0);
+			akma_wire_client_close(client);
+			return 1;
+		}
+		printf("akma-sbi: metrics on http://%s/metrics\n", akma_metrics_address(metrics));
+	}
 	printf("akma-sbi %s: serving %s%s on %s, forwarding to akmad at %s\n", AKMA_VERSION,
 	       conf.sbi_tls_cert[0] ? "HTTP/2 over TLS" : "h2c",
 	       p.tls_client_ca ? (p.oauth2 ? " (mTLS, OAuth2)" : " (mTLS)")
@@ -210,6 +237,7 @@ int main(int argc, char **argv)
 			reload(config, argc, argv, sbi);
 		}
 	}
+	akma_metrics_stop(metrics);
 	akma_sbi_stop(sbi, 2000);
 	akma_wire_client_close(client);
 	printf("akma-sbi: stopped\n");

@@ -21,10 +21,16 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_log.h>
+#include <rte_version.h>
+#include <intel-ipsec-mb.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
 #include <urcu/urcu-qsbr.h>
 
 #include "akma_version.h"
 #include "akmad_conf.h"
+#include "akmad_metrics.h"
+#include "metrics.h"
 #include "counters.h"
 #include "eal.h"
 #include "rlimit.h"
@@ -319,7 +325,7 @@ struct daemon {
 	struct akma_sbi *sbi;
 	struct engine_backend eb;
 	struct akma_sbi_backend backend;
-	struct akma_sbi_metrics metrics;
+	struct akma_metrics *metrics;
 };
 
 static void wipe_secrets(struct daemon *d)
@@ -329,14 +335,12 @@ static void wipe_secrets(struct daemon *d)
 	explicit_bzero(d->password, sizeof(d->password));
 }
 
-/* /metrics: the engine's and the wire's counters after the SBI's own. */
-static void write_engine_metrics(void *ctx, FILE *f)
+/* The metrics listener's callback (drivers/metrics). */
+static void write_metrics(void *ctx, FILE *f)
 {
 	struct daemon *d = ctx;
-	uint64_t v[AKMA_N_COUNTERS];
-
-	akma_counters_read(d->e, d->s, v);
-	akma_counters_prometheus(v, f);
+	struct akmad_metrics_sources src = {d->e, d->s, d->sbi, d->rep};
+	akmad_metrics_write(&src, f);
 }
 
 /* Options, configuration and secret files: everything that can be refused
@@ -475,8 +479,6 @@ static int setup_engine(struct daemon *d)
 			    "sbi %s: no consumer is authenticated (neither sbi.tls_client_ca "
 			    "nor sbi.oauth2): every caller is trusted%s\n",
 			    c->sbi_listen, c->sbi_insecure ? " (sbi.insecure)" : "; loopback only");
-		d->metrics = (struct akma_sbi_metrics){d, write_engine_metrics};
-		bp.metrics = &d->metrics;
 		int sp_id = akma_engine_producer(d->e);
 		if (sp_id < 0) {
 			fprintf(stderr, "akmad: sbi: no engine producer left\n");
@@ -490,6 +492,21 @@ static int setup_engine(struct daemon *d)
 			fprintf(stderr, "akmad: %s\n", err);
 			return 1;
 		}
+	}
+	if (c->metrics_listen[0]) {
+		static char build[256];
+		snprintf(build, sizeof(build),
+			 "version=\"%s\",dpdk=\"%s\",ipsec_mb=\"%s\",nghttp2=\"%s\",openssl=\"%s\"",
+			 AKMA_VERSION, rte_version(), imb_get_version_str(),
+			 nghttp2_version(0)->version_str, OpenSSL_version(OPENSSL_VERSION_STRING));
+		struct akma_metrics_params mp = {c->metrics_listen, "akmad", build, write_metrics,
+						 d};
+		d->metrics = akma_metrics_start(&mp, err, sizeof(err));
+		if (!d->metrics) {
+			fprintf(stderr, "akmad: %s\n", err);
+			return 1;
+		}
+		LOG(NOTICE, "metrics on http://%s/metrics\n", akma_metrics_address(d->metrics));
 	}
 	LOG(NOTICE,
 	    "version %s, listening on %s%s%s; %u worker lcore(s), ipsec-mb %s, %llu "
@@ -561,6 +578,8 @@ static void teardown(struct daemon *d)
 {
 	if (d->s || d->sbi)
 		LOG(NOTICE, "stopping\n");
+	akma_metrics_stop(d->metrics); /* before what it reads goes */
+	d->metrics = NULL;
 	akma_sbi_stop(d->sbi, 2000); /* GOAWAY, finish the streams in flight */
 	if (d->s) {
 		uint64_t give_up = akma_mono_ms() + 2000;

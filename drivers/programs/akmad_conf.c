@@ -200,6 +200,16 @@ static const struct akma_conf_key keys[] = {
 	 NULL},
 	{"replication", "backlog", AKMA_CONF_UINT, F(repl_backlog), 0, 1u << 21, 0, "writes", NULL,
 	 "0", "writes awaiting Redis before more are refused; 0: half of engine.requests", NULL},
+	{"metrics", "listen", AKMA_CONF_STRING, F(metrics_listen), 0, AKMA_CONF_STR_MAX - 1, 0,
+	 NULL, NULL, "127.0.0.1:9464",
+	 "akmad's Prometheus metrics over plain HTTP/1.1 (GET /metrics) on HOST:PORT or "
+	 "[V6]:PORT; empty: none. A second akmad on one host needs its own",
+	 NULL},
+	{"metrics", "front_end_listen", AKMA_CONF_STRING, F(metrics_front_end_listen), 0,
+	 AKMA_CONF_STR_MAX - 1, 0, NULL, NULL, "127.0.0.1:9465",
+	 "akma-sbi's metrics listener, as metrics.listen is akmad's (both read this file); "
+	 "empty: none",
+	 NULL},
 	{"log", "level", AKMA_CONF_CHOICE, F(log_level), 0, 0, 0, NULL,
 	 "error|warning|notice|info|debug", "notice", "least severe messages logged", NULL},
 };

@@ -71,6 +71,9 @@ struct akma_conf {
 	uint64_t lease_ms;
 	uint64_t feed_window_ms; /* replication.feed_window */
 	uint64_t repl_backlog;
+	/* [metrics] */
+	char metrics_listen[AKMA_CONF_STR_MAX];
+	char metrics_front_end_listen[AKMA_CONF_STR_MAX];
 	/* [log] */
 	char log_level[AKMA_CONF_STR_MAX];
 };

@@ -72,7 +72,6 @@ struct stream {
 	int32_t id;
 	int post, get; /* :method */
 	int op;        /* enum akma_sbi_op, or -1: not an API path */
-	int metrics;   /* GET /metrics */
 	int json;      /* content-type application/json */
 	int has_type;
 	long long content_length; /* -1: none */
@@ -245,9 +244,7 @@ static void respond(struct stream *st, int status, char *body, int problem, cons
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	const char *type = problem       ? "application/problem+json"
-			   : st->metrics ? "text/plain; version=0.0.4"
-					 : "application/json";
+	const char *type = problem ? "application/problem+json" : "application/json";
 	nghttp2_nv nv[7];
 	size_t n = 0;
 #define NV(name, value)                                                                 \
@@ -260,7 +257,7 @@ static void respond(struct stream *st, int status, char *body, int problem, cons
 		NV("content-type", type);
 	NV("date", date);
 	if (status == 405)
-		NV("allow", st->metrics ? "GET" : "POST");
+		NV("allow", "POST");
 	if (status == 429 || status == 503)
 		NV("retry-after", "1");
 	if (challenge && challenge[0])
@@ -321,7 +318,7 @@ static void dispatch(struct stream *st)
 	/* With authentication on, nothing answers a caller it refuses, not
 	 * even an unknown path. */
 	akma_sbi_authorize(s->auth, &st->c->peer, st->authz_bad ? "" : st->authz, st->authz_len,
-			   st->metrics || st->op < 0 ? -1 : st->op, (uint64_t)time(NULL), &d);
+			   st->op < 0 ? -1 : st->op, (uint64_t)time(NULL), &d);
 	if (d.status) {
 		akma_sbi_bump(&s->st.refused[d.refusal], 1);
 		if (d.refusal == AKMA_SBI_REFUSED_ROLE || d.refusal == AKMA_SBI_REFUSED_UNKNOWN)
@@ -329,13 +326,6 @@ static void dispatch(struct stream *st)
 				    d.consumer ? d.consumer->name : "a caller",
 				    d.consumer ? "'" : "", d.detail);
 		refuse(st, d.status, d.cause, d.detail, d.www_authenticate);
-		return;
-	}
-	if (st->metrics) {
-		if (!st->get)
-			refuse(st, 405, NULL, "GET /metrics only", NULL);
-		else
-			respond(st, 200, akma_sbi_metrics_text(&s->st, s->p.metrics), 0, NULL);
 		return;
 	}
 	if (st->op == OP_OTHER_VERSION) {
@@ -496,7 +486,6 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
 		if (st->op < 0 && pl > rl + 1 && !memcmp(v, API_ROOT, rl) && v[rl] == 'v' &&
 		    (pl < al || memcmp(v, API_PREFIX, al)))
 			st->op = OP_OTHER_VERSION;
-		st->metrics = pl == 8 && !memcmp(v, "/metrics", 8);
 	} else if (nl == 13 && !memcmp(name, "authorization", 13)) {
 		if (st->authz || vl > AUTHZ_MAX) {
 			st->authz_bad = 1;
@@ -968,6 +957,11 @@ static void collect(struct akma_sbi *s)
 }
 
 /* ---- metrics ------------------------------------------------------------------------------------ */
+
+void akma_sbi_write_metrics(const struct akma_sbi *s, FILE *f)
+{
+	akma_sbi_metrics_write(&s->st, f);
+}
 
 /* ---- the thread ----------------------------------------------------------------------------------- */
 

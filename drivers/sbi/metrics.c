@@ -19,7 +19,9 @@ void akma_sbi_stats_answer(struct akma_sbi_stats *st, int op, int status, uint64
 		k++;
 	akma_sbi_bump(&st->answers[o][k], 1);
 	if (t0_ns) {
-		double us = (double)(akma_mono_ns() - t0_ns) / 1000.0;
+		uint64_t ns = akma_mono_ns() - t0_ns;
+		double us = (double)ns / 1000.0;
+		akma_sbi_bump(&st->lat_sum_ns, ns);
 		unsigned b = 0;
 		for (double lim = 50; b < AKMA_SBI_LAT_BUCKETS - 1 && us >= lim; lim *= 2)
 			b++;
@@ -27,19 +29,14 @@ void akma_sbi_stats_answer(struct akma_sbi_stats *st, int op, int status, uint64
 	}
 }
 
-char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_sbi_metrics *extra)
+void akma_sbi_metrics_write(const struct akma_sbi_stats *st, FILE *f)
 {
 	static const char *const ops[] = {"register-anchorkey", "retrieve-applicationkey",
 					  "remove-context"};
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	fprintf(f, "# HELP akma_sbi_requests_total Naanf_AKMA requests by operation.\n"
-		   "# TYPE akma_sbi_requests_total counter\n");
+	fprintf(f, "# HELP akmad_sbi_requests_total Naanf_AKMA requests by operation.\n"
+		   "# TYPE akmad_sbi_requests_total counter\n");
 	for (int i = 0; i < 3; i++)
-		fprintf(f, "akma_sbi_requests_total{operation=\"%s\"} %llu\n", ops[i],
+		fprintf(f, "akmad_sbi_requests_total{operation=\"%s\"} %llu\n", ops[i],
 			(unsigned long long)st->requests[i]);
 	/* The classes, summed from the table (every status the front end sends
 	 * has its column; "other" would be one it does not know). */
@@ -49,15 +46,15 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 			class_total[akma_sbi_codes[k] / 100] +=
 				__atomic_load_n(&st->answers[o][k], __ATOMIC_RELAXED);
 	fprintf(f,
-		"# HELP akma_sbi_responses_total Responses by status class.\n"
-		"# TYPE akma_sbi_responses_total counter\n"
-		"akma_sbi_responses_total{class=\"2xx\"} %llu\n"
-		"akma_sbi_responses_total{class=\"4xx\"} %llu\n"
-		"akma_sbi_responses_total{class=\"5xx\"} %llu\n",
+		"# HELP akmad_sbi_responses_total Responses by status class.\n"
+		"# TYPE akmad_sbi_responses_total counter\n"
+		"akmad_sbi_responses_total{class=\"2xx\"} %llu\n"
+		"akmad_sbi_responses_total{class=\"4xx\"} %llu\n"
+		"akmad_sbi_responses_total{class=\"5xx\"} %llu\n",
 		(unsigned long long)class_total[2], (unsigned long long)class_total[4],
 		(unsigned long long)class_total[5]);
-	fprintf(f, "# HELP akma_sbi_answers_total Answers by operation and HTTP status.\n"
-		   "# TYPE akma_sbi_answers_total counter\n");
+	fprintf(f, "# HELP akmad_sbi_answers_total Answers by operation and HTTP status.\n"
+		   "# TYPE akmad_sbi_answers_total counter\n");
 	static const char *const op_names[AKMA_SBI_N_OPS] = {
 		"register-anchorkey", "retrieve-applicationkey", "remove-context", "other"};
 	for (unsigned o = 0; o < AKMA_SBI_N_OPS; o++)
@@ -68,43 +65,46 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 			char code[8];
 			snprintf(code, sizeof(code), "%d",
 				 k < AKMA_SBI_N_CODES ? akma_sbi_codes[k] : 0);
-			fprintf(f, "akma_sbi_answers_total{operation=\"%s\",status=\"%s\"} %llu\n",
+			fprintf(f, "akmad_sbi_answers_total{operation=\"%s\",status=\"%s\"} %llu\n",
 				op_names[o], k < AKMA_SBI_N_CODES ? code : "other",
 				(unsigned long long)v);
 		}
-	fprintf(f, "# HELP akma_sbi_latency_seconds From the end of a request to its answer.\n"
-		   "# TYPE akma_sbi_latency_seconds histogram\n");
+	fprintf(f, "# HELP akmad_sbi_latency_seconds From the end of a request to its answer.\n"
+		   "# TYPE akmad_sbi_latency_seconds histogram\n");
 	uint64_t cum = 0;
 	double lim = 50e-6;
 	for (int b = 0; b < AKMA_SBI_LAT_BUCKETS - 1; b++, lim *= 2) {
 		cum += st->lat[b];
-		fprintf(f, "akma_sbi_latency_seconds_bucket{le=\"%g\"} %llu\n", lim,
+		fprintf(f, "akmad_sbi_latency_seconds_bucket{le=\"%g\"} %llu\n", lim,
 			(unsigned long long)cum);
 	}
 	cum += st->lat[AKMA_SBI_LAT_BUCKETS - 1];
 	fprintf(f,
-		"akma_sbi_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
-		"akma_sbi_latency_seconds_count %llu\n",
-		(unsigned long long)cum, (unsigned long long)cum);
+		"akmad_sbi_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+		"akmad_sbi_latency_seconds_sum %.9f\n"
+		"akmad_sbi_latency_seconds_count %llu\n",
+		(unsigned long long)cum,
+		(double)__atomic_load_n(&st->lat_sum_ns, __ATOMIC_RELAXED) / 1e9,
+		(unsigned long long)cum);
 	fprintf(f,
-		"# HELP akma_sbi_streams_in_flight Streams whose request is in the engine.\n"
-		"# TYPE akma_sbi_streams_in_flight gauge\n"
-		"akma_sbi_streams_in_flight %llu\n"
-		"# HELP akma_sbi_connections_open Open HTTP/2 connections.\n"
-		"# TYPE akma_sbi_connections_open gauge\n"
-		"akma_sbi_connections_open %llu\n"
-		"# HELP akma_sbi_protocol_errors_total Connections closed for breaking HTTP/2.\n"
-		"# TYPE akma_sbi_protocol_errors_total counter\n"
-		"akma_sbi_protocol_errors_total %llu\n"
-		"# HELP akma_sbi_tls_failures_total TLS handshakes or records that failed.\n"
-		"# TYPE akma_sbi_tls_failures_total counter\n"
-		"akma_sbi_tls_failures_total %llu\n"
-		"# HELP akma_sbi_connections_total HTTP/2 connections accepted.\n"
-		"# TYPE akma_sbi_connections_total counter\n"
-		"akma_sbi_connections_total %llu\n"
-		"# HELP akma_sbi_streams_total HTTP/2 streams opened.\n"
-		"# TYPE akma_sbi_streams_total counter\n"
-		"akma_sbi_streams_total %llu\n",
+		"# HELP akmad_sbi_streams_in_flight Streams whose request is in the engine.\n"
+		"# TYPE akmad_sbi_streams_in_flight gauge\n"
+		"akmad_sbi_streams_in_flight %llu\n"
+		"# HELP akmad_sbi_connections_open Open HTTP/2 connections.\n"
+		"# TYPE akmad_sbi_connections_open gauge\n"
+		"akmad_sbi_connections_open %llu\n"
+		"# HELP akmad_sbi_protocol_errors_total Connections closed for breaking HTTP/2.\n"
+		"# TYPE akmad_sbi_protocol_errors_total counter\n"
+		"akmad_sbi_protocol_errors_total %llu\n"
+		"# HELP akmad_sbi_tls_failures_total TLS handshakes or records that failed.\n"
+		"# TYPE akmad_sbi_tls_failures_total counter\n"
+		"akmad_sbi_tls_failures_total %llu\n"
+		"# HELP akmad_sbi_connections_total HTTP/2 connections accepted.\n"
+		"# TYPE akmad_sbi_connections_total counter\n"
+		"akmad_sbi_connections_total %llu\n"
+		"# HELP akmad_sbi_streams_total HTTP/2 streams opened.\n"
+		"# TYPE akmad_sbi_streams_total counter\n"
+		"akmad_sbi_streams_total %llu\n",
 		(unsigned long long)st->in_flight, (unsigned long long)st->connections_open,
 		(unsigned long long)st->protocol_errors, (unsigned long long)st->tls_failures,
 		(unsigned long long)st->connections, (unsigned long long)st->streams);
@@ -112,55 +112,46 @@ char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_s
 		"none",          "no_token",  "bad_authorization_header",
 		"invalid_token", "throttled", "unknown_consumer",
 		"role",          "scope",     "af_not_authorized"};
-	fprintf(f, "# HELP akma_sbi_refusals_total Requests refused at the trust boundary, by "
-		   "cause.\n# TYPE akma_sbi_refusals_total counter\n");
+	fprintf(f, "# HELP akmad_sbi_refusals_total Requests refused at the trust boundary, by "
+		   "cause.\n# TYPE akmad_sbi_refusals_total counter\n");
 	for (unsigned i = 1; i < AKMA_SBI_REFUSED_N; i++)
-		fprintf(f, "akma_sbi_refusals_total{cause=\"%s\"} %llu\n", refusals[i],
+		fprintf(f, "akmad_sbi_refusals_total{cause=\"%s\"} %llu\n", refusals[i],
 			(unsigned long long)st->refused[i]);
 	fprintf(f,
-		"# HELP akma_sbi_tokens_total Access tokens by outcome of their check.\n"
-		"# TYPE akma_sbi_tokens_total counter\n"
-		"akma_sbi_tokens_total{outcome=\"verified\"} %llu\n"
-		"akma_sbi_tokens_total{outcome=\"cached\"} %llu\n"
-		"akma_sbi_tokens_total{outcome=\"failed\"} %llu\n",
+		"# HELP akmad_sbi_tokens_total Access tokens by outcome of their check.\n"
+		"# TYPE akmad_sbi_tokens_total counter\n"
+		"akmad_sbi_tokens_total{outcome=\"verified\"} %llu\n"
+		"akmad_sbi_tokens_total{outcome=\"cached\"} %llu\n"
+		"akmad_sbi_tokens_total{outcome=\"failed\"} %llu\n",
 		(unsigned long long)st->tokens_verified, (unsigned long long)st->tokens_cached,
 		(unsigned long long)st->tokens_failed);
 	fprintf(f,
-		"# HELP akma_sbi_accept_paused_total Times the listener rested, out of file "
-		"descriptors.\n# TYPE akma_sbi_accept_paused_total counter\n"
-		"akma_sbi_accept_paused_total %llu\n",
+		"# HELP akmad_sbi_accept_paused_total Times the listener rested, out of file "
+		"descriptors.\n# TYPE akmad_sbi_accept_paused_total counter\n"
+		"akmad_sbi_accept_paused_total %llu\n",
 		(unsigned long long)st->accept_paused);
 	fprintf(f,
-		"# HELP akma_sbi_header_lists_refused_total Connections closed for a header list "
-		"above sbi.max_header_list.\n# TYPE akma_sbi_header_lists_refused_total counter\n"
-		"akma_sbi_header_lists_refused_total %llu\n",
+		"# HELP akmad_sbi_header_lists_refused_total Connections closed for a header list "
+		"above sbi.max_header_list.\n# TYPE akmad_sbi_header_lists_refused_total counter\n"
+		"akmad_sbi_header_lists_refused_total %llu\n",
 		(unsigned long long)st->header_lists_refused);
 	fprintf(f,
-		"# HELP akma_sbi_body_octets Memory held for request bodies (sbi.body_budget).\n"
-		"# TYPE akma_sbi_body_octets gauge\nakma_sbi_body_octets %llu\n"
-		"# HELP akma_sbi_body_budget_refused_total Requests answered 503: sbi.body_budget "
-		"spent.\n# TYPE akma_sbi_body_budget_refused_total counter\n"
-		"akma_sbi_body_budget_refused_total %llu\n",
+		"# HELP akmad_sbi_body_octets Memory held for request bodies (sbi.body_budget).\n"
+		"# TYPE akmad_sbi_body_octets gauge\nakmad_sbi_body_octets %llu\n"
+		"# HELP akmad_sbi_body_budget_refused_total Requests answered 503: sbi.body_budget "
+		"spent.\n# TYPE akmad_sbi_body_budget_refused_total counter\n"
+		"akmad_sbi_body_budget_refused_total %llu\n",
 		(unsigned long long)__atomic_load_n(&st->body_octets, __ATOMIC_RELAXED),
 		(unsigned long long)st->body_budget_refused);
 	fprintf(f,
-		"# HELP akma_sbi_requests_timed_out_total Connections closed for a stream past "
+		"# HELP akmad_sbi_requests_timed_out_total Connections closed for a stream past "
 		"sbi.header_timeout or sbi.request_timeout.\n"
-		"# TYPE akma_sbi_requests_timed_out_total counter\n"
-		"akma_sbi_requests_timed_out_total %llu\n"
-		"# HELP akma_sbi_per_address_refused_total Connections refused: "
+		"# TYPE akmad_sbi_requests_timed_out_total counter\n"
+		"akmad_sbi_requests_timed_out_total %llu\n"
+		"# HELP akmad_sbi_per_address_refused_total Connections refused: "
 		"sbi.max_connections_per_address.\n"
-		"# TYPE akma_sbi_per_address_refused_total counter\n"
-		"akma_sbi_per_address_refused_total %llu\n",
+		"# TYPE akmad_sbi_per_address_refused_total counter\n"
+		"akmad_sbi_per_address_refused_total %llu\n",
 		(unsigned long long)st->requests_timed_out,
 		(unsigned long long)st->per_address_refused);
-	if (extra)
-		extra->write(extra->ctx, f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	char *body = akma_sbi_body_dup(buf); /* a body is freed as the secret heap's */
-	free(buf);
-	return body;
 }

@@ -30,13 +30,6 @@
 #include "kdf.h"
 #include "req.h"
 
-/* More series for /metrics: write(ctx, f) appends Prometheus text to f, on
- * the front end's thread (akmad adds the engine's counters). */
-struct akma_sbi_metrics {
-	void *ctx;
-	void (*write)(void *ctx, FILE *f);
-};
-
 struct akma_sbi_params {
 	const char *listen;          /* "HOST:PORT" or "[V6]:PORT" */
 	unsigned max_body;           /* octets; larger bodies get 413 */
@@ -47,11 +40,10 @@ struct akma_sbi_params {
 	unsigned idle_timeout_ms;    /* a connection idle this long is closed */
 	unsigned request_timeout_ms; /* first HEADERS to END_STREAM; beyond: closed */
 	unsigned header_timeout_ms;  /* first HEADERS to END_HEADERS; beyond: closed */
-	unsigned max_connections_per_address;   /* 0: no bound */
-	uint8_t default_ua[AKMA_UA_ID_LEN];     /* Ua* id of a bare-FQDN afId */
-	const char *tls_cert;                   /* PEM certificate chain; NULL or "": h2c */
-	const char *tls_key;                    /* PEM private key */
-	const struct akma_sbi_metrics *metrics; /* NULL: the SBI's own series only */
+	unsigned max_connections_per_address; /* 0: no bound */
+	uint8_t default_ua[AKMA_UA_ID_LEN];   /* Ua* id of a bare-FQDN afId */
+	const char *tls_cert;                 /* PEM certificate chain; NULL or "": h2c */
+	const char *tls_key;                  /* PEM private key */
 	/* the trust boundary (spec/AKMA.md 6; README "The trust boundary") */
 	const char *tls_client_ca;  /* PEM CA bundle: mutual TLS; NULL or "": none */
 	int oauth2;                 /* every request needs a valid access token */
@@ -91,6 +83,11 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct ak
  * what it had. Blocks on the files only. */
 int akma_sbi_reload(struct akma_sbi *s, const struct akma_sbi_params *p, char *why,
 		    size_t why_size);
+
+/* The SBI's series in the Prometheus text format (akmad_sbi_*: README,
+ * "Metrics"), for the metrics listener. Any thread; the counters are read
+ * one by one, relaxed, not as a snapshot; never blocks. */
+void akma_sbi_write_metrics(const struct akma_sbi *s, FILE *f);
 
 /* Graceful stop: stop accepting, GOAWAY every connection, answer the
  * streams in flight (up to timeout_ms), close, join. Call before

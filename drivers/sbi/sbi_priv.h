@@ -44,6 +44,7 @@ struct akma_sbi_stats {
 	uint64_t protocol_errors; /* connections closed for breaking HTTP/2 */
 	uint64_t tls_failures;    /* TLS handshakes or records that failed */
 	uint64_t lat[AKMA_SBI_LAT_BUCKETS];
+	uint64_t lat_sum_ns;                                    /* the histogram's _sum */
 	uint64_t answers[AKMA_SBI_N_OPS][AKMA_SBI_N_CODES + 1]; /* + statuses not in the table */
 	uint64_t refused[AKMA_SBI_REFUSED_N];
 	uint64_t tokens_verified, tokens_cached, tokens_failed;
@@ -71,7 +72,7 @@ void akma_sbi_stats_answer(struct akma_sbi_stats *st, int op, int status, uint64
 
 /* The Prometheus text exposition of st, then what extra (when not NULL)
  * appends. Returns a malloc'd string, or NULL when out of memory. */
-char *akma_sbi_metrics_text(const struct akma_sbi_stats *st, const struct akma_sbi_metrics *extra);
+void akma_sbi_metrics_write(const struct akma_sbi_stats *st, FILE *f);
 
 /* What a client certificate says of its NF (TS 33.310 NF certificate
  * profile): the NF instance ID of its urn:uuid: URI and its DNS names. */
