@@ -80,6 +80,22 @@ KA1=3dd5f8b66d40a12d31b8d4856eb5b2c14f9b013bcfccde61dfbbd9185a7fcb3c
 KA2=0bb3911ee581cef60115d54994bda163c3767644dacdf10934149597449f3d51
 AF=(--af-fqdn af.example.com --ua-id 0100000007)
 
+# The log: one line an event with a UTC timestamp and a severity; with
+# stderr the journal (JOURNAL_STREAM naming it), sd-daemon's <N> prefixes.
+start "$dir/akmad.conf"
+stop
+check "log lines carry a UTC timestamp, the program and pid, and a severity" bash -c "
+	grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z akmad\[[0-9]+\]: notice: .*listening on' '$dir/akmad.log' &&
+	grep -E 'Z akmad\[[0-9]+\]: notice: .*stopping' '$dir/akmad.log'"
+: > "$dir/journal.log"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$dir/journal.log") "$AKMAD" --config "$dir/akmad.conf" \
+	>> "$dir/journal.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$dir/journal.log" && break; sleep 0.1; done
+stop
+check "stderr the journal: priority prefixes, notice <5>, and no timestamp of ours" bash -c "
+	grep -q '^<5>akmad: version .*listening on' '$dir/journal.log' && ! grep -qE '^<5>[0-9]{4}-' '$dir/journal.log'"
+
 # Start-up refusals.
 chmod 644 "$dir/akmad.psk"
 "$AKMAD" --config "$dir/akmad.conf" > "$dir/out" 2>&1

@@ -212,6 +212,11 @@ static const struct akma_conf_key keys[] = {
 	 NULL},
 	{"log", "level", AKMA_CONF_CHOICE, F(log_level), 0, 0, 0, NULL,
 	 "error|warning|notice|info|debug", "notice", "least severe messages logged", NULL},
+	{"log", "target", AKMA_CONF_CHOICE, F(log_target), 0, 0, 0, NULL, "stderr|syslog", "stderr",
+	 "where the log goes: stderr, one line an event with a UTC timestamp and a severity (with "
+	 "sd-daemon <N> priority prefixes instead when stderr is the journal), or syslog (facility "
+	 "daemon)",
+	 NULL},
 };
 
 const struct akma_conf_table akmad_conf_table = {keys, sizeof(keys) / sizeof(keys[0]),

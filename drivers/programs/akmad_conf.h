@@ -76,6 +76,7 @@ struct akma_conf {
 	char metrics_front_end_listen[AKMA_CONF_STR_MAX];
 	/* [log] */
 	char log_level[AKMA_CONF_STR_MAX];
+	char log_target[AKMA_CONF_STR_MAX];
 };
 
 extern const struct akma_conf_table akmad_conf_table;
