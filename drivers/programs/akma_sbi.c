@@ -27,10 +27,6 @@
 #include "sbi.h"
 #include "wire_client.h"
 
-#ifndef AKMA_DEFAULT_CONF
-#define AKMA_DEFAULT_CONF "/etc/akmad/akmad.conf"
-#endif
-
 static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_signal(int sig)
@@ -90,7 +86,7 @@ static void usage(FILE *out)
 		"SIGINT and SIGTERM stop it gracefully: GOAWAY, streams in flight answered.\n"
 		"SIGHUP reads sbi.policy and sbi.oauth2_keys again (other keys take a restart).\n"
 		"Exit status: 0 after a clean stop, 1 when start-up fails (reason printed).\n",
-		AKMA_DEFAULT_CONF);
+		akmad_default_config());
 }
 
 static struct akma_wire_client *client;
@@ -124,7 +120,7 @@ static void write_metrics(void *ctx, FILE *f)
 
 int main(int argc, char **argv)
 {
-	const char *config = AKMA_DEFAULT_CONF;
+	const char *config = akmad_default_config();
 	struct akma_conf conf;
 	char err[1536];
 

@@ -25,10 +25,6 @@
 
 enum { EXIT_OK = 0, EXIT_BAD_INPUT = 2 };
 
-#ifndef AKMA_DEFAULT_CONF
-#define AKMA_DEFAULT_CONF "/etc/akmad/akmad.conf"
-#endif
-
 static const char usage_text[] =
 	"Usage: akmactl derive WHAT [OPTIONS]\n"
 	"       akmactl register|get|remove|stats [OPTIONS]\n"
@@ -59,7 +55,7 @@ static const char usage_text[] =
 	"        from a live primary, which then refuses writes); through the\n"
 	"        akmad's DPDK telemetry socket: PATH, or found from its PID\n"
 	"  Client options: --config FILE (akmad's configuration, default\n"
-	"        " AKMA_DEFAULT_CONF "; gives the server, the first\n"
+	"        %s; gives the server, the first\n"
 	"        wire.listen address, and the PSK file), --server ADDR (udp:HOST:PORT,\n"
 	"        udp:[V6]:PORT, unix:PATH), --psk-file FILE, --timeout SEC (2), --json\n"
 	"\n"
@@ -336,14 +332,14 @@ static int cmd_derive(int argc, char **argv)
 		return usage_error("derive needs what to derive: kakma, atid, kaf or akid", NULL);
 	const char *what = argv[1];
 	if (strcmp(what, "-h") == 0 || strcmp(what, "--help") == 0) {
-		fputs(usage_text, stdout);
+		printf(usage_text, akmad_default_config());
 		return EXIT_OK;
 	}
 	optind = 2;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(usage_text, stdout);
+			printf(usage_text, akmad_default_config());
 			return EXIT_OK;
 		}
 		if (c == O_JSON)
@@ -432,12 +428,12 @@ static int cmd_promote(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage_text, stderr);
+		fprintf(stderr, usage_text, akmad_default_config());
 		return EXIT_BAD_INPUT;
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(usage_text, stdout);
+		printf(usage_text, akmad_default_config());
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
@@ -448,7 +444,7 @@ int main(int argc, char **argv)
 		return cmd_derive(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "config")) {
 		const char *path =
-			argc > 3 && !strcmp(argv[2], "--config") ? argv[3] : AKMA_DEFAULT_CONF;
+			argc > 3 && !strcmp(argv[2], "--config") ? argv[3] : akmad_default_config();
 		if (argc != 2 && argc != 4)
 			return usage_error("config takes only --config FILE", NULL);
 		struct akma_conf c;
@@ -466,6 +462,6 @@ int main(int argc, char **argv)
 		return cmd_promote(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "register") || !strcmp(argv[1], "get") || !strcmp(argv[1], "remove") ||
 	    !strcmp(argv[1], "stats") || !strcmp(argv[1], "load"))
-		return akmactl_client(argv[1], argc - 1, argv + 1, AKMA_DEFAULT_CONF);
+		return akmactl_client(argv[1], argc - 1, argv + 1, akmad_default_config());
 	return usage_error("unknown command", argv[1]);
 }

@@ -34,6 +34,7 @@
 #include "counters.h"
 #include "eal.h"
 #include "log.h"
+#include "notify.h"
 #include "rlimit.h"
 #include "err.h"
 #include "mb.h"
@@ -46,10 +47,6 @@
 #include "wire.h"
 #include "worker.h"
 #include "clock.h"
-
-#ifndef AKMA_DEFAULT_CONF
-#define AKMA_DEFAULT_CONF "/etc/akmad/akmad.conf"
-#endif
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 static int logtype;
@@ -86,7 +83,7 @@ static void usage(FILE *out)
 		"\n"
 		"Every key of the configuration is also an option (wins over the file; a\n"
 		"key's '_' may be written '-'):\n",
-		AKMA_DEFAULT_CONF);
+		akmad_default_config());
 	akma_conf_help(&akmad_conf_table, out);
 	fprintf(out,
 		"\nSignals: SIGINT and SIGTERM stop akmad cleanly (requests in flight are\n"
@@ -277,6 +274,7 @@ static struct akma_replicator *start_replication(const struct akma_conf *conf,
 	}
 	struct akma_redis_load_stats st;
 	LOG(NOTICE, "recovering contexts from redis %s\n", akma_redis_server(r));
+	akma_notify("STATUS=recovering contexts from redis");
 	if (akma_redis_load(r, akma_engine_store(e), akma_wall_ms, &st, log_bad_record,
 			    log_progress) != 0) {
 		fprintf(stderr, "akmad: redis %s: recovery failed after %llu contexts\n",
@@ -453,13 +451,23 @@ static int setup_engine(struct daemon *d)
 	urcu_qsbr_thread_offline();
 	d->rcu_online = 0;
 	if (d->rep && !akma_replicator_is_primary(d->rep)) {
+		/* A standby is ready once it follows: the manager must not wait on
+		 * a promotion that may never come. */
+		if (c->standby)
+			akma_notify("READY=1\nSTATUS=standby: following the primary's change feed");
 		if (c->standby)
 			LOG(NOTICE,
 			    "standby: following redis %s; promoted when the primary's lease "
 			    "expires or on akmactl promote\n",
 			    akma_replicator_server(d->rep));
-		while (!stop_requested && !akma_replicator_is_primary(d->rep))
+		uint64_t watchdog_ms = akma_notify_watchdog_usec() / 2000, next_watchdog = 0;
+		while (!stop_requested && !akma_replicator_is_primary(d->rep)) {
 			akma_sleep_ms(10);
+			if (watchdog_ms && akma_mono_ms() >= next_watchdog) {
+				akma_notify("WATCHDOG=1");
+				next_watchdog = akma_mono_ms() + watchdog_ms;
+			}
+		}
 	}
 	if (stop_requested)
 		return 0;
@@ -550,9 +558,12 @@ static void reload_sbi(struct daemon *d)
 static void run(struct daemon *d)
 {
 	struct akma_ctx_store *store = akma_engine_store(d->e);
-	uint64_t next_duty = 0;
+	uint64_t next_duty = 0, next_watchdog = 0;
+	uint64_t watchdog_ms = akma_notify_watchdog_usec() / 2000; /* twice an interval */
 	unsigned idle = 0;
 
+	/* Recovered (or promoted), the sockets open: ready. */
+	akma_notify(d->rep ? "READY=1\nSTATUS=serving (primary)" : "READY=1\nSTATUS=serving");
 	while (!stop_requested) {
 		uint64_t now = akma_wall_ms();
 		unsigned work = akma_sock_poll(d->s, now);
@@ -562,6 +573,11 @@ static void run(struct daemon *d)
 			akma_ctx_sweep(store, now, 4096);
 			urcu_qsbr_thread_offline();
 			next_duty = now + 10;
+			/* From the main loop itself: a loop that hangs stops it. */
+			if (watchdog_ms && now >= next_watchdog) {
+				akma_notify("WATCHDOG=1");
+				next_watchdog = now + watchdog_ms;
+			}
 		}
 		if (reload_requested) {
 			reload_requested = 0;
@@ -580,8 +596,10 @@ static void run(struct daemon *d)
  * stop every thread, wipe every key, leave nothing of EAL behind. */
 static void teardown(struct daemon *d)
 {
-	if (d->s || d->sbi)
+	if (d->s || d->sbi) {
 		LOG(NOTICE, "stopping\n");
+		akma_notify("STOPPING=1\nSTATUS=stopping: answering what is in flight");
+	}
 	akma_metrics_stop(d->metrics); /* before what it reads goes */
 	d->metrics = NULL;
 	akma_sbi_stop(d->sbi, 2000); /* GOAWAY, finish the streams in flight */
@@ -621,7 +639,7 @@ int main(int argc, char **argv)
 {
 	static struct daemon d;
 
-	d.config = AKMA_DEFAULT_CONF;
+	d.config = akmad_default_config();
 	d.argc = argc;
 	d.argv = argv;
 	d.eal_argc = 1;

@@ -4,7 +4,10 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -218,6 +221,24 @@ static const struct akma_conf_key keys[] = {
 	 "daemon)",
 	 NULL},
 };
+
+/* The build tree's programs read the checkout's conf/akmad.conf (so that
+ * scripts/run.sh and the tests need no install); installed ones read
+ * sysconfdir's. Which one is running: where /proc/self/exe is. */
+const char *akmad_default_config(void)
+{
+	char exe[PATH_MAX], build[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	/* Both canonical: the build directory may have been named through a
+	 * symbolic link. */
+	if (n > 0 && realpath(AKMA_BUILD_DIR, build)) {
+		size_t bl = strlen(build);
+		exe[n] = '\0';
+		if (!strncmp(exe, build, bl) && exe[bl] == '/')
+			return AKMA_BUILD_CONF;
+	}
+	return AKMA_INSTALLED_CONF;
+}
 
 const struct akma_conf_table akmad_conf_table = {keys, sizeof(keys) / sizeof(keys[0]),
 						 sizeof(struct akma_conf)};

@@ -81,6 +81,11 @@ struct akma_conf {
 
 extern const struct akma_conf_table akmad_conf_table;
 
+/* The configuration file a program reads without --config: the checkout's
+ * conf/akmad.conf for a program run from its build tree, the installed
+ * sysconfdir/akmad/akmad.conf otherwise (meson install). Any thread. */
+const char *akmad_default_config(void);
+
 /* The files the SBI's parameters name, resolved against the configuration
  * file's directory; kept by the caller while the front end runs. */
 struct akmad_sbi_files {
