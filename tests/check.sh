@@ -50,3 +50,24 @@ for _ in range(1000):
         break
 PY
 }
+
+# new_key FILE: 32 random octets in hex (a PSK or a KEK), owner-only.
+new_key() {
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$1"
+	chmod 600 "$1"
+}
+
+# private_redis PORT: a redis-server of the test's own on 127.0.0.1:PORT,
+# its directory under $dir, no persistence, its PID added to $pids (which
+# the test's cleanup kills); returns once it answers (10 s at most).
+private_redis() {
+	mkdir -p "$dir/redis-$1"
+	redis-server --port "$1" --bind 127.0.0.1 --dir "$dir/redis-$1" --save '' --appendonly no \
+		> "$dir/redis-$1.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 1 100); do
+		redis-cli -p "$1" ping 2> /dev/null | grep -q PONG && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -44,14 +44,7 @@ echo "tls-key $(openssl pkey -in "$dir/server.key" -text -noout | sed -n '/^priv
 	tr -d ' \n:' | tail -c 64)" >> "$dir/keys"
 echo "tls-key-pem text:$(sed -n 2p "$dir/server.key" | cut -c1-40)" >> "$dir/keys"
 
-mkdir "$dir/redis"
-redis-server --port "$rport" --bind 127.0.0.1 --dir "$dir/redis" --save '' --appendonly no \
-	--notify-keyspace-events KEA > "$dir/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-	redis-cli -p "$rport" ping 2> /dev/null | grep -q PONG && break
-	sleep 0.1
-done
+private_redis $rport || { echo "FAIL redis-server did not start"; exit 1; }
 
 cat > "$dir/akmad.conf" << CONF
 [engine]

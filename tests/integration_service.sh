@@ -74,14 +74,9 @@ check "systemd-analyze security: exposure below 2 (${score:-none})" \
 
 # ---- sd_notify ----------------------------------------------------------------------------------
 wport=$(free_port) rport=$(free_port)
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.kek"
-chmod 600 "$dir/akmad.psk" "$dir/akmad.kek"
-mkdir "$dir/redis"
-redis-server --port "$rport" --bind 127.0.0.1 --dir "$dir/redis" --save '' --appendonly no \
-	> "$dir/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do redis-cli -p "$rport" ping 2> /dev/null | grep -q PONG && break; sleep 0.1; done
+new_key "$dir/akmad.psk"
+new_key "$dir/akmad.kek"
+private_redis $rport || { echo "FAIL redis-server did not start"; exit 1; }
 cat > "$dir/akmad.conf" << CONF
 [engine]
 capacity = 100000
