@@ -28,6 +28,7 @@ packages=(
 	clang libclang-rt-14-dev   # libFuzzer targets of the test suite
 	clang-format               # the format check of the test suite (scripts/format.sh)
 	gdb                        # key-material test: gcore of a running akmad
+	man-db groff-base          # man-page test: man -l with groff's warnings
 	prometheus                 # metrics test: promtool, and a real Prometheus scraping akmad
 	redis-server redis-tools   # replication tests (Redis and Sentinels started by the tests
 	                           # on private ports), redis-cli, redis-benchmark

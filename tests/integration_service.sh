@@ -36,11 +36,13 @@ sysconfdir=$(meson introspect "$BUILD" --buildoptions | $PY -c '
 import json, os, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
 print(os.path.join(o["prefix"], o["sysconfdir"]))')
-check "installed: the programs, the configuration, the units, the dashboard" bash -c "
+check "installed: the programs, the configuration, the units, the dashboard, the man pages" bash -c "
 	for f in $prefix/bin/akmad $prefix/bin/akmactl $prefix/bin/akma-sbi $prefix/bin/akma-bench \
 		$sysconfdir/akmad/akmad.conf $sysconfdir/akmad/policy.conf \
 		$prefix/lib/systemd/system/akmad.service '$prefix/lib/systemd/system/akmad@.service' \
-		$prefix/share/akmad/grafana/akmad.json; do
+		$prefix/share/akmad/grafana/akmad.json $prefix/share/man/man8/akmad.8 \
+		$prefix/share/man/man8/akma-sbi.8 $prefix/share/man/man8/akmactl.8 \
+		$prefix/share/man/man5/akmad.conf.5 $prefix/share/man/man1/akma-bench.1; do
 		[ -e \"$root\$f\" ] || { echo missing \$f; exit 1; }
 	done"
 check "the installed akmad reads the installed configuration, not the build tree's" bash -c "

@@ -312,6 +312,56 @@ void akma_conf_help(const struct akma_conf_table *t, FILE *out)
 	}
 }
 
+/* Text for roff: a backslash doubled, a leading dot or quote escaped, so
+ * that no help text is read as a request. */
+static void roff_text(FILE *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+void akma_conf_man(const struct akma_conf_table *t, FILE *out)
+{
+	char range[96];
+	const char *section = "";
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct akma_conf_key *k = &t->keys[i];
+		if (strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(out, ".SS [%s]\n", section);
+		}
+		describe(k, range, sizeof(range));
+		fputs(".TP\n.B ", out);
+		roff_text(out, k->key);
+		fputs(" = ", out);
+		roff_text(out, k->def[0] ? k->def : "(empty)");
+		fputs("\n", out);
+		roff_text(out, k->help);
+		fputs("; ", out);
+		roff_text(out, range);
+		fprintf(out, ".\nOption: \\fB\\-\\-");
+		roff_text(out, k->section);
+		fputs("\\-", out);
+		roff_text(out, k->key);
+		fputs("\\fR", out);
+		if (k->alias) {
+			fputs(" or \\fB\\-\\-", out);
+			roff_text(out, k->alias);
+			fputs("\\fR", out);
+		}
+		fputs(".\n", out);
+	}
+}
+
 static void value_text(const void *c, const struct akma_conf_key *k, char *buf, size_t size)
 {
 	const char *base = (const char *)c;

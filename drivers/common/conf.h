@@ -73,6 +73,10 @@ int akma_conf_load(const struct akma_conf_table *t, void *c, const char *path, c
 int akma_conf_set(const struct akma_conf_table *t, void *c, const char *name, const char *value,
 		  char *err, size_t err_size);
 
+/* Every key as man(7) text: a .SS per section, a .TP per key with its
+ * default, help, bounds and option; for the generated akmad.conf(5). */
+void akma_conf_man(const struct akma_conf_table *t, FILE *out);
+
 /* The long option for a key ("engine-capacity", or its alias: "redis" for
  * redis.address) maps back to "engine.capacity". Returns 1 and fills name
  * when option is one of the table's, else 0. */
