@@ -251,6 +251,9 @@ json=$("$CTL" get "${C[@]}" --akid 1.new@akma.example "${AF[@]}" --json)
 now=$(date +%s)
 exp=$(python3 -c 'import json,sys,datetime; d=json.loads(sys.argv[1]); print(int(datetime.datetime.strptime(d["expiry"],"%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))' "$json")
 check "SIGHUP applies engine.kaf_lifetime (60 s) to a context registered before it" "[ $((exp - t_reg)) -ge 59 ] && [ $((exp - t_reg)) -le 61 ]"
+check "akmactl config --live: the running akmad's configuration, not the file's (kaf_lifetime 60, capacity still 10000)" bash -c "
+	'$CTL' config --live --pid $pid > '$dir/live.conf' && grep -qx 'kaf_lifetime = 60' '$dir/live.conf' &&
+	grep -qx 'capacity = 10000' '$dir/live.conf' && '$CTL' config --config '$dir/akmad.conf' | grep -qx 'capacity = 20000'"
 check "SIGHUP names engine.capacity as needing a restart" "grep -q 'engine.capacity changed to 20000: takes a restart' '$dir/akmad.log'"
 # Past its lifetime a K_AF is no longer given out: the context is there,
 # the answer is "no material" until a new registration, and it is counted.

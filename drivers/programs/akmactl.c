@@ -27,7 +27,8 @@ enum { EXIT_OK = 0, EXIT_BAD_INPUT = 2 };
 
 static const char usage_text[] =
 	"Usage: akmactl derive WHAT [OPTIONS]\n"
-	"       akmactl register|get|remove|stats [OPTIONS]\n"
+	"       akmactl register|get|remove|stats|load [OPTIONS]\n"
+	"       akmactl config [--config FILE | --live --pid PID | --live --socket PATH]\n"
 	"       akmactl promote --pid PID | --socket PATH\n"
 	"       akmactl --help | --version\n"
 	"\n"
@@ -50,6 +51,9 @@ static const char usage_text[] =
 	"        them, 64 to a datagram; prints the rate\n"
 	"  config [--config FILE]\n"
 	"        every key of akmad's configuration with the value FILE gives it\n"
+	"  config --live --pid PID | --socket PATH\n"
+	"        the configuration in force in a running akmad (after its options\n"
+	"        and SIGHUPs), through its DPDK telemetry socket\n"
 	"  promote --pid PID | --socket PATH\n"
 	"        make a standby akmad primary now (it takes the lease in Redis even\n"
 	"        from a live primary, which then refuses writes); through the\n"
@@ -372,17 +376,24 @@ static void telemetry_path(const char *pid, char *out, size_t size)
 		snprintf(out, size, "%s/dpdk/akmad-%s/dpdk_telemetry.v2", xdg ? xdg : "/tmp", pid);
 }
 
-static int cmd_promote(int argc, char **argv)
+/* The telemetry socket of "--pid PID" or "--socket PATH" (argv[0..1])
+ * into path. Returns 0, or -1 when they are neither. */
+static int telemetry_target(char **argv, char *path, size_t size)
 {
-	char path[512] = "", buf[4096];
-
-	if (argc == 3 && !strcmp(argv[1], "--pid") &&
-	    strspn(argv[2], "0123456789") == strlen(argv[2]))
-		telemetry_path(argv[2], path, sizeof(path));
-	else if (argc == 3 && !strcmp(argv[1], "--socket"))
-		snprintf(path, sizeof(path), "%s", argv[2]);
+	if (!strcmp(argv[0], "--pid") && argv[1][0] &&
+	    strspn(argv[1], "0123456789") == strlen(argv[1]))
+		telemetry_path(argv[1], path, size);
+	else if (!strcmp(argv[0], "--socket"))
+		snprintf(path, size, "%s", argv[1]);
 	else
-		return usage_error("promote takes --pid PID or --socket PATH", NULL);
+		return -1;
+	return 0;
+}
+
+/* Send one telemetry command, its answer (NUL-terminated) into buf.
+ * Returns 0, or the exit status with the reason printed. */
+static int telemetry_query(const char *path, const char *cmd, char *buf, size_t size)
+{
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return usage_error("socket path too long", path);
@@ -396,9 +407,9 @@ static int cmd_promote(int argc, char **argv)
 		return 4;
 	}
 	/* The telemetry socket greets with its info, then answers each command. */
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n > 0 && write(fd, "/akma/promote", 13) == 13)
-		n = read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = read(fd, buf, size - 1);
+	if (n > 0 && write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd))
+		n = read(fd, buf, size - 1);
 	else
 		n = -1;
 	close(fd);
@@ -407,6 +418,67 @@ static int cmd_promote(int argc, char **argv)
 		return 4;
 	}
 	buf[n] = '\0';
+	return 0;
+}
+
+/* akmactl config --live: the configuration in force in a running akmad
+ * (/akma/config), as an INI file in the table's order. Telemetry names
+ * have '_' for '.', and no section name has one, so the first '_' is
+ * the dot. */
+static int cmd_config_live(char **target)
+{
+	static char buf[65536];
+	char path[512], name[96], value[AKMA_CONF_STR_MAX + 32], section[32] = "";
+	struct akma_conf defaults;
+
+	if (telemetry_target(target, path, sizeof(path)) != 0)
+		return usage_error("config --live takes --pid PID or --socket PATH", NULL);
+	int rc = telemetry_query(path, "/akma/config", buf, sizeof(buf));
+	if (rc)
+		return rc;
+	if (!strstr(buf, "\"/akma/config\"")) {
+		fprintf(stderr, "akmactl: %s: unexpected answer (an akmad without /akma/config?)\n",
+			path);
+		return 3;
+	}
+	printf("# the configuration in force in the akmad of %s\n", path);
+	akma_conf_defaults(&akmad_conf_table, &defaults);
+	for (unsigned i = 0; akma_conf_entry(&akmad_conf_table, &defaults, i, name, sizeof(name),
+					     value, sizeof(value));
+	     i++) {
+		char tel[100];
+		const char *dot = strchr(name, '.');
+		snprintf(tel, sizeof(tel), "\"%.*s_%s\":\"", (int)(dot - name), name, dot + 1);
+		const char *v = strstr(buf, tel);
+		if (strncmp(section, name, (size_t)(dot - name)) != 0 ||
+		    section[dot - name] != '\0') {
+			snprintf(section, sizeof(section), "%.*s", (int)(dot - name), name);
+			printf("[%s]\n", section);
+		}
+		if (!v) {
+			printf("# %s: not reported by this akmad\n", dot + 1);
+			continue;
+		}
+		printf("%s = ", dot + 1);
+		for (v += strlen(tel); *v && *v != '"'; v++) {
+			if (*v == '\\' && v[1])
+				v++; /* JSON escapes: the values are file names, addresses, words */
+			putchar(*v);
+		}
+		putchar('\n');
+	}
+	return EXIT_OK;
+}
+
+static int cmd_promote(int argc, char **argv)
+{
+	char path[512] = "", buf[4096];
+
+	if (argc != 3 || telemetry_target(argv + 1, path, sizeof(path)) != 0)
+		return usage_error("promote takes --pid PID or --socket PATH", NULL);
+	int rc = telemetry_query(path, "/akma/promote", buf, sizeof(buf));
+	if (rc)
+		return rc;
 	/* {"/akma/promote":{"promote":"requested"}} */
 	const char *v = strstr(buf, "\"promote\":");
 	if (v) {
@@ -442,11 +514,15 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "derive") == 0)
 		return cmd_derive(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "config") && argc == 5 && !strcmp(argv[2], "--live"))
+		return cmd_config_live(argv + 3);
 	if (!strcmp(argv[1], "config")) {
 		const char *path =
 			argc > 3 && !strcmp(argv[2], "--config") ? argv[3] : akmad_default_config();
 		if (argc != 2 && argc != 4)
-			return usage_error("config takes only --config FILE", NULL);
+			return usage_error(
+				"config takes --config FILE, or --live --pid PID | --socket PATH",
+				NULL);
 		struct akma_conf c;
 		char err[600];
 		akma_conf_defaults(&akmad_conf_table, &c);
