@@ -20,7 +20,18 @@ trap cleanup EXIT
 . "$(dirname "$0")/check.sh" # for free_port; its check() is replaced below
 ok() { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; }
+# check NAME EXPR (a string, eval'd, where $? is the caller's last status)
+# or check NAME COMMAND ARGS... (run as is).
+check() {
+	local last=$? name=$1
+	shift
+	if [ $# -gt 1 ]; then
+		"$@"
+	else
+		(exit $last)
+		eval "$1"
+	fi && ok || bad "$name"
+}
 
 port=$(free_port 2) # port, port + 1
 (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk")
