@@ -29,6 +29,7 @@ packages=(
 	clang-format               # the format check of the test suite (scripts/format.sh)
 	gdb                        # key-material test: gcore of a running akmad
 	man-db groff-base          # man-page test: man -l with groff's warnings
+	dpkg-dev lintian           # scripts/package.sh: dpkg-shlibdeps, dpkg-deb, lintian
 	prometheus                 # metrics test: promtool, and a real Prometheus scraping akmad
 	redis-server redis-tools   # replication tests (Redis and Sentinels started by the tests
 	                           # on private ports), redis-cli, redis-benchmark
