@@ -361,6 +361,29 @@ curl -s --http1.1 --cacert "$dir/cert.pem" -o /dev/null "$API/register-anchorkey
 check "a client that cannot speak h2 is refused at ALPN" test $? != 0
 check "a plain h2c client on the TLS port is refused, akmad goes on" \
 	bash -c "! curl -s --max-time 3 --http2-prior-knowledge -o /dev/null http://127.0.0.1:$tport/naanf-akma/v1/remove-context; curl -s --http2 --cacert '$dir/cert.pem' -o /dev/null -w '%{http_code}' https://127.0.0.1:$tport/nothing | grep -qx 404"
+# Certificate rotation: SIGHUP reads the certificate and key again; new
+# connections get the new one, an established connection goes on.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+	-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$dir/key2.pem" -out "$dir/cert2.pem" 2> /dev/null
+cat "$dir/cert.pem" "$dir/cert2.pem" > "$dir/both.pem"
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
+fp_old=$(fp "$dir/cert.pem") fp_new=$(fp "$dir/cert2.pem")
+mkfifo "$dir/rot.in"
+/usr/bin/python3 "$SRC/tests/tls_reload.py" $tport "$dir/both.pem" < "$dir/rot.in" > "$dir/rot.out" 2>&1 &
+rot=$!
+exec {rfd}> "$dir/rot.in"
+for _ in $(seq 1 100); do grep -q ready "$dir/rot.out" && break; sleep 0.1; done
+cat "$dir/cert2.pem" > "$dir/cert.pem"
+cat "$dir/key2.pem" > "$dir/key.pem"
+kill -HUP "$pid"
+for _ in $(seq 1 100); do grep -q "SIGHUP: sbi certificate and key" "$dir/tls.log" && break; sleep 0.1; done
+echo go >&$rfd
+exec {rfd}>&-
+wait $rot
+rot_rc=$?
+check "SIGHUP rotates the certificate: new connections get the new one, the held one goes on" bash -c "
+	cat '$dir/rot.out'; [ $rot_rc = 0 ] && grep -qx 'before $fp_old' '$dir/rot.out' &&
+	grep -qx 'held ok' '$dir/rot.out' && grep -qx 'after $fp_new' '$dir/rot.out'"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?

@@ -84,7 +84,8 @@ static void usage(FILE *out)
 		"  -V, --version   version\n"
 		"\n"
 		"SIGINT and SIGTERM stop it gracefully: GOAWAY, streams in flight answered.\n"
-		"SIGHUP reads sbi.policy and sbi.oauth2_keys again (other keys take a restart).\n"
+		"SIGHUP reads sbi.policy, sbi.oauth2_keys and the TLS certificate, key and client\n"
+		"CA again, established connections untouched (other keys take a restart).\n"
 		"Exit status: 0 after a clean stop, 1 when start-up fails (reason printed).\n",
 		akmad_default_config());
 }

@@ -546,11 +546,13 @@ static void reload_sbi(struct daemon *d)
 		return;
 	if (akmad_conf_sbi_params(&d->conf, d->config, &bp, &files, &open, err, sizeof(err)) != 0 ||
 	    akma_sbi_reload(d->sbi, &bp, err, sizeof(err)) != 0) {
-		LOG(ERR, "SIGHUP: %s; the SBI keeps its policy and keys\n", err);
+		LOG(ERR, "SIGHUP: %s; the SBI keeps its certificate, policy and keys\n", err);
 		return;
 	}
-	if (bp.policy || bp.oauth2)
-		LOG(NOTICE, "SIGHUP: sbi policy%s read again\n", bp.oauth2 ? " and NRF keys" : "");
+	if (bp.policy || bp.oauth2 || (bp.tls_cert && bp.tls_cert[0]))
+		LOG(NOTICE, "SIGHUP: sbi%s%s%s read again\n",
+		    bp.tls_cert && bp.tls_cert[0] ? " certificate and key," : "",
+		    bp.policy ? " policy" : "", bp.oauth2 ? " and NRF keys" : "");
 }
 
 /* The main loop until a stop signal. Offline between control duties: it

@@ -129,6 +129,7 @@ struct akma_sbi {
 	struct akma_sbi_stats st;
 	struct akma_sbi_auth *auth;      /* the SBI thread's */
 	struct akma_sbi_auth *next_auth; /* atomic: from akma_sbi_reload() */
+	SSL_CTX *next_tls;               /* atomic: from akma_sbi_reload() */
 	uint64_t log_window_ms;
 	unsigned log_lines, log_suppressed;
 	uint64_t accept_paused_until_ms; /* 0: the listener is in the epoll set */
@@ -979,6 +980,11 @@ static void *sbi_main(void *arg)
 			akma_sbi_auth_free(s->auth);
 			s->auth = next;
 		}
+		SSL_CTX *next_tls = __atomic_exchange_n(&s->next_tls, NULL, __ATOMIC_ACQ_REL);
+		if (next_tls) {
+			SSL_CTX_free(s->tls); /* connections made from it keep their reference */
+			s->tls = next_tls;
+		}
 		int stop = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
 		if (stop && !stopping) {
 			stopping = 1;
@@ -1180,17 +1186,28 @@ void akma_sbi_stop(struct akma_sbi *s, unsigned timeout_ms)
 	SSL_CTX_free(s->tls);
 	akma_sbi_auth_free(s->auth);
 	akma_sbi_auth_free(__atomic_exchange_n(&s->next_auth, NULL, __ATOMIC_ACQ_REL));
+	SSL_CTX_free(__atomic_exchange_n(&s->next_tls, NULL, __ATOMIC_ACQ_REL));
 	free(s->conns);
 	akma_secmem_free(s);
 }
 
 int akma_sbi_reload(struct akma_sbi *s, const struct akma_sbi_params *p, char *why, size_t why_size)
 {
-	struct akma_sbi_auth *a = akma_sbi_auth_create(p, why, why_size);
-	if (!a)
+	/* The certificate, key and client CA read again: new connections
+	 * take the new context; an established one keeps the context its SSL
+	 * was made from (each SSL holds a reference), so rotation drops none. */
+	SSL_CTX *tls = NULL;
+	if (s->tls && !(tls = akma_sbi_tls_context(p, why, why_size)))
 		return -1;
+	struct akma_sbi_auth *a = akma_sbi_auth_create(p, why, why_size);
+	if (!a) {
+		SSL_CTX_free(tls);
+		return -1;
+	}
 	/* A second reload before the thread took the first: the first is
 	 * never used. */
 	akma_sbi_auth_free(__atomic_exchange_n(&s->next_auth, a, __ATOMIC_ACQ_REL));
+	if (tls)
+		SSL_CTX_free(__atomic_exchange_n(&s->next_tls, tls, __ATOMIC_ACQ_REL));
 	return 0;
 }

@@ -77,9 +77,11 @@ struct akma_sbi;
 struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct akma_sbi_backend *b,
 				char *why, size_t why_size);
 
-/* Load the policy and the NRF keys of p again (SIGHUP) and hand them to the
- * running server, which uses them from its next request on (verified
- * tokens are checked again). Returns 0, or -1 with why, the server keeping
+/* Load the policy, the NRF keys and (with TLS) the certificate, key and
+ * client CA of p again (SIGHUP) and hand them to the running server, which
+ * uses them from its next request on (verified tokens are checked again)
+ * and the new certificate for its next connection; established
+ * connections go on as they are. Returns 0, or -1 with why, the server keeping
  * what it had. Blocks on the files only. */
 int akma_sbi_reload(struct akma_sbi *s, const struct akma_sbi_params *p, char *why,
 		    size_t why_size);
