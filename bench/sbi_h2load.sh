@@ -20,7 +20,8 @@ for tool in h2load nghttpd curl; do
 	command -v $tool > /dev/null || { echo "sbi_h2load: $tool missing (apt-get install nghttp2-client nghttp2-server curl)" >&2; exit 1; }
 done
 dir=$(mktemp -d /tmp/akma-h2load-XXXXXX)
-port=$((20000 + RANDOM % 30000))
+. "$top/tests/check.sh" # free_port
+port=$(free_port 3) # akmad wire, akmad SBI, nghttpd
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
 
