@@ -61,6 +61,8 @@ for _ in $(seq 1 300); do
 	grep -q "listening on" "$dir/akmad.log" && grep -q "serving h2c" "$dir/fe.log" && break
 	sleep 0.1
 done
+check "akma-sbi logs as akmad does: a UTC timestamp, program and pid, a severity" bash -c "
+	grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z akma-sbi\[[0-9]+\]: notice: akma-sbi .*serving h2c' $dir/fe.log"
 check "akmad and akma-sbi say where their metrics are" bash -c "
 	grep 'metrics on http://127.0.0.1:$mport/metrics' $dir/akmad.log &&
 	grep 'metrics on http://127.0.0.1:$fmport/metrics' $dir/fe.log"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "eal.h"
+#include "log.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -12,9 +13,43 @@
 #include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_log.h>
 #include <rte_memory.h>
 
 static int eal_started;
+
+/* ---- the log: rte_log's lines through log.h ---------------------------------------------------- */
+
+static __thread char log_line[2048];
+static __thread size_t log_len;
+
+/* DPDK's log stream is this FILE: its write callback cuts what rte_log
+ * writes into lines, each with the severity rte_log_cur_msg_loglevel()
+ * says the message has (RTE_LOG_EMERG 1 .. RTE_LOG_DEBUG 8: syslog's + 1). */
+static ssize_t log_write(void *cookie, const char *buf, size_t size)
+{
+	(void)cookie;
+	for (size_t i = 0; i < size; i++) {
+		if (buf[i] == '\n' || log_len == sizeof(log_line)) {
+			akma_log_emit(rte_log_cur_msg_loglevel() - 1, log_line, log_len);
+			log_len = 0;
+			if (buf[i] == '\n')
+				continue;
+		}
+		log_line[log_len++] = buf[i];
+	}
+	return (ssize_t)size;
+}
+
+int akma_eal_log_stream(void)
+{
+	cookie_io_functions_t io = {.write = log_write};
+	FILE *f = fopencookie(NULL, "w", io);
+	if (!f)
+		return -1;
+	setvbuf(f, NULL, _IONBF, 0);
+	return rte_openlog_stream(f);
+}
 
 /* DPDK's memory holds the requests (K_AKMA, K_AF) and, without hugepages,
  * is a memfd that every core dump includes: none of it is dumped. madvise

@@ -24,6 +24,11 @@ struct akma_eal_defaults {
  * call. */
 int akma_eal_init(const char *name, int argc, char **argv, const struct akma_eal_defaults *d);
 
+/* Route DPDK's log (rte_log, every component's) through log.h, one line
+ * an event with its severity; call after akma_log_setup(). Returns 0 or
+ * -1 (the log stays as it was). */
+int akma_eal_log_stream(void);
+
 /* Stop EAL and remove its own runtime directory (under /var/run/dpdk or
  * $XDG_RUNTIME_DIR/dpdk, named by its file prefix), which rte_eal_cleanup()
  * leaves behind; nothing else is touched. Safe to call when EAL never

@@ -1,27 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* akmad's log (see log.h): a FILE made with fopencookie() is DPDK's log
- * stream; its write callback cuts what rte_log writes into lines and gives
- * each the severity rte_log_cur_msg_loglevel() says it has. */
+/* The programs' log (see log.h). */
 #include "log.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <rte_log.h>
 
 enum target { TO_STDERR, TO_JOURNAL, TO_SYSLOG };
 
 static enum target target;
-static char program[32];
+static char program[32] = "akma";
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static __thread char line[2048];
-static __thread size_t line_len;
 
 static const char *const severity[] = {"emerg",   "alert",  "crit", "err",
 				       "warning", "notice", "info", "debug"};
@@ -37,10 +31,24 @@ static int stderr_is_journal(void)
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
-static void emit(const char *text, size_t len)
+int akma_log_setup(const char *prog, const char *to)
 {
-	int level = rte_log_cur_msg_loglevel(); /* RTE_LOG_EMERG 1 .. RTE_LOG_DEBUG 8 */
-	int prio = level >= 1 && level <= 8 ? level - 1 : LOG_NOTICE;
+	if (!strcmp(to, "syslog"))
+		target = TO_SYSLOG;
+	else if (!strcmp(to, "stderr"))
+		target = stderr_is_journal() ? TO_JOURNAL : TO_STDERR;
+	else
+		return -1;
+	snprintf(program, sizeof(program), "%s", prog);
+	if (target == TO_SYSLOG)
+		openlog(program, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	return 0;
+}
+
+void akma_log_emit(int prio, const char *text, size_t len)
+{
+	if (prio < LOG_EMERG || prio > LOG_DEBUG)
+		prio = LOG_NOTICE;
 	if (target == TO_SYSLOG) {
 		syslog(prio, "%.*s", (int)len, text);
 		return;
@@ -60,44 +68,27 @@ static void emit(const char *text, size_t len)
 			     ts.tv_nsec / 1000000, program, (int)getpid(), severity[prio], (int)len,
 			     text);
 	}
-	if (n > (int)sizeof(out))
+	if (n >= (int)sizeof(out)) {
 		n = (int)sizeof(out);
+		out[n - 1] = '\n';
+	}
 	pthread_mutex_lock(&lock);
 	ssize_t w = write(STDERR_FILENO, out, (size_t)n);
 	(void)w;
 	pthread_mutex_unlock(&lock);
 }
 
-static ssize_t cookie_write(void *cookie, const char *buf, size_t size)
+void akma_log(int prio, const char *fmt, ...)
 {
-	(void)cookie;
-	for (size_t i = 0; i < size; i++) {
-		if (buf[i] == '\n' || line_len == sizeof(line)) {
-			emit(line, line_len);
-			line_len = 0;
-			if (buf[i] == '\n')
-				continue;
-		}
-		line[line_len++] = buf[i];
-	}
-	return (ssize_t)size;
-}
-
-int akma_log_open(const char *prog, const char *to)
-{
-	cookie_io_functions_t io = {.write = cookie_write};
-	if (!strcmp(to, "syslog"))
-		target = TO_SYSLOG;
-	else if (!strcmp(to, "stderr"))
-		target = stderr_is_journal() ? TO_JOURNAL : TO_STDERR;
-	else
-		return -1;
-	snprintf(program, sizeof(program), "%s", prog);
-	if (target == TO_SYSLOG)
-		openlog(program, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-	FILE *f = fopencookie(NULL, "w", io);
-	if (!f)
-		return -1;
-	setvbuf(f, NULL, _IONBF, 0);
-	return rte_openlog_stream(f);
+	char text[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	size_t len = (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+	while (len && text[len - 1] == '\n')
+		len--;
+	akma_log_emit(prio, text, len);
 }

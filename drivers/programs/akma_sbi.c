@@ -21,6 +21,7 @@
 #include "akmad_conf.h"
 #include "err.h"
 #include "clock.h"
+#include "log.h"
 #include "metrics.h"
 #include "rlimit.h"
 #include "secret.h"
@@ -53,11 +54,12 @@ static void reload(const char *config, int argc, char **argv, struct akma_sbi *s
 				"akma-sbi", err, sizeof(err)) != 0 ||
 	    akmad_conf_sbi_params(&next, config, &p, &files, &open, err, sizeof(err)) != 0 ||
 	    akma_sbi_reload(sbi, &p, err, sizeof(err)) != 0) {
-		fprintf(stderr, "akma-sbi: SIGHUP: %s; the policy and keys stay as they were\n",
-			err);
+		akma_log(LOG_ERR,
+			 "akma-sbi: SIGHUP: %s; the certificate, policy and keys stay as they were",
+			 err);
 		return;
 	}
-	printf("akma-sbi: SIGHUP: policy and NRF keys read again\n");
+	akma_log(LOG_NOTICE, "akma-sbi: SIGHUP: certificate, policy and NRF keys read again");
 	fflush(stdout);
 }
 
@@ -144,6 +146,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "akma-sbi: %s\n", err);
 		return 1;
 	}
+	if (akma_log_setup("akma-sbi", conf.log_target) != 0)
+		fprintf(stderr, "akma-sbi: log.target %s: not usable; logging to stderr\n",
+			conf.log_target);
 	if (!conf.sbi_listen[0]) {
 		fprintf(stderr, "akma-sbi: sbi.listen is empty: nothing to serve\n");
 		return 1;
@@ -214,18 +219,20 @@ int main(int argc, char **argv)
 			akma_wire_client_close(client);
 			return 1;
 		}
-		printf("akma-sbi: metrics on http://%s/metrics\n", akma_metrics_address(metrics));
+		akma_log(LOG_NOTICE, "akma-sbi: metrics on http://%s/metrics",
+			 akma_metrics_address(metrics));
 	}
-	printf("akma-sbi %s: serving %s%s on %s, forwarding to akmad at %s\n", AKMA_VERSION,
-	       conf.sbi_tls_cert[0] ? "HTTP/2 over TLS" : "h2c",
-	       p.tls_client_ca ? (p.oauth2 ? " (mTLS, OAuth2)" : " (mTLS)")
-	       : p.oauth2      ? " (OAuth2)"
-			       : "",
-	       conf.sbi_listen, server);
+	akma_log(LOG_NOTICE, "akma-sbi %s: serving %s%s on %s, forwarding to akmad at %s",
+		 AKMA_VERSION, conf.sbi_tls_cert[0] ? "HTTP/2 over TLS" : "h2c",
+		 p.tls_client_ca ? (p.oauth2 ? " (mTLS, OAuth2)" : " (mTLS)")
+		 : p.oauth2      ? " (OAuth2)"
+				 : "",
+		 conf.sbi_listen, server);
 	if (open)
-		printf("akma-sbi: no consumer is authenticated (neither sbi.tls_client_ca nor "
-		       "sbi.oauth2): every caller is trusted%s\n",
-		       conf.sbi_insecure ? " (sbi.insecure)" : "; loopback only");
+		akma_log(LOG_NOTICE,
+			 "akma-sbi: no consumer is authenticated (neither sbi.tls_client_ca nor "
+			 "sbi.oauth2): every caller is trusted%s\n",
+			 conf.sbi_insecure ? " (sbi.insecure)" : "; loopback only");
 	fflush(stdout);
 	while (!stop_requested) {
 		akma_sleep_ms(50);
@@ -237,6 +244,6 @@ int main(int argc, char **argv)
 	akma_metrics_stop(metrics);
 	akma_sbi_stop(sbi, 2000);
 	akma_wire_client_close(client);
-	printf("akma-sbi: stopped\n");
+	akma_log(LOG_NOTICE, "akma-sbi: stopped");
 	return 0;
 }

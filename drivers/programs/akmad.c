@@ -396,7 +396,7 @@ static int setup_engine(struct daemon *d)
 	if (akma_eal_init("akmad", d->eal_argc, d->argv, &eal) < 0)
 		return 1;
 	d->eal_up = 1;
-	if (akma_log_open("akmad", c->log_target) != 0)
+	if (akma_log_setup("akmad", c->log_target) != 0 || akma_eal_log_stream() != 0)
 		fprintf(stderr, "akmad: log.target %s: could not be opened; logging as before\n",
 			c->log_target);
 	logtype = rte_log_register_type_and_pick_level("akma.daemon", RTE_LOG_NOTICE);

@@ -53,6 +53,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "sbi_json.h"
+#include "log.h"
 #include "secmem.h"
 
 #define API_PREFIX "/naanf-akma/v1/"
@@ -290,7 +291,8 @@ static void log_refusal(struct akma_sbi *s, const char *fmt, ...)
 	uint64_t now = akma_mono_ms();
 	if (now - s->log_window_ms >= 1000) {
 		if (s->log_suppressed)
-			fprintf(stderr, "sbi: %u more refusals not logged\n", s->log_suppressed);
+			akma_log(LOG_WARNING, "sbi: %u more refusals not logged",
+				 s->log_suppressed);
 		s->log_window_ms = now;
 		s->log_lines = 0;
 		s->log_suppressed = 0;
@@ -300,12 +302,12 @@ static void log_refusal(struct akma_sbi *s, const char *fmt, ...)
 		return;
 	}
 	s->log_lines++;
+	char text[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("sbi: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	akma_log(LOG_WARNING, "sbi: %s", text);
 }
 
 /* END_STREAM: check the caller, then answer now or hand to the engine. */
@@ -846,11 +848,11 @@ static void accept_all(struct akma_sbi *s)
 			akma_sbi_bump(&s->st.accept_paused, 1);
 			if (!s->accept_pause_logged) {
 				s->accept_pause_logged = 1;
-				fprintf(stderr,
-					"sbi: accept: %s: new connections wait %d ms at a time "
-					"until descriptors are free (raise LimitNOFILE / ulimit "
-					"-n)\n",
-					strerror(errno), ACCEPT_BACKOFF_MS);
+				akma_log(LOG_WARNING,
+					 "sbi: accept: %s: new connections wait %d ms at a time "
+					 "until descriptors are free (raise LimitNOFILE / ulimit "
+					 "-n)",
+					 strerror(errno), ACCEPT_BACKOFF_MS);
 			}
 			return;
 		}
@@ -1148,8 +1150,8 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct ak
 		return NULL;
 	}
 	if (s->tls && !akma_sbi_tls_on_secret_heap)
-		fprintf(stderr, "sbi: warning: OpenSSL allocated before akmad could move it to the "
-				"secret heap: TLS buffers are not kept out of core dumps\n");
+		akma_log(LOG_WARNING, "sbi: OpenSSL allocated before akmad could move it to the "
+				      "secret heap: TLS buffers are not kept out of core dumps\n");
 	s->lfd = listen_on(p->listen, why, why_size);
 	if (s->lfd < 0) {
 		SSL_CTX_free(s->tls);
