@@ -29,7 +29,8 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
 chmod 600 "$dir/akmad.psk"
 printf '[metrics]\nlisten =\nfront_end_listen =\n[engine]\ncapacity = 100000\n[wire]\nlisten = udp:127.0.0.1:%d\npsk_file = akmad.psk\n[sbi]\nlisten = 127.0.0.1:%d\n' \
 	$port $((port + 1)) > "$dir/akmad.conf"
-"$top/$build/drivers/programs/akmad" --config "$dir/akmad.conf" > "$dir/akmad.log" 2>&1 &
+case $build in /*) ;; *) build=$top/$build ;; esac
+"$build/drivers/programs/akmad" --config "$dir/akmad.conf" > "$dir/akmad.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q "listening on" "$dir/akmad.log" && break; sleep 0.1; done
 api=http://127.0.0.1:$((port + 1))/naanf-akma/v1
@@ -42,7 +43,7 @@ curl -s --http2-prior-knowledge -H 'content-type: application/json' -d @"$dir/ge
 	"$api/retrieve-applicationkey" > "$dir/www/answer"
 nghttpd --no-tls -d "$dir/www" $((port + 2)) > /dev/null 2>&1 &
 pids+=($!)
-sleep 0.5
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$((port + 2))/answer" && break; sleep 0.05; done
 size=$(stat -c %s "$dir/www/answer")
 echo "h2load -n $n -c $c -m $m, the same POST body to both; answer $size octets (nghttpd: a static file of it)"
 rate() { h2load -n "$n" -c "$c" -m "$m" -d "$dir/get.json" -H 'content-type: application/json' "$1" 2>&1 |
