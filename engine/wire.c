@@ -267,6 +267,17 @@ void akma_wire_replay_free(struct akma_wire_replay *r)
 	free(r);
 }
 
+unsigned akma_wire_replay_senders(const struct akma_wire_replay *r, uint64_t now_ms)
+{
+	unsigned n = 0;
+	for (uint64_t i = 0; i <= r->mask; i++) {
+		uint64_t last = __atomic_load_n(&r->slot[i].last_ms, __ATOMIC_RELAXED);
+		n += last && (last >= now_ms ||
+			      now_ms - last <= __atomic_load_n(&r->window_ms, __ATOMIC_RELAXED));
+	}
+	return n;
+}
+
 void akma_wire_replay_set_window(struct akma_wire_replay *r, uint64_t window_ms)
 {
 	r->window_ms = window_ms;

@@ -117,6 +117,12 @@ struct akma_wire_replay *akma_wire_replay_create(unsigned max_senders, uint64_t 
 						 int *err);
 void akma_wire_replay_free(struct akma_wire_replay *r);
 
+/* Senders heard from within the freshness window at now_ms: a scan of the
+ * table (2 x max_senders slots). Any thread: read from another than the
+ * owner's it is approximate, never wrong by more than the senders that
+ * came and went meanwhile. */
+unsigned akma_wire_replay_senders(const struct akma_wire_replay *r, uint64_t now_ms);
+
 /* Change the freshness window (SIGHUP); the owner's thread. */
 void akma_wire_replay_set_window(struct akma_wire_replay *r, uint64_t window_ms);
 

@@ -105,7 +105,8 @@ check "akma-sbi: the SBI's series and the process's, named as akmad's" bash -c "
 check "the counters moved: 500 registrations, an SBI request through each" bash -c "
 	grep -qx 'akmad_registers_total 500' $dir/akmad.prom &&
 	grep -q '^akmad_sbi_requests_total{operation=\"retrieve-applicationkey\"} 1$' $dir/fe.prom &&
-	grep -q '^akmad_replication_written_total 500$' $dir/akmad.prom"
+	grep -q '^akmad_replication_written_total 500$' $dir/akmad.prom &&
+	grep -q '^akmad_senders [1-9]' $dir/akmad.prom"
 
 # The listener's HTTP/1.1.
 code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@"; }

@@ -109,6 +109,16 @@ static void round_trip(void)
 			      -AKMA_E_WIRE_REPLAY &&
 		      body == NULL,
 	      "replayed datagram refused");
+	/* A second sender: two heard within the window, none long after. */
+	struct akma_wire_sender s2;
+	akma_wire_sender_init(&s2);
+	len = build(dgram, &s2, now);
+	CHECK(akma_wire_open(key, rp, dgram, (size_t)len, now, 0, &h, &body, &blen) == 0,
+	      "second sender");
+	CHECK(akma_wire_replay_senders(rp, now) == 2, "senders: %u, want 2",
+	      akma_wire_replay_senders(rp, now));
+	CHECK(akma_wire_replay_senders(rp, now + 30001) == 0, "senders past the window: %u, want 0",
+	      akma_wire_replay_senders(rp, now + 30001));
 	akma_wire_replay_free(rp);
 }
 

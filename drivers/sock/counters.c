@@ -64,6 +64,7 @@ void akma_counters_read(struct akma_engine *e, const struct akma_sock *s,
 	v[AKMA_CTR_dropped_direction] = ss.dropped_direction;
 	v[AKMA_CTR_stale_epoch] = ss.stale_epoch;
 	v[AKMA_CTR_send_errors] = ss.send_errors;
+	v[AKMA_CTR_senders] = ss.senders;
 }
 
 void akma_counters_prometheus(const uint64_t v[AKMA_N_COUNTERS], FILE *out)

@@ -50,7 +50,8 @@
 	  "of those, not answered: too short, or over the rate")                                \
 	X(dropped_direction, COUNTER, "datagrams dropped: a response, or under akmad's own id") \
 	X(stale_epoch, COUNTER, "requests under another server epoch, answered EPOCH")          \
-	X(send_errors, COUNTER, "wire datagrams the kernel did not send")
+	X(send_errors, COUNTER, "wire datagrams the kernel did not send")                       \
+	X(senders, GAUGE, "wire senders heard from within the freshness window")
 
 enum akma_counter {
 #define AKMA_COUNTER_ENUM(name, kind, help) AKMA_CTR_##name,

@@ -545,6 +545,7 @@ void akma_sock_set_replay_window(struct akma_sock *s, uint64_t window_ms)
 void akma_sock_stats(const struct akma_sock *s, struct akma_sock_stats *st)
 {
 	*st = s->st;
+	st->senders = akma_wire_replay_senders(s->replay, akma_wall_ms());
 }
 
 /* STATS: every counter of counters.h, once per datagram (the answer

@@ -39,6 +39,7 @@ struct akma_sock_stats {
 		dropped_replay, dropped_senders, version_errors, malformed, overload, send_errors;
 	uint64_t dropped_direction;         /* responses, or under akmad's own sender id */
 	uint64_t stale_epoch;               /* requests under another server epoch */
+	uint64_t senders;                   /* heard from within the freshness window (a gauge) */
 	uint64_t version_errors_unanswered; /* shorter than the answer, or over the rate */
 };
 
