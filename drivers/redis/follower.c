@@ -183,16 +183,7 @@ static void apply_set(struct akma_redis *r, struct akma_ctx_store *s, const redi
 	}
 	if (err > 0)
 		return;
-	struct akma_ctx_reg reg = {.akid = c.akid,
-				   .akid_len = c.akid_len,
-				   .ueid = c.ueid,
-				   .ueid_len = c.ueid_len,
-				   .ueid_type = c.ueid_type,
-				   .kakma = c.kakma,
-				   .eol_ms = c.eol_ms,
-				   .created_ms = c.created_ms,
-				   .gpsi = c.gpsi_len ? c.gpsi : NULL,
-				   .gpsi_len = c.gpsi_len};
+	struct akma_ctx_reg reg = akma_redis_reg_of(&c);
 	if (akma_ctx_register(s, &reg, now_ms) == 0) {
 		st->registered++;
 		(*applied)++;
@@ -241,31 +232,23 @@ int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint6
 	if (!r->c || !r->sub)
 		return -EIO;
 	akma_secmem_clear_registers(); /* the last keys opened, out of a dump */
-	/* BLOCK 0 would wait for ever: without a timeout, no BLOCK at all. */
-	const char *argv[] = {"XREAD",     "COUNT", FOLLOW_ENTRIES, "STREAMS", AKMA_REDIS_FEED_KEY,
-			      r->feed_pos, "BLOCK", block};
-	size_t len[] = {5,
-			5,
-			sizeof(FOLLOW_ENTRIES) - 1,
-			7,
-			sizeof(AKMA_REDIS_FEED_KEY) - 1,
-			strlen(r->feed_pos),
-			5,
-			(size_t)snprintf(block, sizeof(block), "%u", timeout_ms)};
-	int argc = 6;
-	if (timeout_ms) { /* BLOCK before STREAMS, as XREAD wants it */
-		argv[3] = "BLOCK";
-		len[3] = 5;
-		argv[4] = block;
-		len[4] = len[7];
-		argv[5] = "STREAMS";
-		len[5] = 7;
-		argv[6] = AKMA_REDIS_FEED_KEY;
-		len[6] = sizeof(AKMA_REDIS_FEED_KEY) - 1;
-		argv[7] = r->feed_pos;
-		len[7] = strlen(r->feed_pos);
-		argc = 8;
+	/* XREAD COUNT n [BLOCK ms] STREAMS feed pos. BLOCK 0 would wait for
+	 * ever: without a timeout, no BLOCK at all. */
+	const char *argv[8] = {"XREAD", "COUNT", FOLLOW_ENTRIES};
+	size_t len[8] = {5, 5, sizeof(FOLLOW_ENTRIES) - 1};
+	int argc = 3;
+	if (timeout_ms) {
+		argv[argc] = "BLOCK";
+		len[argc++] = 5;
+		argv[argc] = block;
+		len[argc++] = (size_t)snprintf(block, sizeof(block), "%u", timeout_ms);
 	}
+	argv[argc] = "STREAMS";
+	len[argc++] = 7;
+	argv[argc] = AKMA_REDIS_FEED_KEY;
+	len[argc++] = sizeof(AKMA_REDIS_FEED_KEY) - 1;
+	argv[argc] = r->feed_pos;
+	len[argc++] = strlen(r->feed_pos);
 	redisReply *rep = akma_redis_command(r->sub, argc, argv, len);
 	if (!rep)
 		return -EIO;

@@ -90,16 +90,7 @@ static void loader_take(struct loader *l, const redisReply *k, const redisReply 
 	}
 	/* The record's creation time, so a K_AF keeps the expiry it was given
 	 * before a restart or a failover. */
-	l->reg[l->n] = (struct akma_ctx_reg){.akid = c->akid,
-					     .akid_len = c->akid_len,
-					     .ueid = c->ueid,
-					     .ueid_len = c->ueid_len,
-					     .ueid_type = c->ueid_type,
-					     .kakma = c->kakma,
-					     .eol_ms = c->eol_ms,
-					     .created_ms = c->created_ms,
-					     .gpsi = c->gpsi_len ? c->gpsi : NULL,
-					     .gpsi_len = c->gpsi_len};
+	l->reg[l->n] = akma_redis_reg_of(c);
 	if (++l->n == AKMA_CTX_BULK_MAX)
 		loader_flush(l);
 }

@@ -69,6 +69,22 @@ void akma_redis_forget(struct akma_redis *r);
 
 /* Give a bad record's key, at most AKMA_REPL_KEY_MAX octets of it, to
  * log_bad (never its value). (recovery.c) */
+/* A decoded record as the store registers it; points into c, which must
+ * outlive the registration (recovery and the follower both). */
+static inline struct akma_ctx_reg akma_redis_reg_of(const struct akma_repl_ctx *c)
+{
+	return (struct akma_ctx_reg){.akid = c->akid,
+				     .akid_len = c->akid_len,
+				     .ueid = c->ueid,
+				     .ueid_len = c->ueid_len,
+				     .ueid_type = c->ueid_type,
+				     .kakma = c->kakma,
+				     .eol_ms = c->eol_ms,
+				     .created_ms = c->created_ms,
+				     .gpsi = c->gpsi_len ? c->gpsi : NULL,
+				     .gpsi_len = c->gpsi_len};
+}
+
 void akma_redis_log_key(void (*log_bad)(const char *key, int err), const char *key, size_t len,
 			int err);
 
