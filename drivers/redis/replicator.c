@@ -347,9 +347,10 @@ static int resend_all(struct akma_replicator *r, char *why, size_t why_size)
 /* Two batches in flight: Redis applies one while this thread wraps and
  * sends the next. Stop-and-wait (one batch) kept Redis idle while the
  * thread worked: akma-bench replication, sync: see the commit message. */
-static void primary_loop(struct akma_replicator *r)
+/* next_lease: when the first renewal of the loop is due (wall ms; 0: at
+ * once). */
+static void primary_loop(struct akma_replicator *r, uint64_t next_lease)
 {
-	uint64_t next_lease = 0;
 	char why[512];
 	unsigned idle = 0;
 
@@ -582,9 +583,9 @@ static void *thread_main(void *arg)
 	}
 	/* Serving from this renewal on (a failed one is primary_loop's to
 	 * handle): akmad opens its sockets once primary says so. */
-	check_lease(r);
+	int renewed = check_lease(r) == 1;
 	__atomic_store_n(&r->primary, 1, __ATOMIC_RELEASE);
-	primary_loop(r);
+	primary_loop(r, renewed ? akma_wall_ms() + r->p.lease_ms / 3 : 0);
 out:
 	urcu_qsbr_thread_online();
 	urcu_qsbr_unregister_thread();
