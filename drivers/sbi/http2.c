@@ -131,6 +131,7 @@ struct akma_sbi {
 	struct akma_sbi_auth *auth;      /* the SBI thread's */
 	struct akma_sbi_auth *next_auth; /* atomic: from akma_sbi_reload() */
 	SSL_CTX *next_tls;               /* atomic: from akma_sbi_reload() */
+	int tls_on;                      /* serves TLS: set at start, read by any thread */
 	uint64_t log_window_ms;
 	unsigned log_lines, log_suppressed;
 	uint64_t accept_paused_until_ms; /* 0: the listener is in the epoll set */
@@ -1149,9 +1150,10 @@ struct akma_sbi *akma_sbi_start(const struct akma_sbi_params *p, const struct ak
 		akma_secmem_free(s);
 		return NULL;
 	}
+	s->tls_on = s->tls != NULL;
 	if (s->tls && !akma_sbi_tls_on_secret_heap)
 		akma_log(LOG_WARNING, "sbi: OpenSSL allocated before akmad could move it to the "
-				      "secret heap: TLS buffers are not kept out of core dumps\n");
+				      "secret heap: TLS buffers are not kept out of core dumps");
 	s->lfd = listen_on(p->listen, why, why_size);
 	if (s->lfd < 0) {
 		SSL_CTX_free(s->tls);
@@ -1199,7 +1201,7 @@ int akma_sbi_reload(struct akma_sbi *s, const struct akma_sbi_params *p, char *w
 	 * take the new context; an established one keeps the context its SSL
 	 * was made from (each SSL holds a reference), so rotation drops none. */
 	SSL_CTX *tls = NULL;
-	if (s->tls && !(tls = akma_sbi_tls_context(p, why, why_size)))
+	if (s->tls_on && !(tls = akma_sbi_tls_context(p, why, why_size)))
 		return -1;
 	struct akma_sbi_auth *a = akma_sbi_auth_create(p, why, why_size);
 	if (!a) {
