@@ -43,3 +43,18 @@ uint64_t akma_notify_watchdog_usec(void)
 		return 0;
 	return strtoull(usec, NULL, 10);
 }
+
+void akma_notify_watchdog(uint64_t now_ms)
+{
+	static int read;
+	static uint64_t every_ms, next_ms;
+
+	if (!read) {
+		every_ms = akma_notify_watchdog_usec() / 2000; /* twice an interval */
+		read = 1;
+	}
+	if (!every_ms || now_ms < next_ms)
+		return;
+	akma_notify("WATCHDOG=1");
+	next_ms = now_ms + every_ms;
+}

@@ -20,4 +20,9 @@ int akma_notify(const char *state);
  * process when WATCHDOG_PID is set), in microseconds; 0: none. */
 uint64_t akma_notify_watchdog_usec(void);
 
+/* Send WATCHDOG=1 when half the interval has passed since the last one
+ * (now_ms monotonic); nothing without a watchdog. Call often, from the one
+ * loop whose hang should stop the service; not thread-safe. */
+void akma_notify_watchdog(uint64_t now_ms);
+
 #endif

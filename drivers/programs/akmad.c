@@ -460,13 +460,9 @@ static int setup_engine(struct daemon *d)
 			    "standby: following redis %s; promoted when the primary's lease "
 			    "expires or on akmactl promote\n",
 			    akma_replicator_server(d->rep));
-		uint64_t watchdog_ms = akma_notify_watchdog_usec() / 2000, next_watchdog = 0;
 		while (!stop_requested && !akma_replicator_is_primary(d->rep)) {
 			akma_sleep_ms(10);
-			if (watchdog_ms && akma_mono_ms() >= next_watchdog) {
-				akma_notify("WATCHDOG=1");
-				next_watchdog = akma_mono_ms() + watchdog_ms;
-			}
+			akma_notify_watchdog(akma_mono_ms());
 		}
 	}
 	if (stop_requested)
@@ -560,8 +556,7 @@ static void reload_sbi(struct daemon *d)
 static void run(struct daemon *d)
 {
 	struct akma_ctx_store *store = akma_engine_store(d->e);
-	uint64_t next_duty = 0, next_watchdog = 0;
-	uint64_t watchdog_ms = akma_notify_watchdog_usec() / 2000; /* twice an interval */
+	uint64_t next_duty = 0;
 	unsigned idle = 0;
 
 	/* Recovered (or promoted), the sockets open: ready. */
@@ -576,10 +571,7 @@ static void run(struct daemon *d)
 			urcu_qsbr_thread_offline();
 			next_duty = now + 10;
 			/* From the main loop itself: a loop that hangs stops it. */
-			if (watchdog_ms && now >= next_watchdog) {
-				akma_notify("WATCHDOG=1");
-				next_watchdog = now + watchdog_ms;
-			}
+			akma_notify_watchdog(akma_mono_ms());
 		}
 		if (reload_requested) {
 			reload_requested = 0;
