@@ -12,15 +12,8 @@ caps=("${@:-100000 1000000 4000000}")
 [ $# -eq 0 ] && caps=(100000 1000000 4000000)
 AKMAD=$BUILD/drivers/programs/akmad
 AKMACTL=$BUILD/drivers/programs/akmactl
-dir=$(mktemp -d /tmp/akma-sizing-XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/../tests/check.sh"
+scratch sizing
 new_key "$dir/akmad.psk"
 new_key "$dir/akmad.kek"
 rss_kb() { awk '/^VmRSS/ {print $2}' /proc/$1/status; }

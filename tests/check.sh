@@ -1,7 +1,7 @@
 # Sourced by the integration scripts: check NAME COMMAND... runs COMMAND,
 # counts it, prints "ok   NAME" or "FAIL NAME" with the tail of its output;
 # check_done prints "N passed, N failed" and gives the exit status. Needs
-# $dir (a scratch directory).
+# $dir (a scratch directory: scratch NAME makes one).
 passed=0
 failed=0
 
@@ -21,6 +21,17 @@ check() {
 check_done() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ]
+}
+
+# scratch NAME: a scratch directory /tmp/akma-NAME-XXXXXX in $dir and an
+# empty $pids; at exit every process in $pids is killed (-9) and reaped,
+# and the directory removed.
+scratch() {
+	dir=$(mktemp -d "/tmp/akma-$1-XXXXXX")
+	pids=()
+	trap 'for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
+		for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
+		rm -rf "$dir"' EXIT
 }
 
 # A port free now on 127.0.0.1 for both TCP and UDP, below the ephemeral

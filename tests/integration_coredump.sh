@@ -15,15 +15,8 @@ AKMA_SBI=$BUILD/drivers/programs/akma-sbi
 AKMACTL=$BUILD/drivers/programs/akmactl
 PY=/usr/bin/python3
 [ -x $PY ] || PY=python3
-dir=$(mktemp -d /tmp/akma-core-XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/check.sh"
+scratch core
 command -v gcore > /dev/null || { echo "FAIL gcore (Debian package gdb) is missing"; exit 1; }
 
 wport=$(free_port) hport=$(free_port) fport=$(free_port) rport=$(free_port)

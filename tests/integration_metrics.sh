@@ -16,15 +16,8 @@ AKMA_SBI=$BUILD/drivers/programs/akma-sbi
 AKMACTL=$BUILD/drivers/programs/akmactl
 PY=/usr/bin/python3
 [ -x $PY ] || PY=python3
-dir=$(mktemp -d /tmp/akma-metrics-XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/check.sh"
+scratch metrics
 for t in promtool prometheus; do
 	command -v $t > /dev/null || { echo "FAIL $t (Debian package prometheus) is missing"; exit 1; }
 done

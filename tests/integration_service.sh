@@ -15,15 +15,8 @@ AKMAD=$BUILD/drivers/programs/akmad
 AKMACTL=$BUILD/drivers/programs/akmactl
 PY=/usr/bin/python3
 [ -x $PY ] || PY=python3
-dir=$(mktemp -d /tmp/akma-service-XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/check.sh"
+scratch service
 
 # ---- meson install ------------------------------------------------------------------------------
 root=$dir/root

@@ -22,15 +22,8 @@ TOKENS="$PY $SRC/tests/trust_tokens.py"
 PD='TS29571_CommonData.yaml#/components/schemas/ProblemDetails'
 KEYINFO='TS29535_Naanf_AKMA.yaml#/components/schemas/AkmaKeyInfo'
 AFKEY='TS29522_AKMA.yaml#/components/schemas/AkmaAfKeyData'
-dir=$(mktemp -d /tmp/akma-trust-XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/check.sh"
+scratch trust
 
 wport=$(free_port) hport=$(free_port) fport=$(free_port) mport=$(free_port) xport=$(free_port)
 metport=$(free_port) # akmad's metrics listener
