@@ -20,7 +20,8 @@ rss_kb() { awk '/^VmRSS/ {print $2}' /proc/$1/status; }
 redis_mem() { redis-cli -p $rport info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p' | tr -d '\r'; }
 printf '%-10s %12s %12s %14s %14s %12s\n' capacity "rss empty" "rss 90 %" "akmad B/ctx" "redis B/ctx" "load /s"
 for cap in "${caps[@]}"; do
-	rport=$(free_port) wport=$(free_port)
+	rport=$(free_port 2) # Redis, then akmad's wire port
+	wport=$((rport + 1))
 	private_redis $rport || exit 1
 	rpid=${pids[-1]}
 	cat > "$dir/akmad.conf" << CONF
@@ -42,6 +43,11 @@ CONF
 	pid=$!
 	pids+=($pid)
 	for _ in $(seq 1 600); do grep -q "listening on" "$dir/akmad.log" && break; sleep 0.1; done
+	grep -q "listening on" "$dir/akmad.log" || {
+		echo "sizing: akmad at capacity $cap did not start:" >&2
+		tail -5 "$dir/akmad.log" >&2
+		exit 1
+	}
 	empty=$(rss_kb $pid)
 	r0=$(redis_mem)
 	n=$((cap * 9 / 10))
