@@ -30,7 +30,8 @@ enum akma_status {
 	AKMA_ST_OVERLOAD = 4,   /* a ring was full or room awaits reclaim: 429/503 */
 	AKMA_ST_INTERNAL = 5,   /* 500 */
 	/* 6-8 are the wire's own (wire.h) */
-	AKMA_ST_NOT_PRIMARY = 9, /* the engine does not hold its lease: 503, nothing served */
+	AKMA_ST_NOT_PRIMARY = 9,     /* the engine does not hold its lease: 503, nothing served */
+	AKMA_ST_RID_NOT_SERVED = 10, /* the A-KID's routing indicator is another engine's: 400 */
 };
 
 enum akma_field {

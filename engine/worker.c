@@ -94,6 +94,8 @@ struct akma_engine {
 	int writes;                                 /* accept writes (atomic) */
 	uint64_t lease_until;                       /* TSC: serve nothing from then (atomic) */
 	unsigned pipe_depth;                        /* atomic; akma_engine_set_pipeline() */
+	int rid_filter;                             /* p.rids was given: rids holds it */
+	struct akma_rid_set rids;
 	/* Written by the replication thread on every take: a line of its own,
 	 * away from what every worker reads each burst. Same-run A/B against
 	 * the same tree with it in the shared line (ipsec-mb sse pinned, 1 M
@@ -440,6 +442,16 @@ static inline enum akma_field length_fault(const struct akma_req *r)
 	return AKMA_FIELD_NONE;
 }
 
+/* Whether r names an A-KID whose RID this engine does not serve. */
+static inline int rid_foreign(const struct akma_engine *e, const struct akma_req *r)
+{
+	if (!e->rid_filter || r->type == AKMA_REQ_REMOVE)
+		return 0;
+	return !akma_rid_set_has(
+		&e->rids,
+		akma_rid_of_akid(&e->p.rid_rule, akma_req_akid((struct akma_req *)r), r->akid_len));
+}
+
 /* Answers the burst in place. Returns how many of r[] complete now; in sync
  * replication mode the writes handed on are taken out of r[] (order kept). */
 static unsigned process(struct worker *w, struct akma_req **r, unsigned n, uint64_t now)
@@ -466,9 +478,10 @@ static unsigned process(struct worker *w, struct akma_req **r, unsigned n, uint6
 	      1);
 	for (unsigned i = 0; i < n; i++) {
 		enum akma_field fault = length_fault(r[i]);
+		int foreign = fault == AKMA_FIELD_NONE && rid_foreign(w->e, r[i]);
 		r[i]->worker = (uint8_t)w->id;
 		gets += r[i]->type == AKMA_REQ_GET_KAF;
-		if (r[i]->type == AKMA_REQ_GET_KAF && fault == AKMA_FIELD_NONE)
+		if (r[i]->type == AKMA_REQ_GET_KAF && fault == AKMA_FIELD_NONE && !foreign)
 			continue;
 		if (i > run)
 			get_kaf_batch(w, r + run, i - run, now);
@@ -476,6 +489,9 @@ static unsigned process(struct worker *w, struct akma_req **r, unsigned n, uint6
 		if (fault != AKMA_FIELD_NONE) {
 			answer(r[i], AKMA_ST_BAD_FIELD, fault);
 			count(&w->st.bad_requests, 1);
+		} else if (foreign) {
+			answer(r[i], AKMA_ST_RID_NOT_SERVED, AKMA_FIELD_AKID);
+			count(&w->st.rid_not_served, 1);
 		} else if (r[i]->type == AKMA_REQ_REGISTER) {
 			count(&w->st.registers, 1);
 			if (apply_register(w, r[i], now))
@@ -663,6 +679,11 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 	e->writes = 1;
 	e->lease_until = UINT64_MAX;
 	e->pipe_depth = AKMA_PIPE_DEPTH_MAX;
+	if (p->rids) {
+		e->rids = *p->rids;
+		e->rid_filter = 1;
+		e->p.rids = &e->rids;
+	}
 	if (!rte_is_power_of_2(e->p.ring_size) || e->p.ring_size < 2 || e->p.n_requests < 64) {
 		*err = -EINVAL;
 		goto fail;

@@ -51,6 +51,7 @@
 #include "ctx.h"
 #include "mb.h"
 #include "req.h"
+#include "rid.h"
 
 #define AKMA_MAX_WORKERS 16
 #define AKMA_MAX_PRODUCERS 8
@@ -75,6 +76,13 @@ struct akma_engine_params {
 	enum akma_repl_mode repl;  /* AKMA_REPL_OFF: nothing goes to replication rings */
 	unsigned repl_backlog;     /* writes awaiting replication before new ones are
 				   * refused (default and most: n_requests / 2) */
+	/* The routing indicators served (rid.h), copied at creation: a GET_KAF
+	 * or REGISTER whose A-KID's RID (under rid_rule) is not in the set is
+	 * answered AKMA_ST_RID_NOT_SERVED before it touches the store. NULL:
+	 * every A-KID, with a RID or not. A REMOVE names a SUPI only: always
+	 * served. */
+	const struct akma_rid_set *rids;
+	struct akma_rid_rule rid_rule;
 };
 
 /* What a worker counts. Written by its worker only; read by anyone. */
@@ -83,8 +91,9 @@ struct akma_worker_stats {
 	uint64_t hits, misses, expired;
 	uint64_t kaf_expired; /* context live, its K_AF past its lifetime: none given */
 	uint64_t reg_failed, remove_not_found, bad_requests, internal_errors;
-	uint64_t repl_refused; /* writes refused: backlog full or writes off */
-	uint64_t not_primary;  /* requests answered NOT_PRIMARY: no lease */
+	uint64_t repl_refused;   /* writes refused: backlog full or writes off */
+	uint64_t not_primary;    /* requests answered NOT_PRIMARY: no lease */
+	uint64_t rid_not_served; /* answered RID_NOT_SERVED: another engine's RID */
 	uint64_t bursts, burst_hist[AKMA_BURST_HIST];
 	uint64_t idle_polls;
 };

@@ -462,6 +462,78 @@ static void pipeline(unsigned depth)
 	e = NULL;
 }
 
+/* An engine serving RIDs 01 and 0100-0199 (rule "dot"): a GET_KAF or
+ * REGISTER of another RID, or of an A-KID with none, is answered
+ * RID_NOT_SERVED and the store left as it was; a REMOVE names no RID and is
+ * served; a foreign request amid a burst of GET_KAF leaves the others
+ * answered as they would be. */
+static void routing_indicators(void)
+{
+	struct akma_rid_set rids;
+	char why[256];
+	CHECK(akma_rid_set_parse("01, 0100-0199", &rids, why, sizeof(why)) == 0, "%s", why);
+	struct akma_engine_params p = {.capacity = 1000,
+				       .kaf_life_ms = 3600 * 1000,
+				       .n_requests = 1024,
+				       .mb_arch = AKMA_MB_AUTO,
+				       .rids = &rids};
+	uint8_t k[32];
+	int err;
+	memset(k, 0x5a, 32);
+	e = akma_engine_create(&p, &err);
+	CHECK(e != NULL, "rids: create: %s", akma_strerror(err));
+	if (!e)
+		return;
+	prod = (unsigned)akma_engine_producer(e);
+	akma_engine_start(e);
+	struct akma_req *r[9] = {
+		reg_req("imsi-001010000000001", "01.a@akma.example", k),
+		reg_req("imsi-001010000000002", "0150.b@akma.example", k),
+		reg_req("imsi-001010000000003", "1.c@akma.example", k),    /* "1" is not "01" */
+		reg_req("imsi-001010000000004", "0200.d@akma.example", k), /* outside the range */
+		reg_req("imsi-001010000000005", "nodot@akma.example", k),  /* no RID */
+	};
+	struct akma_req *rej[16], *out[16];
+	unsigned n_rej;
+	akma_engine_submit(e, prod, r, 5, rej, &n_rej);
+	unsigned got = collect(out, 5);
+	CHECK(got == 5 && r[0]->status == AKMA_ST_OK && r[1]->status == AKMA_ST_OK,
+	      "rids: REGISTER of 01 and 0150 served (%u %u)", r[0]->status, r[1]->status);
+	CHECK(r[2]->status == AKMA_ST_RID_NOT_SERVED && r[3]->status == AKMA_ST_RID_NOT_SERVED &&
+		      r[4]->status == AKMA_ST_RID_NOT_SERVED && r[2]->bad_field == AKMA_FIELD_AKID,
+	      "rids: REGISTER of 1, 0200 and none refused (%u %u %u)", r[2]->status, r[3]->status,
+	      r[4]->status);
+	urcu_qsbr_thread_online();
+	CHECK(akma_ctx_lookup_ueid(akma_engine_store(e), (const uint8_t *)"imsi-001010000000003",
+				   20, 0) == NULL,
+	      "rids: a refused REGISTER stored nothing");
+	urcu_qsbr_thread_offline();
+	release(r, 5);
+	struct akma_req *g[5] = {
+		get_req("01.a@akma.example", "af.example.com", 0),
+		get_req("1.a@akma.example", "af.example.com", 0),
+		get_req("0150.b@akma.example", "af.example.com", 0),
+		get_req("01", "af.example.com", 0), /* no '.': no RID */
+		rm_req("imsi-001010000000002"),
+	};
+	akma_engine_submit(e, prod, g, 5, rej, &n_rej);
+	got = collect(out, 5);
+	CHECK(got == 5 && g[0]->status == AKMA_ST_OK && g[2]->status == AKMA_ST_OK,
+	      "rids: the GET_KAF around a foreign one answered (%u %u)", g[0]->status,
+	      g[2]->status);
+	CHECK(g[1]->status == AKMA_ST_RID_NOT_SERVED && g[3]->status == AKMA_ST_RID_NOT_SERVED,
+	      "rids: GET_KAF of 1 and of no RID refused (%u %u)", g[1]->status, g[3]->status);
+	CHECK(g[4]->status == AKMA_ST_OK, "rids: REMOVE served (%u)", g[4]->status);
+	struct akma_worker_stats st;
+	akma_engine_worker_stats(e, 0, &st);
+	CHECK(st.rid_not_served == 5, "rids: 5 counted (%llu)",
+	      (unsigned long long)st.rid_not_served);
+	release(g, 5);
+	akma_engine_stop(e);
+	akma_engine_free(e);
+	e = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -541,6 +613,7 @@ int main(int argc, char **argv)
 	replication(AKMA_REPL_ASYNC);
 	pipeline(AKMA_PIPE_DEPTH_MAX);
 	pipeline(0);
+	routing_indicators();
 	akma_eal_cleanup();
 	return check_done("test_engine");
 }

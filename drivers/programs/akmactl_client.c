@@ -409,6 +409,10 @@ static int status_exit(const struct akma_req *r)
 			"akmactl: refused: this akmad does not hold the lease (not primary); "
 			"ask its group's other address\n");
 		return CTL_REFUSED;
+	case AKMA_ST_RID_NOT_SERVED:
+		fprintf(stderr, "akmactl: refused: this akmad does not serve the A-KID's routing "
+				"indicator (engine.routing_indicators)\n");
+		return CTL_BAD_INPUT;
 	default:
 		fprintf(stderr, "akmactl: refused: server status %u\n", r->status);
 		return CTL_REFUSED;

@@ -325,6 +325,9 @@ struct daemon {
 	struct engine_backend eb;
 	struct akma_sbi_backend backend;
 	struct akma_metrics *metrics;
+	struct akma_rid_set rids; /* engine.routing_indicators */
+	struct akma_rid_rule rid_rule;
+	int rid_filter;
 };
 
 static void wipe_secrets(struct daemon *d)
@@ -357,6 +360,10 @@ static int setup_conf(struct daemon *d)
 	int open;
 	if (c->sbi_listen[0] &&
 	    akmad_conf_sbi_params(c, d->config, &bp, &d->sbi_files, &open, err, sizeof(err)) != 0) {
+		fprintf(stderr, "akmad: %s\n", err);
+		return 1;
+	}
+	if (akmad_conf_rids(c, &d->rids, &d->rid_rule, &d->rid_filter, err, sizeof(err)) != 0) {
 		fprintf(stderr, "akmad: %s\n", err);
 		return 1;
 	}
@@ -425,6 +432,8 @@ static int setup_engine(struct daemon *d)
 			: !strcmp(c->repl_mode, "async") ? AKMA_REPL_ASYNC
 							 : AKMA_REPL_SYNC,
 		.repl_backlog = (unsigned)c->repl_backlog,
+		.rids = d->rid_filter ? &d->rids : NULL,
+		.rid_rule = d->rid_rule,
 	};
 	urcu_qsbr_register_thread();
 	d->rcu_registered = d->rcu_online = 1;

@@ -49,6 +49,17 @@ static const struct akma_conf_key keys[] = {
 	 "auto|sse|avx|avx2|avx512", "auto",
 	 "ipsec-mb code path for K_AF bursts; auto times each at start and keeps the fastest",
 	 NULL},
+	{"engine", "routing_indicators", AKMA_CONF_STRING, F(routing_indicators), 0,
+	 AKMA_CONF_STR_MAX - 1, 0, NULL, NULL, "",
+	 "the routing indicators this engine serves, comma-separated RIDs (1 to 4 digits, "
+	 "compared as strings: 01 is not 1) and ranges of one length (0100-0199); a GET_KAF or "
+	 "REGISTER for an A-KID of another RID is answered RID_NOT_SERVED (SBI: 400); also the "
+	 "NRF profile's aanfInfoList routingIndicators; empty: every A-KID",
+	 NULL},
+	{"engine", "rid_rule", AKMA_CONF_STRING, F(rid_rule), 3, 8, 0, NULL, NULL, "dot",
+	 "where an A-KID's username carries its RID (TS 33.535 leaves it open): dot, the "
+	 "username up to its first '.'; prefix:N, its first N characters (1..4)",
+	 NULL},
 	{"wire", "listen", AKMA_CONF_STRING, F(listen), 1, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
 	 "udp:127.0.0.1:7777",
 	 "comma-separated addresses: udp:IPv4:PORT, udp:[IPv6]:PORT, unix:PATH", NULL},
@@ -145,6 +156,12 @@ static const struct akma_conf_key keys[] = {
 	 "may ask keys for (conf/policy.conf); needed with mTLS or OAuth2; read at start and on "
 	 "SIGHUP; relative to the configuration file's directory",
 	 NULL},
+	{"sbi", "routes", AKMA_CONF_STRING, F(sbi_routes), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "",
+	 "akma-sbi only: the route table, a file of lines 'RIDS PRIMARY [STANDBY]' sending each "
+	 "A-KID to the engine group of its RID (akma-sbi(8)); empty: every request to one akmad; "
+	 "relative to the configuration file's directory",
+	 NULL},
 	{"sbi", "insecure", AKMA_CONF_BOOL, F(sbi_insecure), 0, 1, 0, NULL, NULL, "false",
 	 "allow sbi.listen off loopback with neither mTLS nor OAuth2 (every caller trusted); "
 	 "for a lab only",
@@ -203,6 +220,32 @@ static const struct akma_conf_key keys[] = {
 	 NULL},
 	{"replication", "backlog", AKMA_CONF_UINT, F(repl_backlog), 0, 1u << 21, 0, "writes", NULL,
 	 "0", "writes awaiting Redis before more are refused; 0: half of engine.requests", NULL},
+	{"nrf", "uri", AKMA_CONF_STRING, F(nrf_uri), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL, "",
+	 "the NRF's apiRoot, http://HOST:PORT (h2c) or https://HOST:PORT (TLS); the primary "
+	 "registers the AAnF there (Nnrf_NFManagement), heartbeats, and deregisters on a clean "
+	 "stop; needs sbi.nf_instance_id; empty: no NRF",
+	 NULL},
+	{"nrf", "endpoints", AKMA_CONF_STRING, F(nrf_endpoints), 0, AKMA_CONF_STR_MAX - 1, 0, NULL,
+	 NULL, "",
+	 "the SBI front ends of this AAnF instance, comma-separated HOST:PORT or [V6]:PORT, as the "
+	 "profile's ipEndPoints (the akma-sbi instances before it); empty: sbi.listen",
+	 NULL},
+	{"nrf", "heartbeat", AKMA_CONF_UINT, F(nrf_heartbeat_s), 5, 3600, 0, "seconds", NULL, "30",
+	 "the heartBeatTimer proposed; akmad heartbeats at the interval the NRF answers", NULL},
+	{"nrf", "retry_max", AKMA_CONF_UINT, F(nrf_retry_max_s), 1, 600, 0, "seconds", NULL, "30",
+	 "a failed registration is retried after 1 s, doubling up to this", NULL},
+	{"nrf", "tls_ca", AKMA_CONF_STRING, F(nrf_tls_ca), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
+	 "",
+	 "PEM CA bundle the NRF's certificate is verified against (https); empty: the system's; "
+	 "relative to the configuration file's directory",
+	 NULL},
+	{"nrf", "tls_cert", AKMA_CONF_STRING, F(nrf_tls_cert), 0, AKMA_CONF_STR_MAX - 1, 0, NULL,
+	 NULL, "",
+	 "PEM client certificate akmad presents to the NRF (https); empty: sbi.tls_cert; "
+	 "relative to the configuration file's directory",
+	 NULL},
+	{"nrf", "tls_key", AKMA_CONF_STRING, F(nrf_tls_key), 0, AKMA_CONF_STR_MAX - 1, 0, NULL,
+	 NULL, "", "its private key; empty: sbi.tls_key", NULL},
 	{"metrics", "listen", AKMA_CONF_STRING, F(metrics_listen), 0, AKMA_CONF_STR_MAX - 1, 0,
 	 NULL, NULL, "127.0.0.1:9464",
 	 "akmad's Prometheus metrics over plain HTTP/1.1 (GET /metrics) on HOST:PORT or "
@@ -242,6 +285,23 @@ const char *akmad_default_config(void)
 
 const struct akma_conf_table akmad_conf_table = {keys, sizeof(keys) / sizeof(keys[0]),
 						 sizeof(struct akma_conf)};
+
+int akmad_conf_rids(const struct akma_conf *c, struct akma_rid_set *set, struct akma_rid_rule *rule,
+		    int *filter, char *why, size_t why_size)
+{
+	char e[256];
+
+	if (akma_rid_rule_parse(c->rid_rule, rule, e, sizeof(e)) != 0) {
+		snprintf(why, why_size, "engine.rid_rule %s", e);
+		return -1;
+	}
+	if (akma_rid_set_parse(c->routing_indicators, set, e, sizeof(e)) != 0) {
+		snprintf(why, why_size, "engine.routing_indicators %s", e);
+		return -1;
+	}
+	*filter = akma_rid_set_count(set) > 0;
+	return 0;
+}
 
 /* A loopback address, where only this host can reach the SBI. */
 static int is_loopback(const struct sockaddr_storage *ss)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "rid.h"
 #include "sbi.h"
 
 #define AKMA_CONF_STR_MAX 256
@@ -28,6 +29,8 @@ struct akma_conf {
 	uint64_t requests;
 	uint64_t idle_sleep_us;
 	char mb_arch[AKMA_CONF_STR_MAX];
+	char routing_indicators[AKMA_CONF_STR_MAX];
+	char rid_rule[AKMA_CONF_STR_MAX];
 	/* [wire] */
 	char listen[AKMA_CONF_STR_MAX];
 	char psk_file[AKMA_CONF_STR_MAX];
@@ -56,6 +59,7 @@ struct akma_conf {
 	char sbi_nf_instance_id[AKMA_CONF_STR_MAX];
 	char sbi_policy[AKMA_CONF_STR_MAX];
 	int sbi_insecure;
+	char sbi_routes[AKMA_CONF_STR_MAX];
 	/* [redis] */
 	char redis_address[AKMA_CONF_STR_MAX];
 	char redis_password_file[AKMA_CONF_STR_MAX];
@@ -71,6 +75,14 @@ struct akma_conf {
 	uint64_t lease_ms;
 	uint64_t feed_window_ms; /* replication.feed_window */
 	uint64_t repl_backlog;
+	/* [nrf] */
+	char nrf_uri[AKMA_CONF_STR_MAX];
+	char nrf_endpoints[AKMA_CONF_STR_MAX];
+	uint64_t nrf_heartbeat_s;
+	uint64_t nrf_retry_max_s;
+	char nrf_tls_ca[AKMA_CONF_STR_MAX];
+	char nrf_tls_cert[AKMA_CONF_STR_MAX];
+	char nrf_tls_key[AKMA_CONF_STR_MAX];
 	/* [metrics] */
 	char metrics_listen[AKMA_CONF_STR_MAX];
 	char metrics_front_end_listen[AKMA_CONF_STR_MAX];
@@ -101,5 +113,11 @@ struct akmad_sbi_files {
  * named in why. */
 int akmad_conf_sbi_params(const struct akma_conf *c, const char *config, struct akma_sbi_params *p,
 			  struct akmad_sbi_files *f, int *open, char *why, size_t why_size);
+
+/* The routing indicators of engine.routing_indicators and the rule of
+ * engine.rid_rule: *filter 0 when the list is empty (every A-KID served).
+ * Returns 0, or -1 with the key named in why. */
+int akmad_conf_rids(const struct akma_conf *c, struct akma_rid_set *set, struct akma_rid_rule *rule,
+		    int *filter, char *why, size_t why_size);
 
 #endif

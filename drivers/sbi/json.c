@@ -378,6 +378,13 @@ char *akma_sbi_encode_answer(const struct akma_sbi_call *call, const struct akma
 			       "this AAnF does not hold its lease: another instance serves, or "
 			       "failover is under way",
 			       NULL, NULL, status, is_problem);
+	case AKMA_ST_RID_NOT_SERVED:
+		/* Permanent for this A-KID here: the consumer selected the wrong
+		 * AAnF (TS 33.535 6.1: discover it by the A-KID's RID), so no
+		 * 503 that would invite a retry to the same instance. */
+		return problem(400, "MANDATORY_IE_INCORRECT",
+			       "the A-KID's routing indicator is not served by this AAnF", "/aKId",
+			       "routing indicator not served here", status, is_problem);
 	default:
 		return problem(500, "SYSTEM_FAILURE", "internal error", NULL, NULL, status,
 			       is_problem);

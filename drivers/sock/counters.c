@@ -44,6 +44,7 @@ void akma_counters_read(struct akma_engine *e, const struct akma_sock *s,
 	v[AKMA_CTR_registers] = t.registers;
 	v[AKMA_CTR_register_failed] = t.reg_failed;
 	v[AKMA_CTR_not_primary] = t.not_primary;
+	v[AKMA_CTR_rid_not_served] = t.rid_not_served;
 	v[AKMA_CTR_removes] = t.removes;
 	v[AKMA_CTR_remove_not_found] = t.remove_not_found;
 	v[AKMA_CTR_writes_refused] = t.repl_refused;

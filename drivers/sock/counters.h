@@ -33,6 +33,7 @@
 	X(remove_not_found, COUNTER, "REMOVE requests for an unknown UE")                       \
 	X(writes_refused, COUNTER, "writes refused: replication backlog full or writes off")    \
 	X(not_primary, COUNTER, "requests answered NOT_PRIMARY: the lease is not held")         \
+	X(rid_not_served, COUNTER, "requests for an A-KID of a routing indicator not served")   \
 	X(bad_requests, COUNTER, "requests refused as malformed")                               \
 	X(internal_errors, COUNTER, "requests answered INTERNAL")                               \
 	X(rx_datagrams, COUNTER, "wire datagrams received")                                     \
