@@ -294,7 +294,7 @@ stop_akmad b
 # ---- 6. standby takeover ----------------------------------------------------------------
 start_akmad b $P1 --redis 127.0.0.1:$R1 --kek-file akmad.kek
 start_akmad s $P2 --redis 127.0.0.1:$R1 --kek-file akmad.kek --standby
-check "the standby serves nothing before promotion" bash -c "[ \"\$($C $P2 get 5)\" = 255 ]"
+check "the standby serves nothing before promotion: NOT_PRIMARY (9), at once" bash -c "[ \"\$($C $P2 get 5)\" = 9 ]"
 $C $P1 register 600000 100000 "$dir/takeover.acks" > "$dir/stream2.out" &
 stream=$!
 lines_at_least "$dir/takeover.acks" 2000

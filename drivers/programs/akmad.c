@@ -96,8 +96,9 @@ static void usage(FILE *out)
 		"Redis (waiting while another akmad holds it), loads every context from\n"
 		"Redis, then serves; every write is replicated (sync: answered once Redis\n"
 		"has it). With --standby it loads, follows the primary's changes and serves\n"
-		"nothing until promoted: when the primary's lease expires, or on\n"
-		"akmactl promote. Only the holder of the lease serves, reads included:\n"
+		"nothing (every request answered NOT_PRIMARY at once) until promoted: when\n"
+		"the primary's lease expires, or on akmactl promote. Only the holder of the lease "
+		"serves, reads included:\n"
 		"past its lease a primary answers NOT_PRIMARY (SBI: 503). Redis layout,\n"
 		"failover and how to choose replication.lease: README.\n"
 		"\nExit status: 0 after a clean stop; 1 when start-up fails (the reason is\n"
@@ -390,13 +391,72 @@ static int setup_conf(struct daemon *d)
 	return 0;
 }
 
+/* The wire sockets, the SBI and the metrics listener: bound before a
+ * standby waits, so that it answers (NOT_PRIMARY) rather than times out.
+ * Returns 0, or 1 with the reason printed. */
+static int open_front_ends(struct daemon *d)
+{
+	const struct akma_conf *c = &d->conf;
+	char err[1536];
+
+	int producer = akma_engine_producer(d->e);
+	struct akma_sock_params sp = {c->listen, c->allow_plain_unix, d->psk, c->replay_window_ms,
+				      (unsigned)c->max_senders};
+	d->s = akma_sock_open(&sp, d->e, (unsigned)producer, err, sizeof(err));
+	explicit_bzero(d->psk, sizeof(d->psk));
+	if (!d->s) {
+		fprintf(stderr, "akmad: %s\n", err);
+		return 1;
+	}
+	akma_telemetry_set_sock(d->s);
+	if (c->sbi_listen[0]) {
+		struct akma_sbi_params bp;
+		int open = 0;
+		akmad_conf_sbi_params(c, d->config, &bp, &d->sbi_files, &open, err,
+				      sizeof(err)); /* checked in setup_conf */
+		if (open)
+			LOG(NOTICE,
+			    "sbi %s: no consumer is authenticated (neither sbi.tls_client_ca "
+			    "nor sbi.oauth2): every caller is trusted%s\n",
+			    c->sbi_listen, c->sbi_insecure ? " (sbi.insecure)" : "; loopback only");
+		int sp_id = akma_engine_producer(d->e);
+		if (sp_id < 0) {
+			fprintf(stderr, "akmad: sbi: no engine producer left\n");
+			return 1;
+		}
+		d->eb = (struct engine_backend){d->e, (unsigned)sp_id};
+		d->backend =
+			(struct akma_sbi_backend){&d->eb, eb_alloc, eb_release, eb_submit, eb_poll};
+		d->sbi = akma_sbi_start(&bp, &d->backend, err, sizeof(err));
+		if (!d->sbi) {
+			fprintf(stderr, "akmad: %s\n", err);
+			return 1;
+		}
+	}
+	if (c->metrics_listen[0]) {
+		static char build[256];
+		snprintf(build, sizeof(build),
+			 "version=\"%s\",dpdk=\"%s\",ipsec_mb=\"%s\",nghttp2=\"%s\",openssl=\"%s\"",
+			 AKMA_VERSION, rte_version(), imb_get_version_str(),
+			 nghttp2_version(0)->version_str, OpenSSL_version(OPENSSL_VERSION_STRING));
+		struct akma_metrics_params mp = {c->metrics_listen, "akmad", build, write_metrics,
+						 d};
+		d->metrics = akma_metrics_start(&mp, err, sizeof(err));
+		if (!d->metrics) {
+			fprintf(stderr, "akmad: %s\n", err);
+			return 1;
+		}
+		LOG(NOTICE, "metrics on http://%s/metrics\n", akma_metrics_address(d->metrics));
+	}
+	return 0;
+}
+
 /* EAL, logs, the engine, replication (recovery included), the workers,
  * telemetry, then (once primary) the sockets and the SBI. Returns 0, or 1
  * with the reason printed; whatever was set up is in d for teardown. */
 static int setup_engine(struct daemon *d)
 {
 	const struct akma_conf *c = &d->conf;
-	char err[1536];
 	int rc;
 
 	const struct akma_eal_defaults eal = {(unsigned)(256 + c->requests / 512), NULL, 0};
@@ -456,75 +516,33 @@ static int setup_engine(struct daemon *d)
 		LOG(WARNING, "telemetry commands not registered\n");
 	akma_telemetry_set_replicator(d->rep);
 
-	/* A standby serves nothing, its sockets not even bound, until promoted. */
 	urcu_qsbr_thread_offline();
 	d->rcu_online = 0;
+	if (open_front_ends(d) != 0)
+		return 1;
+	/* A standby answers every request NOT_PRIMARY (its engine holds no
+	 * lease), at once, so that a front end tries its group's other address
+	 * instead of waiting out a timeout; it serves once promoted. */
 	if (d->rep && !akma_replicator_is_primary(d->rep)) {
 		/* A standby is ready once it follows: the manager must not wait on
 		 * a promotion that may never come. */
-		if (c->standby)
+		if (c->standby) {
 			akma_notify("READY=1\nSTATUS=standby: following the primary's change feed");
-		if (c->standby)
 			LOG(NOTICE,
-			    "standby: following redis %s; promoted when the primary's lease "
-			    "expires or on akmactl promote\n",
-			    akma_replicator_server(d->rep));
+			    "standby: following redis %s; answering NOT_PRIMARY on %s%s%s until "
+			    "promoted, when the primary's lease expires or on akmactl promote\n",
+			    akma_replicator_server(d->rep), c->listen, d->sbi ? " and " : "",
+			    d->sbi ? c->sbi_listen : "");
+		}
 		while (!stop_requested && !akma_replicator_is_primary(d->rep)) {
-			akma_sleep_ms(10);
+			akma_sock_poll(d->s, akma_wall_ms());
+			if (!akma_sock_in_flight(d->s))
+				akma_sock_wait(d->s, 10);
 			akma_notify_watchdog(akma_mono_ms());
 		}
 	}
 	if (stop_requested)
 		return 0;
-	int producer = akma_engine_producer(d->e);
-	struct akma_sock_params sp = {c->listen, c->allow_plain_unix, d->psk, c->replay_window_ms,
-				      (unsigned)c->max_senders};
-	d->s = akma_sock_open(&sp, d->e, (unsigned)producer, err, sizeof(err));
-	explicit_bzero(d->psk, sizeof(d->psk));
-	if (!d->s) {
-		fprintf(stderr, "akmad: %s\n", err);
-		return 1;
-	}
-	akma_telemetry_set_sock(d->s);
-	if (c->sbi_listen[0]) {
-		struct akma_sbi_params bp;
-		int open = 0;
-		akmad_conf_sbi_params(c, d->config, &bp, &d->sbi_files, &open, err,
-				      sizeof(err)); /* checked in setup_conf */
-		if (open)
-			LOG(NOTICE,
-			    "sbi %s: no consumer is authenticated (neither sbi.tls_client_ca "
-			    "nor sbi.oauth2): every caller is trusted%s\n",
-			    c->sbi_listen, c->sbi_insecure ? " (sbi.insecure)" : "; loopback only");
-		int sp_id = akma_engine_producer(d->e);
-		if (sp_id < 0) {
-			fprintf(stderr, "akmad: sbi: no engine producer left\n");
-			return 1;
-		}
-		d->eb = (struct engine_backend){d->e, (unsigned)sp_id};
-		d->backend =
-			(struct akma_sbi_backend){&d->eb, eb_alloc, eb_release, eb_submit, eb_poll};
-		d->sbi = akma_sbi_start(&bp, &d->backend, err, sizeof(err));
-		if (!d->sbi) {
-			fprintf(stderr, "akmad: %s\n", err);
-			return 1;
-		}
-	}
-	if (c->metrics_listen[0]) {
-		static char build[256];
-		snprintf(build, sizeof(build),
-			 "version=\"%s\",dpdk=\"%s\",ipsec_mb=\"%s\",nghttp2=\"%s\",openssl=\"%s\"",
-			 AKMA_VERSION, rte_version(), imb_get_version_str(),
-			 nghttp2_version(0)->version_str, OpenSSL_version(OPENSSL_VERSION_STRING));
-		struct akma_metrics_params mp = {c->metrics_listen, "akmad", build, write_metrics,
-						 d};
-		d->metrics = akma_metrics_start(&mp, err, sizeof(err));
-		if (!d->metrics) {
-			fprintf(stderr, "akmad: %s\n", err);
-			return 1;
-		}
-		LOG(NOTICE, "metrics on http://%s/metrics\n", akma_metrics_address(d->metrics));
-	}
 	LOG(NOTICE,
 	    "version %s, listening on %s%s%s; %u worker lcore(s), ipsec-mb %s, %llu "
 	    "contexts; replication %s%s%s\n",
