@@ -25,14 +25,22 @@
 struct slot {
 	uint32_t gen;
 	uint8_t in_flight;
+	uint8_t timed_out;
+	uint8_t server;
 	uint64_t deadline_ms;
 };
 
-struct akma_wire_client {
+struct server {
 	int fd;
+	struct akma_wire_sender sender; /* its epoch is this server's */
+	unsigned in_flight;
+};
+
+struct akma_wire_client {
+	struct server *servers;
+	unsigned n_servers;
 	struct akma_wire_key *key;
 	struct akma_wire_replay *replay;
-	struct akma_wire_sender sender;
 	unsigned n, timeout_ms;
 	struct akma_req *reqs;
 	struct slot *slots;
@@ -45,16 +53,45 @@ struct akma_wire_client {
 	uint8_t out[AKMA_WIRE_MAX_DGRAM], in[AKMA_WIRE_MAX_DGRAM];
 };
 
-struct akma_wire_client *akma_wire_client_open(const char *server, const uint8_t psk[32],
-					       unsigned max_in_flight, unsigned timeout_ms,
-					       char *why, size_t why_size)
+/* One server's socket, connected. Returns 0, or -1 with why. */
+static int server_open(struct server *sv, const char *name, char *why, size_t why_size)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
+
+	if (akma_addr_parse("server", name, AKMA_ADDR_WIRE, &ss, &len, why, why_size) != 0)
+		return -1;
+	sv->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (sv->fd < 0 || akma_wire_sender_init(&sv->sender) != 0) {
+		snprintf(why, why_size, "wire client: %s",
+			 sv->fd < 0 ? strerror(errno) : "no entropy");
+		return -1;
+	}
+	/* A Unix datagram client needs an address of its own for the answers:
+	 * an autobound abstract one. */
+	sa_family_t family = ss.ss_family;
+	if ((family == AF_UNIX && bind(sv->fd, (struct sockaddr *)&family, sizeof(family)) != 0) ||
+	    connect(sv->fd, (struct sockaddr *)&ss, len) != 0) {
+		snprintf(why, why_size, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	int buf = 4 << 20;
+	setsockopt(sv->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(sv->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	return 0;
+}
+
+struct akma_wire_client *akma_wire_client_open_multi(const char *const *servers, unsigned n,
+						     const uint8_t psk[32], unsigned max_in_flight,
+						     unsigned timeout_ms, char *why,
+						     size_t why_size)
+{
 	int err;
 
-	if (akma_addr_parse("server", server, AKMA_ADDR_WIRE, &ss, &len, why, why_size) != 0)
+	if (n < 1 || n > AKMA_WIRE_CLIENT_SERVERS) {
+		snprintf(why, why_size, "wire client: 1..%d servers", AKMA_WIRE_CLIENT_SERVERS);
 		return NULL;
+	}
 	struct akma_wire_client *c = calloc(1, sizeof(*c));
 	if (!c) {
 		snprintf(why, why_size, "out of memory");
@@ -62,32 +99,27 @@ struct akma_wire_client *akma_wire_client_open(const char *server, const uint8_t
 	}
 	c->n = max_in_flight;
 	c->timeout_ms = timeout_ms;
-	c->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->servers = calloc(n, sizeof(*c->servers));
+	for (unsigned i = 0; c->servers && i < n; i++)
+		c->servers[i].fd = -1;
 	c->reqs = aligned_alloc(64, sizeof(struct akma_req) * c->n);
 	c->slots = calloc(c->n, sizeof(*c->slots));
 	c->free_stack = calloc(c->n, sizeof(*c->free_stack));
 	c->ready = calloc(c->n, sizeof(*c->ready));
 	c->key = akma_wire_key_create(psk, &err);
-	c->replay = akma_wire_replay_create(16, 30000, &err);
-	if (c->fd < 0 || !c->reqs || !c->slots || !c->free_stack || !c->ready || !c->key ||
-	    !c->replay || akma_wire_sender_init(&c->sender) != 0) {
-		snprintf(why, why_size, "wire client: %s",
-			 c->fd < 0 ? strerror(errno) : "out of memory");
+	c->replay = akma_wire_replay_create(16 + n, 30000, &err);
+	if (!c->servers || !c->reqs || !c->slots || !c->free_stack || !c->ready || !c->key ||
+	    !c->replay) {
+		snprintf(why, why_size, "wire client: out of memory");
 		akma_wire_client_close(c);
 		return NULL;
 	}
-	/* A Unix datagram client needs an address of its own for the answers:
-	 * an autobound abstract one. */
-	sa_family_t family = ss.ss_family;
-	if ((family == AF_UNIX && bind(c->fd, (struct sockaddr *)&family, sizeof(family)) != 0) ||
-	    connect(c->fd, (struct sockaddr *)&ss, len) != 0) {
-		snprintf(why, why_size, "%s: %s", server, strerror(errno));
-		akma_wire_client_close(c);
-		return NULL;
-	}
-	int buf = 4 << 20;
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	c->n_servers = n;
+	for (unsigned i = 0; i < n; i++)
+		if (server_open(&c->servers[i], servers[i], why, why_size) != 0) {
+			akma_wire_client_close(c);
+			return NULL;
+		}
 	memset(c->reqs, 0, sizeof(struct akma_req) * c->n);
 	for (unsigned i = 0; i < c->n; i++)
 		c->free_stack[i] = c->n - 1 - i;
@@ -95,12 +127,37 @@ struct akma_wire_client *akma_wire_client_open(const char *server, const uint8_t
 	return c;
 }
 
+struct akma_wire_client *akma_wire_client_open(const char *server, const uint8_t psk[32],
+					       unsigned max_in_flight, unsigned timeout_ms,
+					       char *why, size_t why_size)
+{
+	return akma_wire_client_open_multi(&server, 1, psk, max_in_flight, timeout_ms, why,
+					   why_size);
+}
+
+unsigned akma_wire_client_size(const struct akma_wire_client *c)
+{
+	return c->n;
+}
+
+unsigned akma_wire_client_index(const struct akma_wire_client *c, const struct akma_req *r)
+{
+	return (unsigned)(r - c->reqs);
+}
+
+int akma_wire_client_timed_out(const struct akma_wire_client *c, const struct akma_req *r)
+{
+	return c->slots[r - c->reqs].timed_out;
+}
+
 void akma_wire_client_close(struct akma_wire_client *c)
 {
 	if (!c)
 		return;
-	if (c->fd >= 0)
-		close(c->fd);
+	for (unsigned i = 0; c->servers && i < c->n_servers; i++)
+		if (c->servers[i].fd >= 0)
+			close(c->servers[i].fd);
+	free(c->servers);
 	if (c->reqs) {
 		explicit_bzero(c->reqs, sizeof(struct akma_req) * c->n);
 		free(c->reqs);
@@ -127,18 +184,20 @@ void akma_wire_client_release(struct akma_wire_client *c, struct akma_req *r)
 	explicit_bzero(r->kaf, sizeof(r->kaf));
 	explicit_bzero(r->kakma, sizeof(r->kakma));
 	c->slots[i].gen++; /* a late answer to it is dropped */
+	if (c->slots[i].in_flight)
+		c->servers[c->slots[i].server].in_flight--;
 	c->slots[i].in_flight = 0;
 	c->free_stack[c->n_free++] = i;
 }
 
 /* Seal and send the datagram of k messages, body_len octets. */
-static int flush(struct akma_wire_client *c, size_t body_len)
+static int flush(struct akma_wire_client *c, struct server *sv, size_t body_len)
 {
-	int len =
-		akma_wire_seal(c->key, &c->sender, c->out, body_len, akma_wall_ms(), AKMA_WIRE_GCM);
+	int len = akma_wire_seal(c->key, &sv->sender, c->out, body_len, akma_wall_ms(),
+				 AKMA_WIRE_GCM);
 	if (len < 0)
 		return -1;
-	ssize_t n = send(c->fd, c->out, (size_t)len, 0);
+	ssize_t n = send(sv->fd, c->out, (size_t)len, 0);
 	explicit_bzero(c->out, (size_t)len);
 	return n == len ? 0 : -1;
 }
@@ -146,6 +205,14 @@ static int flush(struct akma_wire_client *c, size_t body_len)
 unsigned akma_wire_client_submit(struct akma_wire_client *c, struct akma_req **r, unsigned n,
 				 struct akma_req **rejected, unsigned *n_rejected)
 {
+	return akma_wire_client_submit_to(c, 0, r, n, rejected, n_rejected);
+}
+
+unsigned akma_wire_client_submit_to(struct akma_wire_client *c, unsigned server,
+				    struct akma_req **r, unsigned n, struct akma_req **rejected,
+				    unsigned *n_rejected)
+{
+	struct server *sv = &c->servers[server];
 	const size_t cap = AKMA_WIRE_MAX_DGRAM - AKMA_WIRE_HDR_LEN - AKMA_WIRE_TAG_LEN;
 	uint64_t deadline = akma_wall_ms() + c->timeout_ms;
 	unsigned sent = 0, i = 0;
@@ -172,12 +239,15 @@ unsigned akma_wire_client_submit(struct akma_wire_client *c, struct akma_req **r
 			rejected[(*n_rejected)++] = r[i++];
 			continue;
 		}
-		int ok = flush(c, off) == 0;
+		int ok = flush(c, sv, off) == 0;
 		for (unsigned j = first; j < first + k; j++) {
 			unsigned slot = (unsigned)(r[j] - c->reqs);
+			c->slots[slot].server = (uint8_t)server;
+			c->slots[slot].timed_out = !ok;
 			if (ok) {
 				c->slots[slot].in_flight = 1;
 				c->slots[slot].deadline_ms = deadline;
+				sv->in_flight++;
 				sent++;
 			} else {
 				r[j]->status = AKMA_ST_OVERLOAD;
@@ -193,13 +263,13 @@ static void ready_push(struct akma_wire_client *c, struct akma_req *r)
 	c->ready[(c->ready_head + c->ready_len++) % c->n] = r;
 }
 
-unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out, unsigned max)
+/* Read server sv's answers while there is room for a whole datagram's. */
+static void read_server(struct akma_wire_client *c, unsigned server, unsigned max, uint64_t now)
 {
-	uint64_t now = akma_wall_ms();
+	struct server *sv = &c->servers[server];
 
-	/* Read while there is room for a whole datagram's answers. */
-	while (c->ready_len + PER_DGRAM <= c->n && c->ready_len < max) {
-		ssize_t len = recv(c->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
+	while (sv->in_flight && c->ready_len + PER_DGRAM <= c->n && c->ready_len < max) {
+		ssize_t len = recv(sv->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
 		if (len <= 0)
 			break;
 		struct akma_wire_hdr h;
@@ -209,21 +279,22 @@ unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out
 				   &blen) != 0 ||
 		    !h.response)
 			continue; /* not from our akmad: dropped */
-		akma_wire_learn_epoch(&c->sender, &h);
+		akma_wire_learn_epoch(&sv->sender, &h);
 		struct akma_req *again[PER_DGRAM];
 		unsigned n_again = 0;
 		struct akma_wire_msg m;
 		while (akma_wire_next(body, blen, &off, &m) == 1) {
 			unsigned slot = (unsigned)(m.id & 0xffffffffu);
 			if (slot >= c->n || c->slots[slot].gen != (uint32_t)(m.id >> 32) ||
-			    !c->slots[slot].in_flight)
-				continue; /* late or unknown */
+			    !c->slots[slot].in_flight || c->slots[slot].server != server)
+				continue; /* late, unknown, or not this server's to answer */
 			struct akma_req *r = &c->reqs[slot];
 			if (akma_wire_decode_response(&m, r) != 0) {
 				r->status = AKMA_ST_INTERNAL;
 				explicit_bzero(r->kaf, sizeof(r->kaf));
 			}
 			c->slots[slot].in_flight = 0;
+			sv->in_flight--;
 			if (r->status == AKMA_WIRE_ST_EPOCH && n_again < PER_DGRAM) {
 				/* akmad restarted (or this is our first datagram): not
 				 * applied; once more under the epoch its answer carries. */
@@ -236,16 +307,26 @@ unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out
 		if (n_again) {
 			struct akma_req *rej[PER_DGRAM];
 			unsigned n_rej;
-			akma_wire_client_submit(c, again, n_again, rej, &n_rej);
+			akma_wire_client_submit_to(c, server, again, n_again, rej, &n_rej);
 			for (unsigned k = 0; k < n_rej; k++)
 				ready_push(c, rej[k]);
 		}
 	}
+}
+
+unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out, unsigned max)
+{
+	uint64_t now = akma_wall_ms();
+
+	for (unsigned i = 0; i < c->n_servers; i++)
+		read_server(c, i, max, now);
 	if (now >= c->next_scan_ms) {
 		c->next_scan_ms = now + 50;
 		for (unsigned i = 0; i < c->n; i++)
 			if (c->slots[i].in_flight && c->slots[i].deadline_ms <= now) {
 				c->slots[i].in_flight = 0;
+				c->slots[i].timed_out = 1;
+				c->servers[c->slots[i].server].in_flight--;
 				c->reqs[i].status = AKMA_ST_OVERLOAD;
 				explicit_bzero(c->reqs[i].kakma, sizeof(c->reqs[i].kakma));
 				ready_push(c, &c->reqs[i]);

@@ -7,7 +7,11 @@
  * front end that runs apart from the engine (akma-sbi): requests from a
  * pool of its own go out batched, up to 64 to a sealed datagram, and come
  * back matched by message id; a request unanswered within the timeout comes
- * back with AKMA_ST_OVERLOAD. One thread uses a client; nothing blocks.
+ * back with AKMA_ST_OVERLOAD (akma_wire_client_timed_out() tells it from an
+ * engine's overload). A client may talk to several servers (the route
+ * table's engines, drivers/route): one pool, one socket and sender state
+ * (epoch) per server, each request sent to the server its caller names.
+ * One thread uses a client; nothing blocks.
  */
 
 #include <stddef.h>
@@ -25,14 +29,36 @@ struct akma_wire_client *akma_wire_client_open(const char *server, const uint8_t
 					       char *why, size_t why_size);
 void akma_wire_client_close(struct akma_wire_client *c);
 
+/* The same for n servers (1..AKMA_WIRE_CLIENT_SERVERS), numbered in order. */
+#define AKMA_WIRE_CLIENT_SERVERS 64
+struct akma_wire_client *akma_wire_client_open_multi(const char *const *servers, unsigned n,
+						     const uint8_t psk[32], unsigned max_in_flight,
+						     unsigned timeout_ms, char *why,
+						     size_t why_size);
+
+/* The pool's size, and request r's place in it (0..size-1), for a caller's
+ * state beside each request. */
+unsigned akma_wire_client_size(const struct akma_wire_client *c);
+unsigned akma_wire_client_index(const struct akma_wire_client *c, const struct akma_req *r);
+
+/* Whether r, just polled back, is one that no answer reached in time (or
+ * could not be sent), rather than one its server answered. */
+int akma_wire_client_timed_out(const struct akma_wire_client *c, const struct akma_req *r);
+
 /* The request pool: 0 or -ENOBUFS; release wipes the keys. */
 int akma_wire_client_alloc(struct akma_wire_client *c, struct akma_req **r);
 void akma_wire_client_release(struct akma_wire_client *c, struct akma_req *r);
 
-/* Send n requests (batched into datagrams); those that could not be sent go
- * to rejected[] with AKMA_ST_OVERLOAD. Returns how many went. */
+/* Send n requests (batched into datagrams) to server 0, or to server
+ * `server`; those that could not be sent go to rejected[] with
+ * AKMA_ST_OVERLOAD (the kernel refused the datagram: for a connected UDP
+ * socket, often the port unreachable of a dead server). Returns how many
+ * went. */
 unsigned akma_wire_client_submit(struct akma_wire_client *c, struct akma_req **r, unsigned n,
 				 struct akma_req **rejected, unsigned *n_rejected);
+unsigned akma_wire_client_submit_to(struct akma_wire_client *c, unsigned server,
+				    struct akma_req **r, unsigned n, struct akma_req **rejected,
+				    unsigned *n_rejected);
 
 /* Answers (and timed-out requests), up to max. */
 unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out, unsigned max);
