@@ -24,6 +24,7 @@ packages=(
 	python3-jsonschema python3-yaml  # SBI tests: bodies against the OpenAPI schemas
 	openssl                    # SBI tests: a test CA and certificates
 	python3-jwt python3-cryptography  # trust tests: NRF keys and access tokens
+	python3-h2                 # route and NRF tests: an h2c client and the test NRF
 	libssl-dev                 # OpenSSL: test oracle and benchmark baseline
 	clang libclang-rt-14-dev   # libFuzzer targets of the test suite
 	clang-format               # the format check of the test suite (scripts/format.sh)

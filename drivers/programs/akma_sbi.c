@@ -3,9 +3,11 @@
  * akma-sbi: the Naanf_AKMA front end as a program of its own. It keeps no
  * AKMA state: each HTTP/2 stream becomes one request to an akmad over the
  * wire protocol (engine/wire.md), batched into sealed datagrams, so several
- * front ends can share one engine. No DPDK here.
+ * front ends can share one engine. With a route table (sbi.routes,
+ * drivers/route) it stands before several engine groups split by routing
+ * indicator. No DPDK here.
  *
- *   akma-sbi [--config FILE] [--server ADDR] [options]
+ *   akma-sbi [--config FILE] [--server ADDR | --routes FILE] [options]
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rlimit.h"
+#include "route.h"
 #include "secret.h"
 #include "sbi.h"
 #include "wire_client.h"
@@ -43,8 +46,8 @@ static void on_signal(int sig)
 static void reload(const char *config, int argc, char **argv, struct akma_sbi *sbi)
 {
 	static struct akmad_sbi_files files; /* read here only, while reloading */
-	static const char *const extra[] = {"--server", "--timeout", NULL};
-	const char *extra_value[2] = {NULL, NULL};
+	static const char *const extra[] = {"--server", "--timeout", "--routes", NULL};
+	const char *extra_value[3] = {NULL, NULL, NULL};
 	static struct akma_conf next;
 	struct akma_sbi_params p;
 	char err[1536];
@@ -66,19 +69,35 @@ static void reload(const char *config, int argc, char **argv, struct akma_sbi *s
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: akma-sbi [--config FILE] [--server ADDR] [options]\n"
+		"Usage: akma-sbi [--config FILE] [--server ADDR | --routes FILE] [options]\n"
 		"\n"
 		"The Naanf_AKMA front end (3GPP TS 29.535) over HTTP/2, apart from the\n"
 		"engine: it keeps no AKMA state and forwards every request to an akmad over\n"
 		"the wire protocol, so several front ends can share one engine.\n"
 		"\n"
 		"It reads akmad's configuration file: the [sbi] keys (where to listen, TLS,\n"
-		"limits), wire.psk_file (the PSK, owner-only), and, unless --server says\n"
-		"otherwise, the akmad to talk to: the first address of wire.listen.\n"
+		"limits), wire.psk_file (the PSK, owner-only, the same for every engine),\n"
+		"and, unless --server or a route table says otherwise, the akmad to talk to:\n"
+		"the first address of wire.listen.\n"
+		"\n"
+		"A route table (--routes, sbi.routes) splits subscribers over engine groups\n"
+		"by the A-KID's routing indicator (read by engine.rid_rule), one group a\n"
+		"line, 'RIDS PRIMARY [STANDBY]':\n"
+		"  0000-0499,1234  udp:10.0.0.1:7777  udp:10.0.0.2:7777\n"
+		"  0500-0999       udp:10.0.1.1:7777  udp:10.0.1.2:7777\n"
+		"  *               udp:10.0.2.1:7777      (every other RID; optional)\n"
+		"A retrieve goes to its RID's group; a register too, and a remove of its\n"
+		"SUPI to every other group (200 only once they all answered); a\n"
+		"remove-context to every group (204 if any removed it, 404 if none had it,\n"
+		"503 if none removed it and one did not answer). An A-KID of a RID no group\n"
+		"serves gets 400. A group that does not answer in time gets 503 for its\n"
+		"RIDs only; an answer NOT_PRIMARY sends the request to the group's other\n"
+		"address.\n"
 		"\n"
 		"Options:\n"
 		"  --config FILE   configuration (default %s)\n"
 		"  --server ADDR   the akmad: udp:HOST:PORT, udp:[V6]:PORT or unix:PATH\n"
+		"  --routes FILE   the route table (sbi.routes); not with --server\n"
 		"  --timeout MS    an akmad answer later than this is a 503 (default 1000)\n"
 		"  --set SECTION.KEY=VALUE, --SECTION-KEY VALUE\n"
 		"                  override a key, as for akmad (akmad --help lists them)\n"
@@ -93,6 +112,7 @@ static void usage(FILE *out)
 }
 
 static struct akma_wire_client *client;
+static struct akma_router *router;
 
 static int wc_alloc(void *ctx, struct akma_req **r)
 {
@@ -115,10 +135,34 @@ static unsigned wc_poll(void *ctx, struct akma_req **out, unsigned max)
 	return akma_wire_client_poll(ctx, out, max);
 }
 
-/* The metrics listener's callback: the SBI's series (akmad_sbi_*). */
+static int rt_alloc(void *ctx, struct akma_req **r)
+{
+	return akma_router_alloc(ctx, r);
+}
+
+static void rt_release(void *ctx, struct akma_req *r)
+{
+	akma_router_release(ctx, r);
+}
+
+static unsigned rt_submit(void *ctx, struct akma_req **r, unsigned n, struct akma_req **rej,
+			  unsigned *n_rej)
+{
+	return akma_router_submit(ctx, r, n, rej, n_rej);
+}
+
+static unsigned rt_poll(void *ctx, struct akma_req **out, unsigned max)
+{
+	return akma_router_poll(ctx, out, max);
+}
+
+/* The metrics listener's callback: the SBI's series (akmad_sbi_*), and the
+ * route table's (akmad_route_*). */
 static void write_metrics(void *ctx, FILE *f)
 {
 	akma_sbi_write_metrics(ctx, f);
+	if (router)
+		akma_router_write_metrics(router, f);
 }
 
 int main(int argc, char **argv)
@@ -139,8 +183,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			config = argv[i + 1];
 	}
-	static const char *const extra[] = {"--server", "--timeout", NULL};
-	const char *extra_value[2] = {NULL, NULL};
+	static const char *const extra[] = {"--server", "--timeout", "--routes", NULL};
+	const char *extra_value[3] = {NULL, NULL, NULL};
 	if (akma_conf_load_args(&akmad_conf_table, &conf, config, argc, argv, 1, extra, extra_value,
 				"akma-sbi", err, sizeof(err)) != 0) {
 		fprintf(stderr, "akma-sbi: %s\n", err);
@@ -180,18 +224,47 @@ int main(int argc, char **argv)
 		fprintf(stderr, "akma-sbi: %s\n", err);
 		return 1;
 	}
-	/* Enough requests for every stream of a full house, bounded. */
+	const char *routes = extra_value[2] ? extra_value[2] : conf.sbi_routes;
+	if (routes[0] && extra_value[0]) {
+		fprintf(stderr, "akma-sbi: --server and a route table (%s) exclude each other\n",
+			extra_value[2] ? "--routes" : "sbi.routes");
+		return 1;
+	}
+	static struct akma_route_table table;
+	if (routes[0]) {
+		char path[1024];
+		struct akma_rid_set unused;
+		struct akma_rid_rule rule;
+		int filter;
+		if (extra_value[2])
+			snprintf(path, sizeof(path), "%s", routes);
+		else
+			akma_conf_file_path(config, routes, path, sizeof(path));
+		if (akmad_conf_rids(&conf, &unused, &rule, &filter, err, sizeof(err)) != 0 ||
+		    akma_route_table_load(path, &rule, &table, err, sizeof(err)) != 0) {
+			fprintf(stderr, "akma-sbi: %s\n", err);
+			return 1;
+		}
+		snprintf(server, sizeof(server), "%u engine group%s (%.200s)", table.n,
+			 table.n == 1 ? "" : "s", path);
+	}
+	/* Enough requests for every stream of a full house, bounded (a route
+	 * table's fan-out takes one more per other group). */
 	unsigned slots = 8192;
-	client = akma_wire_client_open(server, psk, slots, (unsigned)timeout, err, sizeof(err));
+	struct akma_sbi_backend b;
+	if (routes[0]) {
+		router = akma_router_open(&table, psk, slots, (unsigned)timeout, err, sizeof(err));
+		b = (struct akma_sbi_backend){router, rt_alloc, rt_release, rt_submit, rt_poll};
+	} else {
+		client = akma_wire_client_open(server, psk, slots, (unsigned)timeout, err,
+					       sizeof(err));
+		b = (struct akma_sbi_backend){client, wc_alloc, wc_release, wc_submit, wc_poll};
+	}
 	explicit_bzero(psk, sizeof(psk));
-	if (!client) {
+	if (!client && !router) {
 		fprintf(stderr, "akma-sbi: %s\n", err);
 		return 1;
 	}
-	static const struct akma_sbi_backend backend = {NULL, wc_alloc, wc_release, wc_submit,
-							wc_poll};
-	struct akma_sbi_backend b = backend;
-	b.ctx = client;
 	akma_raise_nofile();
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
@@ -202,6 +275,7 @@ int main(int argc, char **argv)
 	if (!sbi) {
 		fprintf(stderr, "akma-sbi: %s\n", err);
 		akma_wire_client_close(client);
+		akma_router_close(router);
 		return 1;
 	}
 	struct akma_metrics *metrics = NULL;
@@ -217,6 +291,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "akma-sbi: %s (metrics.front_end_listen)\n", err);
 			akma_sbi_stop(sbi, 0);
 			akma_wire_client_close(client);
+			akma_router_close(router);
 			return 1;
 		}
 		akma_log(LOG_NOTICE, "akma-sbi: metrics on http://%s/metrics",
@@ -244,6 +319,7 @@ int main(int argc, char **argv)
 	akma_metrics_stop(metrics);
 	akma_sbi_stop(sbi, 2000);
 	akma_wire_client_close(client);
+	akma_router_close(router);
 	akma_log(LOG_NOTICE, "akma-sbi: stopped");
 	return 0;
 }

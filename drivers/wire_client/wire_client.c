@@ -47,7 +47,8 @@ struct akma_wire_client {
 	uint32_t *free_stack;
 	unsigned n_free;
 	uint64_t next_scan_ms;
-	struct akma_req **ready; /* answered, not yet handed out (a datagram's
+	uint64_t dropped_datagrams, dropped_answers; /* read relaxed by any thread */
+	struct akma_req **ready;                     /* answered, not yet handed out (a datagram's
 				  * answers may outnumber one poll's room) */
 	unsigned ready_head, ready_len;
 	uint8_t out[AKMA_WIRE_MAX_DGRAM], in[AKMA_WIRE_MAX_DGRAM];
@@ -135,6 +136,13 @@ struct akma_wire_client *akma_wire_client_open(const char *server, const uint8_t
 					   why_size);
 }
 
+void akma_wire_client_dropped(const struct akma_wire_client *c, uint64_t *datagrams,
+			      uint64_t *answers)
+{
+	*datagrams = __atomic_load_n(&c->dropped_datagrams, __ATOMIC_RELAXED);
+	*answers = __atomic_load_n(&c->dropped_answers, __ATOMIC_RELAXED);
+}
+
 unsigned akma_wire_client_size(const struct akma_wire_client *c)
 {
 	return c->n;
@@ -145,7 +153,7 @@ unsigned akma_wire_client_index(const struct akma_wire_client *c, const struct a
 	return (unsigned)(r - c->reqs);
 }
 
-int akma_wire_client_timed_out(const struct akma_wire_client *c, const struct akma_req *r)
+int akma_wire_client_unanswered(const struct akma_wire_client *c, const struct akma_req *r)
 {
 	return c->slots[r - c->reqs].timed_out;
 }
@@ -190,16 +198,37 @@ void akma_wire_client_release(struct akma_wire_client *c, struct akma_req *r)
 	c->free_stack[c->n_free++] = i;
 }
 
-/* Seal and send the datagram of k messages, body_len octets. */
+static void ready_push(struct akma_wire_client *c, struct akma_req *r);
+
+/* The server's host said its port is closed (ICMP port unreachable, seen as
+ * ECONNREFUSED by the next send or recv): nothing listens there, so what is
+ * in flight to it was never read. Handed back at once, not at its timeout. */
+static void port_unreachable(struct akma_wire_client *c, unsigned server)
+{
+	struct server *sv = &c->servers[server];
+
+	for (unsigned i = 0; i < c->n && sv->in_flight; i++)
+		if (c->slots[i].in_flight && c->slots[i].server == server) {
+			c->slots[i].in_flight = 0;
+			c->slots[i].timed_out = AKMA_WIRE_CLIENT_REFUSED;
+			sv->in_flight--;
+			c->reqs[i].status = AKMA_ST_OVERLOAD; /* K_AKMA kept: it may go elsewhere */
+			ready_push(c, &c->reqs[i]);
+		}
+}
+
+/* Seal and send the datagram of k messages, body_len octets. Returns 0,
+ * or a negative errno (-EMSGSIZE when it could not be sealed). */
 static int flush(struct akma_wire_client *c, struct server *sv, size_t body_len)
 {
 	int len = akma_wire_seal(c->key, &sv->sender, c->out, body_len, akma_wall_ms(),
 				 AKMA_WIRE_GCM);
 	if (len < 0)
-		return -1;
+		return -EMSGSIZE;
 	ssize_t n = send(sv->fd, c->out, (size_t)len, 0);
+	int err = n < 0 ? errno : EIO;
 	explicit_bzero(c->out, (size_t)len);
-	return n == len ? 0 : -1;
+	return n == len ? 0 : -err;
 }
 
 unsigned akma_wire_client_submit(struct akma_wire_client *c, struct akma_req **r, unsigned n,
@@ -239,11 +268,13 @@ unsigned akma_wire_client_submit_to(struct akma_wire_client *c, unsigned server,
 			rejected[(*n_rejected)++] = r[i++];
 			continue;
 		}
-		int ok = flush(c, sv, off) == 0;
+		int rc = flush(c, sv, off), ok = rc == 0;
+		if (rc == -ECONNREFUSED)
+			port_unreachable(c, server);
 		for (unsigned j = first; j < first + k; j++) {
 			unsigned slot = (unsigned)(r[j] - c->reqs);
 			c->slots[slot].server = (uint8_t)server;
-			c->slots[slot].timed_out = !ok;
+			c->slots[slot].timed_out = ok ? 0 : AKMA_WIRE_CLIENT_REFUSED;
 			if (ok) {
 				c->slots[slot].in_flight = 1;
 				c->slots[slot].deadline_ms = deadline;
@@ -270,6 +301,10 @@ static void read_server(struct akma_wire_client *c, unsigned server, unsigned ma
 
 	while (sv->in_flight && c->ready_len + PER_DGRAM <= c->n && c->ready_len < max) {
 		ssize_t len = recv(sv->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
+		if (len < 0 && errno == ECONNREFUSED) {
+			port_unreachable(c, server);
+			break;
+		}
 		if (len <= 0)
 			break;
 		struct akma_wire_hdr h;
@@ -277,8 +312,11 @@ static void read_server(struct akma_wire_client *c, unsigned server, unsigned ma
 		size_t blen, off = 0;
 		if (akma_wire_open(c->key, c->replay, c->in, (size_t)len, now, 0, &h, &body,
 				   &blen) != 0 ||
-		    !h.response)
-			continue; /* not from our akmad: dropped */
+		    !h.response) {
+			__atomic_store_n(&c->dropped_datagrams, c->dropped_datagrams + 1,
+					 __ATOMIC_RELAXED); /* not from our akmad: dropped */
+			continue;
+		}
 		akma_wire_learn_epoch(&sv->sender, &h);
 		struct akma_req *again[PER_DGRAM];
 		unsigned n_again = 0;
@@ -286,8 +324,12 @@ static void read_server(struct akma_wire_client *c, unsigned server, unsigned ma
 		while (akma_wire_next(body, blen, &off, &m) == 1) {
 			unsigned slot = (unsigned)(m.id & 0xffffffffu);
 			if (slot >= c->n || c->slots[slot].gen != (uint32_t)(m.id >> 32) ||
-			    !c->slots[slot].in_flight || c->slots[slot].server != server)
-				continue; /* late, unknown, or not this server's to answer */
+			    !c->slots[slot].in_flight || c->slots[slot].server != server) {
+				__atomic_store_n(
+					&c->dropped_answers, c->dropped_answers + 1,
+					__ATOMIC_RELAXED); /* late, unknown, or not this server's */
+				continue;
+			}
 			struct akma_req *r = &c->reqs[slot];
 			if (akma_wire_decode_response(&m, r) != 0) {
 				r->status = AKMA_ST_INTERNAL;
@@ -325,7 +367,7 @@ unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out
 		for (unsigned i = 0; i < c->n; i++)
 			if (c->slots[i].in_flight && c->slots[i].deadline_ms <= now) {
 				c->slots[i].in_flight = 0;
-				c->slots[i].timed_out = 1;
+				c->slots[i].timed_out = AKMA_WIRE_CLIENT_TIMED_OUT;
 				c->servers[c->slots[i].server].in_flight--;
 				c->reqs[i].status = AKMA_ST_OVERLOAD;
 				explicit_bzero(c->reqs[i].kakma, sizeof(c->reqs[i].kakma));

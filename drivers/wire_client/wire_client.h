@@ -36,14 +36,25 @@ struct akma_wire_client *akma_wire_client_open_multi(const char *const *servers,
 						     unsigned timeout_ms, char *why,
 						     size_t why_size);
 
+/* Datagrams dropped (not sealed by the PSK, replayed, stale, not answers)
+ * and answers dropped (late: their request timed out or went elsewhere;
+ * or unknown). Any thread; relaxed reads. */
+void akma_wire_client_dropped(const struct akma_wire_client *c, uint64_t *datagrams,
+			      uint64_t *answers);
+
 /* The pool's size, and request r's place in it (0..size-1), for a caller's
  * state beside each request. */
 unsigned akma_wire_client_size(const struct akma_wire_client *c);
 unsigned akma_wire_client_index(const struct akma_wire_client *c, const struct akma_req *r);
 
-/* Whether r, just polled back, is one that no answer reached in time (or
- * could not be sent), rather than one its server answered. */
-int akma_wire_client_timed_out(const struct akma_wire_client *c, const struct akma_req *r);
+/* Why r, just polled back, came back without its server's answer: 0 it was
+ * answered; AKMA_WIRE_CLIENT_TIMED_OUT no answer within the timeout (it may
+ * or may not have been applied); AKMA_WIRE_CLIENT_REFUSED the kernel
+ * refused to send it, or the server's host said its port is closed (ICMP
+ * port unreachable: a dead akmad), so it never reached an engine. */
+#define AKMA_WIRE_CLIENT_TIMED_OUT 1
+#define AKMA_WIRE_CLIENT_REFUSED 2
+int akma_wire_client_unanswered(const struct akma_wire_client *c, const struct akma_req *r);
 
 /* The request pool: 0 or -ENOBUFS; release wipes the keys. */
 int akma_wire_client_alloc(struct akma_wire_client *c, struct akma_req **r);
