@@ -35,6 +35,7 @@
 #include "eal.h"
 #include "log.h"
 #include "notify.h"
+#include "nrf.h"
 #include "rlimit.h"
 #include "err.h"
 #include "mb.h"
@@ -326,6 +327,7 @@ struct daemon {
 	struct engine_backend eb;
 	struct akma_sbi_backend backend;
 	struct akma_metrics *metrics;
+	struct akma_nrf *nrf;
 	struct akma_rid_set rids; /* engine.routing_indicators */
 	struct akma_rid_rule rid_rule;
 	int rid_filter;
@@ -344,6 +346,75 @@ static void write_metrics(void *ctx, FILE *f)
 	struct daemon *d = ctx;
 	struct akmad_metrics_sources src = {d->e, d->s, d->sbi, d->rep};
 	akmad_metrics_write(&src, f);
+	if (d->nrf)
+		akma_nrf_write_metrics(d->nrf, f);
+}
+
+/* Who speaks for the instance in the NRF (nrf.h), on the NRF thread: the
+ * primary that holds its lease serves; one whose Redis is gone, whose
+ * writes are refused or whose lease lapses is impaired (SUSPENDED); a
+ * standby, one still in its takeover wait and a demoted primary say
+ * nothing. */
+static int nrf_role(void *ctx)
+{
+	struct daemon *d = ctx;
+	struct akma_replicator_stats st;
+
+	if (!d->rep)
+		return AKMA_NRF_SERVING;
+	if (!akma_replicator_is_primary(d->rep))
+		return AKMA_NRF_SILENT;
+	akma_replicator_stats(d->rep, &st);
+	if (st.state == AKMA_REPLICATOR_DEMOTED || st.state == AKMA_REPLICATOR_STANDBY)
+		return AKMA_NRF_SILENT;
+	if (st.state == AKMA_REPLICATOR_DOWN || !akma_engine_writes(d->e) ||
+	    rte_rdtsc() >= akma_engine_lease(d->e))
+		return AKMA_NRF_IMPAIRED;
+	return AKMA_NRF_SERVING;
+}
+
+/* The NRF client, when nrf.uri is set. Returns 0, or 1 with the reason
+ * printed. */
+static int start_nrf(struct daemon *d)
+{
+	const struct akma_conf *c = &d->conf;
+	char err[1536], ca[1024], cert[1024], key[1024];
+
+	if (!c->nrf_uri[0])
+		return 0;
+	const char *endpoints = c->nrf_endpoints[0] ? c->nrf_endpoints : c->sbi_listen;
+	if (!endpoints[0]) {
+		fprintf(stderr, "akmad: nrf.uri: no SBI endpoint to register: set nrf.endpoints "
+				"(the akma-sbi front ends) or sbi.listen\n");
+		return 1;
+	}
+	akma_conf_file_path(d->config, c->nrf_tls_ca, ca, sizeof(ca));
+	akma_conf_file_path(d->config, c->nrf_tls_cert[0] ? c->nrf_tls_cert : c->sbi_tls_cert, cert,
+			    sizeof(cert));
+	akma_conf_file_path(d->config, c->nrf_tls_key[0] ? c->nrf_tls_key : c->sbi_tls_key, key,
+			    sizeof(key));
+	int own_cert = c->nrf_tls_cert[0] || c->sbi_tls_cert[0];
+	struct akma_nrf_params np = {
+		.uri = c->nrf_uri,
+		.nf_instance_id = c->sbi_nf_instance_id,
+		.endpoints = endpoints,
+		.https = c->sbi_tls_cert[0] != 0,
+		.rids = d->rid_filter ? &d->rids : NULL,
+		.heartbeat_s = (unsigned)c->nrf_heartbeat_s,
+		.retry_max_s = (unsigned)c->nrf_retry_max_s,
+		.tls_ca = c->nrf_tls_ca[0] ? ca : NULL,
+		.tls_cert = own_cert ? cert : NULL,
+		.tls_key = own_cert ? key : NULL,
+		.role = nrf_role,
+		.role_ctx = d,
+	};
+	d->nrf = akma_nrf_start(&np, err, sizeof(err));
+	if (!d->nrf) {
+		fprintf(stderr, "akmad: %s\n", err);
+		return 1;
+	}
+	akma_telemetry_set_nrf(d->nrf);
+	return 0;
 }
 
 /* Options, configuration and secret files: everything that can be refused
@@ -518,7 +589,7 @@ static int setup_engine(struct daemon *d)
 
 	urcu_qsbr_thread_offline();
 	d->rcu_online = 0;
-	if (open_front_ends(d) != 0)
+	if (open_front_ends(d) != 0 || start_nrf(d) != 0)
 		return 1;
 	/* A standby answers every request NOT_PRIMARY (its engine holds no
 	 * lease), at once, so that a front end tries its group's other address
@@ -621,6 +692,11 @@ static void teardown(struct daemon *d)
 		LOG(NOTICE, "stopping\n");
 		akma_notify("STOPPING=1\nSTATUS=stopping: answering what is in flight");
 	}
+	/* Out of the NRF first, so that consumers stop choosing this instance
+	 * while it answers what is in flight. */
+	akma_telemetry_set_nrf(NULL);
+	akma_nrf_stop(d->nrf, 2000);
+	d->nrf = NULL;
 	akma_metrics_stop(d->metrics); /* before what it reads goes */
 	d->metrics = NULL;
 	akma_sbi_stop(d->sbi, 2000); /* GOAWAY, finish the streams in flight */

@@ -123,6 +123,34 @@ static int cmd_store(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+static struct akma_nrf *nrf;
+
+static int cmd_nrf(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct akma_nrf *n = __atomic_load_n(&nrf, __ATOMIC_ACQUIRE);
+	struct akma_nrf_stats st;
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (!n) {
+		rte_tel_data_add_dict_string(d, "state", "off");
+		return 0;
+	}
+	akma_nrf_stats(n, &st);
+	rte_tel_data_add_dict_string(d, "state", akma_nrf_state_name((unsigned)st.state));
+	rte_tel_data_add_dict_u64(d, "registrations", st.registrations);
+	rte_tel_data_add_dict_u64(d, "heartbeats", st.heartbeats);
+	rte_tel_data_add_dict_u64(d, "deregistrations", st.deregistrations);
+	rte_tel_data_add_dict_u64(d, "failures", st.failures);
+	rte_tel_data_add_dict_u64(d, "heartbeat_s", st.heartbeat_s);
+	return 0;
+}
+
+void akma_telemetry_set_nrf(struct akma_nrf *n)
+{
+	__atomic_store_n(&nrf, n, __ATOMIC_RELEASE);
+}
+
 static int cmd_config(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	char name[96], value[AKMA_CONF_STR_MAX + 32];
@@ -158,6 +186,9 @@ int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s,
 	rc |= rte_telemetry_register_cmd(
 		"/akma/replication", cmd_replication,
 		"Replication to Redis: state, backlog, lag. Takes no parameters");
+	rc |= rte_telemetry_register_cmd(
+		"/akma/nrf", cmd_nrf,
+		"The NRF registration: state, registrations, heartbeats. Takes no parameters");
 	rc |= rte_telemetry_register_cmd("/akma/promote", cmd_promote,
 					 "Promote a standby to primary now. Takes no parameters");
 	return rc;

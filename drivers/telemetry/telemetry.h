@@ -12,6 +12,7 @@
  *   /akma/config   every configuration key in force, as section_key (DPDK
  *                  allows no '.' in names)
  *   /akma/replication  replication state, server, backlog, lag, counters
+ *   /akma/nrf      the NRF registration: state, registrations, heartbeats
  *   /akma/promote  ask a standby to take over now (akmactl promote sends it);
  *                  the one command that acts: the telemetry socket is the
  *                  local administrator's, owner-only under DPDK's runtime
@@ -21,6 +22,7 @@
  */
 
 #include "conf.h"
+#include "nrf.h"
 #include "replicator.h"
 #include "sock.h"
 #include "worker.h"
@@ -35,5 +37,6 @@ int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s,
  * the replicator; either may stay NULL. */
 void akma_telemetry_set_sock(struct akma_sock *s);
 void akma_telemetry_set_replicator(struct akma_replicator *r);
+void akma_telemetry_set_nrf(struct akma_nrf *n);
 
 #endif
