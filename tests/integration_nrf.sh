@@ -244,9 +244,19 @@ leaf nrf serverAuth "IP:127.0.0.1"
 leaf aanf clientAuth "URI:urn:uuid:$ID"
 nrf_start normal nrf4.log --tls nrf.pem nrf.key --client-ca ca.pem || exit 1
 akmad t $T $T_SBI "" https://127.0.0.1:$N --set replication.mode=off \
-	--set nrf.tls_ca=ca.pem --set nrf.tls_cert=aanf.pem --set nrf.tls_key=aanf.key || exit 1
+	--set nrf.tls_ca=ca.pem --set nrf.tls_cert=aanf.pem --set nrf.tls_key=aanf.key \
+	--set engine.routing_indicators=0000-4999 || exit 1
 check "https: registered over TLS, the NRF's certificate verified, akmad's own presented" \
 	wait_for 10 grep -q '"method": "PUT".*"status": 201' nrf4.log
+check "... a profile of 5000 RIDs (40 kB, several HTTP/2 frames) taken whole" /usr/bin/python3 -c '
+import json, sys
+for line in open("nrf4.log"):
+    d = json.loads(line)
+    if d["method"] == "PUT" and d["status"] == 201:
+        rids = d["body"]["aanfInfoList"]["1"]["routingIndicators"]
+        assert len(rids) == 5000 and rids[0] == "0000" and rids[-1] == "4999", len(rids)
+        sys.exit(0)
+sys.exit(1)'
 kill -TERM $pid_t
 wait $pid_t 2> /dev/null
 leaf stranger serverAuth "IP:127.0.0.2" # not 127.0.0.1

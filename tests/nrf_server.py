@@ -161,8 +161,9 @@ class Conn:
         if ctype:
             hdrs += [("content-type", ctype), ("content-length", str(len(data)))]
         self.h2.send_headers(sid, hdrs, end_stream=not data)
-        if data:
-            self.h2.send_data(sid, data, end_stream=True)
+        step = self.h2.max_outbound_frame_size  # a profile of 5000 RIDs is 40 kB
+        for off in range(0, len(data), step):
+            self.h2.send_data(sid, data[off:off + step], end_stream=off + step >= len(data))
 
 
 def main():

@@ -69,8 +69,8 @@ struct akma_nrf {
 	SSL *ssl;
 	int connecting, handshaking;
 	nghttp2_session *h2;
-	uint8_t out[16384];
-	size_t out_len, out_off;
+	uint8_t *out; /* what nghttp2 gave and the socket has not taken */
+	size_t out_len, out_off, out_cap;
 
 	struct request req;
 	int in_flight;
@@ -426,9 +426,16 @@ static int conn_pump(struct akma_nrf *n, char *why, size_t why_size)
 			}
 			if (k == 0)
 				break;
-			if ((size_t)k > sizeof(n->out)) {
-				snprintf(why, why_size, "nghttp2: a frame larger than the buffer");
-				return -1;
+			/* One call may give several frames: a profile with thousands
+			 * of RIDs is tens of kilobytes. */
+			if ((size_t)k > n->out_cap) {
+				uint8_t *grown = realloc(n->out, (size_t)k);
+				if (!grown) {
+					snprintf(why, why_size, "out of memory");
+					return -1;
+				}
+				n->out = grown;
+				n->out_cap = (size_t)k;
 			}
 			memcpy(n->out, data, (size_t)k);
 			n->out_len = (size_t)k;
@@ -826,6 +833,7 @@ void akma_nrf_stop(struct akma_nrf *n, unsigned timeout_ms)
 	__atomic_store_n(&n->stop, timeout_ms ? (int)timeout_ms : 1, __ATOMIC_RELEASE);
 	pthread_join(n->thread, NULL);
 	free(n->req.body);
+	free(n->out);
 	if (n->tls)
 		SSL_CTX_free(n->tls);
 	free(n);
