@@ -62,6 +62,26 @@ for _ in range(1000):
 PY
 }
 
+# launch_akmad NAME CONFIG [akmad options]: $AKMAD on CONFIG, its output in
+# $dir/NAME.log, its PID in $pids and in pid_NAME; returns 0 once it listens
+# or (a standby) follows, 1 with its log's tail when it exits or 30 s pass.
+launch_akmad() {
+	local name=$1 conf=$2
+	shift 2
+	"$AKMAD" --config "$conf" "$@" > "$dir/$name.log" 2>&1 &
+	local pid=$!
+	pids+=($pid)
+	eval "pid_$name=$pid"
+	for _ in $(seq 1 300); do
+		grep -q "listening on\|standby: following" "$dir/$name.log" && return 0
+		kill -0 $pid 2> /dev/null || break
+		sleep 0.1
+	done
+	echo "akmad $name did not start:"
+	tail -5 "$dir/$name.log"
+	return 1
+}
+
 # new_key FILE: 32 random octets in hex (a PSK or a KEK), owner-only.
 new_key() {
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$1"

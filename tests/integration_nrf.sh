@@ -117,18 +117,7 @@ akmad() {
 	front_end_listen =
 	EOF
 	shift 5
-	"$AKMAD" --config "$name.conf" "$@" > "$name.log" 2>&1 &
-	local pid=$!
-	pids+=($pid)
-	eval "pid_$name=$pid"
-	for _ in $(seq 1 300); do
-		grep -q "listening on\|standby: following" "$name.log" && return 0
-		kill -0 $pid 2> /dev/null || break
-		sleep 0.1
-	done
-	echo "akmad $name did not start:"
-	tail -5 "$name.log"
-	return 1
+	launch_akmad "$name" "$name.conf" "$@"
 }
 serves() { # WIRE: akmad on this port registers and reads a subscriber
 	"$AKMACTL" register --server udp:127.0.0.1:$1 --psk-file psk --supi imsi-001010000000042 \

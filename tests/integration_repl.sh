@@ -102,16 +102,7 @@ start_akmad() {
 	[sbi]
 	listen =
 	EOF
-	"$AKMAD" --config "$dir/$name.conf" "$@" > "$dir/$name.log" 2>&1 &
-	local pid=$!
-	pids+=($pid)
-	eval "pid_$name=$pid"
-	for _ in $(seq 1 100); do
-		grep -q "listening on\|standby: following" "$dir/$name.log" && return 0
-		kill -0 $pid 2> /dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	launch_akmad "$name" "$dir/$name.conf" "$@"
 }
 
 stop_akmad() { # NAME

@@ -64,18 +64,7 @@ engine() {
 	listen =
 	front_end_listen =
 	EOF
-	"$AKMAD" --config "$name.conf" "$@" > "$name.log" 2>&1 &
-	local pid=$!
-	pids+=($pid)
-	eval "pid_$name=$pid"
-	for _ in $(seq 1 300); do
-		grep -q "listening on\|standby: following" "$name.log" && return 0
-		kill -0 $pid 2> /dev/null || break
-		sleep 0.1
-	done
-	echo "akmad $name did not start:"
-	tail -5 "$name.log"
-	return 1
+	launch_akmad "$name" "$name.conf" "$@"
 }
 
 # front_end NAME PORT ROUTES [METRICS]: akma-sbi; returns once it serves.

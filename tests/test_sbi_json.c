@@ -195,6 +195,13 @@ int main(void)
 	CHECK(status == 503 && is_problem && strstr(body, "NF_FAILOVER"),
 	      "no lease (a demoted or cut-off primary): 503 NF_FAILOVER, no K_AF: %s", body);
 	akma_sbi_body_free(body);
+	req.status = AKMA_ST_RID_NOT_SERVED;
+	req.bad_field = AKMA_FIELD_AKID;
+	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+	CHECK(status == 400 && is_problem && strstr(body, "MANDATORY_IE_INCORRECT") &&
+		      strstr(body, "\"param\":\"/aKId\"") && strstr(body, "routing indicator"),
+	      "another engine's RID: 400 on /aKId, not a 503 to retry: %s", body);
+	akma_sbi_body_free(body);
 
 	/* remove-context */
 	CHECK(decode(AKMA_SBI_REMOVE, "{\"supi\":\"imsi-001010123456789\"}") == 0 &&
