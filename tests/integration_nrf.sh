@@ -210,6 +210,14 @@ for mode in garbage 500 slow; do
 	check "... akmad serves" serves $Q_WIRE
 done
 check "... the 500 named in the log" grep -q "refused: PUT answered 500" q.log
+nrf_start close nrf-close.log || exit 1
+check "an NRF that closes every connection after its answer: registered" \
+	wait_for 15 bash -c "grep -q '\"method\": \"PUT\".*\"status\": 201' nrf-close.log"
+before=$(metric $Q_MET akmad_nrf_failures_total)
+check "... heartbeats go on over new connections, none counted as a failure" \
+	bash -c "for _ in \$(seq 1 80); do [ \$(grep -c '\"method\": \"PATCH\".*\"status\": 204' nrf-close.log) -ge 3 ] && break; sleep 0.1; done
+	[ \$(grep -c '\"method\": \"PATCH\".*\"status\": 204' nrf-close.log) -ge 3 ] && [ \$(metric $Q_MET akmad_nrf_failures_total) = $before ] &&
+	[ \"\$(metric $Q_MET 'akmad_nrf_state{state=\"registered\"}')\" = 1 ]"
 nrf_start normal nrf3.log || exit 1
 check "a good NRF again: registered within the backoff" \
 	wait_for 15 bash -c "[ \"\$(stored nfStatus)\" = REGISTERED ] && [ \"\$(metric $Q_MET 'akmad_nrf_state{state=\"registered\"}')\" = 1 ]"

@@ -21,7 +21,8 @@ tests/validate_openapi.py): an invalid one is answered 400 and logged
 "invalid". FILE gets one JSON line per request: method, path, status,
 valid, why, the body. Modes that misbehave: garbage (bytes that are not
 HTTP/2, then close), 500 (every NFManagement request answered 500), slow
-(nothing answered). Profiles live in memory only: a restart forgets them.
+(nothing answered); close answers but ends every connection after its
+answer (GOAWAY, then closed), as an NRF with short idle timeouts does. Profiles live in memory only: a restart forgets them.
 """
 import argparse
 import json
@@ -123,6 +124,7 @@ class Conn:
             config=h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
         self.h2.initiate_connection()
         self.streams = {}
+        self.closing = False
 
     def flush(self):
         data = self.h2.data_to_send()
@@ -164,6 +166,9 @@ class Conn:
         step = self.h2.max_outbound_frame_size  # a profile of 5000 RIDs is 40 kB
         for off in range(0, len(data), step):
             self.h2.send_data(sid, data[off:off + step], end_stream=off + step >= len(data))
+        if self.nrf.args.mode == "close":
+            self.h2.close_connection()
+            self.closing = True
 
 
 def main():
@@ -172,7 +177,8 @@ def main():
     ap.add_argument("--spec", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--heartbeat", type=int, default=2)
-    ap.add_argument("--mode", default="normal", choices=["normal", "garbage", "500", "slow"])
+    ap.add_argument("--mode", default="normal",
+                    choices=["normal", "garbage", "500", "slow", "close"])
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--client-ca")
     args = ap.parse_args()
@@ -224,6 +230,8 @@ def main():
                 c.on_data(data)
             except Exception as e:  # a broken client: drop it, keep serving
                 nrf.record("ERROR", "-", 0, None, repr(e))
+                c.closing = True
+            if c.closing:
                 sel.unregister(c.sock)
                 c.sock.close()
 

@@ -48,8 +48,9 @@ struct request {
 	int status; /* :status; 0 until the headers */
 	char resp[BODY_MAX + 1];
 	size_t resp_len;
-	int done;   /* the stream closed */
-	int failed; /* reset, or the response too large */
+	int done;    /* the stream closed */
+	int failed;  /* reset, or the response too large */
+	int retried; /* sent again once on a fresh connection */
 	uint64_t deadline_ms;
 };
 
@@ -74,6 +75,8 @@ struct akma_nrf {
 
 	struct request req;
 	int in_flight;
+	unsigned conn_uses; /* requests answered on this connection */
+	int peer_gone;      /* the NRF ended the connection after an answer */
 
 	/* the registration */
 	int registered;       /* our profile is in the NRF */
@@ -307,6 +310,8 @@ static int conn_open(struct akma_nrf *n, char *why, size_t why_size)
 		snprintf(why, why_size, "%s: %s", n->host, gai_strerror(rc));
 		return -1;
 	}
+	n->conn_uses = 0;
+	n->peer_gone = 0;
 	n->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (n->fd < 0 ||
 	    (connect(n->fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS)) {
@@ -453,6 +458,10 @@ static int conn_pump(struct akma_nrf *n, char *why, size_t why_size)
 	uint8_t in[16384];
 	for (;;) {
 		ssize_t r = io_read(n, in, sizeof(in));
+		if (r < 0 && n->in_flight && n->req.done) {
+			n->peer_gone = 1; /* closed after its answer: not a fault */
+			break;
+		}
 		if (r < 0) {
 			snprintf(why, why_size, "the NRF closed the connection");
 			return -1;
@@ -467,6 +476,10 @@ static int conn_pump(struct akma_nrf *n, char *why, size_t why_size)
 	}
 	explicit_bzero(in, sizeof(in));
 	if (!nghttp2_session_want_read(n->h2) && !nghttp2_session_want_write(n->h2)) {
+		if (n->in_flight && n->req.done) {
+			n->peer_gone = 1; /* GOAWAY after the answer: the next request opens anew */
+			return 0;
+		}
 		snprintf(why, why_size, "the NRF ended the session (GOAWAY)");
 		return -1;
 	}
@@ -488,6 +501,20 @@ static void request_start(struct akma_nrf *n, const char *method, const char *co
 	q->body_len = body ? strlen(body) : 0;
 	q->deadline_ms = akma_mono_ms() + (n->p.timeout_ms ? n->p.timeout_ms : 5000);
 	q->stream = -1;
+	n->in_flight = 1;
+}
+
+/* The same request once more, from its first octet, on a new connection. */
+static void request_again(struct akma_nrf *n)
+{
+	struct request *q = &n->req;
+	q->stream = -1;
+	q->status = 0;
+	q->done = q->failed = 0;
+	q->resp_len = 0;
+	q->body_off = 0;
+	q->retried = 1;
+	q->deadline_ms = akma_mono_ms() + (n->p.timeout_ms ? n->p.timeout_ms : 5000);
 	n->in_flight = 1;
 }
 
@@ -532,6 +559,8 @@ static void answered(struct akma_nrf *n)
 	uint64_t now = akma_mono_ms();
 
 	n->in_flight = 0;
+	if (!q->failed && q->status)
+		n->conn_uses++;
 	if (!strcmp(q->method, "DELETE")) {
 		if (st == 204 || st == 200 || st == 404) {
 			bump(&n->st.deregistrations);
@@ -663,16 +692,27 @@ static void *thread_main(void *arg)
 				goto fail;
 			if (rc == 0 && conn_pump(n, why, sizeof(why)) != 0)
 				goto fail;
+			if (n->req.done && n->req.failed && !n->req.status && n->conn_uses &&
+			    !n->req.retried) {
+				snprintf(why, sizeof(why), "the connection broke");
+				goto fail;
+			}
 			if (n->req.done) {
 				answered(n);
+				if (n->peer_gone)
+					conn_close(n);
 				continue;
 			}
 			if (akma_mono_ms() >= n->req.deadline_ms) {
 				snprintf(why, sizeof(why), "%s: no answer within %u ms",
 					 n->req.method, n->p.timeout_ms ? n->p.timeout_ms : 5000);
+				n->req.retried = 1; /* a slow NRF: no second wait */
 				goto fail;
 			}
 		}
+		if (!n->in_flight && n->fd >= 0 && !n->connecting && !n->handshaking &&
+		    conn_pump(n, why, sizeof(why)) != 0)
+			conn_close(n); /* the NRF let an idle connection go: so do we */
 		struct pollfd pf = {n->fd, POLLIN, 0};
 		if (n->fd >= 0 && (n->connecting || n->out_off < n->out_len ||
 				   (n->h2 && nghttp2_session_want_write(n->h2))))
@@ -680,6 +720,14 @@ static void *thread_main(void *arg)
 		poll(&pf, n->fd >= 0 ? 1 : 0, TICK_MS);
 		continue;
 fail:
+		if (n->conn_uses && !n->req.retried && !stopping) {
+			/* A connection that served before may have been closed by the
+			 * NRF as the request went out: once more on a new one, not
+			 * counted as a failure. */
+			conn_close(n);
+			request_again(n);
+			continue;
+		}
 		conn_close(n);
 		n->in_flight = 0;
 		bump(&n->st.failures);
