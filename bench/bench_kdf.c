@@ -19,6 +19,7 @@
 
 #include "bench.h"
 #include "err.h"
+#include "kaf_shani.h"
 #include "kdf.h"
 #include "mb.h"
 #include "sha256.h"
@@ -33,6 +34,12 @@ static const char usage_text[] =
 	"                              (SHA-NI when the CPU has it)\n"
 	"  ipsec-mb burst              cached midstates, IMB_SUBMIT_HASH_BURST, for\n"
 	"                              each manager and burst size\n"
+	"  akmad sha-ni x4 burst       the same burst on akmad's own four-lane SHA-NI\n"
+	"                              kernel (engine.mb_arch shani)\n"
+	"  limit: N sha-ni blocks xL   the floor: N SHA-256 compressions a K_AF in L\n"
+	"                              interleaved SHA-NI chains, nothing else; every\n"
+	"                              burst row is then shown as a fraction of the\n"
+	"                              fastest of them for its |S|\n"
 	"and, per new K_AKMA, the midstate computation: ipsec-mb's\n"
 	"IMB_SHA256_ONE_BLOCK twice (baseline) against akmad's SHA-256 code.\n"
 	"\n"
@@ -47,8 +54,8 @@ static const char usage_text[] =
 	"                   53..116 costs 3\n"
 	"  --keys N         distinct K_AKMA keys (default 4096, at least 4096)\n"
 	"  --bursts LIST    burst sizes, comma separated (default 8,16,32,64; 1..64)\n"
-	"  --arch LIST      ipsec-mb managers (default every one this CPU runs:\n"
-	"                   sse,avx,avx2,avx512)\n"
+	"  --arch LIST      K_AF code paths (default every one this CPU runs of\n"
+	"                   sse,avx,avx2,avx512, ipsec-mb's managers, and shani)\n"
 	"  --core N         pin to CPU N (default the highest CPU allowed)\n"
 	"  --csv            CSV rows instead of a table (environment as # lines)\n"
 	"  -h, --help       this text\n";
@@ -99,14 +106,15 @@ static int check_against_openssl(const struct kdf_bench *b, const uint8_t (*got)
 	return 0;
 }
 
-enum method_kind { M_OPENSSL, M_SCALAR, M_BURST, M_MIDSTATE_IMB, M_MIDSTATE_AKMA };
+enum method_kind { M_LIMIT, M_OPENSSL, M_SCALAR, M_BURST, M_MIDSTATE_IMB, M_MIDSTATE_AKMA };
 
 /* One row of the table: what to run, and the ns/op of each round. */
 struct kdf_method {
 	enum method_kind kind;
 	const char *name;
 	const char *arch;
-	unsigned burst;
+	unsigned burst; /* M_LIMIT: compressions a K_AF */
+	unsigned lanes; /* M_LIMIT: chains interleaved */
 	struct akma_mb *mb;
 	IMB_MGR *imb;
 	double ns[16];
@@ -130,6 +138,30 @@ static double measure(const struct kdf_bench *b, const struct kdf_method *m)
 		jobs[j] = (struct akma_kaf_job){NULL, b->af_id, (uint16_t)b->af_len, out[j]};
 	do {
 		switch (m->kind) {
+		case M_LIMIT: {
+			/* The floor: m->burst SHA-256 compressions a K_AF with SHA-NI,
+			 * in m->lanes interleaved chains, nothing else (no padding,
+			 * no copies). */
+			uint32_t st[4][8];
+			const uint8_t *blk[4] = {block, block, block, block};
+			memset(block, 0x5a, sizeof(block));
+			for (int l = 0; l < 4; l++)
+				memcpy(st[l], b->ms[b->order[l]].inner, sizeof(st[l]));
+			for (unsigned i = 0; i < chunk; i += m->lanes) {
+				for (unsigned c = 0; c < m->burst; c++) {
+					if (m->lanes == 4)
+						akma_sha256_compress_x4(st, blk);
+					else if (m->lanes == 2)
+						akma_sha256_compress_x2(st, blk);
+					else
+						akma_sha256_compress(st[0], block, 1);
+				}
+				block[0] = (uint8_t)st[0][0]; /* a dependency the compiler keeps */
+			}
+			n += chunk;
+			explicit_bzero(st, sizeof(st));
+			break;
+		}
 		case M_OPENSSL:
 			for (unsigned i = 0; i < chunk; i++) {
 				size_t len = akma_kaf_s(b->af_id, b->af_len, s);
@@ -334,10 +366,29 @@ int bench_kdf_main(int argc, char **argv)
 	       b.rounds, b.duration);
 
 	/* The rows, in the order printed. */
-	struct kdf_method methods[2 + AKMA_MB_ARCH_COUNT * 16 + 2];
+	struct kdf_method methods[2 + 6 + AKMA_MB_ARCH_COUNT * 16 + 2];
 	unsigned n_methods = 0;
 	methods[n_methods++] = (struct kdf_method){
 		.kind = M_OPENSSL, .name = "openssl HMAC() one-shot", .arch = "-", .burst = 1};
+	unsigned n_limits = 0;
+	if (akma_kaf_shani_supported()) {
+		/* Lanes as deep as pays: the floor is the fastest of them. */
+		static const char *const names[2][3] = {
+			{"limit: 2 sha-ni blocks x1", "limit: 2 sha-ni blocks x2",
+			 "limit: 2 sha-ni blocks x4"},
+			{"limit: 3 sha-ni blocks x1", "limit: 3 sha-ni blocks x2",
+			 "limit: 3 sha-ni blocks x4"}};
+		static const unsigned lanes[3] = {1, 2, 4};
+		for (unsigned blocks = 2; blocks <= 3; blocks++)
+			for (unsigned l = 0; l < 3; l++)
+				methods[n_methods++] =
+					(struct kdf_method){.kind = M_LIMIT,
+							    .name = names[blocks - 2][l],
+							    .arch = "-",
+							    .burst = blocks,
+							    .lanes = lanes[l]};
+		n_limits = 6;
+	}
 	if (verify_scalar(&b) == 0)
 		methods[n_methods++] = (struct kdf_method){
 			.kind = M_SCALAR,
@@ -359,7 +410,8 @@ int bench_kdf_main(int argc, char **argv)
 			if (verify_burst(&b, mb, burst_list[i]) == 0)
 				methods[n_methods++] = (struct kdf_method){
 					.kind = M_BURST,
-					.name = "ipsec-mb burst",
+					.name = a == AKMA_MB_SHANI ? "akmad sha-ni x4 burst"
+								   : "ipsec-mb burst",
 					.arch = akma_mb_arch_name((enum akma_mb_arch)a),
 					.burst = burst_list[i],
 					.mb = mb};
@@ -410,6 +462,33 @@ int bench_kdf_main(int argc, char **argv)
 		}
 		struct bench_row row = {m->name, m->arch, m->burst, 1e9 / ns, ns, ratio};
 		bench_table_row(stdout, b.csv, &row);
+	}
+	if (n_limits && !b.csv) {
+		/* The floor for this |S|: its inner blocks from the midstate, and
+		 * the outer one. */
+		unsigned blocks = (unsigned)((b.af_len + 3 + 9 + 63) / 64) + 1;
+		double floor_ns = 0;
+		unsigned floor_lanes = 0;
+		for (unsigned i = 0; i < n_methods; i++) {
+			double ns = bench_median(methods[i].ns, b.rounds);
+			if (methods[i].kind == M_LIMIT && methods[i].burst == blocks &&
+			    (floor_ns == 0 || ns < floor_ns)) {
+				floor_ns = ns;
+				floor_lanes = methods[i].lanes;
+			}
+		}
+		if (floor_ns > 0) {
+			printf("\nfraction of the limit (%u sha-ni blocks a K_AF, best at %u "
+			       "lane%s: "
+			       "%.1f ns)\n",
+			       blocks, floor_lanes, floor_lanes == 1 ? "" : "s", floor_ns);
+			for (unsigned i = 0; i < first_midstate; i++)
+				if (methods[i].kind == M_BURST || methods[i].kind == M_SCALAR)
+					printf("  %-28s %-7s %5u %7.0f %%\n", methods[i].name,
+					       methods[i].arch, methods[i].burst,
+					       100 * floor_ns /
+						       bench_median(methods[i].ns, b.rounds));
+		}
 	}
 	for (unsigned i = 0; i < n_methods; i++)
 		if (methods[i].kind == M_BURST &&

@@ -20,6 +20,7 @@
 
 #include "err.h"
 #include "clock.h"
+#include "kaf_shani.h"
 
 /* S for the longest AF_ID, rounded up to a cache line multiple. */
 #define S_SLOT ((AKMA_KAF_S_MAX + 63) & ~63)
@@ -35,7 +36,7 @@ struct akma_mb {
 
 static const char *const arch_names[AKMA_MB_ARCH_COUNT] = {
 	[AKMA_MB_AUTO] = "auto", [AKMA_MB_SSE] = "sse",       [AKMA_MB_AVX] = "avx",
-	[AKMA_MB_AVX2] = "avx2", [AKMA_MB_AVX512] = "avx512",
+	[AKMA_MB_AVX2] = "avx2", [AKMA_MB_AVX512] = "avx512", [AKMA_MB_SHANI] = "shani",
 };
 
 static const uint64_t arch_cpuflags[AKMA_MB_ARCH_COUNT] = {
@@ -67,6 +68,8 @@ int akma_mb_arch_supported(enum akma_mb_arch arch)
 		return 1;
 	if ((unsigned)arch >= AKMA_MB_ARCH_COUNT)
 		return 0;
+	if (arch == AKMA_MB_SHANI)
+		return akma_kaf_shani_supported();
 	uint64_t have = imb_get_feature_flags();
 	return (have & arch_cpuflags[arch]) == arch_cpuflags[arch];
 }
@@ -107,6 +110,11 @@ static struct akma_mb *create_arch(enum akma_mb_arch arch, int *err)
 	}
 	memset(mb, 0, sizeof(*mb));
 	mb->arch = arch;
+	/* The SHA-NI kernel has no manager; the HMAC bursts of other KDFs
+	 * (K_AKMA, A-TID: never on the data path) still go to ipsec-mb's SSE
+	 * manager, which every x86-64 CPU here runs. */
+	if (arch == AKMA_MB_SHANI)
+		arch = AKMA_MB_SSE;
 	/* The manager's lanes hold inner digests of keys: page-aligned, so it can
 	 * be kept out of core dumps. */
 	mb->mgr_size = (imb_get_mb_mgr_size() + 4095) & ~(size_t)4095;
@@ -215,6 +223,8 @@ unsigned akma_mb_kaf_burst(struct akma_mb *mb, const struct akma_kaf_job *jobs, 
 
 	if (n > AKMA_MB_BURST_MAX)
 		n = AKMA_MB_BURST_MAX;
+	if (mb->arch == AKMA_MB_SHANI)
+		return akma_kaf_shani_burst(jobs, n);
 	for (; count < n; count++) {
 		const struct akma_kaf_job *req = &jobs[count];
 		IMB_JOB *job = &mb->jobs[count];

@@ -29,6 +29,7 @@ enum akma_mb_arch {
 	AKMA_MB_AVX,
 	AKMA_MB_AVX2,
 	AKMA_MB_AVX512,
+	AKMA_MB_SHANI, /* our own four-lane SHA-NI kernel (kaf_shani.h), not ipsec-mb */
 	AKMA_MB_ARCH_COUNT,
 };
 
@@ -50,7 +51,7 @@ struct akma_hmac_job {
 
 struct akma_mb;
 
-/* "auto", "sse", "avx", "avx2", "avx512". */
+/* "auto", "sse", "avx", "avx2", "avx512", "shani". */
 const char *akma_mb_arch_name(enum akma_mb_arch arch);
 
 /* Parse a name as above. Returns 0 or -AKMA_E_MB_ARCH. */

@@ -17,7 +17,7 @@ const uint32_t akma_sha256_iv[8] = {
 	0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 };
 
-static const uint32_t round_constants[64] = {
+const uint32_t akma_sha256_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
 	0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
 	0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
@@ -64,7 +64,7 @@ void akma_sha256_compress_generic(uint32_t state[8], const uint8_t *blocks, size
 		uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
 		for (int t = 0; t < 64; t++) {
 			uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) +
-				      ((e & f) ^ (~e & g)) + round_constants[t] + w[t];
+				      ((e & f) ^ (~e & g)) + akma_sha256_k[t] + w[t];
 			uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) +
 				      ((a & b) ^ (a & c) ^ (b & c));
 			h = g;
@@ -122,7 +122,7 @@ static void compress_shani(uint32_t state[8], const uint8_t *blocks, size_t nblo
 				*cur = _mm_sha256msg2_epu32(_mm_add_epi32(x, t7), prev);
 			}
 			__m128i kw = _mm_add_epi32(
-				*cur, _mm_loadu_si128((const __m128i *)&round_constants[4 * g]));
+				*cur, _mm_loadu_si128((const __m128i *)&akma_sha256_k[4 * g]));
 			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, kw);
 			kw = _mm_shuffle_epi32(kw, 0x0e);
 			abef = _mm_sha256rnds2_epu32(abef, cdgh, kw);

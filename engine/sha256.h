@@ -20,8 +20,9 @@
 #define AKMA_SHA256_BLOCK 64
 #define AKMA_SHA256_DIGEST 32
 
-/* The FIPS 180-4 initial hash value H(0). */
+/* The FIPS 180-4 initial hash value H(0), and the round constants K. */
 extern const uint32_t akma_sha256_iv[8];
+extern const uint32_t akma_sha256_k[64];
 
 /* Compress nblocks 64-octet blocks into state (host-order words). Uses
  * SHA-NI when the CPU has it, portable C otherwise. */

@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 	refused("[engine]\nworkers = -1\n", "not a whole number");
 	refused("[engine]\nworkers = 2x\n", "not a whole number");
 	refused("[engine]\nworkers = 99999999999999999999999\n", "not a whole number");
-	refused("[engine]\nmb_arch = neon\n", "must be one of auto|sse|avx|avx2|avx512");
+	refused("[engine]\nmb_arch = neon\n", "must be one of auto|sse|avx|avx2|avx512|shani");
 	refused("[engine]\ncapcity = 10\n", ":2: unknown key 'engine.capcity'");
 	refused("[enigne]\n", ":1: unknown section [enigne]");
 	refused("capacity = 10\n", ":1: key 'capacity' outside a [section]");

@@ -83,7 +83,7 @@ static void check_arch(enum akma_mb_arch arch, struct burst_data *d)
 	uint8_t want[32];
 
 	if (!mb) {
-		printf("ipsec-mb %s: %s: skipped\n", name, akma_strerror(err));
+		printf("mb_arch %s: %s: skipped\n", name, akma_strerror(err));
 		return;
 	}
 	/* Every burst size, AF_ID lengths spread over 1..258. */
@@ -151,7 +151,7 @@ static void check_arch(enum akma_mb_arch arch, struct burst_data *d)
 	hj[1].len = 0;
 	CHECK_EQ_INT(akma_mb_hmac_burst(mb, hj, 3), 0, "%s empty message refused", name);
 	CHECK(memcmp(macs[0], "\0\0\0\0\0\0\0\0", 8) == 0, "%s refused burst wiped", name);
-	printf("ipsec-mb %s: tested\n", name);
+	printf("mb_arch %s: tested\n", name);
 	akma_mb_free(mb);
 }
 

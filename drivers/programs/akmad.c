@@ -638,8 +638,8 @@ static int setup_engine(struct daemon *d)
 		char list[1024], rule[16];
 		if (akma_rid_set_format(&d->rids, list, sizeof(list)) < 0)
 			snprintf(list, sizeof(list), "%u of them", akma_rid_set_count(&d->rids));
-		LOG(NOTICE, "serving the A-KIDs of routing indicators %s (engine.rid_rule %s)\n", list,
-		    akma_rid_rule_name(&d->rid_rule, rule, sizeof(rule)));
+		LOG(NOTICE, "serving the A-KIDs of routing indicators %s (engine.rid_rule %s)\n",
+		    list, akma_rid_rule_name(&d->rid_rule, rule, sizeof(rule)));
 	}
 	return 0;
 }
