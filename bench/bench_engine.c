@@ -50,7 +50,8 @@ static const char usage_text[] =
 	"  --inflight N        requests kept in flight (default 512)\n"
 	"  --burst N           worker dequeue burst, 1..64 (default 32)\n"
 	"  --af-len N          AF_ID octets (default 19)\n"
-	"  --mb-arch NAME      ipsec-mb manager: auto (default), sse, avx, avx2, avx512\n"
+	"  --mb-arch NAME      K_AF path: auto (default), sse, avx, avx2, avx512 (ipsec-mb), "
+	"shani\n"
 	"  --csv               CSV rows instead of tables\n"
 	"  --no-naive          skip the naive baseline (for profiling the engine\n"
 	"                      alone; its row then just repeats the engine's)\n"
@@ -373,7 +374,7 @@ int bench_engine_main(int argc, char **argv)
 	}
 	b.store = akma_engine_store(b.e);
 	const char *pfx = b.csv ? "# " : "";
-	printf("%sengine     %u worker lcore(s), ipsec-mb %s, burst %u, %u in flight\n", pfx,
+	printf("%sengine     %u worker lcore(s), K_AF by %s, burst %u, %u in flight\n", pfx,
 	       akma_engine_workers(b.e), akma_mb_arch_name(akma_engine_mb_arch(b.e)), b.burst,
 	       b.inflight);
 	for (unsigned i = 0; i < b.af_len - AKMA_UA_ID_LEN; i++)

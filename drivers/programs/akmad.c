@@ -624,16 +624,19 @@ static int setup_engine(struct daemon *d)
 	if (stop_requested)
 		return 0;
 	LOG(NOTICE,
-	    "version %s, listening on %s%s%s; %u worker lcore(s), ipsec-mb %s, %llu "
+	    "version %s, listening on %s%s%s; %u worker lcore(s), K_AF by %s%s, %llu "
 	    "contexts; replication %s%s%s\n",
 	    AKMA_VERSION, c->listen,
 	    !d->sbi              ? ""
 	    : c->sbi_tls_cert[0] ? " and HTTP/2 over TLS "
 				 : " and h2c ",
 	    d->sbi ? c->sbi_listen : "", akma_engine_workers(d->e),
-	    akma_mb_arch_name(akma_engine_mb_arch(d->e)), (unsigned long long)c->capacity,
-	    d->replicate ? c->repl_mode : "off", d->rep ? " to redis " : "",
-	    d->rep ? akma_replicator_server(d->rep) : "");
+	    akma_engine_mb_arch(d->e) == AKMA_MB_SHANI ? "akmad's SHA-NI kernel" : "ipsec-mb ",
+	    akma_engine_mb_arch(d->e) == AKMA_MB_SHANI
+		    ? ""
+		    : akma_mb_arch_name(akma_engine_mb_arch(d->e)),
+	    (unsigned long long)c->capacity, d->replicate ? c->repl_mode : "off",
+	    d->rep ? " to redis " : "", d->rep ? akma_replicator_server(d->rep) : "");
 	if (d->rid_filter) {
 		char list[1024], rule[16];
 		if (akma_rid_set_format(&d->rids, list, sizeof(list)) < 0)
