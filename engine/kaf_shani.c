@@ -13,14 +13,21 @@
  * The inner digests and the states hold key-derived values: on the stack,
  * wiped before return (the padded S is the AF_ID, public).
  *
- * Where it stands (akma-bench kdf --arch sse,avx2,shani, 5 rounds, AF_ID of
- * 19 octets, same run): the floor, two compressions a K_AF, is 89.8 ns in
- * one chain, 77.5 in two, 63.1 in four (the limit rows); ipsec-mb's SSE and
- * AVX2 managers reach 67.5-73 ns (86-93 % of the floor); this kernel 87-93
- * ns (68-72 %): padding, copies and the state's shuffles between blocks
- * cost it some 25 ns a K_AF. auto keeps ipsec-mb here; the kernel is the
- * place to close that gap (issue 17), cross-validated by test_mb_oracle
- * like every manager.
+ * When every S of a group fits one block (an AF_ID up to 52 octets: every
+ * FQDN up to 47) the inner and outer hashes are fused: the inner digest is
+ * the outer block's first eight message words as it stands in the
+ * registers, so it never goes through memory, and the feed-forward values
+ * are reloaded from the midstates rather than held, which four lanes have
+ * no registers for (sha256rnds2 has no EVEX form: xmm0-15 only).
+ *
+ * Measured with akma-bench kdf --arch sse,shani, 5 rounds, AF_ID of 19
+ * octets, twice: the floor (the limit: rows, two compressions a K_AF in
+ * four chains) 47.1 and 51.8 ns; ipsec-mb's SSE manager 64.9-68.4 ns; this
+ * kernel 67.7-70.5 ns (69-75 % of the floor), where it was 87-93 ns before
+ * the fusion (blocks through memory, state converted between them, scratch
+ * wiped). At par with ipsec-mb, not past it: auto picks whichever its
+ * start-up probe finds faster. Cross-validated by test_mb_oracle like every
+ * ipsec-mb manager.
  */
 #include "kaf_shani.h"
 
@@ -161,13 +168,104 @@ static void group(const struct akma_kaf_job *jobs, unsigned n)
 	explicit_bzero(st, sizeof(st));
 }
 
+/* The 64 rounds of one block on a lane's {A,B,E,F}, {C,D,G,H}, its
+ * schedule w (consumed). */
+#define ROUNDS(abef, cdgh, w)                                                            \
+	for (int g = 0; g < 16; g++) {                                                   \
+		__m128i *cur_ = &(w)[g & 3];                                             \
+		if (g >= 4) {                                                            \
+			__m128i prev_ = (w)[(g + 3) & 3];                                \
+			__m128i t7_ = _mm_alignr_epi8(prev_, (w)[(g + 2) & 3], 4);       \
+			__m128i x_ = _mm_sha256msg1_epu32(*cur_, (w)[(g + 1) & 3]);      \
+			*cur_ = _mm_sha256msg2_epu32(_mm_add_epi32(x_, t7_), prev_);     \
+		}                                                                        \
+		__m128i kw_ = _mm_add_epi32(                                             \
+			*cur_, _mm_loadu_si128((const __m128i *)&akma_sha256_k[4 * g])); \
+		cdgh = _mm_sha256rnds2_epu32(cdgh, abef, kw_);                           \
+		kw_ = _mm_shuffle_epi32(kw_, 0x0e);                                      \
+		abef = _mm_sha256rnds2_epu32(abef, cdgh, kw_);                           \
+	}
+
+/* A midstate in sha256rnds2's {A,B,E,F}, {C,D,G,H} form. */
+SHANI_TARGET static inline void state_in(const uint32_t st[8], __m128i *abef, __m128i *cdgh)
+{
+	__m128i dcba = _mm_load_si128((const __m128i *)&st[0]);
+	__m128i hgfe = _mm_load_si128((const __m128i *)&st[4]);
+	__m128i cdab = _mm_shuffle_epi32(dcba, 0xb1), efgh = _mm_shuffle_epi32(hgfe, 0x1b);
+	*abef = _mm_alignr_epi8(cdab, efgh, 8);
+	*cdgh = _mm_blend_epi16(efgh, cdab, 0xf0);
+}
+
+/* Four K_AF whose S fits one block: inner and outer hashes fused, the inner
+ * digest handed to the outer block in registers (it is the outer block's
+ * first eight message words, host order: no byte swapping, no memory). */
+SHANI_TARGET
+static void group_one_block(const struct akma_kaf_job *jobs, unsigned n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+	uint8_t s[LANES][64];
+	__m128i abef[LANES], cdgh[LANES], w[LANES][4];
+
+	for (int l = 0; l < LANES; l++) {
+		const struct akma_kaf_job *j = &jobs[(unsigned)l < n ? (unsigned)l : n - 1];
+		inner_blocks(j, s[l]);
+		__m128i dcba = _mm_load_si128((const __m128i *)&j->key->inner[0]);
+		__m128i hgfe = _mm_load_si128((const __m128i *)&j->key->inner[4]);
+		__m128i cdab = _mm_shuffle_epi32(dcba, 0xb1), efgh = _mm_shuffle_epi32(hgfe, 0x1b);
+		abef[l] = _mm_alignr_epi8(cdab, efgh, 8);
+		cdgh[l] = _mm_blend_epi16(efgh, cdab, 0xf0);
+		for (int i = 0; i < 4; i++)
+			w[l][i] = _mm_shuffle_epi8(
+				_mm_loadu_si128((const __m128i *)(s[l] + 16 * i)), bswap);
+	}
+	for (int l = 0; l < LANES; l++)
+		ROUNDS(abef[l], cdgh[l], w[l]);
+	for (int l = 0; l < LANES; l++) {
+		const struct akma_kaf_job *j = &jobs[(unsigned)l < n ? (unsigned)l : n - 1];
+		__m128i a, c;
+		state_in(j->key->inner, &a, &c);
+		a = _mm_add_epi32(abef[l], a);
+		c = _mm_add_epi32(cdgh[l], c);
+		__m128i feba = _mm_shuffle_epi32(a, 0x1b), dchg = _mm_shuffle_epi32(c, 0xb1);
+		w[l][0] = _mm_blend_epi16(feba, dchg, 0xf0); /* W0..W3 = a, b, c, d */
+		w[l][1] = _mm_alignr_epi8(dchg, feba, 8);    /* W4..W7 = e, f, g, h */
+		w[l][2] = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
+		w[l][3] = _mm_set_epi32(768, 0, 0, 0); /* (64 + 32) * 8 bits */
+		__m128i dcba = _mm_load_si128((const __m128i *)&j->key->outer[0]);
+		__m128i hgfe = _mm_load_si128((const __m128i *)&j->key->outer[4]);
+		__m128i cdab = _mm_shuffle_epi32(dcba, 0xb1), efgh = _mm_shuffle_epi32(hgfe, 0x1b);
+		abef[l] = _mm_alignr_epi8(cdab, efgh, 8);
+		cdgh[l] = _mm_blend_epi16(efgh, cdab, 0xf0);
+	}
+	for (int l = 0; l < LANES; l++)
+		ROUNDS(abef[l], cdgh[l], w[l]);
+	for (unsigned l = 0; l < n; l++) {
+		__m128i a, c;
+		state_in(jobs[l].key->outer, &a, &c);
+		a = _mm_add_epi32(abef[l], a);
+		c = _mm_add_epi32(cdgh[l], c);
+		__m128i feba = _mm_shuffle_epi32(a, 0x1b), dchg = _mm_shuffle_epi32(c, 0xb1);
+		_mm_storeu_si128((__m128i *)jobs[l].kaf,
+				 _mm_shuffle_epi8(_mm_blend_epi16(feba, dchg, 0xf0), bswap));
+		_mm_storeu_si128((__m128i *)(jobs[l].kaf + 16),
+				 _mm_shuffle_epi8(_mm_alignr_epi8(dchg, feba, 8), bswap));
+	}
+}
+
 unsigned akma_kaf_shani_burst(const struct akma_kaf_job *jobs, unsigned n)
 {
 	unsigned count = 0;
 
 	while (count < n && jobs[count].af_id_len >= 1 && jobs[count].af_id_len <= AKMA_AF_ID_MAX)
 		count++;
-	for (unsigned i = 0; i < count; i += LANES)
-		group(jobs + i, count - i < LANES ? count - i : LANES);
+	for (unsigned i = 0; i < count; i += LANES) {
+		unsigned k = count - i < LANES ? count - i : LANES, one = 1;
+		for (unsigned l = 0; l < k; l++)
+			one &= jobs[i + l].af_id_len + 3 + 9 <= 64;
+		if (one)
+			group_one_block(jobs + i, k);
+		else
+			group(jobs + i, k);
+	}
 	return count;
 }
