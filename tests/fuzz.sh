@@ -3,7 +3,7 @@
 # FUZZ_SECONDS (default 20). A crash fails the test and leaves the input
 # that caused it in the build directory.
 #
-#   fuzz.sh SOURCE_ROOT BUILD_DIR TARGET     TARGET: wire | sbi_json
+#   fuzz.sh SOURCE_ROOT BUILD_DIR TARGET     TARGET: wire | sbi_json | pkt
 set -u
 top=${1:?usage: fuzz.sh SOURCE_ROOT BUILD_DIR TARGET}
 out=${2:?usage: fuzz.sh SOURCE_ROOT BUILD_DIR TARGET}
@@ -17,13 +17,16 @@ sbi_json) # the Naanf_AKMA request decoder and answer encoder
 	sources=("$top/drivers/sbi/json.c" "$top/engine/kdf.c" "$top/engine/sha256.c"
 		"$top/engine/hex.c" "$top/engine/err.c" "$top/engine/secmem.c")
 	libs=(-ljansson) ;;
+pkt) # a DPDK port's frames, routing-indicator lists and A-KIDs
+	sources=("$top/drivers/ethdev/pkt.c" "$top/engine/rid.c")
+	libs=() ;;
 *) echo "fuzz: unknown target $target"; exit 2 ;;
 esac
 name=fuzz_$target
 clang=$(command -v clang || command -v clang-14) || { echo "$name: clang not installed (scripts/setup.sh installs it)"; exit 1; }
 mkdir -p "$out/$name.corpus"
 "$clang" -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -I"$top/engine" -I"$top/drivers/sbi" \
+	-fno-sanitize-recover=undefined -I"$top/engine" -I"$top/drivers/sbi" -I"$top/drivers/ethdev" \
 	"$top/tests/$name.c" "${sources[@]}" "${libs[@]}" -o "$out/$name" || exit 1
 cd "$out" || exit 1
 ./"$name" -max_total_time="$seconds" -max_len=2048 -print_final_stats=1 "$name.corpus" 2>&1 |
