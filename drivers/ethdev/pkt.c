@@ -127,6 +127,30 @@ static uint32_t ipv4_pseudo(const uint8_t *ip, uint8_t proto, uint16_t l4_len)
 	return s + proto + l4_len;
 }
 
+/* The UDP datagram of the l4_len octets at l4, in frame f: our port, its
+ * lengths and checksum right. pseudo is the pseudo-header's sum without
+ * the length (the same for IPv4 and IPv6 while it fits 16 bits). Over IPv4
+ * a zero checksum means none was computed (RFC 768); over IPv6 it is
+ * mandatory, and a zero one is discarded (RFC 8200 8.1). */
+static int udp(const struct akma_pkt_if *ifc, const uint8_t *f, const uint8_t *l4, uint16_t l4_len,
+	       uint32_t pseudo, int ipv6, unsigned good, struct akma_pkt_info *info)
+{
+	uint16_t ulen;
+	if (l4_len < AKMA_PKT_UDP_LEN || (ulen = get16(l4 + 4)) < AKMA_PKT_UDP_LEN || ulen > l4_len)
+		return drop(info, AKMA_PKT_DROP_truncated);
+	if (get16(l4 + 2) != ifc->udp_port)
+		return drop(info, AKMA_PKT_DROP_udp_port);
+	uint16_t csum = get16(l4 + 6);
+	if (!(good & AKMA_PKT_L4_CSUM_GOOD) && (csum || ipv6) &&
+	    (!csum || fold_only(akma_pkt_sum(l4, ulen, pseudo + ulen)) != 0xffff))
+		return drop(info, AKMA_PKT_DROP_checksum);
+	info->kind = AKMA_PKT_WIRE;
+	info->ipv6 = (uint8_t)ipv6;
+	info->payload_off = (uint16_t)(l4 + AKMA_PKT_UDP_LEN - f);
+	info->payload_len = (uint16_t)(ulen - AKMA_PKT_UDP_LEN);
+	return AKMA_PKT_WIRE;
+}
+
 static int ipv4(const struct akma_pkt_if *ifc, uint8_t *f, size_t len, unsigned good,
 		struct akma_pkt_info *info)
 {
@@ -151,23 +175,8 @@ static int ipv4(const struct akma_pkt_if *ifc, uint8_t *f, size_t len, unsigned 
 		return drop(info, AKMA_PKT_DROP_not_ours);
 	uint8_t *l4 = ip + AKMA_PKT_IPV4_LEN;
 	uint16_t l4_len = (uint16_t)(total - AKMA_PKT_IPV4_LEN);
-	if (ip[9] == IP_UDP) {
-		uint16_t ulen;
-		if (l4_len < AKMA_PKT_UDP_LEN || (ulen = get16(l4 + 4)) < AKMA_PKT_UDP_LEN ||
-		    ulen > l4_len)
-			return drop(info, AKMA_PKT_DROP_truncated);
-		if (get16(l4 + 2) != ifc->udp_port)
-			return drop(info, AKMA_PKT_DROP_udp_port);
-		/* A zero checksum over IPv4 means none was computed (RFC 768). */
-		if (get16(l4 + 6) && !(good & AKMA_PKT_L4_CSUM_GOOD) &&
-		    fold_only(akma_pkt_sum(l4, ulen, ipv4_pseudo(ip, IP_UDP, ulen))) != 0xffff)
-			return drop(info, AKMA_PKT_DROP_checksum);
-		info->kind = AKMA_PKT_WIRE;
-		info->ipv6 = 0;
-		info->payload_off = (uint16_t)(l4 + AKMA_PKT_UDP_LEN - f);
-		info->payload_len = (uint16_t)(ulen - AKMA_PKT_UDP_LEN);
-		return AKMA_PKT_WIRE;
-	}
+	if (ip[9] == IP_UDP)
+		return udp(ifc, f, l4, l4_len, ipv4_pseudo(ip, IP_UDP, 0), 0, good, info);
 	if (ip[9] == IP_ICMP && l4_len >= 8 && l4[0] == 8 && l4[1] == 0) {
 		if (!(good & AKMA_PKT_L4_CSUM_GOOD) &&
 		    fold_only(akma_pkt_sum(l4, l4_len, 0)) != 0xffff)
@@ -280,24 +289,8 @@ static int ipv6(const struct akma_pkt_if *ifc, uint8_t *f, size_t len, size_t ca
 		      !memcmp(f + 2, ip + 36, 4);
 	if (!unicast && !(solicit && next == IP_ICMPV6))
 		return drop(info, AKMA_PKT_DROP_not_ours);
-	if (next == IP_UDP) {
-		uint16_t ulen;
-		if (l4_len < AKMA_PKT_UDP_LEN || (ulen = get16(l4 + 4)) < AKMA_PKT_UDP_LEN ||
-		    ulen > l4_len)
-			return drop(info, AKMA_PKT_DROP_truncated);
-		if (get16(l4 + 2) != ifc->udp_port)
-			return drop(info, AKMA_PKT_DROP_udp_port);
-		/* Mandatory over IPv6: a zero checksum is discarded (RFC 8200 8.1). */
-		if (!(good & AKMA_PKT_L4_CSUM_GOOD) &&
-		    (!get16(l4 + 6) ||
-		     fold_only(akma_pkt_sum(l4, ulen, ipv6_pseudo(ip, IP_UDP, ulen))) != 0xffff))
-			return drop(info, AKMA_PKT_DROP_checksum);
-		info->kind = AKMA_PKT_WIRE;
-		info->ipv6 = 1;
-		info->payload_off = (uint16_t)(l4 + AKMA_PKT_UDP_LEN - f);
-		info->payload_len = (uint16_t)(ulen - AKMA_PKT_UDP_LEN);
-		return AKMA_PKT_WIRE;
-	}
+	if (next == IP_UDP)
+		return udp(ifc, f, l4, l4_len, ipv6_pseudo(ip, IP_UDP, 0), 1, good, info);
 	if (l4_len < 8)
 		return drop(info, AKMA_PKT_DROP_truncated);
 	if (!(good & AKMA_PKT_L4_CSUM_GOOD) &&
