@@ -20,14 +20,15 @@
  * are reloaded from the midstates rather than held, which four lanes have
  * no registers for (sha256rnds2 has no EVEX form: xmm0-15 only).
  *
- * Measured with akma-bench kdf --arch sse,shani, 5 rounds, AF_ID of 19
- * octets, twice: the floor (the limit: rows, two compressions a K_AF in
- * four chains) 47.1 and 51.8 ns; ipsec-mb's SSE manager 64.9-68.4 ns; this
- * kernel 67.7-70.5 ns (69-75 % of the floor), where it was 87-93 ns before
- * the fusion (blocks through memory, state converted between them, scratch
- * wiped). At par with ipsec-mb, not past it: auto picks whichever its
- * start-up probe finds faster. Cross-validated by test_mb_oracle like every
- * ipsec-mb manager.
+ * The lanes interleave round group by round group (the lane loop inside
+ * the loop over the 16 groups), in both paths. Measured with akma-bench kdf
+ * --arch sse,shani, 5 rounds, AF_ID of 19 octets, twice: the floor (the
+ * limit: rows, two compressions a K_AF in four chains) 45.4 and 51.8 ns;
+ * ipsec-mb's SSE manager 64.5-66.9 ns; this kernel 51.8-55.2 ns. Before:
+ * 87-93 ns with every block through memory; 67.7-70.5 ns fused but with
+ * each lane's 64 rounds run one lane after the other. auto picks whichever
+ * its start-up probe finds faster. Cross-validated by test_mb_oracle like
+ * every ipsec-mb manager.
  */
 #include "kaf_shani.h"
 
@@ -46,6 +47,42 @@ int akma_kaf_shani_supported(void)
 	return akma_sha256_has_shani();
 }
 
+/* Four rounds, group g of 16, on one lane's {A,B,E,F} and {C,D,G,H} and
+ * its message schedule w (the next words computed in place). */
+#define QUAD(g, abef, cdgh, w)                                                             \
+	do {                                                                               \
+		__m128i *cur_ = &(w)[(g)&3];                                               \
+		if ((g) >= 4) {                                                            \
+			__m128i prev_ = (w)[((g) + 3) & 3];                                \
+			__m128i t7_ = _mm_alignr_epi8(prev_, (w)[((g) + 2) & 3], 4);       \
+			__m128i x_ = _mm_sha256msg1_epu32(*cur_, (w)[((g) + 1) & 3]);      \
+			*cur_ = _mm_sha256msg2_epu32(_mm_add_epi32(x_, t7_), prev_);       \
+		}                                                                          \
+		__m128i kw_ = _mm_add_epi32(                                               \
+			*cur_, _mm_loadu_si128((const __m128i *)&akma_sha256_k[4 * (g)])); \
+		cdgh = _mm_sha256rnds2_epu32(cdgh, abef, kw_);                             \
+		kw_ = _mm_shuffle_epi32(kw_, 0x0e);                                        \
+		abef = _mm_sha256rnds2_epu32(abef, cdgh, kw_);                             \
+	} while (0)
+
+/* A state (host-order words a..h) in sha256rnds2's {A,B,E,F}, {C,D,G,H}. */
+SHANI_TARGET static inline void state_in(const uint32_t st[8], __m128i *abef, __m128i *cdgh)
+{
+	__m128i dcba = _mm_loadu_si128((const __m128i *)&st[0]);
+	__m128i hgfe = _mm_loadu_si128((const __m128i *)&st[4]);
+	__m128i cdab = _mm_shuffle_epi32(dcba, 0xb1), efgh = _mm_shuffle_epi32(hgfe, 0x1b);
+	*abef = _mm_alignr_epi8(cdab, efgh, 8);
+	*cdgh = _mm_blend_epi16(efgh, cdab, 0xf0);
+}
+
+/* And back: words a..d and e..h. */
+SHANI_TARGET static inline void state_out(__m128i abef, __m128i cdgh, __m128i *dcba, __m128i *hgfe)
+{
+	__m128i feba = _mm_shuffle_epi32(abef, 0x1b), dchg = _mm_shuffle_epi32(cdgh, 0xb1);
+	*dcba = _mm_blend_epi16(feba, dchg, 0xf0);
+	*hgfe = _mm_alignr_epi8(dchg, feba, 8);
+}
+
 SHANI_TARGET __attribute__((always_inline)) static inline void compress_lanes(
 	uint32_t (*state)[8], const uint8_t *const *blk, const int LANES_N)
 {
@@ -53,39 +90,22 @@ SHANI_TARGET __attribute__((always_inline)) static inline void compress_lanes(
 	__m128i abef[LANES], cdgh[LANES], abef_in[LANES], cdgh_in[LANES], w[LANES][4];
 
 	for (int l = 0; l < LANES_N; l++) {
-		__m128i dcba = _mm_loadu_si128((const __m128i *)&state[l][0]);
-		__m128i hgfe = _mm_loadu_si128((const __m128i *)&state[l][4]);
-		__m128i cdab = _mm_shuffle_epi32(dcba, 0xb1);
-		__m128i efgh = _mm_shuffle_epi32(hgfe, 0x1b);
-		abef[l] = abef_in[l] = _mm_alignr_epi8(cdab, efgh, 8);
-		cdgh[l] = cdgh_in[l] = _mm_blend_epi16(efgh, cdab, 0xf0);
+		state_in(state[l], &abef[l], &cdgh[l]);
+		abef_in[l] = abef[l];
+		cdgh_in[l] = cdgh[l];
 		for (int i = 0; i < 4; i++)
 			w[l][i] = _mm_shuffle_epi8(
 				_mm_loadu_si128((const __m128i *)(blk[l] + 16 * i)), bswap);
 	}
-	for (int g = 0; g < 16; g++) {
-		const __m128i k = _mm_loadu_si128((const __m128i *)&akma_sha256_k[4 * g]);
-		for (int l = 0; l < LANES_N; l++) {
-			__m128i *cur = &w[l][g & 3];
-			if (g >= 4) {
-				__m128i prev = w[l][(g + 3) & 3];
-				__m128i t7 = _mm_alignr_epi8(prev, w[l][(g + 2) & 3], 4);
-				__m128i x = _mm_sha256msg1_epu32(*cur, w[l][(g + 1) & 3]);
-				*cur = _mm_sha256msg2_epu32(_mm_add_epi32(x, t7), prev);
-			}
-			__m128i kw = _mm_add_epi32(*cur, k);
-			cdgh[l] = _mm_sha256rnds2_epu32(cdgh[l], abef[l], kw);
-			kw = _mm_shuffle_epi32(kw, 0x0e);
-			abef[l] = _mm_sha256rnds2_epu32(abef[l], cdgh[l], kw);
-		}
-	}
+	for (int g = 0; g < 16; g++)
+		for (int l = 0; l < LANES_N; l++)
+			QUAD(g, abef[l], cdgh[l], w[l]);
 	for (int l = 0; l < LANES_N; l++) {
-		__m128i a = _mm_add_epi32(abef[l], abef_in[l]);
-		__m128i c = _mm_add_epi32(cdgh[l], cdgh_in[l]);
-		__m128i feba = _mm_shuffle_epi32(a, 0x1b);
-		__m128i dchg = _mm_shuffle_epi32(c, 0xb1);
-		_mm_storeu_si128((__m128i *)&state[l][0], _mm_blend_epi16(feba, dchg, 0xf0));
-		_mm_storeu_si128((__m128i *)&state[l][4], _mm_alignr_epi8(dchg, feba, 8));
+		__m128i dcba, hgfe;
+		state_out(_mm_add_epi32(abef[l], abef_in[l]), _mm_add_epi32(cdgh[l], cdgh_in[l]),
+			  &dcba, &hgfe);
+		_mm_storeu_si128((__m128i *)&state[l][0], dcba);
+		_mm_storeu_si128((__m128i *)&state[l][4], hgfe);
 	}
 }
 
@@ -170,32 +190,6 @@ static void group(const struct akma_kaf_job *jobs, unsigned n)
 
 /* The 64 rounds of one block on a lane's {A,B,E,F}, {C,D,G,H}, its
  * schedule w (consumed). */
-#define ROUNDS(abef, cdgh, w)                                                            \
-	for (int g = 0; g < 16; g++) {                                                   \
-		__m128i *cur_ = &(w)[g & 3];                                             \
-		if (g >= 4) {                                                            \
-			__m128i prev_ = (w)[(g + 3) & 3];                                \
-			__m128i t7_ = _mm_alignr_epi8(prev_, (w)[(g + 2) & 3], 4);       \
-			__m128i x_ = _mm_sha256msg1_epu32(*cur_, (w)[(g + 1) & 3]);      \
-			*cur_ = _mm_sha256msg2_epu32(_mm_add_epi32(x_, t7_), prev_);     \
-		}                                                                        \
-		__m128i kw_ = _mm_add_epi32(                                             \
-			*cur_, _mm_loadu_si128((const __m128i *)&akma_sha256_k[4 * g])); \
-		cdgh = _mm_sha256rnds2_epu32(cdgh, abef, kw_);                           \
-		kw_ = _mm_shuffle_epi32(kw_, 0x0e);                                      \
-		abef = _mm_sha256rnds2_epu32(abef, cdgh, kw_);                           \
-	}
-
-/* A midstate in sha256rnds2's {A,B,E,F}, {C,D,G,H} form. */
-SHANI_TARGET static inline void state_in(const uint32_t st[8], __m128i *abef, __m128i *cdgh)
-{
-	__m128i dcba = _mm_load_si128((const __m128i *)&st[0]);
-	__m128i hgfe = _mm_load_si128((const __m128i *)&st[4]);
-	__m128i cdab = _mm_shuffle_epi32(dcba, 0xb1), efgh = _mm_shuffle_epi32(hgfe, 0x1b);
-	*abef = _mm_alignr_epi8(cdab, efgh, 8);
-	*cdgh = _mm_blend_epi16(efgh, cdab, 0xf0);
-}
-
 /* Four K_AF whose S fits one block: inner and outer hashes fused, the inner
  * digest handed to the outer block in registers (it is the outer block's
  * first eight message words, host order: no byte swapping, no memory). */
@@ -205,50 +199,37 @@ static void group_one_block(const struct akma_kaf_job *jobs, unsigned n)
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
 	uint8_t s[LANES][64];
 	__m128i abef[LANES], cdgh[LANES], w[LANES][4];
+	const struct akma_kaf_job *j[LANES];
 
-	for (int l = 0; l < LANES; l++) {
-		const struct akma_kaf_job *j = &jobs[(unsigned)l < n ? (unsigned)l : n - 1];
-		inner_blocks(j, s[l]);
-		__m128i dcba = _mm_load_si128((const __m128i *)&j->key->inner[0]);
-		__m128i hgfe = _mm_load_si128((const __m128i *)&j->key->inner[4]);
-		__m128i cdab = _mm_shuffle_epi32(dcba, 0xb1), efgh = _mm_shuffle_epi32(hgfe, 0x1b);
-		abef[l] = _mm_alignr_epi8(cdab, efgh, 8);
-		cdgh[l] = _mm_blend_epi16(efgh, cdab, 0xf0);
+	for (unsigned l = 0; l < LANES; l++) {
+		j[l] = &jobs[l < n ? l : n - 1];
+		inner_blocks(j[l], s[l]);
+		state_in(j[l]->key->inner, &abef[l], &cdgh[l]);
 		for (int i = 0; i < 4; i++)
 			w[l][i] = _mm_shuffle_epi8(
 				_mm_loadu_si128((const __m128i *)(s[l] + 16 * i)), bswap);
 	}
-	for (int l = 0; l < LANES; l++)
-		ROUNDS(abef[l], cdgh[l], w[l]);
+	for (int g = 0; g < 16; g++)
+		for (int l = 0; l < LANES; l++)
+			QUAD(g, abef[l], cdgh[l], w[l]);
 	for (int l = 0; l < LANES; l++) {
-		const struct akma_kaf_job *j = &jobs[(unsigned)l < n ? (unsigned)l : n - 1];
 		__m128i a, c;
-		state_in(j->key->inner, &a, &c);
-		a = _mm_add_epi32(abef[l], a);
-		c = _mm_add_epi32(cdgh[l], c);
-		__m128i feba = _mm_shuffle_epi32(a, 0x1b), dchg = _mm_shuffle_epi32(c, 0xb1);
-		w[l][0] = _mm_blend_epi16(feba, dchg, 0xf0); /* W0..W3 = a, b, c, d */
-		w[l][1] = _mm_alignr_epi8(dchg, feba, 8);    /* W4..W7 = e, f, g, h */
+		state_in(j[l]->key->inner, &a, &c);
+		/* W0..W3 = a, b, c, d; W4..W7 = e, f, g, h: the inner digest */
+		state_out(_mm_add_epi32(abef[l], a), _mm_add_epi32(cdgh[l], c), &w[l][0], &w[l][1]);
 		w[l][2] = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
 		w[l][3] = _mm_set_epi32(768, 0, 0, 0); /* (64 + 32) * 8 bits */
-		__m128i dcba = _mm_load_si128((const __m128i *)&j->key->outer[0]);
-		__m128i hgfe = _mm_load_si128((const __m128i *)&j->key->outer[4]);
-		__m128i cdab = _mm_shuffle_epi32(dcba, 0xb1), efgh = _mm_shuffle_epi32(hgfe, 0x1b);
-		abef[l] = _mm_alignr_epi8(cdab, efgh, 8);
-		cdgh[l] = _mm_blend_epi16(efgh, cdab, 0xf0);
+		state_in(j[l]->key->outer, &abef[l], &cdgh[l]);
 	}
-	for (int l = 0; l < LANES; l++)
-		ROUNDS(abef[l], cdgh[l], w[l]);
+	for (int g = 0; g < 16; g++)
+		for (int l = 0; l < LANES; l++)
+			QUAD(g, abef[l], cdgh[l], w[l]);
 	for (unsigned l = 0; l < n; l++) {
-		__m128i a, c;
+		__m128i a, c, dcba, hgfe;
 		state_in(jobs[l].key->outer, &a, &c);
-		a = _mm_add_epi32(abef[l], a);
-		c = _mm_add_epi32(cdgh[l], c);
-		__m128i feba = _mm_shuffle_epi32(a, 0x1b), dchg = _mm_shuffle_epi32(c, 0xb1);
-		_mm_storeu_si128((__m128i *)jobs[l].kaf,
-				 _mm_shuffle_epi8(_mm_blend_epi16(feba, dchg, 0xf0), bswap));
-		_mm_storeu_si128((__m128i *)(jobs[l].kaf + 16),
-				 _mm_shuffle_epi8(_mm_alignr_epi8(dchg, feba, 8), bswap));
+		state_out(_mm_add_epi32(abef[l], a), _mm_add_epi32(cdgh[l], c), &dcba, &hgfe);
+		_mm_storeu_si128((__m128i *)jobs[l].kaf, _mm_shuffle_epi8(dcba, bswap));
+		_mm_storeu_si128((__m128i *)(jobs[l].kaf + 16), _mm_shuffle_epi8(hgfe, bswap));
 	}
 }
 
