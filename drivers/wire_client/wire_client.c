@@ -25,7 +25,7 @@
 struct slot {
 	uint32_t gen;
 	uint8_t in_flight;
-	uint8_t timed_out;
+	uint8_t unanswered; /* 0, or AKMA_WIRE_CLIENT_TIMED_OUT or _REFUSED */
 	uint8_t server;
 	uint64_t deadline_ms;
 };
@@ -155,7 +155,7 @@ unsigned akma_wire_client_index(const struct akma_wire_client *c, const struct a
 
 int akma_wire_client_unanswered(const struct akma_wire_client *c, const struct akma_req *r)
 {
-	return c->slots[r - c->reqs].timed_out;
+	return c->slots[r - c->reqs].unanswered;
 }
 
 void akma_wire_client_close(struct akma_wire_client *c)
@@ -210,7 +210,7 @@ static void port_unreachable(struct akma_wire_client *c, unsigned server)
 	for (unsigned i = 0; i < c->n && sv->in_flight; i++)
 		if (c->slots[i].in_flight && c->slots[i].server == server) {
 			c->slots[i].in_flight = 0;
-			c->slots[i].timed_out = AKMA_WIRE_CLIENT_REFUSED;
+			c->slots[i].unanswered = AKMA_WIRE_CLIENT_REFUSED;
 			sv->in_flight--;
 			c->reqs[i].status = AKMA_ST_OVERLOAD; /* K_AKMA kept: it may go elsewhere */
 			ready_push(c, &c->reqs[i]);
@@ -274,7 +274,7 @@ unsigned akma_wire_client_submit_to(struct akma_wire_client *c, unsigned server,
 		for (unsigned j = first; j < first + k; j++) {
 			unsigned slot = (unsigned)(r[j] - c->reqs);
 			c->slots[slot].server = (uint8_t)server;
-			c->slots[slot].timed_out = ok ? 0 : AKMA_WIRE_CLIENT_REFUSED;
+			c->slots[slot].unanswered = ok ? 0 : AKMA_WIRE_CLIENT_REFUSED;
 			if (ok) {
 				c->slots[slot].in_flight = 1;
 				c->slots[slot].deadline_ms = deadline;
@@ -367,7 +367,7 @@ unsigned akma_wire_client_poll(struct akma_wire_client *c, struct akma_req **out
 		for (unsigned i = 0; i < c->n; i++)
 			if (c->slots[i].in_flight && c->slots[i].deadline_ms <= now) {
 				c->slots[i].in_flight = 0;
-				c->slots[i].timed_out = AKMA_WIRE_CLIENT_TIMED_OUT;
+				c->slots[i].unanswered = AKMA_WIRE_CLIENT_TIMED_OUT;
 				c->servers[c->slots[i].server].in_flight--;
 				c->reqs[i].status = AKMA_ST_OVERLOAD;
 				explicit_bzero(c->reqs[i].kakma, sizeof(c->reqs[i].kakma));
