@@ -349,11 +349,25 @@ static void wipe_secrets(struct daemon *d)
 	explicit_bzero(d->password, sizeof(d->password));
 }
 
+/* Every counter of counters.h, from the paths that are open: for STATS
+ * answers (main lcore), /akma/stats (telemetry thread) and /metrics. */
+static void read_counters(void *arg, uint64_t *v)
+{
+	struct daemon *d = arg;
+	struct akma_wire_server_stats paths[AKMA_WIRE_N_PATHS];
+	struct akma_sock *s = __atomic_load_n(&d->s, __ATOMIC_ACQUIRE);
+
+	memset(paths, 0, sizeof(paths));
+	if (s)
+		akma_sock_stats(s, &paths[AKMA_WIRE_PATH_SOCK]);
+	akma_counters_read(d->e, paths, v);
+}
+
 /* The metrics listener's callback (drivers/metrics). */
 static void write_metrics(void *ctx, FILE *f)
 {
 	struct daemon *d = ctx;
-	struct akmad_metrics_sources src = {d->e, d->s, d->sbi, d->rep};
+	struct akmad_metrics_sources src = {d->e, read_counters, d, d->sbi, d->rep};
 	akmad_metrics_write(&src, f);
 	if (d->nrf)
 		akma_nrf_write_metrics(d->nrf, f);
@@ -480,15 +494,20 @@ static int open_front_ends(struct daemon *d)
 	char err[1536];
 
 	int producer = akma_engine_producer(d->e);
-	struct akma_sock_params sp = {c->listen, c->allow_plain_unix, d->psk, c->replay_window_ms,
-				      (unsigned)c->max_senders};
-	d->s = akma_sock_open(&sp, d->e, (unsigned)producer, err, sizeof(err));
+	struct akma_sock_params sp = {c->listen,
+				      c->allow_plain_unix,
+				      d->psk,
+				      c->replay_window_ms,
+				      (unsigned)c->max_senders,
+				      read_counters,
+				      d};
+	struct akma_sock *s = akma_sock_open(&sp, d->e, (unsigned)producer, err, sizeof(err));
 	explicit_bzero(d->psk, sizeof(d->psk));
-	if (!d->s) {
+	if (!s) {
 		fprintf(stderr, "akmad: %s\n", err);
 		return 1;
 	}
-	akma_telemetry_set_sock(d->s);
+	__atomic_store_n(&d->s, s, __ATOMIC_RELEASE);
 	if (c->sbi_listen[0]) {
 		struct akma_sbi_params bp;
 		int open = 0;
@@ -592,7 +611,7 @@ static int setup_engine(struct daemon *d)
 		fprintf(stderr, "akmad: cannot launch the workers\n");
 		return 1;
 	}
-	if (akma_telemetry_register(d->e, NULL, &akmad_conf_table, &d->conf) != 0)
+	if (akma_telemetry_register(d->e, read_counters, d, &akmad_conf_table, &d->conf) != 0)
 		LOG(WARNING, "telemetry commands not registered\n");
 	akma_telemetry_set_replicator(d->rep);
 
@@ -731,7 +750,7 @@ static void teardown(struct daemon *d)
 	akma_replicator_stop(d->rep, 2000);
 	if (d->s) {
 		akma_sock_poll(d->s, akma_wall_ms());
-		struct akma_sock_stats st;
+		struct akma_wire_server_stats st;
 		akma_sock_stats(d->s, &st);
 		LOG(NOTICE,
 		    "stopped: %llu datagrams in, %llu out; %llu requests; dropped %llu auth, %llu "

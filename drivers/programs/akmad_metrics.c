@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * akmad's series for the metrics listener (drivers/metrics): the SBI's,
- * the counters of drivers/sock/counters.h (engine summed, store, wire:
+ * the counters of drivers/wire_server/counters.h (engine summed, store, wire:
  * akmad_<name>, one name each as in STATS and telemetry), each worker
  * lcore's own, and replication's. README "Metrics" lists them.
  */
@@ -135,7 +135,7 @@ void akmad_metrics_write(const struct akmad_metrics_sources *src, FILE *f)
 
 	if (src->sbi)
 		akma_sbi_write_metrics(src->sbi, f);
-	akma_counters_read(src->engine, src->sock, v);
+	src->read_counters(src->counters_arg, v);
 	akma_counters_prometheus(v, f);
 	worker_series(src->engine, f);
 	replication_series(src->engine, src->rep, f);

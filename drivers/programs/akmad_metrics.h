@@ -8,12 +8,13 @@
 
 #include "replicator.h"
 #include "sbi.h"
-#include "sock.h"
+#include "wire_server.h"
 #include "worker.h"
 
 struct akmad_metrics_sources {
 	struct akma_engine *engine;
-	struct akma_sock *sock;      /* NULL: a standby, not yet serving */
+	void (*read_counters)(void *arg, uint64_t *v); /* counters.h's */
+	void *counters_arg;
 	struct akma_sbi *sbi;        /* NULL: no SBI */
 	struct akma_replicator *rep; /* NULL: no replication */
 };

@@ -5,25 +5,17 @@
 /*
  * The wire protocol over kernel sockets: UDP on IPv4 and IPv6, and Unix
  * datagram sockets. One akma_sock belongs to one thread (akmad's main
- * lcore), which is one producer of the engine: each pass receives a batch of
- * datagrams with recvmmsg, opens them, turns their messages into requests,
- * submits them, collects completions, and sends every datagram's answers
- * back to its sender in one sealed datagram with sendmmsg.
- *
- * A datagram carries at most AKMA_SOCK_MAX_MSGS messages; later ones are
- * answered OVERLOAD, as are requests the engine's rings or request pool
- * refuse and datagrams that find all 1024 answer buffers busy: an answer is
- * never silence. Datagrams that fail the wire checks are dropped and counted
- * by cause; their senders learn nothing. Never blocks (the sockets are
- * non-blocking); never allocates after open.
+ * lcore); it is a transport of a wire server (drivers/wire_server, where
+ * the protocol's rules live): each pass receives a batch of datagrams with
+ * recvmmsg, hands them to the server, and sends the server's answers with
+ * sendmmsg. Never blocks (the sockets are non-blocking); never allocates
+ * after open.
  */
 
 #include <stdint.h>
 
-#include "wire.h"
+#include "wire_server.h"
 #include "worker.h"
-
-#define AKMA_SOCK_MAX_MSGS AKMA_WIRE_MAX_MSGS
 
 struct akma_sock_params {
 	const char *listen; /* "udp:127.0.0.1:7777,udp:[::1]:7777,unix:/path" */
@@ -31,16 +23,8 @@ struct akma_sock_params {
 	const uint8_t *psk; /* 32 octets */
 	uint64_t replay_window_ms;
 	unsigned max_senders;
-};
-
-struct akma_sock_stats {
-	uint64_t rx_datagrams, tx_datagrams, requests, answered;
-	uint64_t dropped_short, dropped_magic, dropped_plain, dropped_stale, dropped_auth,
-		dropped_replay, dropped_senders, version_errors, malformed, overload, send_errors;
-	uint64_t dropped_direction;         /* responses, or under akmad's own sender id */
-	uint64_t stale_epoch;               /* requests under another server epoch */
-	uint64_t senders;                   /* heard from within the freshness window (a gauge) */
-	uint64_t version_errors_unanswered; /* shorter than the answer, or over the rate */
+	void (*read_counters)(void *counters_arg, uint64_t *v); /* for STATS */
+	void *counters_arg;
 };
 
 struct akma_sock;
@@ -60,7 +44,9 @@ void akma_sock_wait(struct akma_sock *s, int timeout_ms);
 /* Requests submitted and not yet answered. */
 unsigned akma_sock_in_flight(const struct akma_sock *s);
 
-void akma_sock_stats(const struct akma_sock *s, struct akma_sock_stats *st);
+/* The wire server's counters with this transport's own (send errors,
+ * truncated datagrams) added. Any thread. */
+void akma_sock_stats(const struct akma_sock *s, struct akma_wire_server_stats *st);
 
 /* Change the wire freshness window (SIGHUP); the owner's thread. */
 void akma_sock_set_replay_window(struct akma_sock *s, uint64_t window_ms);

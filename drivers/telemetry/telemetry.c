@@ -9,7 +9,8 @@
 #include "counters.h"
 
 static struct akma_engine *engine;
-static struct akma_sock *sock; /* NULL while a standby serves nothing */
+static void (*read_counters)(void *arg, uint64_t *v);
+static void *counters_arg;
 static struct akma_replicator *replicator;
 static const struct akma_conf_table *conf_table;
 static const void *conf;
@@ -19,7 +20,7 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	uint64_t v[AKMA_N_COUNTERS];
 	(void)cmd;
 	(void)params;
-	akma_counters_read(engine, __atomic_load_n(&sock, __ATOMIC_ACQUIRE), v);
+	read_counters(counters_arg, v);
 	rte_tel_data_start_dict(d);
 	for (unsigned i = 0; i < AKMA_N_COUNTERS; i++)
 		rte_tel_data_add_dict_u64(d, akma_counter_names[i], v[i]);
@@ -168,11 +169,12 @@ static int cmd_config(const char *cmd, const char *params, struct rte_tel_data *
 	return 0;
 }
 
-int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s,
+int akma_telemetry_register(struct akma_engine *e, void (*read)(void *arg, uint64_t *v), void *arg,
 			    const struct akma_conf_table *t, const void *c)
 {
 	engine = e;
-	sock = s;
+	read_counters = read;
+	counters_arg = arg;
 	conf_table = t;
 	conf = c;
 	int rc = rte_telemetry_register_cmd("/akma/stats", cmd_stats,
@@ -192,11 +194,6 @@ int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s,
 	rc |= rte_telemetry_register_cmd("/akma/promote", cmd_promote,
 					 "Promote a standby to primary now. Takes no parameters");
 	return rc;
-}
-
-void akma_telemetry_set_sock(struct akma_sock *s)
-{
-	__atomic_store_n(&sock, s, __ATOMIC_RELEASE);
 }
 
 void akma_telemetry_set_replicator(struct akma_replicator *r)

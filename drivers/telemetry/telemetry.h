@@ -5,7 +5,7 @@
 /*
  * akmad's DPDK telemetry commands, read with DPDK's dpdk-telemetry.py
  * (dpdk-telemetry.py -f akmad-PID):
- *   /akma/stats    engine and wire totals (sock/counters.h: the same names
+ *   /akma/stats    engine and wire totals (wire_server/counters.h: the same names
  *                  as the wire protocol's STATS and akmad's /metrics)
  *   /akma/lcores   per-worker counters (param: worker index; none: worker 0)
  *   /akma/store    context store occupancy and memory
@@ -24,18 +24,17 @@
 #include "conf.h"
 #include "nrf.h"
 #include "replicator.h"
-#include "sock.h"
+#include "wire_server.h"
 #include "worker.h"
 
-/* Register the commands. Call once after EAL init; e, s and the
+/* Register the commands. Call once after EAL init; e, read's arg and the
  * configuration c (a struct of table t) must outlive the process's
- * telemetry (akmad keeps them to exit). */
-int akma_telemetry_register(struct akma_engine *e, struct akma_sock *s,
+ * telemetry (akmad keeps them to exit). read fills every counter of
+ * counters.h (on the telemetry thread). */
+int akma_telemetry_register(struct akma_engine *e, void (*read)(void *arg, uint64_t *v), void *arg,
 			    const struct akma_conf_table *t, const void *c);
 
-/* The socket driver once it exists (a standby opens it when promoted), and
- * the replicator; either may stay NULL. */
-void akma_telemetry_set_sock(struct akma_sock *s);
+/* The replicator, the NRF client; either may stay NULL. */
 void akma_telemetry_set_replicator(struct akma_replicator *r);
 void akma_telemetry_set_nrf(struct akma_nrf *n);
 

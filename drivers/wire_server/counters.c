@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <rte_cycles.h>
+
 #define AKMA_COUNTER_NAME(name, kind, help) #name,
 const char *const akma_counter_names[AKMA_N_COUNTERS] = {AKMA_COUNTERS(AKMA_COUNTER_NAME)};
 
@@ -14,12 +16,13 @@ static const char *const helps[AKMA_N_COUNTERS] = {AKMA_COUNTERS(AKMA_COUNTER_HE
 #define AKMA_COUNTER_KIND(name, kind, help) kind,
 static const int is_counter[AKMA_N_COUNTERS] = {AKMA_COUNTERS(AKMA_COUNTER_KIND)};
 
-void akma_counters_read(struct akma_engine *e, const struct akma_sock *s,
+void akma_counters_read(struct akma_engine *e,
+			const struct akma_wire_server_stats paths[AKMA_WIRE_N_PATHS],
 			uint64_t v[AKMA_N_COUNTERS])
 {
 	struct akma_worker_stats w, t;
 	struct akma_ctx_stats cs;
-	struct akma_sock_stats ss;
+	struct akma_wire_server_stats ss;
 
 	memset(&t, 0, sizeof(t));
 	for (unsigned i = 0; i < akma_engine_workers(e); i++) {
@@ -30,9 +33,14 @@ void akma_counters_read(struct akma_engine *e, const struct akma_sock *s,
 			dst[k] += src[k];
 	}
 	akma_ctx_stats(akma_engine_store(e), &cs);
+	/* the totals: every field a sum over the paths */
 	memset(&ss, 0, sizeof(ss));
-	if (s)
-		akma_sock_stats(s, &ss);
+	for (unsigned p = 0; p < AKMA_WIRE_N_PATHS; p++) {
+		const uint64_t *src = (const uint64_t *)&paths[p];
+		uint64_t *dst = (uint64_t *)&ss;
+		for (size_t k = 0; k < sizeof(ss) / sizeof(uint64_t); k++)
+			dst[k] += src[k];
+	}
 	v[AKMA_CTR_contexts] = cs.live;
 	v[AKMA_CTR_capacity] = cs.capacity;
 	v[AKMA_CTR_awaiting_reclaim] = cs.retired;
@@ -66,6 +74,17 @@ void akma_counters_read(struct akma_engine *e, const struct akma_sock *s,
 	v[AKMA_CTR_stale_epoch] = ss.stale_epoch;
 	v[AKMA_CTR_send_errors] = ss.send_errors;
 	v[AKMA_CTR_senders] = ss.senders;
+	v[AKMA_CTR_tsc_hz] = rte_get_tsc_hz();
+#define PATH(p, i)                                                \
+	v[AKMA_CTR_##p##_requests] = paths[i].requests;           \
+	v[AKMA_CTR_##p##_busy_cycles] = paths[i].cycles.busy;     \
+	v[AKMA_CTR_##p##_io_cycles] = paths[i].cycles.io;         \
+	v[AKMA_CTR_##p##_parse_cycles] = paths[i].cycles.parse;   \
+	v[AKMA_CTR_##p##_crypto_cycles] = paths[i].cycles.crypto; \
+	v[AKMA_CTR_##p##_handoff_cycles] = paths[i].cycles.handoff;
+	PATH(sock, AKMA_WIRE_PATH_SOCK)
+	PATH(ethdev, AKMA_WIRE_PATH_ETHDEV)
+#undef PATH
 }
 
 void akma_counters_prometheus(const uint64_t v[AKMA_N_COUNTERS], FILE *out)

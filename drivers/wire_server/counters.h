@@ -4,7 +4,8 @@
 
 /*
  * akmad's counters, one list with one name each: the engine's (summed over
- * its workers), the store's and the socket driver's. The wire protocol's
+ * its workers), the store's and the wire servers' (summed over the kernel
+ * socket and DPDK port paths, then each path's cycle profile). The wire protocol's
  * STATS answer, the /akma/stats telemetry command and akmad's /metrics
  * (as akmad_<name>, with _total on counters) are all made from this list,
  * so a counter has the same name in all three.
@@ -15,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sock.h"
+#include "wire_server.h"
 #include "worker.h"
 
 #define AKMA_COUNTERS(X)                                                                        \
@@ -52,7 +53,19 @@
 	X(dropped_direction, COUNTER, "datagrams dropped: a response, or under akmad's own id") \
 	X(stale_epoch, COUNTER, "requests under another server epoch, answered EPOCH")          \
 	X(send_errors, COUNTER, "wire datagrams the kernel did not send")                       \
-	X(senders, GAUGE, "wire senders heard from within the freshness window")
+	X(senders, GAUGE, "wire senders heard from within the freshness window")                \
+	X(tsc_hz, GAUGE, "TSC cycles a second (for the *_cycles counters)")                     \
+	AKMA_PATH_COUNTERS(X, sock, "kernel socket")                                            \
+	AKMA_PATH_COUNTERS(X, ethdev, "DPDK port")
+
+/* Where one path's I/O lcore spends its cycles (wire_server.h). */
+#define AKMA_PATH_COUNTERS(X, p, what)                                             \
+	X(p##_requests, COUNTER, "wire messages received on the " what " path")    \
+	X(p##_busy_cycles, COUNTER, "TSC cycles of " what " passes that did work") \
+	X(p##_io_cycles, COUNTER, "of those, in system calls or rx/tx bursts")     \
+	X(p##_parse_cycles, COUNTER, "of those, classifying and rewriting frames") \
+	X(p##_crypto_cycles, COUNTER, "of those, in AES-GCM (open and seal)")      \
+	X(p##_handoff_cycles, COUNTER, "of those, submitting to and collecting from workers")
 
 enum akma_counter {
 #define AKMA_COUNTER_ENUM(name, kind, help) AKMA_CTR_##name,
@@ -63,10 +76,12 @@ enum akma_counter {
 
 extern const char *const akma_counter_names[AKMA_N_COUNTERS];
 
-/* Read every counter into v: e's workers and store, and s (NULL: the socket
- * driver's are 0, as on a standby that serves nothing yet). Any thread;
- * each value is read atomically, the set is not a snapshot. */
-void akma_counters_read(struct akma_engine *e, const struct akma_sock *s,
+/* Read every counter into v: e's workers and store, and each path's wire
+ * server (paths[AKMA_WIRE_PATH_*]; zeroed for a path that is not open, as on
+ * a standby that serves nothing yet). Any thread; each value is read
+ * atomically, the set is not a snapshot. */
+void akma_counters_read(struct akma_engine *e,
+			const struct akma_wire_server_stats paths[AKMA_WIRE_N_PATHS],
 			uint64_t v[AKMA_N_COUNTERS]);
 
 /* Write v in the Prometheus text format, as akmad_<name> (counters with
