@@ -371,6 +371,81 @@ static void other_tests(void)
 	CHECK(wires == 0, "20 000 random frames: none taken as a datagram (%u)", wires);
 }
 
+/* An answer longer than the MTU, cut into fragments and put together again
+ * as a receiver would: every fragment within the MTU, offsets contiguous,
+ * MF (or M) on all but the last, the same identification, and the whole
+ * datagram back with a UDP checksum that verifies. */
+static void fragment_case(int v6, unsigned mtu, uint16_t payload_len)
+{
+	static uint8_t whole[4096], out[4096], back[4096];
+	struct akma_pkt_info info;
+	size_t len = v6 ? udp6(our6, PORT, 100) : udp4(our4, PORT, 100);
+	if (classify(len, 0, &info) != AKMA_PKT_WIRE) {
+		CHECK(0, "a datagram to fragment the answer of");
+		return;
+	}
+	memcpy(whole, f, info.payload_off);
+	for (unsigned i = 0; i < payload_len; i++)
+		whole[info.payload_off + i] = (uint8_t)(i * 13 + 7);
+	size_t total = akma_pkt_wire_answer(whole, &info, payload_len, 0);
+	const size_t l3 = v6 ? 40 : 20, hdrs = 14 + l3, fh = v6 ? 8 : 0;
+	size_t off = 0, n, expect = 0, got = 0;
+	unsigned frags = 0, bad = 0, last_more = 1;
+	while ((n = akma_pkt_fragment(whole, total, &info, mtu, 0xabcd1234u, &off, out,
+				      sizeof(out))) != 0) {
+		const uint8_t *ip = out + 14;
+		frags++;
+		bad |= n - 14 > mtu;
+		bad |= memcmp(out, whole, 12) != 0; /* the same MACs */
+		size_t chunk, at;
+		int more;
+		if (v6) {
+			const uint8_t *x = ip + 40;
+			bad |= ip[6] != 44 || x[0] != 17 || r16(x + 4) != 0xabcd ||
+			       r16(x + 6) != 0x1234;
+			chunk = r16(ip + 4) - 8;
+			at = r16(x + 2) & ~7u;
+			more = r16(x + 2) & 1;
+		} else {
+			bad |= sum16(ip, 20, 0) != 0xffff || r16(ip + 4) != 0x1234;
+			chunk = r16(ip + 2) - 20;
+			at = (size_t)(r16(ip + 6) & 0x1fff) * 8;
+			more = (r16(ip + 6) & 0x2000) != 0;
+		}
+		bad |= at != expect || (more && chunk % 8) || n != hdrs + fh + chunk || !last_more;
+		memcpy(back + at, out + hdrs + fh, chunk);
+		expect = at + chunk;
+		got += chunk;
+		last_more = (unsigned)more;
+	}
+	CHECK(!bad && !last_more &&
+		      frags == (total - hdrs + ((mtu - l3 - fh) & ~7u) - 1) /
+				       ((mtu - l3 - fh) & ~7u),
+	      "fragments of %zu octets at MTU %u (%s): %u, each within it, contiguous", total, mtu,
+	      v6 ? "IPv6" : "IPv4", frags);
+	uint32_t pseudo = v6 ? pseudo6(whole + 14, 17, 8 + payload_len)
+			     : pseudo4(whole + 14, 17, 8 + payload_len);
+	CHECK(got == total - hdrs && !memcmp(back, whole + hdrs, got) &&
+		      sum16(back, got, pseudo) == 0xffff,
+	      "reassembled: the whole %s datagram, its UDP checksum verifying",
+	      v6 ? "IPv6" : "IPv4");
+}
+
+static void fragment_tests(void)
+{
+	size_t off = 0;
+	uint8_t small[64];
+	struct akma_pkt_info info;
+	fragment_case(0, 1500, 3000);
+	fragment_case(0, 576, 1999);
+	fragment_case(1, 1280, 3333);
+	fragment_case(1, 1500, 1473);
+	size_t len = udp4(our4, PORT, 10);
+	classify(len, 0, &info);
+	CHECK(akma_pkt_fragment(f, len, &info, 1500, 1, &off, small, sizeof(small)) == 0,
+	      "no fragment into a buffer shorter than the MTU");
+}
+
 int main(void)
 {
 	memcpy(ifc.mac, our_mac, 6);
@@ -386,5 +461,6 @@ int main(void)
 	ipv4_tests();
 	ipv6_tests();
 	other_tests();
+	fragment_tests();
 	return check_done("test_pkt");
 }

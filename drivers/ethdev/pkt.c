@@ -376,3 +376,43 @@ size_t akma_pkt_wire_answer(uint8_t *f, const struct akma_pkt_info *info, uint16
 	}
 	return (size_t)(udp + ulen - f);
 }
+
+/* ---- fragments ------------------------------------------------------------------------- */
+
+size_t akma_pkt_fragment(const uint8_t *frame, size_t len, const struct akma_pkt_info *info,
+			 unsigned mtu, uint32_t ident, size_t *off, uint8_t *out, size_t cap)
+{
+	const size_t l3 = info->ipv6 ? AKMA_PKT_IPV6_LEN : AKMA_PKT_IPV4_LEN;
+	const size_t frag_hdr = info->ipv6 ? 8 : 0;
+	const size_t hdrs = AKMA_PKT_ETH_LEN + l3;
+
+	if (len <= hdrs || *off >= len - hdrs || mtu < l3 + frag_hdr + 8 ||
+	    cap < AKMA_PKT_ETH_LEN + mtu)
+		return 0;
+	size_t payload = len - hdrs; /* UDP header and datagram */
+	size_t room = (mtu - l3 - frag_hdr) & ~(size_t)7;
+	size_t chunk = payload - *off < room ? payload - *off : room;
+	int more = *off + chunk < payload;
+	memcpy(out, frame, hdrs);
+	uint8_t *ip = out + AKMA_PKT_ETH_LEN;
+	if (info->ipv6) {
+		uint8_t *fh = ip + AKMA_PKT_IPV6_LEN;
+		put16(ip + 4, (uint16_t)(8 + chunk));
+		ip[6] = IP6_FRAGMENT;
+		fh[0] = IP_UDP;
+		fh[1] = 0;
+		put16(fh + 2,
+		      (uint16_t)(*off | (more ? 1u : 0u))); /* offset in 8-octet units << 3 */
+		put16(fh + 4, (uint16_t)(ident >> 16));
+		put16(fh + 6, (uint16_t)ident);
+	} else {
+		put16(ip + 2, (uint16_t)(AKMA_PKT_IPV4_LEN + chunk));
+		put16(ip + 4, (uint16_t)ident);
+		put16(ip + 6, (uint16_t)((more ? 0x2000u : 0) | (*off >> 3)));
+		put16(ip + 10, 0);
+		put16(ip + 10, akma_pkt_fold(akma_pkt_sum(ip, AKMA_PKT_IPV4_LEN, 0)));
+	}
+	memcpy(ip + l3 + frag_hdr, frame + hdrs + *off, chunk);
+	*off += chunk;
+	return hdrs + frag_hdr + chunk;
+}

@@ -96,13 +96,24 @@ int akma_pkt_classify(const struct akma_pkt_if *ifc, uint8_t *frame, size_t len,
 
 /* Turn the frame of a WIRE datagram (info from akma_pkt_classify) into the
  * headers of the answer to it: MAC, IP addresses and UDP ports swapped, TTL
- * or hop limit 64, lengths for payload_len octets of payload, which the
+ * or hop limit 64, IPv4's DF set (a longer answer goes through
+ * akma_pkt_fragment instead), lengths for payload_len octets of payload, which the
  * caller has written (or writes) at info->payload_off. Checksums are
  * computed unless offload (the NIC fills them: the caller sets the mbuf's
  * offload flags; the UDP checksum field then holds the pseudo-header sum,
  * as DPDK wants). Returns the frame's length. */
 size_t akma_pkt_wire_answer(uint8_t *frame, const struct akma_pkt_info *info, uint16_t payload_len,
 			    int offload);
+
+/* An answer longer than the link's MTU goes as IP fragments (RFC 791; RFC
+ * 8200 4.5 with a fragment header): frame is the whole answer (len octets,
+ * from akma_pkt_wire_answer with offload 0, so the UDP checksum covers it
+ * all), mtu the IP MTU, ident the fragments' identification. Call with
+ * *off = 0, then again while it returns non-zero: each call writes the next
+ * fragment's frame into out (cap octets, at least mtu + AKMA_PKT_ETH_LEN)
+ * and returns its length; 0 when every octet went. */
+size_t akma_pkt_fragment(const uint8_t *frame, size_t len, const struct akma_pkt_info *info,
+			 unsigned mtu, uint32_t ident, size_t *off, uint8_t *out, size_t cap);
 
 /* The Internet checksum's 16-bit ones'-complement sum of n octets, added to
  * sum (not folded, not inverted). */
