@@ -32,6 +32,8 @@ packages=(
 	man-db groff-base          # man-page test: man -l with groff's warnings
 	dpkg-dev lintian           # scripts/package.sh: dpkg-shlibdeps, dpkg-deb, lintian
 	prometheus                 # metrics test: promtool, and a real Prometheus scraping akmad
+	iproute2 ethtool iputils-ping procps  # DPDK port tests: namespaces, a veth pair,
+	                           # its checksum offload off, ping, sysctl
 	redis-server redis-tools   # replication tests (Redis and Sentinels started by the tests
 	                           # on private ports), redis-cli, redis-benchmark
 )

@@ -93,6 +93,10 @@ int akma_eal_init(const char *name, int argc, char **argv, const struct akma_eal
 		args[n++] = "--log-level=lib.eal:error";
 		if (d->no_telemetry)
 			args[n++] = "--no-telemetry";
+		if (d->vdev) {
+			args[n++] = "--vdev";
+			args[n++] = (char *)d->vdev;
+		}
 		if (d->lcores) {
 			snprintf(lcores, sizeof(lcores), "--lcores=%s", d->lcores);
 			args[n++] = lcores;

@@ -14,6 +14,7 @@ struct akma_eal_defaults {
 	unsigned mem_mb;    /* -m: memory without hugepages */
 	const char *lcores; /* --lcores list ("0-1", "0@0,1@1"); NULL: every CPU allowed */
 	int no_telemetry;   /* benchmarks and tests: no telemetry socket */
+	const char *vdev;   /* a --vdev to add (akma-bench's DPDK port), or NULL */
 };
 
 /* Start EAL. With argc <= 1 (no EAL options), uses d: --no-huge --no-pci

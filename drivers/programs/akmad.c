@@ -43,6 +43,7 @@
 #include "redis.h"
 #include "replicator.h"
 #include "sbi.h"
+#include "ethdev.h"
 #include "sock.h"
 #include "telemetry.h"
 #include "wire.h"
@@ -332,6 +333,8 @@ struct daemon {
 	struct akma_engine *e;
 	struct akma_replicator *rep;
 	struct akma_sock *s;
+	struct akma_ethdev *eth; /* NULL: no DPDK port (ethdev.ports empty) */
+	struct akma_ethdev_params ethp;
 	struct akma_sbi *sbi;
 	struct engine_backend eb;
 	struct akma_sbi_backend backend;
@@ -356,10 +359,13 @@ static void read_counters(void *arg, uint64_t *v)
 	struct daemon *d = arg;
 	struct akma_wire_server_stats paths[AKMA_WIRE_N_PATHS];
 	struct akma_sock *s = __atomic_load_n(&d->s, __ATOMIC_ACQUIRE);
+	struct akma_ethdev *eth = __atomic_load_n(&d->eth, __ATOMIC_ACQUIRE);
 
 	memset(paths, 0, sizeof(paths));
 	if (s)
 		akma_sock_stats(s, &paths[AKMA_WIRE_PATH_SOCK]);
+	if (eth)
+		akma_ethdev_wire_stats(eth, &paths[AKMA_WIRE_PATH_ETHDEV]);
 	akma_counters_read(d->e, paths, v);
 }
 
@@ -369,6 +375,9 @@ static void write_metrics(void *ctx, FILE *f)
 	struct daemon *d = ctx;
 	struct akmad_metrics_sources src = {d->e, read_counters, d, d->sbi, d->rep};
 	akmad_metrics_write(&src, f);
+	struct akma_ethdev *eth = __atomic_load_n(&d->eth, __ATOMIC_ACQUIRE);
+	if (eth)
+		akma_ethdev_write_metrics(eth, f);
 	if (d->nrf)
 		akma_nrf_write_metrics(d->nrf, f);
 }
@@ -458,7 +467,8 @@ static int setup_conf(struct daemon *d)
 		fprintf(stderr, "akmad: %s\n", err);
 		return 1;
 	}
-	if (akmad_conf_rids(c, &d->rids, &d->rid_rule, &d->rid_filter, err, sizeof(err)) != 0) {
+	if (akmad_conf_rids(c, &d->rids, &d->rid_rule, &d->rid_filter, err, sizeof(err)) != 0 ||
+	    akmad_conf_ethdev(c, &d->ethp, err, sizeof(err)) != 0) {
 		fprintf(stderr, "akmad: %s\n", err);
 		return 1;
 	}
@@ -485,6 +495,36 @@ static int setup_conf(struct daemon *d)
 	return 0;
 }
 
+/* ---- the wire protocol's paths: kernel sockets, and DPDK ports ---------------------------- */
+
+static unsigned io_poll(struct daemon *d, uint64_t now)
+{
+	unsigned work = akma_sock_poll(d->s, now);
+	if (d->eth)
+		work += akma_ethdev_poll(d->eth, now);
+	return work;
+}
+
+static unsigned io_in_flight(const struct daemon *d)
+{
+	return akma_sock_in_flight(d->s) + (d->eth ? akma_ethdev_in_flight(d->eth) : 0);
+}
+
+/* Idle: sleep on the sockets, or with ports (which signal nothing), nap
+ * ethdev.idle_sleep between polls. */
+static void io_wait(struct daemon *d, int timeout_ms)
+{
+	if (!d->eth) {
+		akma_sock_wait(d->s, timeout_ms);
+		return;
+	}
+	if (d->conf.ethdev_idle_sleep_us) {
+		akma_sock_wait(d->s, 0);
+		struct timespec ts = {0, (long)d->conf.ethdev_idle_sleep_us * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* The wire sockets, the SBI and the metrics listener: bound before a
  * standby waits, so that it answers (NOT_PRIMARY) rather than times out.
  * Returns 0, or 1 with the reason printed. */
@@ -502,12 +542,35 @@ static int open_front_ends(struct daemon *d)
 				      read_counters,
 				      d};
 	struct akma_sock *s = akma_sock_open(&sp, d->e, (unsigned)producer, err, sizeof(err));
-	explicit_bzero(d->psk, sizeof(d->psk));
 	if (!s) {
+		explicit_bzero(d->psk, sizeof(d->psk));
 		fprintf(stderr, "akmad: %s\n", err);
 		return 1;
 	}
 	__atomic_store_n(&d->s, s, __ATOMIC_RELEASE);
+	if (d->ethp.n_ports) {
+		d->ethp.psk = d->psk;
+		d->ethp.replay_window_ms = c->replay_window_ms;
+		d->ethp.max_senders = (unsigned)c->max_senders;
+		d->ethp.read_counters = read_counters;
+		d->ethp.counters_arg = d;
+		int eth_producer = akma_engine_producer(d->e);
+		struct akma_ethdev *eth =
+			eth_producer < 0 ? NULL
+					 : akma_ethdev_open(&d->ethp, d->e, (unsigned)eth_producer,
+							    err, sizeof(err));
+		if (!eth) {
+			explicit_bzero(d->psk, sizeof(d->psk));
+			fprintf(stderr, "akmad: %s\n",
+				eth_producer < 0 ? "no engine producer left for "
+						   "the DPDK ports"
+						 : err);
+			return 1;
+		}
+		__atomic_store_n(&d->eth, eth, __ATOMIC_RELEASE);
+		akma_telemetry_set_ethdev(eth);
+	}
+	explicit_bzero(d->psk, sizeof(d->psk));
 	if (c->sbi_listen[0]) {
 		struct akma_sbi_params bp;
 		int open = 0;
@@ -558,7 +621,7 @@ static int setup_engine(struct daemon *d)
 	const struct akma_conf *c = &d->conf;
 	int rc;
 
-	const struct akma_eal_defaults eal = {(unsigned)(256 + c->requests / 512), NULL, 0};
+	const struct akma_eal_defaults eal = {(unsigned)(256 + c->requests / 512), NULL, 0, NULL};
 	if (akma_eal_init("akmad", d->eal_argc, d->argv, &eal) < 0)
 		return 1;
 	d->eal_up = 1;
@@ -634,18 +697,22 @@ static int setup_engine(struct daemon *d)
 			    d->sbi ? c->sbi_listen : "");
 		}
 		while (!stop_requested && !akma_replicator_is_primary(d->rep)) {
-			akma_sock_poll(d->s, akma_wall_ms());
-			if (!akma_sock_in_flight(d->s))
-				akma_sock_wait(d->s, 10);
+			unsigned work = io_poll(d, akma_wall_ms());
+			if (!work && !io_in_flight(d))
+				io_wait(d, 10);
 			akma_notify_watchdog(akma_mono_ms());
 		}
 	}
 	if (stop_requested)
 		return 0;
+	char ports[300] = "";
+	for (unsigned i = 0, at = 0; d->eth && i < d->ethp.n_ports && at < sizeof(ports); i++)
+		at += (unsigned)snprintf(ports + at, sizeof(ports) - at, "%s%s",
+					 i ? "," : " and DPDK port ", d->ethp.ports[i].name);
 	LOG(NOTICE,
-	    "version %s, listening on %s%s%s; %u worker lcore(s), K_AF by %s%s, %llu "
+	    "version %s, listening on %s%s%s%s; %u worker lcore(s), K_AF by %s%s, %llu "
 	    "contexts; replication %s%s%s\n",
-	    AKMA_VERSION, c->listen,
+	    AKMA_VERSION, c->listen, ports,
 	    !d->sbi              ? ""
 	    : c->sbi_tls_cert[0] ? " and HTTP/2 over TLS "
 				 : " and h2c ",
@@ -692,33 +759,38 @@ static void reload_sbi(struct daemon *d)
 static void run(struct daemon *d)
 {
 	struct akma_ctx_store *store = akma_engine_store(d->e);
-	uint64_t next_duty = 0;
+	uint64_t next_duty = 0, next_link_check = 0;
 	unsigned idle = 0;
 
 	/* Recovered (or promoted), the sockets open: ready. */
 	akma_notify(d->rep ? "READY=1\nSTATUS=serving (primary)" : "READY=1\nSTATUS=serving");
 	while (!stop_requested) {
 		uint64_t now = akma_wall_ms();
-		unsigned work = akma_sock_poll(d->s, now);
+		unsigned work = io_poll(d, now);
 		if (now >= next_duty) {
 			urcu_qsbr_thread_online();
 			akma_ctx_flush(store);
 			akma_ctx_sweep(store, now, 4096);
 			urcu_qsbr_thread_offline();
 			next_duty = now + 10;
+			if (d->eth && now >= next_link_check) {
+				akma_ethdev_check_links(d->eth);
+				next_link_check = now + 1000;
+			}
 			/* From the main loop itself: a loop that hangs stops it. */
 			akma_notify_watchdog(akma_mono_ms());
 		}
 		if (reload_requested) {
 			reload_requested = 0;
 			reload(&d->conf, d->config, d->argc, d->argv, d->app_start, d->e, d->s);
+			if (d->eth)
+				akma_ethdev_set_replay_window(d->eth, d->conf.replay_window_ms);
 			reload_sbi(d);
 		}
 		if (work)
 			idle = 0;
-		else if (++idle > 1000 && akma_sock_in_flight(d->s) == 0)
-			akma_sock_wait(d->s,
-				       1); /* idle, nothing in the engine: sleep on the sockets */
+		else if (++idle > 1000 && io_in_flight(d) == 0)
+			io_wait(d, 1); /* idle, nothing in the engine: sleep on the sockets */
 	}
 }
 
@@ -740,8 +812,8 @@ static void teardown(struct daemon *d)
 	akma_sbi_stop(d->sbi, 2000); /* GOAWAY, finish the streams in flight */
 	if (d->s) {
 		uint64_t give_up = akma_mono_ms() + 2000;
-		while (akma_sock_in_flight(d->s) && akma_mono_ms() < give_up)
-			akma_sock_poll(d->s, akma_wall_ms());
+		while (io_in_flight(d) && akma_mono_ms() < give_up)
+			io_poll(d, akma_wall_ms());
 	}
 	if (d->e)
 		akma_engine_stop(d->e);
@@ -749,9 +821,20 @@ static void teardown(struct daemon *d)
 	 * before the last answers go out. */
 	akma_replicator_stop(d->rep, 2000);
 	if (d->s) {
-		akma_sock_poll(d->s, akma_wall_ms());
-		struct akma_wire_server_stats st;
+		io_poll(d, akma_wall_ms());
+		struct akma_wire_server_stats st, es;
 		akma_sock_stats(d->s, &st);
+		if (d->eth) {
+			akma_ethdev_wire_stats(d->eth, &es);
+			const uint64_t *src = (const uint64_t *)&es;
+			uint64_t *dst = (uint64_t *)&st;
+			for (size_t k = 0; k < sizeof(st) / sizeof(uint64_t); k++)
+				dst[k] += src[k];
+			akma_telemetry_set_ethdev(NULL);
+			struct akma_ethdev *eth = d->eth;
+			__atomic_store_n(&d->eth, NULL, __ATOMIC_RELEASE);
+			akma_ethdev_close(eth);
+		}
 		LOG(NOTICE,
 		    "stopped: %llu datagrams in, %llu out; %llu requests; dropped %llu auth, %llu "
 		    "replay, %llu stale\n",

@@ -76,6 +76,51 @@ static const struct akma_conf_key keys[] = {
 	 "accepted clock difference of a datagram's timestamp, ahead or behind", NULL},
 	{"wire", "max_senders", AKMA_CONF_UINT, F(max_senders), 16, 1u << 24, 0, "senders", NULL,
 	 "65536", "senders whose replay windows are kept at once", NULL},
+	{"ethdev", "ports", AKMA_CONF_STRING, F(ethdev_ports), 0, AKMA_CONF_STR_MAX - 1, 0, NULL,
+	 NULL, "",
+	 "comma-separated DPDK ports that also serve the wire protocol, by the EAL's name "
+	 "(net_af_packet0, net_memif0, 0000:3b:00.0) or number: give the devices with EAL "
+	 "options (akmad --vdev=net_af_packet0,iface=eth1 ... -- --config FILE); empty: the "
+	 "kernel sockets of wire.listen only",
+	 NULL},
+	{"ethdev", "ipv4", AKMA_CONF_STRING, F(ethdev_ipv4), 0, AKMA_CONF_STR_MAX - 1, 0, NULL,
+	 NULL, "",
+	 "each port's own IPv4 address, comma-separated in the order of ethdev.ports, - for "
+	 "none; akmad answers ARP and ping for it. Not an address of the host's kernel",
+	 NULL},
+	{"ethdev", "ipv6", AKMA_CONF_STRING, F(ethdev_ipv6), 0, AKMA_CONF_STR_MAX - 1, 0, NULL,
+	 NULL, "",
+	 "each port's own IPv6 address, as ethdev.ipv4 (neighbour discovery and ping answered, "
+	 "for it and the port's fe80:: address); every port needs an IPv4 or IPv6 address",
+	 NULL},
+	{"ethdev", "udp_port", AKMA_CONF_STRING, F(ethdev_udp_port), 1, AKMA_CONF_STR_MAX - 1, 0,
+	 NULL, NULL, "7777",
+	 "the wire protocol's UDP port on each port: one for all, or one per port in order", NULL},
+	{"ethdev", "rx_queues", AKMA_CONF_UINT, F(ethdev_rx_queues), 1, AKMA_ETHDEV_MAX_QUEUES, 0,
+	 "queues", NULL, "1",
+	 "receive queues of each port, all polled by the main lcore; above 1, RSS on the UDP "
+	 "4-tuple spreads senders over them",
+	 NULL},
+	{"ethdev", "rx_desc", AKMA_CONF_UINT, F(ethdev_rx_desc), 64, 16384, 1, "descriptors", NULL,
+	 "1024", "receive ring of each queue (a power of two; the PMD may round it)", NULL},
+	{"ethdev", "tx_desc", AKMA_CONF_UINT, F(ethdev_tx_desc), 64, 16384, 1, "descriptors", NULL,
+	 "1024", "transmit ring of each port (a power of two; the PMD may round it)", NULL},
+	{"ethdev", "mbufs", AKMA_CONF_UINT, F(ethdev_mbufs), 1024, 1u << 20, 0, "mbufs", NULL,
+	 "8191",
+	 "packet buffers of the pool of each NUMA socket with a port, 2 KiB each; at least the "
+	 "receive descriptors of its ports plus the datagrams in flight",
+	 NULL},
+	{"ethdev", "mtu", AKMA_CONF_UINT, F(ethdev_mtu), 0, 9600, 0, "octets", NULL, "0",
+	 "IP MTU of every port; 0 keeps each port's own. akmad takes no IP fragments, so a "
+	 "request datagram must fit one frame (16 GET_KAF of 90-octet A-KIDs need ~1650); "
+	 "answers above it go as fragments; mbufs are sized for it (net_af_packet needs "
+	 "framesz= above it)",
+	 NULL},
+	{"ethdev", "idle_sleep", AKMA_CONF_UINT, F(ethdev_idle_sleep_us), 0, 1000, 0,
+	 "microseconds", NULL, "100",
+	 "with ports, the main lcore idle for ~1000 polls naps this long between polls (a "
+	 "datagram arriving then waits at most this); 0 polls without pause (a dedicated core)",
+	 NULL},
 	{"sbi", "listen", AKMA_CONF_STRING, F(sbi_listen), 0, AKMA_CONF_STR_MAX - 1, 0, NULL, NULL,
 	 "127.0.0.1:8080",
 	 "Naanf_AKMA over HTTP/2 cleartext (h2c, prior knowledge) on HOST:PORT or [V6]:PORT; "
@@ -402,5 +447,145 @@ int akmad_conf_sbi_params(const struct akma_conf *c, const char *config, struct 
 			c->sbi_listen);
 		return -1;
 	}
+	return 0;
+}
+
+/* The next comma-separated item of *list into out (spaces trimmed); 0 at
+ * the end. */
+static int next_item(const char **list, char *out, size_t size)
+{
+	const char *p = *list;
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return 0;
+	const char *end = strchr(p, ',');
+	size_t n = end ? (size_t)(end - p) : strlen(p);
+	while (n && p[n - 1] == ' ')
+		n--;
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, p, n);
+	out[n] = 0;
+	*list = end ? end + 1 : p + strlen(p);
+	return 1;
+}
+
+static unsigned count_items(const char *list)
+{
+	char item[AKMA_CONF_STR_MAX];
+	unsigned n = 0;
+	while (next_item(&list, item, sizeof(item)))
+		n++;
+	return n;
+}
+
+int akmad_conf_ethdev(const struct akma_conf *c, struct akma_ethdev_params *p, char *why,
+		      size_t why_size)
+{
+	char item[AKMA_CONF_STR_MAX];
+	const char *list = c->ethdev_ports;
+
+	memset(p, 0, sizeof(*p));
+	while (next_item(&list, item, sizeof(item))) {
+		if (p->n_ports == AKMA_ETHDEV_MAX_PORTS) {
+			snprintf(why, why_size, "ethdev.ports: more than %d ports",
+				 AKMA_ETHDEV_MAX_PORTS);
+			return -1;
+		}
+		if (!item[0] || strlen(item) >= sizeof(p->ports[0].name)) {
+			snprintf(why, why_size, "ethdev.ports: an empty or over-long port name");
+			return -1;
+		}
+		snprintf(p->ports[p->n_ports++].name, sizeof(p->ports[0].name), "%s", item);
+	}
+	p->rx_queues = (unsigned)c->ethdev_rx_queues;
+	p->rx_desc = (unsigned)c->ethdev_rx_desc;
+	p->tx_desc = (unsigned)c->ethdev_tx_desc;
+	p->mbufs = (unsigned)c->ethdev_mbufs;
+	p->mtu = (unsigned)c->ethdev_mtu;
+	if (p->mtu && p->mtu < 1280) {
+		snprintf(why, why_size,
+			 "ethdev.mtu: %u is below IPv6's minimum of 1280 (0 keeps "
+			 "each port's own)",
+			 p->mtu);
+		return -1;
+	}
+	if (!p->n_ports) {
+		if (c->ethdev_ipv4[0] || c->ethdev_ipv6[0]) {
+			snprintf(why, why_size, "ethdev.ipv4/ipv6 set, but ethdev.ports is empty");
+			return -1;
+		}
+		return 0;
+	}
+	static const char *const keys[2] = {"ethdev.ipv4", "ethdev.ipv6"};
+	const char *lists[2] = {c->ethdev_ipv4, c->ethdev_ipv6};
+	for (int v6 = 0; v6 < 2; v6++) {
+		unsigned n = count_items(lists[v6]);
+		if (n && n != p->n_ports) {
+			snprintf(why, why_size,
+				 "%s: %u addresses for %u ports (one each, - for none)", keys[v6],
+				 n, p->n_ports);
+			return -1;
+		}
+		list = lists[v6];
+		for (unsigned i = 0; next_item(&list, item, sizeof(item)); i++) {
+			struct akma_ethdev_port_params *pp = &p->ports[i];
+			if (!strcmp(item, "-"))
+				continue;
+			uint8_t a[16];
+			if (inet_pton(v6 ? AF_INET6 : AF_INET, item, a) != 1) {
+				snprintf(why, why_size, "%s: '%s' is not an IPv%c address",
+					 keys[v6], item, v6 ? '6' : '4');
+				return -1;
+			}
+			int bad =
+				v6 ? (a[0] == 0xff || IN6_IS_ADDR_UNSPECIFIED((struct in6_addr *)a))
+				   : (a[0] == 0 || a[0] >= 224 || a[0] == 127);
+			if (bad) {
+				snprintf(why, why_size,
+					 "%s: '%s' cannot be a port's own address (unspecified, "
+					 "loopback, multicast or broadcast)",
+					 keys[v6], item);
+				return -1;
+			}
+			if (v6) {
+				memcpy(pp->ipv6, a, 16);
+				pp->has_ipv6 = 1;
+			} else {
+				memcpy(pp->ipv4, a, 4);
+				pp->has_ipv4 = 1;
+			}
+		}
+	}
+	unsigned n_udp = count_items(c->ethdev_udp_port);
+	if (n_udp != 1 && n_udp != p->n_ports) {
+		snprintf(why, why_size,
+			 "ethdev.udp_port: %u ports for %u DPDK ports (one for all, "
+			 "or one each)",
+			 n_udp, p->n_ports);
+		return -1;
+	}
+	list = c->ethdev_udp_port;
+	for (unsigned i = 0; i < p->n_ports; i++) {
+		if (i < n_udp)
+			next_item(&list, item, sizeof(item));
+		char *end;
+		unsigned long port = strtoul(item, &end, 10);
+		if (!item[0] || *end || port == 0 || port > 65535) {
+			snprintf(why, why_size,
+				 "ethdev.udp_port: '%s' is not a UDP port (1..65535)", item);
+			return -1;
+		}
+		p->ports[i].udp_port = (uint16_t)port;
+	}
+	for (unsigned i = 0; i < p->n_ports; i++)
+		if (!p->ports[i].has_ipv4 && !p->ports[i].has_ipv6) {
+			snprintf(why, why_size,
+				 "ethdev.ipv4, ethdev.ipv6: port %s has no address (give it one in "
+				 "either list)",
+				 p->ports[i].name);
+			return -1;
+		}
 	return 0;
 }

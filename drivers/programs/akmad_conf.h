@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "ethdev.h"
 #include "rid.h"
 #include "sbi.h"
 
@@ -37,6 +38,17 @@ struct akma_conf {
 	int allow_plain_unix;
 	uint64_t replay_window_ms;
 	uint64_t max_senders;
+	/* [ethdev] */
+	char ethdev_ports[AKMA_CONF_STR_MAX];
+	char ethdev_ipv4[AKMA_CONF_STR_MAX];
+	char ethdev_ipv6[AKMA_CONF_STR_MAX];
+	char ethdev_udp_port[AKMA_CONF_STR_MAX];
+	uint64_t ethdev_rx_queues;
+	uint64_t ethdev_rx_desc;
+	uint64_t ethdev_tx_desc;
+	uint64_t ethdev_mbufs;
+	uint64_t ethdev_mtu;
+	uint64_t ethdev_idle_sleep_us;
 	/* [sbi] */
 	char sbi_listen[AKMA_CONF_STR_MAX];
 	uint64_t sbi_max_body;
@@ -119,5 +131,12 @@ int akmad_conf_sbi_params(const struct akma_conf *c, const char *config, struct 
  * Returns 0, or -1 with the key named in why. */
 int akmad_conf_rids(const struct akma_conf *c, struct akma_rid_set *set, struct akma_rid_rule *rule,
 		    int *filter, char *why, size_t why_size);
+
+/* The DPDK ports of [ethdev] into p (ports, their addresses and UDP
+ * ports, queues, descriptors, mbufs; the wire server's fields are left to
+ * the caller). *n 0: no port (the sockets only). Returns 0, or -1 with the
+ * key named in why. */
+int akmad_conf_ethdev(const struct akma_conf *c, struct akma_ethdev_params *p, char *why,
+		      size_t why_size);
 
 #endif

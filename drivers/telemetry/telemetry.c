@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "telemetry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ static struct akma_engine *engine;
 static void (*read_counters)(void *arg, uint64_t *v);
 static void *counters_arg;
 static struct akma_replicator *replicator;
+static struct akma_ethdev *ethdev;
 static const struct akma_conf_table *conf_table;
 static const void *conf;
 
@@ -169,6 +171,53 @@ static int cmd_config(const char *cmd, const char *params, struct rte_tel_data *
 	return 0;
 }
 
+static int cmd_ethdev(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct akma_ethdev *eth = __atomic_load_n(&ethdev, __ATOMIC_ACQUIRE);
+	struct akma_ethdev_port_stats st;
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (!eth)
+		return 0;
+	for (unsigned i = 0; i < akma_ethdev_ports(eth); i++) {
+		akma_ethdev_port_stats(eth, i, &st);
+		struct rte_tel_data *p = rte_tel_data_alloc(), *q = rte_tel_data_alloc();
+		if (!p || !q) {
+			rte_tel_data_free(p);
+			rte_tel_data_free(q);
+			return -1;
+		}
+		rte_tel_data_start_dict(p);
+		rte_tel_data_add_dict_u64(p, "port_id", st.port_id);
+		rte_tel_data_add_dict_u64(p, "link_up", st.link_up);
+		rte_tel_data_add_dict_u64(p, "link_speed_mbps", st.link_speed_mbps);
+		rte_tel_data_add_dict_u64(p, "rx_frames", st.rx_frames);
+		rte_tel_data_add_dict_u64(p, "tx_frames", st.tx_frames);
+		rte_tel_data_add_dict_u64(p, "wire_datagrams", st.wire_datagrams);
+		rte_tel_data_add_dict_u64(p, "arp_answered", st.arp_answered);
+		rte_tel_data_add_dict_u64(p, "nd_answered", st.nd_answered);
+		rte_tel_data_add_dict_u64(p, "echo_answered", st.echo_answered);
+		for (unsigned c = 0; c < AKMA_PKT_N_DROPS; c++) {
+			char name[64];
+			snprintf(name, sizeof(name), "dropped_%s", akma_pkt_drop_names[c]);
+			rte_tel_data_add_dict_u64(p, name, st.dropped[c]);
+		}
+		rte_tel_data_add_dict_u64(p, "dropped_segmented", st.dropped_segmented);
+		rte_tel_data_add_dict_u64(p, "tx_full", st.tx_full);
+		rte_tel_data_add_dict_u64(p, "no_mbuf", st.no_mbuf);
+		rte_tel_data_add_dict_u64(p, "rx_nombuf", st.rx_nombuf);
+		rte_tel_data_add_dict_u64(p, "fragmented", st.fragmented);
+		rte_tel_data_add_dict_u64(p, "checksum_offload", st.ip_csum_offload);
+		rte_tel_data_start_array(q, RTE_TEL_U64_VAL);
+		for (unsigned k = 0; k < st.rx_queues; k++)
+			rte_tel_data_add_array_u64(q, st.rx_queue_frames[k]);
+		rte_tel_data_add_dict_container(p, "rx_queue_frames", q, 0);
+		rte_tel_data_add_dict_container(d, st.name, p, 0);
+	}
+	return 0;
+}
+
 int akma_telemetry_register(struct akma_engine *e, void (*read)(void *arg, uint64_t *v), void *arg,
 			    const struct akma_conf_table *t, const void *c)
 {
@@ -191,9 +240,17 @@ int akma_telemetry_register(struct akma_engine *e, void (*read)(void *arg, uint6
 	rc |= rte_telemetry_register_cmd(
 		"/akma/nrf", cmd_nrf,
 		"The NRF registration: state, registrations, heartbeats. Takes no parameters");
+	rc |= rte_telemetry_register_cmd(
+		"/akma/ethdev", cmd_ethdev,
+		"DPDK ports: frames, answers, drops by cause, per receive queue. No parameters");
 	rc |= rte_telemetry_register_cmd("/akma/promote", cmd_promote,
 					 "Promote a standby to primary now. Takes no parameters");
 	return rc;
+}
+
+void akma_telemetry_set_ethdev(struct akma_ethdev *eth)
+{
+	__atomic_store_n(&ethdev, eth, __ATOMIC_RELEASE);
 }
 
 void akma_telemetry_set_replicator(struct akma_replicator *r)

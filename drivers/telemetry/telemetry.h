@@ -13,6 +13,8 @@
  *                  allows no '.' in names)
  *   /akma/replication  replication state, server, backlog, lag, counters
  *   /akma/nrf      the NRF registration: state, registrations, heartbeats
+ *   /akma/ethdev   each DPDK port: link, frames, ARP/ND/echo answered, drops by
+ *                  cause, frames per receive queue
  *   /akma/promote  ask a standby to take over now (akmactl promote sends it);
  *                  the one command that acts: the telemetry socket is the
  *                  local administrator's, owner-only under DPDK's runtime
@@ -22,6 +24,7 @@
  */
 
 #include "conf.h"
+#include "ethdev.h"
 #include "nrf.h"
 #include "replicator.h"
 #include "wire_server.h"
@@ -36,6 +39,7 @@ int akma_telemetry_register(struct akma_engine *e, void (*read)(void *arg, uint6
 
 /* The replicator, the NRF client; either may stay NULL. */
 void akma_telemetry_set_replicator(struct akma_replicator *r);
+void akma_telemetry_set_ethdev(struct akma_ethdev *eth); /* NULL before closing it */
 void akma_telemetry_set_nrf(struct akma_nrf *n);
 
 #endif

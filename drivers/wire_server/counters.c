@@ -81,6 +81,7 @@ void akma_counters_read(struct akma_engine *e,
 	v[AKMA_CTR_##p##_io_cycles] = paths[i].cycles.io;         \
 	v[AKMA_CTR_##p##_parse_cycles] = paths[i].cycles.parse;   \
 	v[AKMA_CTR_##p##_crypto_cycles] = paths[i].cycles.crypto; \
+	v[AKMA_CTR_##p##_decode_cycles] = paths[i].cycles.decode; \
 	v[AKMA_CTR_##p##_handoff_cycles] = paths[i].cycles.handoff;
 	PATH(sock, AKMA_WIRE_PATH_SOCK)
 	PATH(ethdev, AKMA_WIRE_PATH_ETHDEV)

@@ -65,6 +65,7 @@
 	X(p##_io_cycles, COUNTER, "of those, in system calls or rx/tx bursts")     \
 	X(p##_parse_cycles, COUNTER, "of those, classifying and rewriting frames") \
 	X(p##_crypto_cycles, COUNTER, "of those, in AES-GCM (open and seal)")      \
+	X(p##_decode_cycles, COUNTER, "of those, turning messages into requests")  \
 	X(p##_handoff_cycles, COUNTER, "of those, submitting to and collecting from workers")
 
 enum akma_counter {

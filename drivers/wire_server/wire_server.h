@@ -24,10 +24,12 @@
  * and kept out of core dumps.
  *
  * Where the cycles go (for the I/O cost per request, issue 16): the server
- * counts TSC cycles in AES-GCM (open and seal) and in the engine hand-off
- * (submit, poll, answer encoding); the transport adds its own I/O (system
- * calls, or rx/tx bursts), frame parsing and whole busy passes with
- * akma_wire_server_add_cycles().
+ * counts TSC cycles in AES-GCM (open and seal), message decoding and the
+ * engine hand-off (submit, poll, answer encoding); the transport adds its
+ * own I/O (system calls, or rx/tx bursts) and frame parsing as they happen,
+ * and whole busy passes at their end, with akma_wire_server_add_cycles().
+ * Phases are exclusive: a phase measured around a call subtracts what the
+ * call added to the others.
  */
 
 #include <stddef.h>
@@ -70,6 +72,7 @@ struct akma_wire_cycles {
 	uint64_t io;      /* system calls, or rx/tx bursts */
 	uint64_t parse;   /* frames classified and rewritten (ethdev) */
 	uint64_t crypto;  /* AES-GCM open and seal */
+	uint64_t decode;  /* messages checked and turned into requests */
 	uint64_t handoff; /* engine submit, completions, answer encoding */
 };
 
@@ -111,7 +114,9 @@ unsigned akma_wire_server_end(struct akma_wire_server *ws);
 /* Requests submitted and not yet answered. */
 unsigned akma_wire_server_in_flight(const struct akma_wire_server *ws);
 
-/* The transport's share of the cycles (added to stats.cycles). */
+/* The transport's share of the cycles (added to stats.cycles); io and
+ * parse as they are spent (also from inside send() and flush()), busy once
+ * a pass. */
 void akma_wire_server_add_cycles(struct akma_wire_server *ws, const struct akma_wire_cycles *c);
 
 /* Any thread: each value read atomically, the set is not a snapshot. */
