@@ -197,9 +197,11 @@ void bench_random(void *buf, size_t len)
 	}
 }
 
+const char *bench_eal_vdev;
+
 int bench_eal_init(const char *lcores, unsigned mem_mb)
 {
-	const struct akma_eal_defaults d = {mem_mb, lcores, 1};
+	const struct akma_eal_defaults d = {mem_mb, lcores, 1, bench_eal_vdev};
 	return akma_eal_init("akma-bench", 0, NULL, &d) < 0 ? -1 : 0;
 }
 

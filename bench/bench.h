@@ -47,6 +47,7 @@ void bench_random(void *buf, size_t len);
  * PCI, no shared config, a private file prefix, mem_mb of memory, the given
  * lcores ("1" or "0-1"). Returns 0 or -1 with a message. */
 int bench_eal_init(const char *lcores, unsigned mem_mb);
+extern const char *bench_eal_vdev; /* a --vdev for bench_eal_init, or NULL */
 
 /* Resident set size of this process in bytes. */
 uint64_t bench_rss(void);

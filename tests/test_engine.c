@@ -539,7 +539,7 @@ int main(int argc, char **argv)
 	(void)argc;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	/* One main and one worker lcore, on two CPUs where there are two. */
-	const struct akma_eal_defaults eal = {256, ncpu > 1 ? "0@0,1@1" : "0@0,1@0", 1};
+	const struct akma_eal_defaults eal = {256, ncpu > 1 ? "0@0,1@1" : "0@0,1@0", 1, NULL};
 	CHECK(akma_eal_init("akma-test", 0, argv, &eal) >= 0, "EAL");
 	urcu_qsbr_register_thread();
 

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 	char addr[64], why[512], holder[128];
 	snprintf(addr, sizeof(addr), "127.0.0.1:%s", argv[1]);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	const struct akma_eal_defaults eal = {256, ncpu > 1 ? "0@0,1@1" : "0@0,1@0", 1};
+	const struct akma_eal_defaults eal = {256, ncpu > 1 ? "0@0,1@1" : "0@0,1@0", 1, NULL};
 	CHECK(akma_eal_init("akma-test-repl", 0, argv, &eal) >= 0, "EAL");
 	urcu_qsbr_register_thread();
 
