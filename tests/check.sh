@@ -72,13 +72,20 @@ launch_akmad() {
 	local pid=$!
 	pids+=($pid)
 	eval "pid_$name=$pid"
+	wait_listening "$dir/$name.log" $pid "akmad $name"
+}
+
+# wait_listening LOG PID WHAT: 0 once the akmad of PID says in LOG that it
+# listens (or, a standby, follows); 1 with the log's tail when it exits or
+# 30 s pass.
+wait_listening() {
 	for _ in $(seq 1 300); do
-		grep -q "listening on\|standby: following" "$dir/$name.log" && return 0
-		kill -0 $pid 2> /dev/null || break
+		grep -q "listening on\|standby: following" "$1" && return 0
+		kill -0 "$2" 2> /dev/null || break
 		sleep 0.1
 	done
-	echo "akmad $name did not start:"
-	tail -5 "$dir/$name.log"
+	echo "$3 did not start:"
+	tail -5 "$1"
 	return 1
 }
 

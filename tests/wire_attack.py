@@ -2,7 +2,8 @@
 """An independent client of the wire protocol (engine/wire.md, version 2)
 on Python's AES-GCM, for the attacks of the hardening tests: a captured
 answer sent back (self-loop), a request under akmad's own sender id, and
-requests captured and replayed after akmad restarts.
+requests captured and replayed after akmad restarts. The server is
+127.0.0.1, or $WIRE_HOST.
 
     wire_attack.py loop PSK_FILE PORT
         prints one line per probe: "answer-sent-back: no answer",
@@ -11,6 +12,9 @@ requests captured and replayed after akmad restarts.
     wire_attack.py capture PSK_FILE PORT FILE remove SUPI
         learns akmad's epoch, seals the request, keeps the datagram in FILE,
         sends it and prints the answer's status
+    wire_attack.py bigget PSK_FILE PORT AKID N
+        N GET_KAF of AKID in one datagram; prints the answer datagram's
+        size and its statuses (a big answer: IP fragments on a DPDK port)
     wire_attack.py replay PSK_FILE PORT FILE
         sends FILE's datagram as it is and prints the answer's status (8 is
         EPOCH: not applied) or "no answer"
@@ -71,7 +75,7 @@ class Client:
         self.seq, self.epoch = 1, 0
 
     def send_raw(self, d):
-        self.s.sendto(d, ("127.0.0.1", self.port))
+        self.s.sendto(d, (os.environ.get("WIRE_HOST", "127.0.0.1"), self.port))
 
     def recv(self):
         try:
@@ -133,6 +137,20 @@ def main():
         got = got and open_(psk, got)
         print(statuses(got[1])[0] if got else "no answer")
         return 0
+    if cmd == "bigget":
+        c.learn()
+        akid, n = sys.argv[4].encode(), int(sys.argv[5])
+        af = b"af.example.com\x01\x00\x00\x00\x07"
+        payload = bytes([len(akid)]) + akid + struct.pack(">H", len(af)) + af
+        c.request(b"".join(msg(2, 100 + i, payload) for i in range(n)))
+        for _ in range(10):
+            d = c.recv()
+            got = d and open_(psk, d)
+            if got and got[0]["response"]:
+                print(len(d), " ".join(str(x) for x in statuses(got[1])))
+                return 0
+        print("no answer")
+        return 1
     if cmd == "replay":
         with open(sys.argv[4], "rb") as f:
             c.send_raw(f.read())
