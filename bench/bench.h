@@ -5,6 +5,7 @@
 /* Shared pieces of the akma-bench modes: timing, pinning, the banner, and the
  * row printer that makes every mode's table and CSV look alike. */
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -48,6 +49,14 @@ void bench_random(void *buf, size_t len);
  * lcores ("1" or "0-1"). Returns 0 or -1 with a message. */
 int bench_eal_init(const char *lcores, unsigned mem_mb);
 extern const char *bench_eal_vdev; /* a --vdev for bench_eal_init, or NULL */
+
+/* The limits of this machine (bench_floor.c), in ns per operation, for
+ * the `limit:` rows: a K_AF's blocks SHA-256 compressions with SHA-NI, in
+ * 1, 2 or 4 interleaved chains, the fastest (0 without SHA-NI); and lines
+ * independent random cache-line reads, prefetched 64 at a time, over a
+ * resident working set of bytes. Each runs about seconds. */
+double bench_floor_kaf_ns(unsigned blocks, double seconds);
+double bench_floor_lines_ns(size_t bytes, unsigned lines, double seconds);
 
 /* Resident set size of this process in bytes. */
 uint64_t bench_rss(void);

@@ -411,6 +411,26 @@ int bench_store_main(int argc, char **argv)
 			printf("%s%s: %llu lookups did not find their context\n", pfx, names[m],
 			       (unsigned long long)bad[m]);
 	}
+	/* The floor of a lookup at this working set: independent random
+	 * cache-line reads, prefetched a batch at a time. A lookup reads at
+	 * least two: its index bucket, then its context. */
+	struct akma_ctx_stats fs;
+	akma_ctx_stats(b.store, &fs);
+	size_t working_set = (size_t)(fs.arena_used + fs.index_bytes);
+	double floor1 = bench_floor_lines_ns(working_set, 1, b.duration);
+	if (floor1 > 0) {
+		struct bench_row r1 = {"limit: 1 random line", "-",    LOOKUP_BATCH,
+				       1e9 / floor1,           floor1, base ? base / floor1 : 0};
+		struct bench_row r2 = {
+			"limit: 2 random lines", "-",        LOOKUP_BATCH,
+			1e9 / (2 * floor1),      2 * floor1, base ? base / (2 * floor1) : 0};
+		bench_table_row(stdout, b.csv, &r1);
+		bench_table_row(stdout, b.csv, &r2);
+		double akma = bench_median(ns[S_AKMA], b.rounds);
+		printf("%sakmad's lookup at %.1f MB: %.1f ns, %.0f%% of the limit of two random "
+		       "lines (%.1f ns)\n",
+		       pfx, (double)working_set / 1e6, akma, 100 * 2 * floor1 / akma, 2 * floor1);
+	}
 	if (sink == 42)
 		printf(" ");
 

@@ -61,11 +61,16 @@ struct pipe_pass {
 	unsigned slice;                     /* slices issued so far */
 };
 
+struct worker;
+static inline struct akma_mb *kaf_path(const struct worker *w);
+
 struct worker {
 	struct akma_engine *e;
 	unsigned id;
 	unsigned lcore;
 	struct akma_mb *mb;
+	/* akma_engine_set_mb_arch()'s paths, made on demand, kept to the end */
+	struct akma_mb *mbs[AKMA_MB_ARCH_COUNT];
 	struct akma_req *repl_out[AKMA_MB_BURST_MAX]; /* this burst's writes for replication */
 	unsigned n_repl;
 	unsigned pipe_first, pipe_len;
@@ -94,6 +99,7 @@ struct akma_engine {
 	int writes;                                 /* accept writes (atomic) */
 	uint64_t lease_until;                       /* TSC: serve nothing from then (atomic) */
 	unsigned pipe_depth;                        /* atomic; akma_engine_set_pipeline() */
+	unsigned mb_select;                         /* atomic; akma_engine_set_mb_arch() */
 	int rid_filter;                             /* p.rids was given: rids holds it */
 	struct akma_rid_set rids;
 	/* Written by the replication thread on every take: a line of its own,
@@ -303,7 +309,7 @@ static void get_kaf_batch(struct worker *w, struct akma_req **r, unsigned n, uin
 	for (unsigned c = 0; c < nh; c += KAF_CHUNK) {
 		unsigned m = nh - c < KAF_CHUNK ? nh - c : KAF_CHUNK;
 		pipe_slice(w);
-		unsigned d = akma_mb_kaf_burst(w->mb, jobs + c, m);
+		unsigned d = akma_mb_kaf_burst(kaf_path(w), jobs + c, m);
 		derived += d;
 		if (d < m)
 			break;
@@ -787,6 +793,31 @@ int akma_engine_producer(struct akma_engine *e)
 	return (int)id;
 }
 
+/* The K_AF path of this burst: the engine's own, or the benchmark's
+ * choice (one relaxed load a burst, beside the pipeline depth's). */
+static inline struct akma_mb *kaf_path(const struct worker *w)
+{
+	unsigned a = __atomic_load_n(&w->e->mb_select, __ATOMIC_ACQUIRE);
+	return a ? w->mbs[a] : w->mb;
+}
+
+int akma_engine_set_mb_arch(struct akma_engine *e, enum akma_mb_arch arch)
+{
+	int err = 0;
+	if (arch == AKMA_MB_AUTO || arch == e->arch) {
+		__atomic_store_n(&e->mb_select, 0, __ATOMIC_RELEASE);
+		return 0;
+	}
+	if ((unsigned)arch >= AKMA_MB_ARCH_COUNT || !akma_mb_arch_supported(arch))
+		return -ENOTSUP;
+	for (unsigned w = 0; w < e->n_workers; w++)
+		if (!e->workers[w].mbs[arch] &&
+		    !(e->workers[w].mbs[arch] = akma_mb_create(arch, e->p.burst, &err)))
+			return err ? err : -ENOMEM;
+	__atomic_store_n(&e->mb_select, (unsigned)arch, __ATOMIC_RELEASE);
+	return 0;
+}
+
 void akma_engine_set_pipeline(struct akma_engine *e, unsigned depth)
 {
 	__atomic_store_n(&e->pipe_depth, depth < AKMA_PIPE_DEPTH_MAX ? depth : AKMA_PIPE_DEPTH_MAX,
@@ -823,6 +854,8 @@ void akma_engine_free(struct akma_engine *e)
 		akma_engine_stop(e);
 	for (unsigned w = 0; w < AKMA_MAX_WORKERS; w++) {
 		akma_mb_free(e->workers[w].mb);
+		for (unsigned a = 0; a < AKMA_MB_ARCH_COUNT; a++)
+			akma_mb_free(e->workers[w].mbs[a]);
 		rte_ring_free(e->repl[w]);
 		for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++) {
 			rte_ring_free(e->in[q][w]);

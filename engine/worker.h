@@ -128,6 +128,14 @@ int akma_engine_producer(struct akma_engine *e);
  * workers see it within a pass. */
 void akma_engine_set_pipeline(struct akma_engine *e, unsigned depth);
 
+/* K_AF bursts on arch from now on instead of the engine's own path
+ * (AKMA_MB_AUTO, or the engine's own arch: back to it), for the benchmark's
+ * same-run comparison of paths. Creates each worker's instance of arch on
+ * first use (allocates; kept until akma_engine_free). Returns 0, -ENOTSUP
+ * (the CPU cannot run it) or -ENOMEM. One thread at a time; workers switch
+ * at their next burst. */
+int akma_engine_set_mb_arch(struct akma_engine *e, enum akma_mb_arch arch);
+
 /* Launch the workers on their lcores. Returns 0 or a negative errno. */
 int akma_engine_start(struct akma_engine *e);
 

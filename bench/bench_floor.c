@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The machine's own limits for the benchmarks' `limit:` rows (bench.h):
+ * what a K_AF cannot go below (its SHA-256 compressions with SHA-NI, chains
+ * interleaved as deep as pays, nothing else), and what a lookup cannot go
+ * below (independent random cache-line reads at the store's working set,
+ * prefetched a batch at a time, nothing else).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bench.h"
+#include "kaf_shani.h"
+#include "sha256.h"
+
+double bench_floor_kaf_ns(unsigned blocks, double seconds)
+{
+	if (!akma_kaf_shani_supported() || !blocks)
+		return 0;
+	static const unsigned lane_choices[3] = {1, 2, 4};
+	uint8_t block[64];
+	double best = 0;
+	memset(block, 0x5a, sizeof(block));
+	for (unsigned li = 0; li < 3; li++) {
+		unsigned lanes = lane_choices[li];
+		uint32_t st[4][8];
+		const uint8_t *blk[4] = {block, block, block, block};
+		for (int l = 0; l < 4; l++)
+			for (int j = 0; j < 8; j++)
+				st[l][j] = 0x6a09e667u + (uint32_t)(l * 8 + j);
+		uint64_t n = 0, t0 = akma_mono_ns(), end = t0 + (uint64_t)(seconds / 3 * 1e9), t;
+		do {
+			for (unsigned i = 0; i < 4096; i += lanes) {
+				for (unsigned c = 0; c < blocks; c++) {
+					if (lanes == 4)
+						akma_sha256_compress_x4(st, blk);
+					else if (lanes == 2)
+						akma_sha256_compress_x2(st, blk);
+					else
+						akma_sha256_compress(st[0], block, 1);
+				}
+				block[0] = (uint8_t)st[0][0]; /* a dependency the compiler keeps */
+			}
+			n += 4096;
+			t = akma_mono_ns();
+		} while (t < end);
+		double ns = (double)(t - t0) / (double)n;
+		if (best == 0 || ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+double bench_floor_lines_ns(size_t bytes, unsigned lines, double seconds)
+{
+	enum { BATCH = 64 };
+	size_t n_lines = bytes / 64;
+	if (n_lines < BATCH || !lines)
+		return 0;
+	uint8_t *buf = mmap(NULL, n_lines * 64, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+	if (buf == MAP_FAILED)
+		return 0;
+	for (size_t i = 0; i < n_lines; i++)
+		buf[i * 64] = (uint8_t)i; /* resident, as the store's memory is */
+	uint64_t rng = 0x9e3779b97f4a7c15ull, sink = 0, n = 0;
+	size_t at[BATCH];
+	uint64_t t0 = akma_mono_ns(), end = t0 + (uint64_t)(seconds * 1e9), t;
+	do {
+		for (int rep = 0; rep < 64; rep++) {
+			for (unsigned j = 0; j < BATCH; j++) {
+				at[j] = (size_t)(bench_rand(&rng) % n_lines) * 64;
+				__builtin_prefetch(buf + at[j]);
+			}
+			for (unsigned j = 0; j < BATCH; j++)
+				sink += buf[at[j]];
+		}
+		n += 64 * BATCH;
+		t = akma_mono_ns();
+	} while (t < end);
+	munmap(buf, n_lines * 64);
+	if (sink == 42)
+		n++; /* keeps the reads */
+	return (double)(t - t0) / (double)n * lines;
+}
