@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The wire protocol straight off DPDK ports (issue 16). The test makes two
 # network namespaces of its own and a veth pair between them: akmad takes
-# one end with net_af_packet (and a net_memif server beside it), akmactl
+# one end with net_af_packet (and net_memif and net_tap beside it), akmactl
 # and the kernel are on the other end. Checked:
 #   - register, get, remove and replace over kernel UDP through the port,
 #     on IPv4 and IPv6, each K_AF equal to akmactl derive; the socket path
@@ -18,6 +18,8 @@
 #     context stays intact;
 #   - net_memif with akma-bench as the DPDK peer: the whole path without the
 #     kernel, every answer a K_AF;
+#   - net_tap, a port with checksum offload: answers with their checksums
+#     left to the port, accepted by the kernel;
 #   - counters in /metrics (promtool) and telemetry /akma/ethdev;
 #   - bad [ethdev] settings refused with the key named;
 #   - a clean stop.
@@ -40,6 +42,7 @@ A=akte-a-$$
 B=akte-b-$$
 VA=akte$$a
 VB=akte$$b
+TAP=akte$$t
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
 	ip netns del '$A' 2> /dev/null; ip netns del '$B' 2> /dev/null
@@ -77,23 +80,24 @@ listen =
 [metrics]
 listen = 127.0.0.1:$mport
 [ethdev]
-ports = net_af_packet0,net_memif0
-ipv4 = 10.66.0.2,10.67.0.2
-ipv6 = fd66::2,-
+ports = net_af_packet0,net_memif0,net_tap0
+ipv4 = 10.66.0.2,10.67.0.2,10.68.0.2
+ipv6 = fd66::2,-,-
 CONF
 MEMIF="socket=$dir/memif.sock,socket-abstract=no"
 PREFIX=akte-$$
 ip netns exec $A "$AKMAD" --no-huge --no-pci --no-shconf --file-prefix $PREFIX -m 512 \
 	--vdev=net_af_packet0,iface=$VA --vdev=net_memif0,role=server,$MEMIF \
+	--vdev=net_tap0,iface=$TAP \
 	-- --config "$dir/akmad.conf" > "$dir/akmad.log" 2>&1 &
 akmad_pid=$!
 pids+=($akmad_pid)
-check "akmad starts with two DPDK ports and its socket" wait_listening "$dir/akmad.log" $akmad_pid akmad
+check "akmad starts with three DPDK ports and its socket" wait_listening "$dir/akmad.log" $akmad_pid akmad
 check "each port is logged with its MAC, MTU, addresses and link" bash -c "
 	grep -q 'port net_af_packet0 (0, net_af_packet): MAC ..:..:..:..:..:.., MTU 1500.*UDP 7777 at 10.66.0.2 fd66::2' '$dir/akmad.log' &&
 	grep -q 'port net_af_packet0: link up' '$dir/akmad.log' &&
 	grep -q 'port net_memif0 (1, net_memif)' '$dir/akmad.log' &&
-	grep -q 'listening on udp:127.0.0.1:$port and DPDK port net_af_packet0,net_memif0' '$dir/akmad.log'"
+	grep -q 'listening on udp:127.0.0.1:$port and DPDK port net_af_packet0,net_memif0,net_tap0' '$dir/akmad.log'"
 
 inb() { ip netns exec $B "$@"; }
 ctl() { # over the port from the namespace: ctl SERVER ARGS...
@@ -241,6 +245,19 @@ check "refused: a multicast address" refused "cannot be a port's own address" \
 	"ports = net_null0" "ipv4 = 224.0.0.1"
 check "refused: a bad UDP port" refused "ethdev.udp_port: '70000' is not a UDP port" \
 	"ports = net_null0" "ipv4 = 10.1.1.1" "udp_port = 70000"
+
+# net_tap: a port with checksum offload (the answers' checksums left to it,
+# the pseudo-header sum in place); the kernel end of the tap is in akmad's
+# namespace, with an address of the kernel's own.
+ip netns exec $A sysctl -qw net.ipv6.conf.$TAP.disable_ipv6=1
+ip netns exec $A ip addr add 10.68.0.1/24 dev $TAP
+ip netns exec $A ip link set $TAP up
+check "net_tap says it offloads checksums" grep -q 'port net_tap0 (2, net_tap).*checksum offload: yes' "$dir/akmad.log"
+check "over net_tap with offloaded checksums: register and get, the K_AF akmactl derive gives" bash -c "
+	ip netns exec $A '$AKMACTL' register --server udp:10.68.0.2:7777 --psk-file '$dir/akmad.psk' \
+		--supi imsi-001010000000009 --akid 01.tap@akma.example --kakma $K1 &&
+	[ \"\$(ip netns exec $A '$AKMACTL' get --server udp:10.68.0.2:7777 --psk-file '$dir/akmad.psk' \
+		--akid 01.tap@akma.example --af-fqdn af.example.com --ua-id 0100000007 | head -1)\" = '$(kaf $K1)' ]"
 
 kill -TERM $akmad_pid
 wait $akmad_pid
