@@ -6,20 +6,20 @@
  * the workers' rings as drivers/sock does, not run to completion on the
  * workers. Measured with bench/ethdev.sh (net_memif, akma-bench the DPDK
  * peer, 1 M contexts, 16 GET_KAF a datagram, 32 datagrams in flight, the
- * TSC on the main lcore; 2-core Zen 5 VM): the main lcore spends 268-288
- * ns a request, of which rx/tx bursts 23-26, parsing 18, AES-GCM 26,
- * decoding 74-112, and the ring hand-off with completions and answer
- * encoding 86-110; a worker spends 161 ns a request on lookup and K_AF
- * (akma-bench engine, same machine). Pipelined, one worker and the main
- * lcore serve max(~280, 161) ns a request; run to completion, one worker
- * would spend ~161 + ~180 (everything but the hand-off) = ~340. So on
- * this product's smallest shape (one worker behind the main lcore) the
- * pipeline wins by about 1.2x, and it keeps what run to completion would
- * have to rebuild: writes reach the worker that owns their SUPI, and each
- * sender's replay window lives in one place (net_af_packet's fanout does
- * not promise a sender one queue). With two or more workers and an
+ * TSC on the main lcore; 2-core Zen 5 VM, three runs): the main lcore
+ * spends 198-268 ns a request, of which rx/tx bursts 19-26, parsing 13-18,
+ * AES-GCM 19-27, decoding 53-74, and the ring hand-off with completions
+ * and answer encoding 90-112; a worker spends 104-161 ns a request on
+ * lookup and K_AF (akma-bench engine, same machine, other runs). Pipelined,
+ * one worker and the main lcore serve max(~240, ~140) ns a request; run to
+ * completion, one worker would spend ~140 + ~140 (all but the hand-off) =
+ * ~280. So on this product's smallest shape (one worker behind the main
+ * lcore) the pipeline wins by about 1.2x, and it keeps what run to
+ * completion would have to rebuild: writes reach the worker that owns
+ * their SUPI, and each sender's replay window lives in one place
+ * (net_af_packet's fanout does not promise a sender one queue). With two or more workers and an
  * I/O-bound load, run to completion would scale where this is bounded by
- * the main lcore (~3.5 M requests/s here); that is not built, and
+ * the main lcore (~4 M requests/s here); that is not built, and
  * ethdev.rx_queues only spreads one port over queues the main lcore polls.
  *
  * Answers are built in the request's mbuf: the sealed datagram is copied in
