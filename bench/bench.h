@@ -56,6 +56,10 @@ extern const char *bench_eal_vdev; /* a --vdev for bench_eal_init, or NULL */
  * independent random cache-line reads, prefetched 64 at a time, over a
  * resident working set of bytes. Each runs about seconds. */
 double bench_floor_kaf_ns(unsigned blocks, double seconds);
+
+/* vzeroupper where the CPU has AVX: legacy-SSE code (SHA-NI) timed after
+ * AVX code runs at its own speed (see engine/kaf_shani.c). */
+void bench_clean_upper(void);
 double bench_floor_lines_ns(size_t bytes, unsigned lines, double seconds);
 
 /* Resident set size of this process in bytes. */

@@ -14,6 +14,12 @@
 #include "kaf_shani.h"
 #include "sha256.h"
 
+void bench_clean_upper(void)
+{
+	if (__builtin_cpu_supports("avx"))
+		__asm__ volatile("vzeroupper" ::: "memory");
+}
+
 double bench_floor_kaf_ns(unsigned blocks, double seconds)
 {
 	if (!akma_kaf_shani_supported() || !blocks)
@@ -31,6 +37,7 @@ double bench_floor_kaf_ns(unsigned blocks, double seconds)
 				st[l][j] = 0x6a09e667u + (uint32_t)(l * 8 + j);
 		uint64_t n = 0, t0 = akma_mono_ns(), end = t0 + (uint64_t)(seconds / 3 * 1e9), t;
 		do {
+			bench_clean_upper();
 			for (unsigned i = 0; i < 4096; i += lanes) {
 				for (unsigned c = 0; c < blocks; c++) {
 					if (lanes == 4)
