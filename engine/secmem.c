@@ -16,6 +16,14 @@
  * chunk is zero but for its free-list link: blocks come out zeroed for the
  * cost of clearing that link.
  *
+ * Each thread keeps a magazine of up to MAGAZINE freed (and wiped) chunks
+ * per class and serves its allocations from it first, without the lock:
+ * the SBI thread allocates and frees some 40 blocks a request through
+ * jansson and nghttp2, and the lock and the slab bookkeeping were 15 % of
+ * its instructions (callgrind, retrieve-applicationkey under h2load). A
+ * chunk in a magazine counts as in use; a thread's magazines go back to the
+ * slabs when it exits (a thread-specific key's destructor) or calls
+ * akma_secmem_thread_flush().
  * The largest class is 32 KiB because OpenSSL's record buffers are about
  * 17 KiB and nghttp2's are 16 KiB: they stay in slabs instead of costing
  * an mmap and a munmap each.
@@ -124,14 +132,50 @@ int akma_secmem_sanitized(void)
 {
 	return 1;
 }
+
+void akma_secmem_thread_flush(void)
+{
+}
 #else
 int akma_secmem_sanitized(void)
 {
 	return 0;
 }
 
+#define MAGAZINE 32
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct class classes[CLASSES];
+static __thread void *magazine[CLASSES][MAGAZINE];
+static __thread unsigned magazine_n[CLASSES];
+static __thread int magazine_registered;
+static pthread_key_t magazine_key;
+static pthread_once_t magazine_once = PTHREAD_ONCE_INIT;
+
+static void free_small(struct region *s, void *p);
+static struct region *region_of(const void *p);
+
+void akma_secmem_thread_flush(void)
+{
+	pthread_mutex_lock(&lock);
+	for (unsigned c = 0; c < CLASSES; c++)
+		while (magazine_n[c]) {
+			void *p = magazine[c][--magazine_n[c]];
+			free_small(region_of(p), p);
+		}
+	pthread_mutex_unlock(&lock);
+}
+
+static void magazine_exit(void *unused)
+{
+	(void)unused;
+	akma_secmem_thread_flush();
+}
+
+static void magazine_key_create(void)
+{
+	pthread_key_create(&magazine_key, magazine_exit);
+}
 static size_t mapped, locked, in_use;
 static size_t lock_budget; /* RLIMIT_MEMLOCK's soft limit, read once */
 static int lock_budget_read;
@@ -307,6 +351,8 @@ void *akma_secmem_alloc(size_t n)
 	} else {
 		while (chunk_size(cls) < n)
 			cls++;
+		if (magazine_n[cls]) /* wiped when freed: zero, as a slab's chunks are */
+			return magazine[cls][--magazine_n[cls]];
 		pthread_mutex_lock(&lock);
 		p = alloc_small(cls);
 		pthread_mutex_unlock(&lock);
@@ -343,6 +389,23 @@ void akma_secmem_free(void *p)
 	if (!p)
 		return;
 	r = region_of(p);
+	if (r->magic == MAGIC_SLAB) {
+		uint32_t cls = r->cls;
+		size_t n = chunk_size(cls);
+		if ((((uintptr_t)p - (uintptr_t)r) & (n - 1)) != 0 ||
+		    (uintptr_t)p < (uintptr_t)r + (size_t)first_chunk(cls) * n)
+			abort();
+		if (magazine_n[cls] < MAGAZINE) {
+			if (!magazine_registered) { /* its destructor gives the magazines back */
+				pthread_once(&magazine_once, magazine_key_create);
+				pthread_setspecific(magazine_key, (void *)1);
+				magazine_registered = 1;
+			}
+			explicit_bzero(p, n);
+			magazine[cls][magazine_n[cls]++] = p;
+			return;
+		}
+	}
 	pthread_mutex_lock(&lock);
 	if (r->magic == MAGIC_LARGE && (uint8_t *)p == (uint8_t *)r + LARGE_OFFSET) {
 		explicit_bzero(p, r->size - LARGE_OFFSET);

@@ -46,6 +46,11 @@ struct akma_secmem_stats {
 
 void akma_secmem_stats(struct akma_secmem_stats *s);
 
+/* Give the calling thread's cached freed chunks back to the heap (a thread
+ * does so when it exits); afterwards in_use and mapped count only what is
+ * handed out. Takes the heap's lock. */
+void akma_secmem_thread_flush(void);
+
 /* 1 in an AddressSanitizer build, where the heap is malloc's (secmem.c):
  * blocks are zeroed, aligned and wiped, but not kept out of dumps. */
 int akma_secmem_sanitized(void);

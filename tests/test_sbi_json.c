@@ -182,6 +182,58 @@ int main(void)
 	      "... but the gpsi: %s", body);
 	akma_sbi_body_free(body);
 	call.send_supi = 1;
+	req.ueid_type = 1;
+	{
+		/* The direct AkmaAfKeyData encoder against jansson's json_dumps of
+		 * the same object, octet for octet: every ASCII octet in a UE
+		 * identity (escapes included), with and without suppFeat, and a
+		 * non-ASCII one (which goes to jansson itself). */
+		static const char *const ues[] = {"imsi-001010123456789", "nai-a\"b\\c/d@e.example",
+						  "nai-\x01\x08\t\n\x0b\x0c\r\x1f\x7f@x",
+						  "nai-\xc3\xa9t\xc3\xa9@example.org",
+						  "gpsi-like\x10"};
+		int same = 1;
+		char all[128];
+		for (int i = 0; i < 127; i++)
+			all[i] = (char)(i + 1);
+		for (int k = 0; k < 6; k++) {
+			const char *ue = k < 5 ? ues[k] : all;
+			size_t n = k < 5 ? strlen(ue) : 127;
+			for (int feat = 0; feat < 2; feat++) {
+				req.ueid_len = (uint16_t)n;
+				memcpy(akma_req_ueid(&req), ue, n);
+				call.has_supp_feat = feat;
+				char *got =
+					akma_sbi_encode_answer(&call, &req, &status, &is_problem);
+				json_t *o = json_object();
+				char hex[65];
+				for (int j = 0; j < 32; j++)
+					snprintf(hex + 2 * j, 3, "%02x", req.kaf[j]);
+				json_object_set_new(o, "kaf", json_string(hex));
+				json_object_set_new(o, "expiry",
+						    json_string("2025-11-28T04:20:00Z"));
+				json_object_set_new(o, "supi", json_stringn(ue, n));
+				if (feat)
+					json_object_set_new(o, "suppFeat", json_string("0"));
+				char *want = json_dumps(o, JSON_COMPACT);
+				if (!got || !want || strcmp(got, want) != 0) {
+					same = 0;
+					printf("  differs: %s\n        vs %s\n",
+					       got ? got : "(null)", want ? want : "(null)");
+				}
+				json_malloc_t jmalloc;
+				json_free_t jfree;
+				json_get_alloc_funcs(&jmalloc, &jfree);
+				jfree(want); /* jansson's allocator: the SBI's secret heap */
+				json_decref(o);
+				akma_sbi_body_free(got);
+			}
+		}
+		call.has_supp_feat = 0;
+		CHECK(same, "the direct encoder writes what jansson writes, escapes included");
+		req.ueid_len = 20;
+		memcpy(akma_req_ueid(&req), "imsi-001010123456789", 20);
+	}
 	req.status = AKMA_ST_NOT_FOUND;
 	body = akma_sbi_encode_answer(&call, &req, &status, &is_problem);
 	CHECK(status == 204 && body == NULL, "an unknown A-KID: 204, no body");

@@ -153,6 +153,7 @@ int main(void)
 		}
 		CHECK(bad == NULL, "every block handed out under contention was zero");
 	}
+	akma_secmem_thread_flush(); /* this thread's cached chunks, back to the slabs */
 	akma_secmem_stats(&st);
 	CHECK(!slabs || st.in_use == st0.in_use, "everything freed: in use %zu, before %zu",
 	      st.in_use, st0.in_use);

@@ -149,6 +149,25 @@ struct akma_sbi {
 
 /* ---- streams ----------------------------------------------------------------------------- */
 
+/* The Date of an answer (RFC 9110 5.6.7), formatted once a second: strftime
+ * per answer was 3.3 % of the SBI thread's instructions (callgrind,
+ * retrieve-applicationkey under h2load). Per thread: an SBI is one. */
+static void http_date(char *out, size_t size)
+{
+	static __thread time_t last = -1;
+	static __thread char text[40];
+	time_t now = time(NULL);
+	if (now != last) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	size_t n = strlen(text) + 1;
+	memcpy(out, text, n < size ? n : size);
+	out[size - 1] = 0;
+}
+
 static void body_drop(struct stream *st)
 {
 	struct akma_sbi *s = st->sbi;
@@ -243,10 +262,7 @@ static void respond(struct stream *st, int status, char *body, int problem, cons
 	st->resp_len = body ? strlen(body) : 0;
 	st->resp_off = 0;
 	snprintf(len, sizeof(len), "%zu", st->resp_len);
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	http_date(date, sizeof(date));
 	const char *type = problem ? "application/problem+json" : "application/json";
 	nghttp2_nv nv[7];
 	size_t n = 0;
