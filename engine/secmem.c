@@ -302,13 +302,23 @@ static void *alloc_small(uint32_t cls)
 	return p;
 }
 
+/* p must be the start of one of slab s's chunks: anything else is a heap
+ * mix-up (abort). */
+static void check_chunk(const struct region *s, const void *p)
+{
+	size_t n = chunk_size(s->cls);
+	if ((((uintptr_t)p - (uintptr_t)s) & (n - 1)) != 0 ||
+	    (uintptr_t)p < (uintptr_t)s + (size_t)first_chunk(s->cls) * n)
+		abort();
+}
+
 static void free_small(struct region *s, void *p)
 {
 	struct class *c = &classes[s->cls];
 	size_t n = chunk_size(s->cls);
 
-	if ((((uintptr_t)p - (uintptr_t)s) & (n - 1)) != 0 ||
-	    (uintptr_t)p < (uintptr_t)s + (size_t)first_chunk(s->cls) * n || s->used == 0)
+	check_chunk(s, p);
+	if (s->used == 0)
 		abort();
 	explicit_bzero(p, n);
 	if (s->used == chunks_per_slab(s->cls) - first_chunk(s->cls))
@@ -391,17 +401,14 @@ void akma_secmem_free(void *p)
 	r = region_of(p);
 	if (r->magic == MAGIC_SLAB) {
 		uint32_t cls = r->cls;
-		size_t n = chunk_size(cls);
-		if ((((uintptr_t)p - (uintptr_t)r) & (n - 1)) != 0 ||
-		    (uintptr_t)p < (uintptr_t)r + (size_t)first_chunk(cls) * n)
-			abort();
+		check_chunk(r, p);
 		if (magazine_n[cls] < MAGAZINE) {
 			if (!magazine_registered) { /* its destructor gives the magazines back */
 				pthread_once(&magazine_once, magazine_key_create);
 				pthread_setspecific(magazine_key, (void *)1);
 				magazine_registered = 1;
 			}
-			explicit_bzero(p, n);
+			explicit_bzero(p, chunk_size(cls));
 			magazine[cls][magazine_n[cls]++] = p;
 			return;
 		}
@@ -508,4 +515,21 @@ void akma_secmem_clear_registers(void)
 		clear_sse();
 	if (isa == 2)
 		clear_avx512();
+}
+
+void *akma_secmem_map(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, size, MADV_DONTDUMP);
+	return p;
+}
+
+void akma_secmem_unmap(void *p, size_t size)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, size);
+	munmap(p, size);
 }

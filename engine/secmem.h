@@ -35,6 +35,14 @@ void *akma_secmem_realloc(void *p, size_t n);
  * no-op. Anything else aborts (a heap mix-up is a bug, not an error). */
 void akma_secmem_free(void *p);
 
+/* A zeroed private mapping of size octets, left out of core dumps and not
+ * locked (not the heap's: large buffers that hold keys a moment, such as
+ * the wire's receive batches and answer buffers). Returns NULL when mmap
+ * fails. akma_secmem_unmap() wipes the size octets and unmaps them. Any
+ * thread; neither takes the heap's lock. */
+void *akma_secmem_map(size_t size);
+void akma_secmem_unmap(void *p, size_t size);
+
 /* The usable size of p (at least what was asked). */
 size_t akma_secmem_usable_size(const void *p);
 

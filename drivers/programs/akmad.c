@@ -826,10 +826,7 @@ static void teardown(struct daemon *d)
 		akma_sock_stats(d->s, &st);
 		if (d->eth) {
 			akma_ethdev_wire_stats(d->eth, &es);
-			const uint64_t *src = (const uint64_t *)&es;
-			uint64_t *dst = (uint64_t *)&st;
-			for (size_t k = 0; k < sizeof(st) / sizeof(uint64_t); k++)
-				dst[k] += src[k];
+			akma_wire_server_stats_add(&st, &es);
 			akma_telemetry_set_ethdev(NULL);
 			struct akma_ethdev *eth = d->eth;
 			__atomic_store_n(&d->eth, NULL, __ATOMIC_RELEASE);

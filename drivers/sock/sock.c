@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -113,16 +112,6 @@ static int open_one(struct akma_sock *s, const char *addr, char *why, size_t siz
 	return 0;
 }
 
-/* A receive batch: datagrams that may hold keys, zeroed, never in a dump. */
-static void *map_secret(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, size, MADV_DONTDUMP);
-	return p;
-}
-
 static void flush_tx(struct akma_sock *s)
 {
 	uint64_t t0 = rte_rdtsc();
@@ -186,7 +175,7 @@ struct akma_sock *akma_sock_open(const struct akma_sock_params *p, struct akma_e
 		.transport = {s, sock_send, sock_flush, p->read_counters, p->counters_arg},
 	};
 	s->ws = akma_wire_server_create(&wp, e, producer, why, why_size);
-	s->rx = map_secret(RX_BATCH * sizeof(*s->rx));
+	s->rx = akma_secmem_map(RX_BATCH * sizeof(*s->rx)); /* K_AKMA in requests */
 	if (!s->ws || !s->rx) {
 		if (s->ws)
 			snprintf(why, why_size, "out of memory");
@@ -226,10 +215,7 @@ void akma_sock_close(struct akma_sock *s)
 			unlink(s->ls[i].path);
 	}
 	akma_wire_server_free(s->ws);
-	if (s->rx) {
-		explicit_bzero(s->rx, RX_BATCH * sizeof(*s->rx));
-		munmap(s->rx, RX_BATCH * sizeof(*s->rx));
-	}
+	akma_secmem_unmap(s->rx, RX_BATCH * sizeof(*s->rx));
 	free(s);
 }
 

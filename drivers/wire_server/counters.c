@@ -35,12 +35,8 @@ void akma_counters_read(struct akma_engine *e,
 	akma_ctx_stats(akma_engine_store(e), &cs);
 	/* the totals: every field a sum over the paths */
 	memset(&ss, 0, sizeof(ss));
-	for (unsigned p = 0; p < AKMA_WIRE_N_PATHS; p++) {
-		const uint64_t *src = (const uint64_t *)&paths[p];
-		uint64_t *dst = (uint64_t *)&ss;
-		for (size_t k = 0; k < sizeof(ss) / sizeof(uint64_t); k++)
-			dst[k] += src[k];
-	}
+	for (unsigned p = 0; p < AKMA_WIRE_N_PATHS; p++)
+		akma_wire_server_stats_add(&ss, &paths[p]);
 	v[AKMA_CTR_contexts] = cs.live;
 	v[AKMA_CTR_capacity] = cs.capacity;
 	v[AKMA_CTR_awaiting_reclaim] = cs.retired;

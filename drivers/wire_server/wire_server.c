@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 
 #include <rte_cycles.h>
@@ -90,17 +89,6 @@ static inline uint64_t phases(const struct akma_wire_server *ws)
 	return c->io + c->parse + c->crypto + c->decode + c->handoff;
 }
 
-/* Buffers that hold keys (K_AKMA in requests, K_AF in answers): zeroed,
- * and never in a core dump. */
-static void *map_secret(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, size, MADV_DONTDUMP);
-	return p;
-}
-
 struct akma_wire_server *akma_wire_server_create(const struct akma_wire_server_params *p,
 						 struct akma_engine *e, unsigned producer,
 						 char *why, size_t why_size)
@@ -126,7 +114,7 @@ struct akma_wire_server *akma_wire_server_create(const struct akma_wire_server_p
 	ws->key = akma_wire_key_create(p->psk, &err);
 	ws->replay = akma_wire_replay_create(p->max_senders, p->replay_window_ms, &err);
 	ws->contexts = calloc(N_CONTEXTS + N_SPARES, sizeof(*ws->contexts));
-	ws->bufs = map_secret(BUFS_SIZE);
+	ws->bufs = akma_secmem_map(BUFS_SIZE); /* K_AF in answers */
 	if (!ws->key || !ws->replay || !ws->contexts || !ws->bufs ||
 	    akma_wire_sender_init(&ws->sender) ||
 	    getrandom(&ws->epoch, sizeof(ws->epoch), GRND_NONBLOCK) != (ssize_t)sizeof(ws->epoch)) {
@@ -163,10 +151,7 @@ void akma_wire_server_free(struct akma_wire_server *ws)
 		akma_engine_req_free(ws->e, ws->stash, ws->n_stash);
 	akma_wire_key_free(ws->key);
 	akma_wire_replay_free(ws->replay);
-	if (ws->bufs) {
-		explicit_bzero(ws->bufs, BUFS_SIZE); /* K_AF */
-		munmap(ws->bufs, BUFS_SIZE);
-	}
+	akma_secmem_unmap(ws->bufs, BUFS_SIZE);
 	free(ws->contexts);
 	free(ws);
 }
@@ -493,6 +478,16 @@ void akma_wire_server_stats(const struct akma_wire_server *ws, struct akma_wire_
 {
 	*st = ws->st;
 	st->senders = akma_wire_replay_senders(ws->replay, akma_wall_ms());
+}
+
+void akma_wire_server_stats_add(struct akma_wire_server_stats *sum,
+				const struct akma_wire_server_stats *s)
+{
+	_Static_assert(sizeof(*s) % sizeof(uint64_t) == 0, "counters only");
+	const uint64_t *src = (const uint64_t *)s;
+	uint64_t *dst = (uint64_t *)sum;
+	for (size_t k = 0; k < sizeof(*s) / sizeof(uint64_t); k++)
+		dst[k] += src[k];
 }
 
 unsigned akma_wire_server_path(const struct akma_wire_server *ws)

@@ -123,6 +123,10 @@ void akma_wire_server_add_cycles(struct akma_wire_server *ws, const struct akma_
 void akma_wire_server_stats(const struct akma_wire_server *ws, struct akma_wire_server_stats *st);
 unsigned akma_wire_server_path(const struct akma_wire_server *ws);
 
+/* Add every field of s to sum (the totals over paths). */
+void akma_wire_server_stats_add(struct akma_wire_server_stats *sum,
+				const struct akma_wire_server_stats *s);
+
 /* The owner's thread (SIGHUP). */
 void akma_wire_server_set_replay_window(struct akma_wire_server *ws, uint64_t window_ms);
 
