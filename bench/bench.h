@@ -57,6 +57,11 @@ extern const char *bench_eal_vdev; /* a --vdev for bench_eal_init, or NULL */
  * resident working set of bytes. Each runs about seconds. */
 double bench_floor_kaf_ns(unsigned blocks, double seconds);
 
+/* The floor's loop itself: n K_AFs of blocks compressions each, lanes (1,
+ * 2 or 4) chains interleaved over state (lane 0 alone for 1), nothing
+ * else. For akma-bench kdf's limit rows and bench_floor_kaf_ns(). */
+void bench_floor_kaf_run(uint32_t state[4][8], unsigned blocks, unsigned lanes, unsigned n);
+
 /* vzeroupper where the CPU has AVX: legacy-SSE code (SHA-NI) timed after
  * AVX code runs at its own speed (see engine/kaf_shani.c). */
 void bench_clean_upper(void);

@@ -20,35 +20,39 @@ void bench_clean_upper(void)
 		__asm__ volatile("vzeroupper" ::: "memory");
 }
 
+void bench_floor_kaf_run(uint32_t state[4][8], unsigned blocks, unsigned lanes, unsigned n)
+{
+	uint8_t block[64];
+	const uint8_t *blk[4] = {block, block, block, block};
+	memset(block, 0x5a, sizeof(block));
+	bench_clean_upper(); /* as akmad's kernel does a burst */
+	for (unsigned i = 0; i < n; i += lanes) {
+		for (unsigned c = 0; c < blocks; c++) {
+			if (lanes == 4)
+				akma_sha256_compress_x4(state, blk);
+			else if (lanes == 2)
+				akma_sha256_compress_x2(state, blk);
+			else
+				akma_sha256_compress(state[0], block, 1);
+		}
+		block[0] = (uint8_t)state[0][0]; /* a dependency the compiler keeps */
+	}
+}
+
 double bench_floor_kaf_ns(unsigned blocks, double seconds)
 {
 	if (!akma_kaf_shani_supported() || !blocks)
 		return 0;
 	static const unsigned lane_choices[3] = {1, 2, 4};
-	uint8_t block[64];
 	double best = 0;
-	memset(block, 0x5a, sizeof(block));
 	for (unsigned li = 0; li < 3; li++) {
-		unsigned lanes = lane_choices[li];
 		uint32_t st[4][8];
-		const uint8_t *blk[4] = {block, block, block, block};
 		for (int l = 0; l < 4; l++)
 			for (int j = 0; j < 8; j++)
 				st[l][j] = 0x6a09e667u + (uint32_t)(l * 8 + j);
 		uint64_t n = 0, t0 = akma_mono_ns(), end = t0 + (uint64_t)(seconds / 3 * 1e9), t;
 		do {
-			bench_clean_upper();
-			for (unsigned i = 0; i < 4096; i += lanes) {
-				for (unsigned c = 0; c < blocks; c++) {
-					if (lanes == 4)
-						akma_sha256_compress_x4(st, blk);
-					else if (lanes == 2)
-						akma_sha256_compress_x2(st, blk);
-					else
-						akma_sha256_compress(st[0], block, 1);
-				}
-				block[0] = (uint8_t)st[0][0]; /* a dependency the compiler keeps */
-			}
+			bench_floor_kaf_run(st, blocks, lane_choices[li], 4096);
 			n += 4096;
 			t = akma_mono_ns();
 		} while (t < end);

@@ -143,22 +143,9 @@ static double measure(const struct kdf_bench *b, const struct kdf_method *m)
 			 * in m->lanes interleaved chains, nothing else (no padding,
 			 * no copies). */
 			uint32_t st[4][8];
-			const uint8_t *blk[4] = {block, block, block, block};
-			memset(block, 0x5a, sizeof(block));
 			for (int l = 0; l < 4; l++)
 				memcpy(st[l], b->ms[b->order[l]].inner, sizeof(st[l]));
-			bench_clean_upper(); /* as akmad's kernel does a burst */
-			for (unsigned i = 0; i < chunk; i += m->lanes) {
-				for (unsigned c = 0; c < m->burst; c++) {
-					if (m->lanes == 4)
-						akma_sha256_compress_x4(st, blk);
-					else if (m->lanes == 2)
-						akma_sha256_compress_x2(st, blk);
-					else
-						akma_sha256_compress(st[0], block, 1);
-				}
-				block[0] = (uint8_t)st[0][0]; /* a dependency the compiler keeps */
-			}
+			bench_floor_kaf_run(st, m->burst, m->lanes, chunk);
 			n += chunk;
 			explicit_bzero(st, sizeof(st));
 			break;
