@@ -17,20 +17,12 @@ n=${2:-200000}
 rounds=${3:-5}
 PY=/usr/bin/python3
 [ -x $PY ] || PY=python3
-dir=$(mktemp -d /tmp/akma-sbi-route-XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
 . "$top/tests/check.sh"
+scratch sbi-route TERM
 case $build in /*) ;; *) build=$top/$build ;; esac
 
 base=$(free_port 5) # akmad wire, the standby address, akmad SBI (unused), two front ends
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
-chmod 600 "$dir/akmad.psk"
+new_key "$dir/akmad.psk"
 {
 	printf '[engine]\ncapacity = %s\nring_size = 4096\nmb_arch = sse\n' $((n + n / 8 + 1000))
 	printf '[metrics]\nlisten =\nfront_end_listen =\n[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n' $base

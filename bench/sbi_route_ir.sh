@@ -14,20 +14,12 @@ n1=${2:-2000}
 n2=${3:-12000}
 PY=/usr/bin/python3
 command -v valgrind > /dev/null || { echo "sbi_route_ir: valgrind missing (apt-get install valgrind)" >&2; exit 1; }
-dir=$(mktemp -d /tmp/akma-sbi-route-ir-XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
 . "$top/tests/check.sh"
+scratch sbi-route-ir TERM
 case $build in /*) ;; *) build=$top/$build ;; esac
 
 base=$(free_port 3)
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
-chmod 600 "$dir/akmad.psk"
+new_key "$dir/akmad.psk"
 printf '[engine]\ncapacity = 100000\n[metrics]\nlisten =\nfront_end_listen =\n[wire]\nlisten = udp:127.0.0.1:%s\npsk_file = akmad.psk\n[sbi]\nlisten =\n' \
 	$base > "$dir/akmad.conf"
 "$build/drivers/programs/akmad" --config "$dir/akmad.conf" > "$dir/akmad.log" 2>&1 &

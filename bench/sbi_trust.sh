@@ -15,15 +15,8 @@ n=${2:-1000000}
 rounds=${3:-5}
 PY=/usr/bin/python3
 [ -x $PY ] || PY=python3
-dir=$(mktemp -d /tmp/akma-sbi-trust-XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
 . "$top/tests/check.sh"
+scratch sbi-trust TERM
 
 U_AFA=9b2c3d4e-0000-4000-8000-00000000000a
 U_NRF=0b5e3c1a-1111-4222-8333-444455556666
@@ -54,8 +47,7 @@ printf '[consumer ausf-1]\nrole = ausf\nnf_instance_id = %s\n' $U_AUSF >> "$dir/
 $PY "$top/tests/trust_tokens.py" token "$dir" es256 \
 	"{\"iss\":\"$U_NRF\",\"sub\":\"$U_AUSF\",\"aud\":\"AANF\",\"scope\":\"naanf-akma\",\"exp\":\"+86400\"}" \
 	> "$dir/ausf.token"
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/akmad.psk"
-chmod 600 "$dir/akmad.psk"
+new_key "$dir/akmad.psk"
 
 declare -A port
 for mode in h2c tls mtls; do

@@ -23,13 +23,15 @@ check_done() {
 	[ "$failed" = 0 ]
 }
 
-# scratch NAME: a scratch directory /tmp/akma-NAME-XXXXXX in $dir and an
-# empty $pids; at exit every process in $pids is killed (-9) and reaped,
-# and the directory removed.
+# scratch NAME [SIGNAL]: a scratch directory /tmp/akma-NAME-XXXXXX in $dir
+# and an empty $pids; at exit every process in $pids is sent SIGNAL (KILL
+# unless given: the benchmarks let their daemons stop with TERM) and
+# reaped, and the directory removed.
 scratch() {
 	dir=$(mktemp -d "/tmp/akma-$1-XXXXXX")
 	pids=()
-	trap 'for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
+	scratch_signal=${2:-KILL}
+	trap 'for p in "${pids[@]}"; do kill -s "$scratch_signal" "$p" 2> /dev/null; done
 		for p in "${pids[@]}"; do wait "$p" 2> /dev/null; done
 		rm -rf "$dir"' EXIT
 }
