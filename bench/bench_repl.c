@@ -16,6 +16,7 @@
  * Without --redis a private redis-server is started on a free port (no
  * persistence) and stopped at the end.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -122,6 +123,72 @@ static double redis_cpu(void)
 	return rc == 2 ? (double)(ut + st) / (double)sysconf(_SC_CLK_TCK) : 0;
 }
 
+/* CPU time of every thread of this process, by thread name: where a
+ * registration's CPU goes (the producer is akma-bench's main thread, the
+ * engine's worker an lcore-worker, replication akma-repl). A thread's CPU
+ * clock from its tid is Linux's (clockid ~tid << 3 | 6, as glibc builds
+ * pthread_getcpuclockid's), nanosecond-exact where /proc's ticks are 10 ms. */
+#define MAX_THREADS 16
+struct thread_cpu {
+	int n;
+	char name[MAX_THREADS][16];
+	double sec[MAX_THREADS];
+};
+
+static void thread_cpu_snapshot(struct thread_cpu *t)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	t->n = 0;
+	while (d && (de = readdir(d)) != NULL && t->n < MAX_THREADS) {
+		int tid = atoi(de->d_name);
+		if (tid <= 0)
+			continue;
+		char path[64];
+		struct timespec ts;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		char *name = t->name[t->n];
+		if (!fgets(name, sizeof(t->name[0]), f))
+			name[0] = 0;
+		fclose(f);
+		name[strcspn(name, "\n")] = 0;
+		if (clock_gettime((clockid_t)((~(unsigned)tid << 3) | 6), &ts) != 0)
+			continue;
+		/* Same-named threads (several lcores) add up. */
+		int i = 0;
+		while (i < t->n && strcmp(t->name[i], name) != 0)
+			i++;
+		if (i == t->n) {
+			t->sec[t->n++] = 0;
+		}
+		t->sec[i] += (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
+	if (d)
+		closedir(d);
+}
+
+/* "name us, ..." of what each thread spent from a to b, per op. */
+static void thread_cpu_format(const struct thread_cpu *a, const struct thread_cpu *b, uint64_t ops,
+			      char *out, size_t size)
+{
+	size_t off = 0;
+	out[0] = 0;
+	for (int i = 0; i < b->n && off < size; i++) {
+		double before = 0;
+		for (int j = 0; j < a->n; j++)
+			if (strcmp(a->name[j], b->name[i]) == 0)
+				before = a->sec[j];
+		double us = (b->sec[i] - before) * 1e6 / (double)ops;
+		if (us < 0.005)
+			continue;
+		off += (size_t)snprintf(out + off, size - off, "%s%s %.2f", off ? ", " : "",
+					b->name[i], us);
+	}
+}
+
 static double self_cpu(void)
 {
 	struct timespec ts;
@@ -220,6 +287,8 @@ struct reg_result {
 	double per_sec;         /* acknowledged registrations a second */
 	double drained_per_sec; /* async: until Redis had them all */
 	uint64_t ok, refused;
+	char threads[256]; /* CPU per registration by thread, us */
+	double batch;      /* writes per batch sent to Redis */
 };
 
 static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inflight,
@@ -260,6 +329,8 @@ static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inf
 	static struct akma_req *queue[4096], *out[256], *rej[64];
 	unsigned q = 0, n_rej;
 	uint64_t next = 0, outstanding = 0;
+	struct thread_cpu tc0, tc1;
+	thread_cpu_snapshot(&tc0);
 	double rc0 = redis_cpu(), sc0 = self_cpu();
 	uint64_t t0 = akma_mono_ns();
 	while (res->ok < m) {
@@ -307,7 +378,14 @@ static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inf
 	res->drained_per_sec = (double)res->ok / ((double)(akma_mono_ns() - t0) / 1e9);
 	res->redis_cpu_us = (redis_cpu() - rc0) * 1e6 / (double)res->ok;
 	res->self_cpu_us = (self_cpu() - sc0) * 1e6 / (double)res->ok;
+	thread_cpu_snapshot(&tc1);
+	thread_cpu_format(&tc0, &tc1, res->ok, res->threads, sizeof(res->threads));
 	akma_engine_req_free(e, queue, q);
+	if (rep) {
+		struct akma_replicator_stats rs;
+		akma_replicator_stats(rep, &rs);
+		res->batch = rs.batches ? (double)rs.written / (double)rs.batches : 0;
+	}
 	akma_engine_stop(e);
 	akma_replicator_stop(rep, 1000);
 	urcu_qsbr_thread_online();
@@ -525,6 +603,10 @@ int bench_repl_main(int argc, char **argv)
 	       "%.2f us, async %.2f / %.2f us, sync %.2f / %.2f us\n",
 	       pfx, off.redis_cpu_us, off.self_cpu_us, async.redis_cpu_us, async.self_cpu_us,
 	       sync.redis_cpu_us, sync.self_cpu_us);
+	printf("%sthreads    us per registration: off: %s; async: %s; sync: %s\n", pfx, off.threads,
+	       async.threads, sync.threads);
+	printf("%sbatches    writes per batch to Redis: async %.1f, sync %.1f\n", pfx, async.batch,
+	       sync.batch);
 recovery:
 	if (contexts)
 		run_recovery(contexts, csv);
