@@ -379,6 +379,34 @@ static void replication(enum akma_repl_mode mode)
 	if (mode == AKMA_REPL_SYNC)
 		collect(out, 4);
 	release(c, 5);
+
+	/* A run of REGISTERs applied in one store call, the middle one failing
+	 * (its A-KID is the first's): it completes at once, the two around it
+	 * are handed on (sync: held until done), in order. */
+	struct akma_req *d[3] = {reg_req("imsi-001010000000201", "201.d@akma.example", k),
+				 reg_req("imsi-001010000000202", "201.d@akma.example", k),
+				 reg_req("imsi-001010000000203", "203.d@akma.example", k)};
+	akma_engine_submit(e, prod, d, 3, rej, &n_rej);
+	got = collect(out, mode == AKMA_REPL_SYNC ? 1 : 3);
+	got += collect_for(out + got, 3 - got, ABSENT_MS);
+	CHECK(d[1]->status == AKMA_ST_BAD_FIELD && d[1]->bad_field == AKMA_FIELD_AKID &&
+		      got == (mode == AKMA_REPL_SYNC ? 1u : 3u) &&
+		      out[0] == d[mode == AKMA_REPL_SYNC],
+	      "%s: the failed REGISTER of a run completes at once (%u answered)", m, got);
+	t = take(taken, 2);
+	t += take_for(taken + t, 8 - t, ABSENT_MS);
+	CHECK(t == 2 && akma_engine_repl_backlog(e) == 2 &&
+		      !memcmp(akma_req_ueid(taken[0]), "imsi-001010000000201", 20) &&
+		      !memcmp(akma_req_ueid(taken[1]), "imsi-001010000000203", 20),
+	      "%s: the run's two stored writes are handed on, in order (%u)", m, t);
+	akma_engine_repl_done(e, taken, t);
+	if (mode == AKMA_REPL_SYNC) {
+		got = collect(out, 2);
+		CHECK(got == 2 && out[0] == d[0] && out[1] == d[2] && d[0]->status == AKMA_ST_OK &&
+			      d[2]->status == AKMA_ST_OK,
+		      "sync: the run's held REGISTERs complete at done, in order");
+	}
+	release(d, 3);
 	akma_engine_stop(e);
 	akma_engine_free(e);
 	e = NULL;
