@@ -299,6 +299,8 @@ static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inf
 				       .kaf_life_ms = 3600000,
 				       .n_requests = 65536,
 				       .repl = mode,
+				       /* akmad's defaults (engine.idle_spin, idle_sleep) */
+				       .idle_spin_us = 5,
 				       .idle_sleep_us = 50};
 	int err;
 	char why[512];

@@ -615,6 +615,7 @@ static int worker_main(void *arg)
 	struct akma_engine *e = w->e;
 
 	struct timespec nap = {0, (long)e->p.idle_sleep_us * 1000};
+	uint64_t spin = (uint64_t)e->p.idle_spin_us * rte_get_tsc_hz() / 1000000, idle_since = 0;
 	unsigned idle = 0;
 
 	urcu_qsbr_register_thread();
@@ -650,15 +651,23 @@ static int worker_main(void *arg)
 		} else {
 			if (!running)
 				break; /* stopping, every input ring and the pipeline empty */
-			if (idle == 0) /* the keys of the last burst, out of a dump's registers */
+			if (idle++ ==
+			    0) { /* the keys of the last burst, out of a dump's registers */
 				akma_secmem_clear_registers();
+				idle_since = rte_rdtsc();
+			}
 			count(&w->st.idle_polls, 1);
-			/* Idle for ~30 us: nap between polls, so a worker that shares its
-			 * CPU gives it back. On the 2-core VM the spinning worker took
+			/* Idle for idle_spin: nap between polls, so a worker that shares
+			 * its CPU gives it back. On the 2-core VM the spinning worker took
 			 * 78% of akmad's CPU samples under akma-bench wire while the main
-			 * lcore, busy with the sockets, waited to run. Never under
-			 * sustained load: any request resets the count. */
-			if (++idle > 1000 && nap.tv_nsec) {
+			 * lcore, busy with the sockets, waited to run. The spin was 1000
+			 * polls (~30 us); 5 us gave sync replication, whose writes come
+			 * back in runs a millisecond apart, the CPU Redis needs:
+			 * akma-bench replication, worker 1.0 -> 0.45 us a registration
+			 * and 0.30 -> 0.46 M/s; bench/sbi_h2load.sh 0.72 -> 0.78x
+			 * nghttpd (medians of 3). Never under sustained load: any
+			 * request resets the count. */
+			if (nap.tv_nsec && rte_rdtsc() - idle_since >= spin) {
 				urcu_qsbr_thread_offline();
 				nanosleep(&nap, NULL);
 				urcu_qsbr_thread_online();

@@ -72,7 +72,8 @@ struct akma_engine_params {
 	unsigned n_requests;       /* mempool objects (default 65536) */
 	enum akma_mb_arch mb_arch; /* AKMA_MB_AUTO: timed at start */
 	unsigned workers;          /* 0: every EAL lcore but the main one */
-	unsigned idle_sleep_us;    /* after ~1000 empty polls, sleep this long a poll; 0: spin */
+	unsigned idle_spin_us;     /* poll this long with nothing to do before napping */
+	unsigned idle_sleep_us;    /* then sleep this long a poll; 0: never sleep */
 	enum akma_repl_mode repl;  /* AKMA_REPL_OFF: nothing goes to replication rings */
 	unsigned repl_backlog;     /* writes awaiting replication before new ones are
 				   * refused (default and most: n_requests / 2) */

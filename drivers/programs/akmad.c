@@ -649,6 +649,7 @@ static int setup_engine(struct daemon *d)
 		.n_requests = (unsigned)c->requests,
 		.mb_arch = arch,
 		.workers = (unsigned)c->workers,
+		.idle_spin_us = (unsigned)c->idle_spin_us,
 		.idle_sleep_us = (unsigned)c->idle_sleep_us,
 		.repl = !d->replicate                    ? AKMA_REPL_OFF
 			: !strcmp(c->repl_mode, "async") ? AKMA_REPL_ASYNC

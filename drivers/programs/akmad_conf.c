@@ -40,10 +40,14 @@ static const struct akma_conf_key keys[] = {
 	 "requests a worker takes from a ring at once", NULL},
 	{"engine", "requests", AKMA_CONF_UINT, F(requests), 1024, 1u << 22, 0, "requests", NULL,
 	 "65536", "request objects in the pool: the most that can be in flight", NULL},
+	{"engine", "idle_spin", AKMA_CONF_UINT, F(idle_spin_us), 0, 1000, 0, "microseconds", NULL,
+	 "5",
+	 "a worker with nothing to do polls this long before it naps: longer answers a "
+	 "request after a short pause sooner, shorter leaves a shared core's CPU to the "
+	 "other threads (Redis, the SBI)",
+	 NULL},
 	{"engine", "idle_sleep", AKMA_CONF_UINT, F(idle_sleep_us), 0, 1000, 0, "microseconds", NULL,
-	 "50",
-	 "a worker idle for ~30 us naps this long between polls; 0 polls without pause "
-	 "(dedicated cores)",
+	 "50", "then it naps this long between polls; 0 polls without pause (dedicated cores)",
 	 NULL},
 	{"engine", "mb_arch", AKMA_CONF_CHOICE, F(mb_arch), 0, 0, 0, NULL,
 	 "auto|sse|avx|avx2|avx512|shani", "auto",

@@ -28,6 +28,7 @@ struct akma_conf {
 	uint64_t ring_size;
 	uint64_t burst;
 	uint64_t requests;
+	uint64_t idle_spin_us;
 	uint64_t idle_sleep_us;
 	char mb_arch[AKMA_CONF_STR_MAX];
 	char routing_indicators[AKMA_CONF_STR_MAX];
