@@ -249,6 +249,17 @@ matrix() { # PORT LABEL
 	expect "$l a consumer not in the policy" 403 "$PD"
 	req $p afb "$T_AFB" $API/retrieve-applicationkey "{\"afId\":\"app-b.example.com\",\"aKId\":\"$AKID\"}"
 	expect "$l AF-B, its own name" 200 "$AFKEY"
+	# One connection, the token changing under it: a connection remembers
+	# the last header that passed, whole, never a part of it.
+	local one=(--http2 --cacert "$dir/ca.pem" --cert "$dir/afa.pem" --key "$dir/afa.key"
+		-H 'content-type: application/json' -o /dev/null -w '%{http_code}/%{num_connects} '
+		--data-binary "{\"afId\":\"af.example.com\",\"aKId\":\"$AKID\"}"
+		"https://127.0.0.1:$p$API/retrieve-applicationkey")
+	curl -s "${one[@]}" -H "authorization: $T_AFA" --next "${one[@]}" -H "authorization: $T_AFB" \
+		--next "${one[@]}" -H "authorization: $T_AFA" --next "${one[@]}" -H "authorization: ${T_AFA}x" \
+		> "$dir/status" 2> /dev/null
+	check "$l one connection: AF-A's token, AF-B's, AF-A's, AF-A's altered: 200 401 200 401, one handshake" \
+		bash -c "[ \"\$(cat $dir/status)\" = '200/1 401/0 200/0 401/0 ' ] || { cat $dir/status; exit 1; }"
 	# The NEF: the GPSI, never the SUPI.
 	req $p nef "$T_NEF" $API/retrieve-applicationkey "{\"afId\":\"af.example.com\",\"aKId\":\"$AKID\"}"
 	expect "$l the NEF, a SUPI-registered context" 200 "$AFKEY"

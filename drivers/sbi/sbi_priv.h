@@ -83,14 +83,18 @@ struct akma_sbi_peer {
 	char uuid[AKMA_UUID_LEN + 1];
 	unsigned n_dns;
 	char dns[AKMA_SBI_PEER_DNS_MAX][256];
-	/* The last token this connection showed and its claims: an NF sends
-	 * the same one on every request, and a compare of it costs less than
-	 * the cache's SHA-256. Only under the checks it passed (memo_gen);
-	 * the decisions are still made per request. Wiped with the peer. */
+	/* The last Authorization header this connection showed that passed
+	 * every check of the caller (token, certificate's sub, policy), with its
+	 * claims and consumer: an NF sends the same one on every request, and a
+	 * compare of it costs less than parsing it and the cache's SHA-256.
+	 * Valid under the checks it passed (memo_gen: the policy the consumer
+	 * points into is that generation's); the operation's checks are still
+	 * made per request. Wiped with the peer. */
 	uint64_t memo_gen; /* the akma_sbi_auth generation it was checked under */
 	size_t memo_len;
-	char memo_token[AKMA_SBI_MEMO_MAX];
+	char memo_token[AKMA_SBI_MEMO_MAX]; /* the whole header value */
 	struct akma_token_claims memo_claims;
+	const struct akma_sbi_consumer *memo_consumer;
 };
 
 /* Read the peer's identity after the handshake. */
