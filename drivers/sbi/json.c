@@ -199,13 +199,14 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 	json_object_foreach(o, name, v)
 	{
 		const struct field *f = find_field(fields, name);
-		snprintf(param, sizeof(param), "/%.40s", name);
 		if (!f)
 			continue; /* TS 29.501: later releases add attributes; ignore them */
-		if (f->is_bool ? !json_is_boolean(v) : !json_is_string(v))
+		if (f->is_bool ? !json_is_boolean(v) : !json_is_string(v)) {
+			snprintf(param, sizeof(param), "/%.40s", name);
 			invalid(pb,
 				f->mandatory ? "MANDATORY_IE_INCORRECT" : "OPTIONAL_IE_INCORRECT",
 				param, f->is_bool ? "must be a boolean" : "must be a string");
+		}
 	}
 	for (const struct field *f = fields; f->name; f++)
 		if (f->mandatory && !json_object_get(o, f->name)) {
