@@ -49,3 +49,15 @@ void akma_hex_encode(const uint8_t *in, size_t n, char *out)
 	}
 	out[2 * n] = '\0';
 }
+
+char *akma_put_decimal(char *out, uint64_t v)
+{
+	char digits[20];
+	int n = 0;
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n)
+		*out++ = digits[--n];
+	return out;
+}

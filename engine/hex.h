@@ -2,7 +2,8 @@
 #ifndef AKMA_HEX_H
 #define AKMA_HEX_H
 
-/* Hex codecs for keys and identifiers. Thread-safe, non-blocking. The decoder
+/* Text codecs: hex for keys and identifiers, decimal for the lengths and
+ * counts of protocol headers. Thread-safe, non-blocking. The hex decoder
  * runs in time independent of the digit values, since it reads keys. */
 
 #include <stddef.h>
@@ -17,5 +18,9 @@ int akma_hex_decode(const char *text, size_t len, uint8_t *out, size_t want, int
 
 /* Write 2 * n lower-case hex digits and a NUL to out (size >= 2n + 1). */
 void akma_hex_encode(const uint8_t *in, size_t n, char *out);
+
+/* Write the decimal digits of v to out (room for 20), no NUL; returns the
+ * end. For hot paths, where snprintf costs a thousand instructions. */
+char *akma_put_decimal(char *out, uint64_t v);
 
 #endif

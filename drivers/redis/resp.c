@@ -13,6 +13,8 @@
 
 #include "redis_priv.h"
 
+#include "hex.h"
+
 /*
  * The write path bypasses hiredis' formatter and reply objects: with them
  * the replication thread spent more time in sdscatfmt, malloc and free than
@@ -53,23 +55,10 @@ static int out_reserve(struct akma_redis *r, size_t more)
 	return 0;
 }
 
-static char *put_uint(char *p, uint64_t v)
-{
-	char tmp[24];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
 static char *put_bulk(char *p, const void *data, size_t len)
 {
 	*p++ = '$';
-	p = put_uint(p, len);
+	p = akma_put_decimal(p, len);
 	*p++ = '\r';
 	*p++ = '\n';
 	memcpy(p, data, len);
@@ -89,7 +78,7 @@ static int out_command(struct akma_redis *r, int argc, const void *const *argv, 
 		return -ENOMEM;
 	char *p = r->out + r->out_len;
 	*p++ = '*';
-	p = put_uint(p, (uint64_t)argc);
+	p = akma_put_decimal(p, (uint64_t)argc);
 	*p++ = '\r';
 	*p++ = '\n';
 	for (int i = 0; i < argc; i++)
@@ -111,7 +100,7 @@ static int close_run(struct akma_redis *r)
 		return -ENOMEM;
 	char *p = r->out + r->out_len;
 	*p++ = '*';
-	p = put_uint(p, 1 + 2 * (uint64_t)r->run_pairs);
+	p = akma_put_decimal(p, 1 + 2 * (uint64_t)r->run_pairs);
 	static const char mset[] = "\r\n$4\r\nMSET\r\n";
 	memcpy(p, mset, sizeof(mset) - 1);
 	p += sizeof(mset) - 1;
@@ -178,7 +167,7 @@ int akma_redis_put(struct akma_redis *r, const struct akma_repl_ctx *c, uint64_t
 	const void *argv[5] = {"SET", key, rec, "PXAT", at};
 	size_t len[5] = {3, (size_t)kl, (size_t)n, 4, 0};
 	if (c->eol_ms)
-		len[4] = (size_t)(put_uint(at, c->eol_ms) - at);
+		len[4] = (size_t)(akma_put_decimal(at, c->eol_ms) - at);
 	int rc = out_command(r, c->eol_ms ? 5 : 3, argv, len);
 	explicit_bzero(rec, sizeof(rec));
 	return rc;
@@ -209,8 +198,8 @@ int akma_redis_wait(struct akma_redis *r, unsigned replicas, unsigned timeout_ms
 	if (close_run(r) != 0)
 		return -ENOMEM;
 	const void *argv[] = {"WAIT", n, t};
-	size_t len[] = {4, (size_t)(put_uint(n, replicas) - n),
-			(size_t)(put_uint(t, timeout_ms) - t)};
+	size_t len[] = {4, (size_t)(akma_put_decimal(n, replicas) - n),
+			(size_t)(akma_put_decimal(t, timeout_ms) - t)};
 	int rc = out_command(r, 3, argv, len);
 	if (rc == 0) {
 		r->wait_at[r->n_waits < AKMA_REDIS_MAX_WAITS ? r->n_waits++ : r->n_waits - 1] =
@@ -240,7 +229,7 @@ int akma_redis_feed(struct akma_redis *r, const struct akma_redis_change *ch, un
 	 * (medians of 4 interleaved runs: 0.405 against 0.41, Redis CPU per
 	 * sync registration 1.87 against 1.80 us). */
 	uint64_t floor = now_ms > window_ms ? now_ms - window_ms : 0;
-	size_t ml = (size_t)(put_uint(minid, floor) - minid), blob = 0;
+	size_t ml = (size_t)(akma_put_decimal(minid, floor) - minid), blob = 0;
 	for (unsigned i = 0; i < n; i++)
 		blob += 3 + ch[i].ueid_len;
 	if (out_reserve(r, 128 + ml + blob) != 0)
@@ -256,7 +245,7 @@ int akma_redis_feed(struct akma_redis *r, const struct akma_redis_change *ch, un
 	p = put_bulk(p, "*", 1);
 	p = put_bulk(p, AKMA_REDIS_FEED_FIELD, 1);
 	*p++ = '$';
-	p = put_uint(p, blob);
+	p = akma_put_decimal(p, blob);
 	*p++ = '\r';
 	*p++ = '\n';
 	for (unsigned i = 0; i < n; i++) {
