@@ -422,9 +422,9 @@ static uint64_t apply_registers(struct worker *w, struct akma_req **q, unsigned 
 			r->expiry_ms = reg[i].eol_ms;
 		}
 		int handed = repl_hand_on(w, r, copy[i], rc[i] == 0);
+		/* Not handed on: the store (and the copy) has it now. */
 		if (!handed)
-			explicit_bzero(r->kakma,
-				       AKMA_KEY_LEN); /* the store (and the copy) has it */
+			explicit_bzero(r->kakma, AKMA_KEY_LEN);
 		if (answer_store(r, rc[i]))
 			count(&w->st.internal_errors, 1);
 		if (rc[i] != 0)
@@ -616,7 +616,7 @@ static int worker_main(void *arg)
 
 	struct timespec nap = {0, (long)e->p.idle_sleep_us * 1000};
 	uint64_t spin = (uint64_t)e->p.idle_spin_us * rte_get_tsc_hz() / 1000000, idle_since = 0;
-	unsigned idle = 0;
+	int idle = 0; /* nothing came since idle_since */
 
 	urcu_qsbr_register_thread();
 	for (;;) {
@@ -651,22 +651,25 @@ static int worker_main(void *arg)
 		} else {
 			if (!running)
 				break; /* stopping, every input ring and the pipeline empty */
-			if (idle++ ==
-			    0) { /* the keys of the last burst, out of a dump's registers */
+			if (!idle) {
+				/* The keys of the last burst, out of a dump's registers. */
 				akma_secmem_clear_registers();
 				idle_since = rte_rdtsc();
+				idle = 1;
 			}
 			count(&w->st.idle_polls, 1);
 			/* Idle for idle_spin: nap between polls, so a worker that shares
 			 * its CPU gives it back. On the 2-core VM the spinning worker took
 			 * 78% of akmad's CPU samples under akma-bench wire while the main
 			 * lcore, busy with the sockets, waited to run. The spin was 1000
-			 * polls (~30 us); 5 us gave sync replication, whose writes come
-			 * back in runs a millisecond apart, the CPU Redis needs:
-			 * akma-bench replication, worker 1.0 -> 0.45 us a registration
-			 * and 0.30 -> 0.46 M/s; bench/sbi_h2load.sh 0.72 -> 0.78x
-			 * nghttpd (medians of 3). Never under sustained load: any
-			 * request resets the count. */
+			 * polls (~30 us), which kept the CPU the other threads of a
+			 * shared core need between bursts (Redis and the replication
+			 * thread under sync writes, the SBI thread): bench/sbi_h2load.sh
+			 * 0.72 -> 0.78x nghttpd with ~100 polls (~3 us) in one run of 3 rounds; the
+			 * interleaved runs of the commit message could not separate it
+			 * from the SBI changes of the same day, and akma-bench
+			 * replication's sync rate did not move beyond its noise. Never
+			 * under sustained load: any request ends the idle spell. */
 			if (nap.tv_nsec && rte_rdtsc() - idle_since >= spin) {
 				urcu_qsbr_thread_offline();
 				nanosleep(&nap, NULL);
