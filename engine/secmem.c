@@ -517,6 +517,16 @@ void akma_secmem_clear_registers(void)
 		clear_avx512();
 }
 
+/* Not inlined, so that its array lies below the caller's frame; the empty
+ * asm keeps the zeroing of an array that is never read again. */
+__attribute__((noinline)) void akma_secmem_clear_stack(void)
+{
+	unsigned char below[AKMA_SECMEM_STACK_SCRUB];
+
+	explicit_bzero(below, sizeof(below));
+	__asm__ volatile("" : : "r"(below) : "memory");
+}
+
 void *akma_secmem_map(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

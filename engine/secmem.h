@@ -70,4 +70,18 @@ int akma_secmem_sanitized(void);
  * nanoseconds, never blocks. */
 void akma_secmem_clear_registers(void);
 
+/* Octets of the calling thread's stack, below its caller's frame, that
+ * akma_secmem_clear_stack() zeroes. */
+#define AKMA_SECMEM_STACK_SCRUB (32u * 1024)
+
+/* Zero the AKMA_SECMEM_STACK_SCRUB octets of the calling thread's stack
+ * below the caller: what the thread's deeper calls left there. The dynamic
+ * linker saves every vector register on the stack while it binds a symbol
+ * of a lazily bound library (Debian builds jansson and nghttp2 so), keys in
+ * those registers included; integration_coredump found a K_AKMA that way,
+ * 12 KB down the SBI thread's stack. For a thread about to wait with no
+ * key in hand, with akma_secmem_clear_registers(); about a microsecond
+ * (a 32 KiB memset), never blocks. */
+void akma_secmem_clear_stack(void);
+
 #endif

@@ -654,6 +654,7 @@ static int worker_main(void *arg)
 			if (!idle) {
 				/* The keys of the last burst, out of a dump's registers. */
 				akma_secmem_clear_registers();
+				akma_secmem_clear_stack();
 				idle_since = rte_rdtsc();
 				idle = 1;
 			}

@@ -232,6 +232,7 @@ int akma_redis_follow_poll(struct akma_redis *r, struct akma_ctx_store *s, uint6
 	if (!r->c || !r->sub)
 		return -EIO;
 	akma_secmem_clear_registers(); /* the last keys opened, out of a dump */
+	akma_secmem_clear_stack();
 	/* XREAD COUNT n [BLOCK ms] STREAMS feed pos. BLOCK 0 would wait for
 	 * ever: without a timeout, no BLOCK at all. */
 	const char *argv[8] = {"XREAD", "COUNT", FOLLOW_ENTRIES};

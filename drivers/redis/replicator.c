@@ -412,8 +412,10 @@ static void primary_loop(struct akma_replicator *r, uint64_t next_lease)
 				return; /* drained */
 			/* Idle: a short nap, so a thread with nothing to write gives its
 			 * CPU back; any write resets it. */
-			if (idle == 0) /* the last batch's keys, out of a dump's registers */
+			if (idle == 0) { /* the last batch's keys, out of a dump */
 				akma_secmem_clear_registers();
+				akma_secmem_clear_stack();
+			}
 			akma_sleep_ms(++idle > 100 ? 1 : 0);
 			continue;
 		}

@@ -1028,8 +1028,10 @@ static void *sbi_main(void *arg)
 		if (stopping && (s->st.in_flight == 0 || akma_mono_ms() >= s->stop_deadline_ms))
 			break;
 		int timeout = s->st.in_flight ? 0 : 100;
-		if (timeout)
-			akma_secmem_clear_registers(); /* the last bodies, out of a dump */
+		if (timeout) { /* the last bodies, out of a dump */
+			akma_secmem_clear_registers();
+			akma_secmem_clear_stack();
+		}
 		int n = epoll_wait(s->ep, evs, 64, timeout);
 		s->now_ms = akma_mono_ms();
 		for (int i = 0; i < n; i++) {

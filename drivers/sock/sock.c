@@ -270,6 +270,7 @@ void akma_sock_wait(struct akma_sock *s, int timeout_ms)
 	for (unsigned i = 0; i < s->n_ls; i++)
 		p[i] = (struct pollfd){.fd = s->ls[i].fd, .events = POLLIN};
 	akma_secmem_clear_registers(); /* the last datagrams' keys, out of a dump */
+	akma_secmem_clear_stack();
 	poll(p, s->n_ls, timeout_ms);
 }
 
