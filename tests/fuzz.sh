@@ -28,6 +28,14 @@ mkdir -p "$out/$name.corpus"
 "$clang" -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I"$top/engine" -I"$top/drivers/sbi" -I"$top/drivers/ethdev" \
 	"$top/tests/$name.c" "${sources[@]}" "${libs[@]}" -o "$out/$name" || exit 1
+# Seeds for the SBI decoder: a body of each operation as clients send
+# them (the first octet picks it), so that the in-place reading is where
+# the fuzzer starts.
+if [ "$target" = sbi_json ] && [ -z "$(ls -A "$out/$name.corpus")" ]; then
+	printf '\000{"supi":"imsi-001010123456789","gpsi":"msisdn-31612345678","aKId":"1.x@akma.example","kAkma":"3dd5f8b66d40a12d31b8d4856eb5b2c14f9b013bcfccde61dfbbd9185a7fcb3c","suppFeat":"0"}' > "$out/$name.corpus/register"
+	printf '\001{"afId":"af.example.com;ua=0100000007","aKId":"1.x@akma.example","anonInd":false}' > "$out/$name.corpus/retrieve"
+	printf '\002{ "supi" : "imsi-001010123456789" }' > "$out/$name.corpus/remove"
+fi
 cd "$out" || exit 1
 ./"$name" -max_total_time="$seconds" -max_len=2048 -print_final_stats=1 "$name.corpus" 2>&1 |
 	grep -E 'Done|stat::number_of_executed_runs|ERROR|SUMMARY|crash'

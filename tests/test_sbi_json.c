@@ -4,6 +4,7 @@
  * anonInd), every fault named in invalidParams with its cause, answers and
  * ProblemDetails encoded as the OpenAPI says (204 for an unknown A-KID, 404
  * CONTEXT_NOT_FOUND, 503 NF_CONGESTION, supi withheld when anonymous). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,9 +18,33 @@ static struct akma_req req;
 static struct akma_sbi_call call;
 static struct akma_sbi_problem pb;
 
+static struct akma_req ref_req;
+static struct akma_sbi_call ref_call;
+static struct akma_sbi_problem ref_pb;
+static unsigned decoded;
+
+/* Every body of these tests is decoded twice: as akmad does (the usual
+ * ones read in place) and by jansson alone; the two must decide alike, to
+ * the octet. */
+static int decode_len(enum akma_sbi_op op, const char *body, size_t len)
+{
+	int rc = akma_sbi_decode(op, body, len, ua, &req, &call, &pb);
+	int ref = akma_sbi_decode_reference(op, body, len, ua, &ref_req, &ref_call, &ref_pb);
+	/* The tests write answers into req between decodes: what a decode
+	 * sets is the header and the identities its lengths span. */
+	size_t used = (size_t)req.akid_len + req.af_id_len + req.ueid_len + req.gpsi_len;
+	CHECK(rc == ref && !memcmp(&pb, &ref_pb, sizeof(pb)) &&
+		      !memcmp(&call, &ref_call, sizeof(call)) &&
+		      !memcmp(&req, &ref_req, offsetof(struct akma_req, data)) &&
+		      (rc != 0 || !memcmp(req.data, ref_req.data, used)),
+	      "decoded in place as jansson decodes it: %.*s", (int)(len < 120 ? len : 120), body);
+	decoded++;
+	return rc;
+}
+
 static int decode(enum akma_sbi_op op, const char *body)
 {
-	return akma_sbi_decode(op, body, strlen(body), ua, &req, &call, &pb);
+	return decode_len(op, body, strlen(body));
 }
 
 static int has_param(const char *param, const char *cause)
@@ -269,5 +294,58 @@ int main(void)
 	akma_sbi_body_free(body);
 	CHECK(decode(AKMA_SBI_REMOVE, "{}") == -1 && has_param("/supi", "MANDATORY_IE_MISSING"),
 	      "remove without supi");
+
+	/* The edges of the in-place reading, each under every operation: what
+	 * it takes, and what it leaves to jansson (escapes, UTF-8, DEL,
+	 * numbers, null, nesting, duplicates, 17 members, NUL, garbage after
+	 * the object, wrong types). */
+	static const char *const edges[] = {
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1.x@akma.example\"}",
+		" \t\r\n{ \"afId\" : \"af.example.com;ua=0100000007\" ,\n\"aKId\":\"1@a\" } \n",
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1@a\",\"anonInd\":true,\"suppFeat\":"
+		"\"0f\"}",
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1@a\",\"anonInd\":false}",
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1@a\",\"anonInd\":\"true\"}",
+		"{\"afId\":true,\"aKId\":false,\"supi\":true,\"kAkma\":\"zz\",\"suppFeat\":\"g\"}",
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1\\u0040a\"}",
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1@\xc3\xa4\"}",
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1@\x7f\"}",
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1@a\",\"anonInd\":1}",
+		"{\"afId\":\"af.example.com\",\"aKId\":null}",
+		"{\"afId\":\"af.example.com\",\"aKId\":{\"x\":\"y\"},\"z\":[1,2]}",
+		"{\"aKId\":\"1@a\",\"aKId\":\"2@a\",\"afId\":\"af.example.com\"}",
+		"{\"x\":\"1\",\"x\":\"2\"}",
+		"{\"a\":\"\",\"b\":\"\",\"c\":\"\",\"d\":\"\",\"e\":\"\",\"f\":\"\",\"g\":\"\","
+		"\"h\":\"\","
+		"\"i\":\"\",\"j\":\"\",\"k\":\"\",\"l\":\"\",\"m\":\"\",\"n\":\"\",\"o\":\"\","
+		"\"p\":\"\","
+		"\"aKId\":\"1@a\"}",
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1@a\"}x",
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1@a\",}",
+		"{\"afId\":\"af.example.com\" \"aKId\":\"1@a\"}",
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1@a\"",
+		"{\"afId\":\"af.example.com\",\"aKId\":\"1@a",
+		"{\"afId\":\"af.example.com\",\"aKId\":tru}",
+		"{\"afId\":\"af.example.com\",\"aKId\":truex}",
+		"{\"supi\":\"imsi-001010123456789\",\"gpsi\":\"msisdn-31612345678\",\"aKId\":\"1@"
+		"a\","
+		"\"kAkma\":\"3dd5f8b66d40a12d31b8d4856eb5b2c14f9b013bcfccde61dfbbd9185a7fcb3c\"}",
+		"{\"supi\":\"imsi-0010\",\"aKId\":\"\"}",
+		"{}",
+		"  {}  ",
+		"{",
+		"",
+		"[]",
+		"\"x\"",
+		"{\"\":\"\"}",
+	};
+	for (unsigned i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		for (int op = 0; op < 3; op++)
+			decode((enum akma_sbi_op)op, edges[i]);
+	static const char with_nul[] = "{\"afId\":\"af.example.com\",\"aKId\":\"1@a\"}\0";
+	for (int op = 0; op < 3; op++)
+		decode_len((enum akma_sbi_op)op, with_nul, sizeof(with_nul) - 1);
+	CHECK(decoded > 3 * sizeof(edges) / sizeof(edges[0]), "%u bodies decoded both ways",
+	      decoded);
 	return check_done("test_sbi_json");
 }

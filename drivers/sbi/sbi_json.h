@@ -73,6 +73,13 @@ int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 		    const uint8_t default_ua[AKMA_UA_ID_LEN], struct akma_req *req,
 		    struct akma_sbi_call *call, struct akma_sbi_problem *pb);
 
+/* The same decision with every body read by jansson (the decoder reads the
+ * usual ones in place): the reference the tests and fuzz_sbi_json hold
+ * akma_sbi_decode() to. Same arguments and results. */
+int akma_sbi_decode_reference(enum akma_sbi_op op, const char *body, size_t len,
+			      const uint8_t default_ua[AKMA_UA_ID_LEN], struct akma_req *req,
+			      struct akma_sbi_call *call, struct akma_sbi_problem *pb);
+
 /* The answer to a request the engine has answered: *status and a body for
  * akma_sbi_body_free() (NULL for a 204), with *problem set when the body is a
  * ProblemDetails (application/problem+json) rather than application/json.
