@@ -133,7 +133,23 @@ struct thread_cpu {
 	int n;
 	char name[MAX_THREADS][16];
 	double sec[MAX_THREADS];
+	double sleeps[MAX_THREADS]; /* voluntary context switches: how often it slept */
 };
+
+static double thread_sleeps(int tid)
+{
+	char path[64], line[128];
+	unsigned long v = 0;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %lu", &v) == 1)
+			break;
+	fclose(f);
+	return (double)v;
+}
 
 static void thread_cpu_snapshot(struct thread_cpu *t)
 {
@@ -162,9 +178,11 @@ static void thread_cpu_snapshot(struct thread_cpu *t)
 		while (i < t->n && strcmp(t->name[i], name) != 0)
 			i++;
 		if (i == t->n) {
+			t->sleeps[t->n] = 0;
 			t->sec[t->n++] = 0;
 		}
 		t->sec[i] += (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		t->sleeps[i] += thread_sleeps(tid);
 	}
 	if (d)
 		closedir(d);
@@ -181,11 +199,15 @@ static void thread_cpu_format(const struct thread_cpu *a, const struct thread_cp
 		for (int j = 0; j < a->n; j++)
 			if (strcmp(a->name[j], b->name[i]) == 0)
 				before = a->sec[j];
-		double us = (b->sec[i] - before) * 1e6 / (double)ops;
+		double us = (b->sec[i] - before) * 1e6 / (double)ops, slept = b->sleeps[i];
+		for (int j = 0; j < a->n; j++)
+			if (strcmp(a->name[j], b->name[i]) == 0)
+				slept -= a->sleeps[j];
 		if (us < 0.005)
 			continue;
-		off += (size_t)snprintf(out + off, size - off, "%s%s %.2f", off ? ", " : "",
-					b->name[i], us);
+		off += (size_t)snprintf(out + off, size - off, "%s%s %.2f (%.1f sleeps)",
+					off ? ", " : "", b->name[i], us,
+					slept * 1000 / (double)ops);
 	}
 }
 
@@ -287,7 +309,7 @@ struct reg_result {
 	double per_sec;         /* acknowledged registrations a second */
 	double drained_per_sec; /* async: until Redis had them all */
 	uint64_t ok, refused;
-	char threads[256]; /* CPU per registration by thread, us */
+	char threads[384]; /* CPU per registration by thread, us, and sleeps */
 	double batch;      /* writes per batch sent to Redis */
 };
 
@@ -301,7 +323,7 @@ static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inf
 				       .repl = mode,
 				       /* akmad's defaults (engine.idle_spin, idle_sleep) */
 				       .idle_spin_us = 5,
-				       .idle_sleep_us = 50};
+				       .idle_sleep_us = 1000};
 	int err;
 	char why[512];
 	memset(res, 0, sizeof(*res));
@@ -353,12 +375,10 @@ static void run_registrations(enum akma_repl_mode mode, uint64_t m, unsigned inf
 		}
 		unsigned got = akma_engine_poll(e, prod, out, 256);
 		outstanding -= got;
-		if (!got && !q) {
+		if (!got && !q)
 			/* Everything in flight waits on Redis: give the CPU to it and to
-			 * the replication thread, as akmad's socket loop would. */
-			struct timespec nap = {0, 20000};
-			nanosleep(&nap, NULL);
-		}
+			 * the replication thread until the first answer comes. */
+			akma_engine_wait(e, prod, 1000);
 		for (unsigned i = 0; i < got; i++) {
 			if (out[i]->status == AKMA_ST_OK) {
 				res->ok++;
@@ -605,8 +625,8 @@ int bench_repl_main(int argc, char **argv)
 	       "%.2f us, async %.2f / %.2f us, sync %.2f / %.2f us\n",
 	       pfx, off.redis_cpu_us, off.self_cpu_us, async.redis_cpu_us, async.self_cpu_us,
 	       sync.redis_cpu_us, sync.self_cpu_us);
-	printf("%sthreads    us per registration: off: %s; async: %s; sync: %s\n", pfx, off.threads,
-	       async.threads, sync.threads);
+	printf("%sthreads    us per registration (sleeps per 1000): off: %s; async: %s; sync: %s\n",
+	       pfx, off.threads, async.threads, sync.threads);
 	printf("%sbatches    writes per batch to Redis: async %.1f, sync %.1f\n", pfx, async.batch,
 	       sync.batch);
 recovery:

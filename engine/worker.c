@@ -40,6 +40,7 @@
 
 #include "err.h"
 #include "clock.h"
+#include "doorbell.h"
 
 /* A burst on its way through a worker's pipeline (see worker_main()). */
 struct pipe_burst {
@@ -77,10 +78,14 @@ struct worker {
 	struct pipe_pass pass;
 	struct pipe_burst pipe[PIPE_SLOTS];
 	struct akma_worker_stats st;
+	/* rung by producers: a request in an input ring; a line of its own, away
+	 * from the stats the worker writes all the time */
+	struct akma_doorbell bell __rte_cache_aligned;
 } __rte_cache_aligned;
 
 struct producer {
 	struct akma_producer_stats st;
+	struct akma_doorbell bell __rte_cache_aligned; /* rung by workers, replication */
 } __rte_cache_aligned;
 
 struct akma_engine {
@@ -586,6 +591,7 @@ static void answer_oldest(struct worker *w, uint64_t now)
 
 	/* Sized to the pool: always room. */
 	rte_ring_sp_enqueue_burst(w->e->done[w->id][b->producer], (void **)b->r, complete, NULL);
+	akma_doorbell_ring(&w->e->producers[b->producer].bell);
 	w->pipe_first = (w->pipe_first + 1) % PIPE_SLOTS;
 	w->pipe_len--;
 }
@@ -609,12 +615,21 @@ static void pipe_pass(struct worker *w, unsigned depth, uint64_t now)
 		pipe_at(w, i)->passes++;
 }
 
+/* Anything in the worker's input rings (its last look before it sleeps). */
+static int inputs_pending(const struct worker *w, unsigned producers)
+{
+	for (unsigned p = 0; p < producers; p++)
+		if (!rte_ring_empty(w->e->in[p][w->id]))
+			return 1;
+	return 0;
+}
+
 static int worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct akma_engine *e = w->e;
 
-	struct timespec nap = {0, (long)e->p.idle_sleep_us * 1000};
+	unsigned nap_us = e->p.idle_sleep_us;
 	uint64_t spin = (uint64_t)e->p.idle_spin_us * rte_get_tsc_hz() / 1000000, idle_since = 0;
 	int idle = 0; /* nothing came since idle_since */
 
@@ -659,21 +674,31 @@ static int worker_main(void *arg)
 				idle = 1;
 			}
 			count(&w->st.idle_polls, 1);
-			/* Idle for idle_spin: nap between polls, so a worker that shares
-			 * its CPU gives it back. On the 2-core VM the spinning worker took
-			 * 78% of akmad's CPU samples under akma-bench wire while the main
-			 * lcore, busy with the sockets, waited to run. The spin was 1000
-			 * polls (~30 us), which kept the CPU the other threads of a
-			 * shared core need between bursts (Redis and the replication
-			 * thread under sync writes, the SBI thread): bench/sbi_h2load.sh
-			 * 0.72 -> 0.78x nghttpd with ~100 polls (~3 us) in one run of 3 rounds; the
-			 * interleaved runs of the commit message could not separate it
-			 * from the SBI changes of the same day, and akma-bench
-			 * replication's sync rate did not move beyond its noise. Never
-			 * under sustained load: any request ends the idle spell. */
-			if (nap.tv_nsec && rte_rdtsc() - idle_since >= spin) {
+			/* Idle for idle_spin, then asleep on the doorbell until a
+			 * producer submits (idle_sleep at most), so a worker that
+			 * shares its CPU gives it back. On the 2-core VM the spinning
+			 * worker took 78% of akmad's CPU samples under akma-bench wire
+			 * while the main lcore, busy with the sockets, waited to run.
+			 * The spin was 1000 polls (~30 us), which kept the CPU the other
+			 * threads of a shared core need between bursts (Redis and the
+			 * replication thread under sync writes, the SBI thread):
+			 * bench/sbi_h2load.sh 0.72 -> 0.78x nghttpd with ~100 polls
+			 * (~3 us) in one run of 3 rounds. Naps of a fixed 50 us instead
+			 * of the doorbell woke the worker 13 times per 1000 sync
+			 * registrations, against 4.5 now (akma-bench replication; see
+			 * doorbell.h). Never under sustained load: any request ends the
+			 * idle spell. */
+			if (nap_us && rte_rdtsc() - idle_since >= spin) {
+				akma_doorbell_arm(&w->bell);
+				if (inputs_pending(w, producers) ||
+				    !__atomic_load_n(&e->running, __ATOMIC_ACQUIRE)) {
+					akma_doorbell_disarm(&w->bell);
+					continue;
+				}
 				urcu_qsbr_thread_offline();
-				nanosleep(&nap, NULL);
+				count(&w->st.idle_sleeps, 1);
+				if (!akma_doorbell_wait(&w->bell, nap_us))
+					count(&w->st.idle_timeouts, 1);
 				urcu_qsbr_thread_online();
 			} else {
 				rte_pause();
@@ -712,6 +737,10 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 		return NULL;
 	}
 	e->p = *p;
+	for (unsigned w = 0; w < AKMA_MAX_WORKERS; w++)
+		e->workers[w].bell.fd = -1; /* none opened yet (0 is a descriptor) */
+	for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++)
+		e->producers[q].bell.fd = -1;
 	if (!e->p.ring_size)
 		e->p.ring_size = 1024;
 	if (!e->p.burst || e->p.burst > AKMA_MB_BURST_MAX)
@@ -746,6 +775,12 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 		*err = -ENODEV;
 		goto fail;
 	}
+	for (unsigned w = 0; w < e->n_workers; w++)
+		if ((*err = akma_doorbell_init(&e->workers[w].bell)) != 0)
+			goto fail;
+	for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++)
+		if ((*err = akma_doorbell_init(&e->producers[q].bell)) != 0)
+			goto fail;
 
 	struct akma_ctx_store_params sp = {p->capacity, p->kakma_life_ms};
 	e->store = akma_ctx_store_create(&sp, err);
@@ -880,6 +915,8 @@ void akma_engine_stop(struct akma_engine *e)
 {
 	__atomic_store_n(&e->running, 0, __ATOMIC_RELEASE);
 	for (int w = 0; w < e->launched; w++)
+		akma_doorbell_ring(&e->workers[w].bell);
+	for (int w = 0; w < e->launched; w++)
 		rte_eal_wait_lcore(e->workers[w].lcore);
 	e->launched = 0;
 }
@@ -891,6 +928,7 @@ void akma_engine_free(struct akma_engine *e)
 	if (e->launched)
 		akma_engine_stop(e);
 	for (unsigned w = 0; w < AKMA_MAX_WORKERS; w++) {
+		akma_doorbell_fini(&e->workers[w].bell);
 		akma_mb_free(e->workers[w].mb);
 		for (unsigned a = 0; a < AKMA_MB_ARCH_COUNT; a++)
 			akma_mb_free(e->workers[w].mbs[a]);
@@ -900,8 +938,10 @@ void akma_engine_free(struct akma_engine *e)
 			rte_ring_free(e->done[w][q]);
 		}
 	}
-	for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++)
+	for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++) {
 		rte_ring_free(e->rdone[q]);
+		akma_doorbell_fini(&e->producers[q].bell);
+	}
 	rte_mempool_free(e->pool);
 	akma_ctx_store_free(e->store); /* wipes every context's keys */
 	rte_free(e);
@@ -966,6 +1006,8 @@ unsigned akma_engine_submit(struct akma_engine *e, unsigned producer, struct akm
 			unsigned k = rte_ring_sp_enqueue_burst(
 				e->in[producer][w], (void **)group[w], count_in[w], NULL);
 			accepted += k;
+			if (k)
+				akma_doorbell_ring(&e->workers[w].bell);
 			if (k < count_in[w]) {
 				p->st.ring_full++;
 				for (unsigned i = k; i < count_in[w]; i++) {
@@ -994,6 +1036,40 @@ unsigned akma_engine_poll(struct akma_engine *e, unsigned producer, struct akma_
 	return got;
 }
 
+/* Anything for producer to poll (its last look before it sleeps). */
+static int completions_pending(const struct akma_engine *e, unsigned producer)
+{
+	for (unsigned w = 0; w < e->n_workers; w++)
+		if (!rte_ring_empty(e->done[w][producer]))
+			return 1;
+	return e->rdone[producer] && !rte_ring_empty(e->rdone[producer]);
+}
+
+int akma_engine_arm(struct akma_engine *e, unsigned producer)
+{
+	struct akma_doorbell *bell = &e->producers[producer].bell;
+
+	akma_doorbell_arm(bell);
+	if (completions_pending(e, producer)) {
+		akma_doorbell_disarm(bell);
+		return -EAGAIN;
+	}
+	return bell->fd;
+}
+
+void akma_engine_disarm(struct akma_engine *e, unsigned producer)
+{
+	akma_doorbell_disarm(&e->producers[producer].bell);
+	akma_doorbell_drain(&e->producers[producer].bell);
+}
+
+int akma_engine_wait(struct akma_engine *e, unsigned producer, unsigned timeout_us)
+{
+	if (akma_engine_arm(e, producer) < 0)
+		return 1;
+	return akma_doorbell_wait(&e->producers[producer].bell, timeout_us);
+}
+
 /* ---- replication ----------------------------------------------------------------------------- */
 
 unsigned akma_engine_repl_take(struct akma_engine *e, struct akma_req **out, unsigned max)
@@ -1012,14 +1088,20 @@ unsigned akma_engine_repl_take(struct akma_engine *e, struct akma_req **out, uns
 
 void akma_engine_repl_done(struct akma_engine *e, struct akma_req **reqs, unsigned n)
 {
+	uint64_t rung = 0; /* the producers with a completion in this call */
 	for (unsigned i = 0; i < n; i++) {
 		explicit_bzero(reqs[i]->kakma, AKMA_KEY_LEN);
-		if (e->p.repl == AKMA_REPL_SYNC)
+		if (e->p.repl == AKMA_REPL_SYNC) {
 			/* Sized to the pool: always room. */
 			rte_ring_sp_enqueue(e->rdone[reqs[i]->producer], reqs[i]);
-		else
+			rung |= 1ull << reqs[i]->producer;
+		} else {
 			rte_mempool_put(e->pool, reqs[i]);
+		}
 	}
+	for (unsigned q = 0; rung; q++, rung >>= 1)
+		if (rung & 1)
+			akma_doorbell_ring(&e->producers[q].bell);
 	__atomic_fetch_sub(&e->repl_backlog, n, __ATOMIC_RELAXED);
 }
 

@@ -73,7 +73,8 @@ struct akma_engine_params {
 	enum akma_mb_arch mb_arch; /* AKMA_MB_AUTO: timed at start */
 	unsigned workers;          /* 0: every EAL lcore but the main one */
 	unsigned idle_spin_us;     /* poll this long with nothing to do before napping */
-	unsigned idle_sleep_us;    /* then sleep this long a poll; 0: never sleep */
+	unsigned idle_sleep_us;    /* then sleep until a request comes, at most this long
+				   * (a submission wakes it at once); 0: never sleep */
 	enum akma_repl_mode repl;  /* AKMA_REPL_OFF: nothing goes to replication rings */
 	unsigned repl_backlog;     /* writes awaiting replication before new ones are
 				   * refused (default and most: n_requests / 2) */
@@ -97,6 +98,8 @@ struct akma_worker_stats {
 	uint64_t rid_not_served; /* answered RID_NOT_SERVED: another engine's RID */
 	uint64_t bursts, burst_hist[AKMA_BURST_HIST];
 	uint64_t idle_polls;
+	uint64_t idle_sleeps;   /* sleeps on its doorbell (engine.idle_sleep) */
+	uint64_t idle_timeouts; /* of those, ended by idle_sleep rather than a request */
 };
 
 /* What a producer counts (its own thread writes them). */
@@ -154,6 +157,23 @@ unsigned akma_engine_submit(struct akma_engine *e, unsigned producer, struct akm
 /* Collect up to max completed requests of producer. Non-blocking. */
 unsigned akma_engine_poll(struct akma_engine *e, unsigned producer, struct akma_req **out,
 			  unsigned max);
+
+/* Sleep until producer has a completion to poll, at most timeout_us (0: no
+ * limit); returns at once when one is already waiting. For a producer with
+ * requests in flight and nothing else to do: a worker or the replication
+ * thread wakes it with its first completion (a doorbell, doorbell.h), so it
+ * needs no nap between polls. Returns 1 when a completion is (or may be)
+ * waiting, 0 on timeout or a signal. Blocks; the producer's own thread. */
+int akma_engine_wait(struct akma_engine *e, unsigned producer, unsigned timeout_us);
+
+/* The same for an event loop that sleeps on descriptors of its own: returns
+ * a descriptor that becomes readable at producer's next completion, to add
+ * to its poll set, or -EAGAIN when a completion is already waiting (poll
+ * the engine instead). After the loop wakes, akma_engine_disarm(), which
+ * also reads the descriptor's count (one read(2)). The producer's own
+ * thread; never blocks. */
+int akma_engine_arm(struct akma_engine *e, unsigned producer);
+void akma_engine_disarm(struct akma_engine *e, unsigned producer);
 
 /* Stop: workers finish every request already in their rings, then return.
  * Blocks until they have; completions stay to be polled. */

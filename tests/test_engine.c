@@ -8,6 +8,7 @@
  * full, the store untouched by refused writes); then ring order through the
  * workers' burst pipeline, on and off. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <rte_lcore.h>
 
 #include "check.h"
+
 #include "ctx.h"
 #include "err.h"
 #include "kdf.h"
@@ -412,6 +414,107 @@ static void replication(enum akma_repl_mode mode)
 	e = NULL;
 }
 
+/* The doorbells (doorbell.h): a worker that sleeps as soon as it is idle
+ * (idle_spin 0) for up to a second, and a producer that sleeps on
+ * akma_engine_wait() with no limit at all, one request at a time, so that
+ * every request finds both asleep. A lost wake-up shows as a worker sleep
+ * ended by its one-second limit (counted) or as a producer wait that never
+ * returns (each bounded here at 3 s); either ends the test's loop. Then the same through
+ * a replication thread of the test's own, whose completions must wake the
+ * producer; and a stop, which must wake the sleeping worker. */
+static volatile int repl_stop;
+
+static void *repl_thread(void *arg)
+{
+	struct akma_req *taken[8];
+	(void)arg;
+	urcu_qsbr_register_thread();
+	while (!repl_stop) {
+		unsigned t = akma_engine_repl_take(e, taken, 8);
+		if (t)
+			akma_engine_repl_done(e, taken, t);
+		else
+			usleep(50);
+	}
+	urcu_qsbr_unregister_thread();
+	return NULL;
+}
+
+static void doorbells(enum akma_repl_mode mode)
+{
+	const char *m = mode == AKMA_REPL_SYNC ? "sync" : "off";
+	struct akma_engine_params p = {.capacity = 4096,
+				       .kaf_life_ms = 3600 * 1000,
+				       .n_requests = 1024,
+				       .mb_arch = AKMA_MB_AUTO,
+				       .repl = mode,
+				       .idle_spin_us = 0,
+				       .idle_sleep_us = 1000000};
+	unsigned rounds = mode == AKMA_REPL_SYNC ? 2000 : 20000, answered = 0, lost = 0;
+	pthread_t rt;
+	uint8_t k[32];
+	int err;
+	memset(k, 0x5a, sizeof(k));
+	e = akma_engine_create(&p, &err);
+	CHECK(e != NULL, "doorbells %s: create: %s", m, akma_strerror(err));
+	if (!e)
+		return;
+	prod = (unsigned)akma_engine_producer(e);
+	akma_engine_start(e);
+	repl_stop = 0;
+	if (mode == AKMA_REPL_SYNC)
+		CHECK(pthread_create(&rt, NULL, repl_thread, NULL) == 0, "replication thread");
+	struct akma_worker_stats before, st;
+	for (unsigned i = 0; i < rounds && !lost; i++) {
+		akma_engine_worker_stats(e, 0, &st);
+		if (st.idle_timeouts) /* a wake-up lost: no use waiting out more */
+			break;
+		char supi[32], akid[48];
+		struct akma_req *r, *rej[1], *out[1];
+		unsigned n_rej, got = 0;
+		snprintf(supi, sizeof(supi), "imsi-0010100%08u", i);
+		snprintf(akid, sizeof(akid), "%u.bell@akma.example", i);
+		r = mode == AKMA_REPL_SYNC ? reg_req(supi, akid, k)
+					   : get_req(akid, "af.example.com", 0);
+		if (akma_engine_submit(e, prod, &r, 1, rej, &n_rej) != 1) {
+			release(&r, 1);
+			continue;
+		}
+		while (!got) {
+			if (!akma_engine_wait(e, prod, 3 * 1000000)) {
+				lost++;
+				break;
+			}
+			got = akma_engine_poll(e, prod, out, 1);
+		}
+		if (!got)
+			got = collect(out, 1);
+		answered += got;
+		if (got)
+			release(out, 1);
+	}
+	akma_engine_worker_stats(e, 0, &before);
+	/* Asleep for up to a second now: only the bell ends that sleep early. */
+	usleep(20000);
+	akma_engine_stop(e);
+	akma_engine_worker_stats(e, 0, &st);
+	if (mode == AKMA_REPL_SYNC) {
+		repl_stop = 1;
+		pthread_join(rt, NULL);
+	}
+	CHECK(answered == rounds && lost == 0,
+	      "doorbells %s: %u of %u answered, %u waits timed out", m, answered, rounds, lost);
+	CHECK(before.idle_sleeps >= rounds / 2,
+	      "doorbells %s: the worker slept between requests (%llu sleeps)", m,
+	      (unsigned long long)before.idle_sleeps);
+	CHECK(st.idle_timeouts == 0,
+	      "doorbells %s: every sleep of the worker ended by its bell, the stop's too "
+	      "(%llu of %llu timed out)",
+	      m, (unsigned long long)st.idle_timeouts, (unsigned long long)st.idle_sleeps);
+	akma_engine_free(e);
+	e = NULL;
+}
+
 /* Bursts of 4 through the worker's pipeline, which then holds up to three
  * while it answers a fourth: 100 subscribers, each registered, read,
  * re-keyed under a new A-KID and read under both, the five steps of each
@@ -642,6 +745,8 @@ int main(int argc, char **argv)
 	pipeline(AKMA_PIPE_DEPTH_MAX);
 	pipeline(0);
 	routing_indicators();
+	doorbells(AKMA_REPL_OFF);
+	doorbells(AKMA_REPL_SYNC);
 	akma_eal_cleanup();
 	return check_done("test_engine");
 }

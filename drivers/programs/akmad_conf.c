@@ -46,8 +46,10 @@ static const struct akma_conf_key keys[] = {
 	 "request after a short pause sooner, shorter leaves a shared core's CPU to the "
 	 "other threads (Redis, the SBI)",
 	 NULL},
-	{"engine", "idle_sleep", AKMA_CONF_UINT, F(idle_sleep_us), 0, 1000, 0, "microseconds", NULL,
-	 "50", "then it naps this long between polls; 0 polls without pause (dedicated cores)",
+	{"engine", "idle_sleep", AKMA_CONF_UINT, F(idle_sleep_us), 0, 1000000, 0, "microseconds",
+	 NULL, "1000",
+	 "then it sleeps until a request comes (a submission wakes it at once), at most this "
+	 "long; 0 polls without pause (dedicated cores)",
 	 NULL},
 	{"engine", "mb_arch", AKMA_CONF_CHOICE, F(mb_arch), 0, 0, 0, NULL,
 	 "auto|sse|avx|avx2|avx512|shani", "auto",

@@ -102,6 +102,8 @@ static int cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *
 	for (int i = 0; i < AKMA_BURST_HIST; i++)
 		rte_tel_data_add_dict_u64(d, hist[i], w.burst_hist[i]);
 	rte_tel_data_add_dict_u64(d, "idle_polls", w.idle_polls);
+	rte_tel_data_add_dict_u64(d, "idle_sleeps", w.idle_sleeps);
+	rte_tel_data_add_dict_u64(d, "idle_timeouts", w.idle_timeouts);
 	return 0;
 }
 
