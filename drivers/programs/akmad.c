@@ -333,6 +333,7 @@ struct daemon {
 	struct akma_engine *e;
 	struct akma_replicator *rep;
 	struct akma_sock *s;
+	unsigned sock_producer;  /* the sockets' engine producer */
 	struct akma_ethdev *eth; /* NULL: no DPDK port (ethdev.ports empty) */
 	struct akma_ethdev_params ethp;
 	struct akma_sbi *sbi;
@@ -510,16 +511,28 @@ static unsigned io_in_flight(const struct daemon *d)
 	return akma_sock_in_flight(d->s) + (d->eth ? akma_ethdev_in_flight(d->eth) : 0);
 }
 
-/* Idle: sleep on the sockets, or with ports (which signal nothing), nap
- * ethdev.idle_sleep between polls. */
+/* Idle: sleep on the sockets, and on the engine's doorbell while requests
+ * are in flight (under sync replication each waits a Redis round trip,
+ * which this loop spent spinning); with ports (which signal nothing), nap
+ * ethdev.idle_sleep between polls, and only with nothing in flight. */
 static void io_wait(struct daemon *d, int timeout_ms)
 {
 	if (!d->eth) {
-		akma_sock_wait(d->s, timeout_ms);
+		int bell = -1;
+		if (akma_sock_in_flight(d->s)) {
+			bell = akma_engine_arm(d->e, d->sock_producer);
+			if (bell < 0)
+				return; /* a completion is already waiting */
+		}
+		akma_sock_wait(d->s, timeout_ms, bell);
+		if (bell >= 0)
+			akma_engine_disarm(d->e, d->sock_producer);
 		return;
 	}
+	if (io_in_flight(d))
+		return;
 	if (d->conf.ethdev_idle_sleep_us) {
-		akma_sock_wait(d->s, 0);
+		akma_sock_wait(d->s, 0, -1);
 		struct timespec ts = {0, (long)d->conf.ethdev_idle_sleep_us * 1000};
 		nanosleep(&ts, NULL);
 	}
@@ -542,6 +555,7 @@ static int open_front_ends(struct daemon *d)
 				      read_counters,
 				      d};
 	struct akma_sock *s = akma_sock_open(&sp, d->e, (unsigned)producer, err, sizeof(err));
+	d->sock_producer = (unsigned)producer;
 	if (!s) {
 		explicit_bzero(d->psk, sizeof(d->psk));
 		fprintf(stderr, "akmad: %s\n", err);
@@ -790,8 +804,8 @@ static void run(struct daemon *d)
 		}
 		if (work)
 			idle = 0;
-		else if (++idle > 1000 && io_in_flight(d) == 0)
-			io_wait(d, 1); /* idle, nothing in the engine: sleep on the sockets */
+		else if (++idle > 1000)
+			io_wait(d, 1);
 	}
 }
 

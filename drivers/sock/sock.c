@@ -263,15 +263,18 @@ unsigned akma_sock_poll(struct akma_sock *s, uint64_t now_ms)
 	return work;
 }
 
-void akma_sock_wait(struct akma_sock *s, int timeout_ms)
+void akma_sock_wait(struct akma_sock *s, int timeout_ms, int also_fd)
 {
-	struct pollfd p[MAX_LISTENERS];
+	struct pollfd p[MAX_LISTENERS + 1];
+	unsigned n = s->n_ls;
 
 	for (unsigned i = 0; i < s->n_ls; i++)
 		p[i] = (struct pollfd){.fd = s->ls[i].fd, .events = POLLIN};
+	if (also_fd >= 0)
+		p[n++] = (struct pollfd){.fd = also_fd, .events = POLLIN};
 	akma_secmem_clear_registers(); /* the last datagrams' keys, out of a dump */
 	akma_secmem_clear_stack();
-	poll(p, s->n_ls, timeout_ms);
+	poll(p, n, timeout_ms);
 }
 
 unsigned akma_sock_in_flight(const struct akma_sock *s)

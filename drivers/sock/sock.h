@@ -38,8 +38,11 @@ struct akma_sock *akma_sock_open(const struct akma_sock_params *p, struct akma_e
  * idle). Non-blocking. now_ms: the wall clock, Unix milliseconds. */
 unsigned akma_sock_poll(struct akma_sock *s, uint64_t now_ms);
 
-/* Wait up to timeout_ms for a datagram on any listener (for an idle loop). */
-void akma_sock_wait(struct akma_sock *s, int timeout_ms);
+/* Wait up to timeout_ms for a datagram on any listener, or for also_fd to
+ * become readable (-1: none; the engine's completion doorbell, from
+ * akma_engine_arm(), while requests are in flight). For an idle loop;
+ * blocks. */
+void akma_sock_wait(struct akma_sock *s, int timeout_ms, int also_fd);
 
 /* Requests submitted and not yet answered. */
 unsigned akma_sock_in_flight(const struct akma_sock *s);
