@@ -115,8 +115,9 @@ struct akma_engine {
 	 * against 0.49 M/s (3 rounds; 0.49-0.67, 0.48-0.60): within this 2-core
 	 * VM's noise. Kept: it costs 60 octets and removes the false sharing
 	 * for every engine with more workers than this one. */
-	unsigned repl_next __rte_cache_aligned;    /* replication thread's round robin */
-	uint64_t repl_backlog __rte_cache_aligned; /* atomic */
+	unsigned repl_next __rte_cache_aligned;             /* replication thread's round robin */
+	struct akma_doorbell repl_bell __rte_cache_aligned; /* rung by workers: a write */
+	uint64_t repl_backlog __rte_cache_aligned;          /* atomic */
 	struct worker workers[AKMA_MAX_WORKERS];
 	struct producer producers[AKMA_MAX_PRODUCERS];
 };
@@ -547,6 +548,7 @@ static unsigned process(struct worker *w, struct akma_req **r, unsigned n, uint6
 	if (w->n_repl) {
 		/* Sized to the pool: always room. */
 		rte_ring_sp_enqueue_burst(w->e->repl[w->id], (void **)w->repl_out, w->n_repl, NULL);
+		akma_doorbell_ring(&w->e->repl_bell);
 		w->n_repl = 0;
 	}
 	if (!held)
@@ -741,6 +743,7 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 		e->workers[w].bell.fd = -1; /* none opened yet (0 is a descriptor) */
 	for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++)
 		e->producers[q].bell.fd = -1;
+	e->repl_bell.fd = -1;
 	if (!e->p.ring_size)
 		e->p.ring_size = 1024;
 	if (!e->p.burst || e->p.burst > AKMA_MB_BURST_MAX)
@@ -781,6 +784,8 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 	for (unsigned q = 0; q < AKMA_MAX_PRODUCERS; q++)
 		if ((*err = akma_doorbell_init(&e->producers[q].bell)) != 0)
 			goto fail;
+	if ((*err = akma_doorbell_init(&e->repl_bell)) != 0)
+		goto fail;
 
 	struct akma_ctx_store_params sp = {p->capacity, p->kakma_life_ms};
 	e->store = akma_ctx_store_create(&sp, err);
@@ -942,6 +947,7 @@ void akma_engine_free(struct akma_engine *e)
 		rte_ring_free(e->rdone[q]);
 		akma_doorbell_fini(&e->producers[q].bell);
 	}
+	akma_doorbell_fini(&e->repl_bell);
 	rte_mempool_free(e->pool);
 	akma_ctx_store_free(e->store); /* wipes every context's keys */
 	rte_free(e);
@@ -1084,6 +1090,22 @@ unsigned akma_engine_repl_take(struct akma_engine *e, struct akma_req **out, uns
 	}
 	e->repl_next++;
 	return got;
+}
+
+int akma_engine_repl_wait(struct akma_engine *e, unsigned timeout_us)
+{
+	akma_doorbell_arm(&e->repl_bell);
+	for (unsigned w = 0; w < e->n_workers; w++)
+		if (e->repl[w] && !rte_ring_empty(e->repl[w])) {
+			akma_doorbell_disarm(&e->repl_bell);
+			return 1;
+		}
+	return akma_doorbell_wait(&e->repl_bell, timeout_us);
+}
+
+void akma_engine_repl_wake(struct akma_engine *e)
+{
+	akma_doorbell_ring(&e->repl_bell);
 }
 
 void akma_engine_repl_done(struct akma_engine *e, struct akma_req **reqs, unsigned n)

@@ -202,6 +202,14 @@ void akma_engine_set_kaf_life(struct akma_engine *e, uint64_t ms);
  * Caller: the replication thread only. Non-blocking. */
 unsigned akma_engine_repl_take(struct akma_engine *e, struct akma_req **out, unsigned max);
 
+/* Sleep until a worker hands on a write, at most timeout_us (0: no limit);
+ * returns at once when one is waiting. Returns 1 when one is (or may be)
+ * waiting, 0 on timeout or a signal. Caller: the replication thread only,
+ * with nothing else to do; blocks. akma_engine_repl_wake() ends the sleep
+ * early (any thread: to stop it). */
+int akma_engine_repl_wait(struct akma_engine *e, unsigned timeout_us);
+void akma_engine_repl_wake(struct akma_engine *e);
+
 /* Hand back n taken writes once replicated (or given up at shutdown, their
  * status set to say so): in sync mode they complete to their producers, in
  * async mode the copies are freed. Caller: the replication thread only. */

@@ -420,9 +420,11 @@ static void replication(enum akma_repl_mode mode)
  * every request finds both asleep. A lost wake-up shows as a worker sleep
  * ended by its one-second limit (counted) or as a producer wait that never
  * returns (each bounded here at 3 s); either ends the test's loop. Then the same through
- * a replication thread of the test's own, whose completions must wake the
- * producer; and a stop, which must wake the sleeping worker. */
+ * a replication thread of the test's own, which sleeps on the engine's
+ * replication doorbell for up to a second and whose completions must wake
+ * the producer; and a stop, which must wake the sleeping worker. */
 static volatile int repl_stop;
+static unsigned repl_timeouts; /* the test's replication thread's sleeps ended by their limit */
 
 static void *repl_thread(void *arg)
 {
@@ -433,8 +435,8 @@ static void *repl_thread(void *arg)
 		unsigned t = akma_engine_repl_take(e, taken, 8);
 		if (t)
 			akma_engine_repl_done(e, taken, t);
-		else
-			usleep(50);
+		else if (!akma_engine_repl_wait(e, 1000000) && !repl_stop)
+			__atomic_fetch_add(&repl_timeouts, 1, __ATOMIC_RELAXED);
 	}
 	urcu_qsbr_unregister_thread();
 	return NULL;
@@ -462,13 +464,14 @@ static void doorbells(enum akma_repl_mode mode)
 	prod = (unsigned)akma_engine_producer(e);
 	akma_engine_start(e);
 	repl_stop = 0;
+	repl_timeouts = 0;
 	if (mode == AKMA_REPL_SYNC)
 		CHECK(pthread_create(&rt, NULL, repl_thread, NULL) == 0, "replication thread");
 	struct akma_worker_stats before, st;
 	for (unsigned i = 0; i < rounds && !lost; i++) {
 		akma_engine_worker_stats(e, 0, &st);
-		if (st.idle_timeouts) /* a wake-up lost: no use waiting out more */
-			break;
+		if (st.idle_timeouts || __atomic_load_n(&repl_timeouts, __ATOMIC_RELAXED))
+			break; /* a wake-up lost: no use waiting out more */
 		char supi[32], akid[48];
 		struct akma_req *r, *rej[1], *out[1];
 		unsigned n_rej, got = 0;
@@ -500,7 +503,12 @@ static void doorbells(enum akma_repl_mode mode)
 	akma_engine_worker_stats(e, 0, &st);
 	if (mode == AKMA_REPL_SYNC) {
 		repl_stop = 1;
+		akma_engine_repl_wake(e);
 		pthread_join(rt, NULL);
+		CHECK(repl_timeouts == 0,
+		      "doorbells sync: every sleep of the replication thread ended by its bell "
+		      "(%u timed out)",
+		      repl_timeouts);
 	}
 	CHECK(answered == rounds && lost == 0,
 	      "doorbells %s: %u of %u answered, %u waits timed out", m, answered, rounds, lost);

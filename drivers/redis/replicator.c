@@ -410,13 +410,15 @@ static void primary_loop(struct akma_replicator *r, uint64_t next_lease)
 		if (rc == 0) {
 			if (stop)
 				return; /* drained */
-			/* Idle: a short nap, so a thread with nothing to write gives its
-			 * CPU back; any write resets it. */
-			if (idle == 0) { /* the last batch's keys, out of a dump */
+			/* Idle: asleep until a worker hands on a write (its doorbell),
+			 * at most 1 ms, so that the lease and a lapse are seen in time.
+			 * It spun 100 nanosleep(0)s before its 1 ms naps, on the CPU the
+			 * producer and the worker needed to send the next writes. */
+			if (idle++ == 0) { /* the last batch's keys, out of a dump */
 				akma_secmem_clear_registers();
 				akma_secmem_clear_stack();
 			}
-			akma_sleep_ms(++idle > 100 ? 1 : 0);
+			akma_engine_repl_wait(r->p.engine, 1000);
 			continue;
 		}
 		add_stat(&r->st.failures, 1);
@@ -659,6 +661,7 @@ void akma_replicator_stop(struct akma_replicator *r, unsigned timeout_ms)
 		return;
 	r->give_up_ms = akma_wall_ms() + timeout_ms;
 	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	akma_engine_repl_wake(r->p.engine);
 	pthread_join(r->thread, NULL);
 	akma_engine_set_lease(r->p.engine, 0); /* before another may take it */
 	if (__atomic_load_n(&r->primary, __ATOMIC_ACQUIRE) &&
