@@ -591,9 +591,15 @@ static void answer_oldest(struct worker *w, uint64_t now)
 		prefetch_requests(b->r, b->n);
 	unsigned complete = process(w, b->r, b->n, now);
 
-	/* Sized to the pool: always room. */
-	rte_ring_sp_enqueue_burst(w->e->done[w->id][b->producer], (void **)b->r, complete, NULL);
-	akma_doorbell_ring(&w->e->producers[b->producer].bell);
+	/* Sized to the pool: always room. A burst of sync writes completes
+	 * nothing here (replication completes it): no ring, or the producer
+	 * waiting for those very writes wakes for nothing (it slept twice per
+	 * Redis batch instead of once). */
+	if (complete) {
+		rte_ring_sp_enqueue_burst(w->e->done[w->id][b->producer], (void **)b->r, complete,
+					  NULL);
+		akma_doorbell_ring(&w->e->producers[b->producer].bell);
+	}
 	w->pipe_first = (w->pipe_first + 1) % PIPE_SLOTS;
 	w->pipe_len--;
 }
