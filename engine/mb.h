@@ -60,8 +60,9 @@ int akma_mb_arch_parse(const char *name, enum akma_mb_arch *arch);
 /* 1 if this CPU can run arch's code path (AUTO: always 1). */
 int akma_mb_arch_supported(enum akma_mb_arch arch);
 
-/* Create a manager. AKMA_MB_AUTO times a burst of burst_hint jobs (0: 32) on
- * every supported manager and keeps the fastest (~1 ms). Returns NULL with
+/* Create a manager. AKMA_MB_AUTO times bursts of burst_hint jobs (0: 32;
+ * the engine's are KAF_CHUNK) under many keys on every supported path,
+ * rounds interleaved, and keeps the fastest (a few ms). Returns NULL with
  * *err = -AKMA_E_MB_ARCH (not supported here) or -ENOMEM. May be slow: call
  * at start-up, not on the data path. */
 struct akma_mb *akma_mb_create(enum akma_mb_arch arch, unsigned burst_hint, int *err);
@@ -93,8 +94,8 @@ int akma_mb_kaf_one(struct akma_mb *mb, const struct akma_hmac_midstate *key, co
 /* The ipsec-mb library version string, e.g. "1.3.0". */
 const char *akma_mb_library_version(void);
 
-/* Time one burst of burst jobs on arch, in ns per derivation (best of a few
- * runs), for AUTO and for akma-bench; negative akma_err if unsupported. */
+/* Time bursts of burst jobs on arch as AUTO does (mb.c), in ns per
+ * derivation; negative akma_err if unsupported. Allocates; a few ms. */
 double akma_mb_probe(enum akma_mb_arch arch, unsigned burst);
 
 #endif

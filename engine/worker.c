@@ -830,7 +830,8 @@ struct akma_engine *akma_engine_create(const struct akma_engine_params *p, int *
 				goto fail;
 			}
 		}
-		e->workers[w].mb = akma_mb_create(p->mb_arch, e->p.burst, err);
+		/* AUTO times the bursts the worker derives in: KAF_CHUNK. */
+		e->workers[w].mb = akma_mb_create(p->mb_arch, KAF_CHUNK, err);
 		if (!e->workers[w].mb)
 			goto fail;
 	}
