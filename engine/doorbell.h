@@ -59,10 +59,12 @@ int akma_doorbell_wait(struct akma_doorbell *bell, unsigned timeout_us);
  * once. One read(2); never blocks. */
 void akma_doorbell_drain(struct akma_doorbell *bell);
 
-/* Any thread, after enqueueing on one of the sleeper's rings: wakes it if it
- * is armed. Never blocks (one write(2) when it wakes). */
+/* akma_doorbell_ring()'s slow path, for a bell found armed: disarms it and
+ * writes the eventfd (once per sleep, whoever rings first). */
 void akma_doorbell_wake(struct akma_doorbell *bell);
 
+/* Any thread, after enqueueing on one of the sleeper's rings: wakes it if it
+ * is armed. A fence and a load; never blocks (one write(2) when it wakes). */
 static inline void akma_doorbell_ring(struct akma_doorbell *bell)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

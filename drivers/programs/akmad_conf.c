@@ -54,7 +54,8 @@ static const struct akma_conf_key keys[] = {
 	{"engine", "mb_arch", AKMA_CONF_CHOICE, F(mb_arch), 0, 0, 0, NULL,
 	 "auto|sse|avx|avx2|avx512|shani", "auto",
 	 "code path for K_AF bursts: an ipsec-mb manager, or shani (akmad's own four-lane SHA-NI "
-	 "kernel); auto times each this CPU runs at start and keeps the fastest",
+	 "kernel); auto times each this CPU runs at start, in bursts like the workers' under many "
+	 "keys, and keeps the fastest",
 	 NULL},
 	{"engine", "routing_indicators", AKMA_CONF_STRING, F(routing_indicators), 0,
 	 AKMA_CONF_STR_MAX - 1, 0, NULL, NULL, "",
