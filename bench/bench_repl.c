@@ -197,14 +197,14 @@ static void thread_cpu_format(const struct thread_cpu *a, const struct thread_cp
 	size_t off = 0;
 	out[0] = 0;
 	for (int i = 0; i < b->n && off < size; i++) {
-		double before = 0;
+		double before = 0, slept_before = 0;
 		for (int j = 0; j < a->n; j++)
-			if (strcmp(a->name[j], b->name[i]) == 0)
+			if (strcmp(a->name[j], b->name[i]) == 0) {
 				before = a->sec[j];
-		double us = (b->sec[i] - before) * 1e6 / (double)ops, slept = b->sleeps[i];
-		for (int j = 0; j < a->n; j++)
-			if (strcmp(a->name[j], b->name[i]) == 0)
-				slept -= a->sleeps[j];
+				slept_before = a->sleeps[j];
+			}
+		double us = (b->sec[i] - before) * 1e6 / (double)ops,
+		       slept = b->sleeps[i] - slept_before;
 		if (us < 0.005)
 			continue;
 		off += (size_t)snprintf(out + off, size - off, "%s%s %.2f (%.1f sleeps)",

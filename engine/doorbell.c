@@ -26,15 +26,13 @@ int akma_doorbell_wait(struct akma_doorbell *bell, unsigned timeout_us)
 {
 	struct pollfd p = {.fd = bell->fd, .events = POLLIN};
 	struct timespec ts = {(time_t)(timeout_us / 1000000), (long)(timeout_us % 1000000) * 1000};
-	uint64_t count;
 
 	int rc = ppoll(&p, 1, timeout_us ? &ts : NULL, NULL);
 	__atomic_store_n(&bell->armed, 0, __ATOMIC_RELAXED);
 	if (rc <= 0)
 		return 0;
 	/* Drained, so that the next wait sleeps; a ring after this is a new one. */
-	while (read(bell->fd, &count, sizeof(count)) < 0 && errno == EINTR)
-		;
+	akma_doorbell_drain(bell);
 	return 1;
 }
 
