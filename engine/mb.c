@@ -300,14 +300,15 @@ static void probe(const enum akma_mb_arch *archs, unsigned n_archs, unsigned bur
 	uint8_t out[AKMA_MB_BURST_MAX][AKMA_KEY_LEN];
 	int err;
 
-	for (unsigned a = 0; a < n_archs; a++) {
-		ns[a] = -AKMA_E_MB_ARCH;
-		mb[a] = keys ? create_arch(archs[a], &err) : NULL;
-		if (!mb[a])
-			ns[a] = keys ? err : -ENOMEM;
-	}
-	if (!keys)
+	if (!keys) {
+		for (unsigned a = 0; a < n_archs; a++)
+			ns[a] = -ENOMEM;
 		return;
+	}
+	for (unsigned a = 0; a < n_archs; a++) {
+		mb[a] = create_arch(archs[a], &err);
+		ns[a] = mb[a] ? 0 : err; /* the rounds below time those made */
+	}
 	for (unsigned i = 0; i < PROBE_KEYS; i++) {
 		uint8_t k[AKMA_KEY_LEN];
 		for (unsigned j = 0; j < sizeof(k); j++)
@@ -336,15 +337,4 @@ static void probe(const enum akma_mb_arch *archs, unsigned n_archs, unsigned bur
 	explicit_bzero(keys, PROBE_KEYS * sizeof(*keys));
 	explicit_bzero(out, sizeof(out));
 	free(keys);
-}
-
-double akma_mb_probe(enum akma_mb_arch arch, unsigned burst)
-{
-	double ns;
-
-	if (burst == 0 || burst > AKMA_MB_BURST_MAX || !akma_mb_arch_supported(arch) ||
-	    arch == AKMA_MB_AUTO)
-		return -AKMA_E_MB_ARCH;
-	probe(&arch, 1, burst, &ns);
-	return ns;
 }

@@ -94,8 +94,4 @@ int akma_mb_kaf_one(struct akma_mb *mb, const struct akma_hmac_midstate *key, co
 /* The ipsec-mb library version string, e.g. "1.3.0". */
 const char *akma_mb_library_version(void);
 
-/* Time bursts of burst jobs on arch as AUTO does (mb.c), in ns per
- * derivation; negative akma_err if unsupported. Allocates; a few ms. */
-double akma_mb_probe(enum akma_mb_arch arch, unsigned burst);
-
 #endif
