@@ -255,11 +255,16 @@ matrix() { # PORT LABEL
 		-H 'content-type: application/json' -o /dev/null -w '%{http_code}/%{num_connects} '
 		--data-binary "{\"afId\":\"af.example.com\",\"aKId\":\"$AKID\"}"
 		"https://127.0.0.1:$p$API/retrieve-applicationkey")
+	# A token repeated octet for octet is taken from the connection's memo
+	# (drivers/sbi/authz_memo.c), never one of the same length that differs.
+	local same_len=${T_AFA:0:40}$([ "${T_AFA:40:1}" = A ] && echo B || echo A)${T_AFA:41}
 	curl -s "${one[@]}" -H "authorization: $T_AFA" --next "${one[@]}" -H "authorization: $T_AFB" \
 		--next "${one[@]}" -H "authorization: $T_AFA" --next "${one[@]}" -H "authorization: ${T_AFA}x" \
+		--next "${one[@]}" -H "authorization: $T_AFA" --next "${one[@]}" -H "authorization: $T_AFA" \
+		--next "${one[@]}" -H "authorization: $same_len" --next "${one[@]}" -H "authorization: $T_AFA" \
 		> "$dir/status" 2> /dev/null
-	check "$l one connection: AF-A's token, AF-B's, AF-A's, AF-A's altered: 200 401 200 401, one handshake" \
-		bash -c "[ \"\$(cat $dir/status)\" = '200/1 401/0 200/0 401/0 ' ] || { cat $dir/status; exit 1; }"
+	check "$l one connection: AF-A's token, AF-B's, AF-A's, AF-A's altered, AF-A's twice, altered in place, AF-A's: one handshake" \
+		bash -c "[ \"\$(cat $dir/status)\" = '200/1 401/0 200/0 401/0 200/0 200/0 401/0 200/0 ' ] || { cat $dir/status; exit 1; }"
 	# The NEF: the GPSI, never the SUPI.
 	req $p nef "$T_NEF" $API/retrieve-applicationkey "{\"afId\":\"af.example.com\",\"aKId\":\"$AKID\"}"
 	expect "$l the NEF, a SUPI-registered context" 200 "$AFKEY"
@@ -291,6 +296,8 @@ check "akmad: refusals counted by cause on the metrics listener" bash -c "
 	grep -q '^akmad_sbi_refusals_total{cause=\"invalid_token\"} [1-9]' '$dir/metrics' &&
 	grep -q '^akmad_sbi_refusals_total{cause=\"role\"} [1-9]' '$dir/metrics' &&
 	grep -q '^akmad_sbi_refusals_total{cause=\"scope\"} [1-9]' '$dir/metrics'"
+check "akmad: a token repeated on a connection is taken from its memo" \
+	grep -q '^akmad_sbi_authz_reused_total [1-9]' "$dir/metrics"
 check "akmad: an AF refused for an afId is logged, by name, with no key" bash -c "
 	grep -q \"consumer 'app-a' asked for the K_AF of AF 'app-b.example.com'\" '$dir/akmad.log' &&
 	! grep -qi '$KAKMA' '$dir/akmad.log' && ! grep -q '$KAF_0007' '$dir/akmad.log'"

@@ -54,6 +54,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "hex.h"
+#include "sbi_authz_memo.h"
 #include "sbi_json.h"
 #include "log.h"
 #include "secmem.h"
@@ -114,6 +115,8 @@ struct conn {
 	int header_list_over;         /* a header list passed sbi.max_header_list */
 	int tls_done;                 /* the handshake is over, peer read */
 	struct akma_sbi_peer peer;    /* the client certificate's identity (mTLS) */
+	struct akma_authz_memo memo;  /* its Authorization field, cut from frames that repeat it */
+	int32_t memo_stream;          /* the stream of the cut frame nghttp2 is being fed */
 };
 
 struct akma_sbi {
@@ -446,11 +449,53 @@ static void submit_pending(struct akma_sbi *s)
 
 /* ---- nghttp2 callbacks -------------------------------------------------------------------- */
 
+static int header_octets_over(struct conn *c, struct stream *st, size_t octets)
+{
+	/* nghttp2 1.52 announces SETTINGS_MAX_HEADER_LIST_SIZE but does not
+	 * enforce it, and an HPACK reference to a large dynamic-table entry
+	 * costs one octet on the wire: 131 000 of them cost the thread 0.2 s.
+	 * Failing the callback stops decoding at once; the connection closes. */
+	st->header_octets += octets;
+	if (st->header_octets > c->s->p.max_header_list) {
+		c->header_list_over = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The field of st's header block given by the connection's memo (its
+ * frame had it cut out): as on_header would have taken it. Trailers'
+ * Authorization, like on_header's, only counts. */
+static int memo_field(struct conn *c, struct stream *st)
+{
+	const struct akma_authz_memo *m = &c->memo;
+	c->memo_stream = 0;
+	akma_sbi_bump(&c->s->st.authz_reused, 1);
+	if (header_octets_over(c, st, 13 + m->value_len + 32))
+		return -1;
+	if (st->headers_done)
+		return 0;
+	if (st->authz) {
+		st->authz_bad = 1;
+	} else if ((st->authz = malloc(m->value_len + 1)) != NULL) {
+		memcpy(st->authz, m->value, m->value_len);
+		st->authz[m->value_len] = '\0';
+		st->authz_len = m->value_len;
+	}
+	return 0;
+}
+
 static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *user)
 {
 	struct conn *c = user;
-	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
+	if (f->hd.type != NGHTTP2_HEADERS)
 		return 0;
+	if (f->headers.cat != NGHTTP2_HCAT_REQUEST) {
+		struct stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+		if (st && c->memo_stream == f->hd.stream_id && memo_field(c, st) != 0)
+			return NGHTTP2_ERR_CALLBACK_FAILURE;
+		return 0;
+	}
 	struct stream *st = akma_secmem_alloc(sizeof(*st)); /* its call holds K_AKMA */
 	if (!st)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -467,6 +512,8 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 	c->n_streams++;
 	akma_sbi_bump(&c->s->st.streams, 1);
 	nghttp2_session_set_stream_user_data(h2, st->id, st);
+	if (c->memo_stream == st->id && memo_field(c, st) != 0)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	return 0;
 }
 
@@ -480,15 +527,8 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
 	struct stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
 	if (!st)
 		return 0;
-	/* nghttp2 1.52 announces SETTINGS_MAX_HEADER_LIST_SIZE but does not
-	 * enforce it, and an HPACK reference to a large dynamic-table entry
-	 * costs one octet on the wire: 131 000 of them cost the thread 0.2 s.
-	 * Failing the callback stops decoding at once; the connection closes. */
-	st->header_octets += nl + vl + 32;
-	if (st->header_octets > c->s->p.max_header_list) {
-		c->header_list_over = 1;
+	if (header_octets_over(c, st, nl + vl + 32))
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
-	}
 	if (f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
 	const char *v = (const char *)value;
@@ -517,6 +557,7 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
 			memcpy(st->authz, v, vl);
 			st->authz[vl] = '\0';
 			st->authz_len = vl;
+			akma_authz_memo_learn(&c->memo, v, vl); /* -ENOMEM: nothing cut */
 		}
 	} else if (nl == 12 && !memcmp(name, "content-type", 12)) {
 		st->has_type = 1;
@@ -654,6 +695,7 @@ static void conn_close(struct conn *c)
 			s->conns[i] = NULL;
 	akma_secmem_free(c->out);
 	explicit_bzero(&c->peer, sizeof(c->peer)); /* its last token */
+	akma_authz_memo_clear(&c->memo);
 	free(c);
 	s->n_conns--;
 	akma_sbi_bump(&s->st.connections_open, -1);
@@ -795,7 +837,13 @@ static void conn_read(struct conn *c)
 				break;
 			}
 		}
-		ssize_t used = nghttp2_session_mem_recv(c->h2, buf, (size_t)n);
+		ssize_t used = 0;
+		for (size_t pos = 0, off, len; used >= 0 && pos < (size_t)n;) {
+			c->memo_stream =
+				akma_authz_memo_scan(&c->memo, buf, (size_t)n, &pos, &off, &len);
+			used = nghttp2_session_mem_recv(c->h2, buf + off, len);
+			c->memo_stream = 0;
+		}
 		if (used < 0) {
 			/* Not HTTP/2, or broken, or over a limit: GOAWAY (nghttp2
 			 * queued it when it could), then close once it is written. */
@@ -904,6 +952,7 @@ static void accept_all(struct akma_sbi *s)
 		}
 		c->s = s;
 		c->fd = fd;
+		akma_authz_memo_init(&c->memo);
 		c->addr = addr;
 		c->last_ms = s->now_ms;
 		if (s->tls) {

@@ -154,4 +154,9 @@ void akma_sbi_metrics_write(const struct akma_sbi_stats *st, FILE *f)
 		"akmad_sbi_per_address_refused_total %llu\n",
 		(unsigned long long)st->requests_timed_out,
 		(unsigned long long)st->per_address_refused);
+	fprintf(f,
+		"# HELP akmad_sbi_authz_reused_total Authorization fields a connection repeated "
+		"octet for octet, taken from its memo rather than decoded again.\n"
+		"# TYPE akmad_sbi_authz_reused_total counter\nakmad_sbi_authz_reused_total %llu\n",
+		(unsigned long long)st->authz_reused);
 }

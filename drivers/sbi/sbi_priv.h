@@ -54,6 +54,7 @@ struct akma_sbi_stats {
 	uint64_t body_budget_refused;  /* 503s: sbi.body_budget spent */
 	uint64_t requests_timed_out;   /* connections closed: a stream overdue */
 	uint64_t per_address_refused;  /* connections refused: max_connections_per_address */
+	uint64_t authz_reused;         /* Authorization fields given by a connection's memo */
 };
 
 static inline void akma_sbi_gauge(uint64_t *g, uint64_t v)
