@@ -192,6 +192,73 @@ int main(int argc, char **argv)
 	}
 	CHECK(wrong == 0, "%u recovered contexts differ from what was written", wrong);
 
+	/* Runs of MSET pairs gathered in the out buffer behind a gap for their
+	 * header: random mixes of registrations, registrations with an end of
+	 * life and removals, runs of exact lengths at the header's digit
+	 * boundaries (1 + 2n = 9/11, 99/101, 999/1001), opening a batch or
+	 * after other commands; Redis must end up holding exactly the model. */
+	{
+		enum { KEYS = 700, ROUNDS = 60 };
+		static unsigned version[KEYS]; /* 0: absent */
+		static unsigned char with_eol[KEYS];
+		static const unsigned exact[] = {1, 4, 5, 49, 50, 499, 500, 640};
+		unsigned seed = 12345, writes = 0;
+		for (unsigned round = 0; round < ROUNDS; round++) {
+			unsigned ops = round < 16 ? exact[round % 8]
+						  : 1 + (seed = seed * 1103515245u + 12345u) % 900;
+			int lead = round < 16 && round >= 8; /* a removal opens the batch */
+			if (lead) {
+				unsigned k = round;
+				make(&c, 30000 + k, now);
+				akma_redis_del(r, c.ueid, c.ueid_len);
+				version[k] = 0;
+			}
+			for (unsigned o = 0; o < ops; o++) {
+				seed = seed * 1103515245u + 12345u;
+				unsigned k = (seed >> 8) % KEYS, what = (seed >> 20) % 20;
+				if (round < 16)
+					what = 0, k = (round * 97 + o) % KEYS; /* one run of ops */
+				make(&c, 30000 + k, now);
+				if (what >= 17) {
+					akma_redis_del(r, c.ueid, c.ueid_len);
+					version[k] = 0;
+					continue;
+				}
+				version[k]++;
+				with_eol[k] = what >= 14;
+				c.kakma[0] ^= (uint8_t)version[k];
+				c.kakma[1] ^= (uint8_t)(version[k] >> 8);
+				c.eol_ms = with_eol[k] ? now + 3600000 : 0;
+				CHECK(akma_redis_put(r, &c, now) == 0, "put in round %u", round);
+				writes++;
+			}
+			CHECK(akma_redis_flush(r, why, sizeof(why)) == 0,
+			      "round %u acknowledged: %s", round, why);
+		}
+		struct akma_ctx_store *s3 = akma_ctx_store_create(
+			&(struct akma_ctx_store_params){2 * N + KEYS, 0}, &err);
+		CHECK(akma_redis_load(r, s3, akma_wall_ms, &st, log_bad, NULL) == 0,
+		      "load the runs");
+		unsigned differ = 0, present = 0;
+		for (unsigned k = 0; k < KEYS; k++) {
+			make(&c, 30000 + k, now);
+			if (!version[k]) {
+				differ += lookup(s3, &c, now) != 0;
+				continue;
+			}
+			present++;
+			c.kakma[0] ^= (uint8_t)version[k];
+			c.kakma[1] ^= (uint8_t)(version[k] >> 8);
+			c.eol_ms = with_eol[k] ? now + 3600000 : 0;
+			differ += !lookup(s3, &c, now);
+		}
+		CHECK(differ == 0 && st.bad_unwrap + st.bad_version + st.bad_format == 4,
+		      "%u of %u keys differ from the model after %u writes in %u rounds (%u "
+		      "present)",
+		      differ, KEYS, writes, ROUNDS, present);
+		akma_ctx_store_free(s3);
+	}
+
 	/* The lease: one holder at a time. */
 	CHECK(akma_redis_lease_acquire(r, "a", 2000, holder, sizeof(holder)) == 1, "lease taken");
 	CHECK(akma_redis_lease_acquire(r, "b", 2000, holder, sizeof(holder)) == 0 &&

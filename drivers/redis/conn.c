@@ -172,10 +172,6 @@ void akma_redis_close(struct akma_redis *r)
 		return;
 	drop(r);
 	free(r->out);
-	if (r->run) {
-		explicit_bzero(r->run, r->run_cap);
-		free(r->run);
-	}
 	akma_repl_kek_free(r->kek);
 	if (r->password) {
 		explicit_bzero(r->password, strlen(r->password));

@@ -25,9 +25,9 @@ struct akma_redis {
 	struct akma_repl_kek *kek;
 	/* the write pipeline: commands queued, not sent */
 	char *out;
+	size_t out_head; /* where the batch begins in out (see close_run) */
 	size_t out_len, out_cap;
-	char *run; /* an MSET being gathered: its key/value bulks */
-	size_t run_len, run_cap;
+	size_t run_at; /* an MSET being gathered: where its key/value bulks begin */
 	unsigned run_pairs;
 	unsigned queued;  /* commands queued */
 	unsigned n_waits; /* of which WAITs, at these positions */

@@ -91,24 +91,46 @@ static int out_command(struct akma_redis *r, int argc, const void *const *argv, 
 /* Contexts without an end of life (the default: engine.kakma_lifetime 0)
  * go out as one MSET per run of them rather than one SET each: Redis pays
  * its per-command cost (parsing, dispatch, ACL, reply) once a run. A DEL or
- * a SET with an expiry ends the run, so writes keep their order. */
+ * a SET with an expiry ends the run, so writes keep their order.
+ *
+ * The run's pairs are written straight into out behind RUN_GAP octets
+ * kept for its header, whose length ("*<1 + 2n>") is known only once the
+ * run ends. The header then goes at the end of the gap and the gap's rest
+ * is closed by moving the shorter side: what came before the run in this
+ * batch (nothing, for a batch of registrations: out_head just steps over
+ * the gap) or the run itself. So nothing is moved in the common case and
+ * never more than the run. A run gathered in a buffer of its own cost a
+ * copy and a wipe of each batch's ~115 kB: small (the replication
+ * thread's CPU per sync registration 0.32 -> 0.31 us, akma-bench
+ * replication, 3 interleaved runs; callgrind's 450 of 1 640 instructions
+ * counts each rep movsb/stosb step), but one buffer is also less code. */
+#define RUN_GAP 32 /* "*" + 1 + 2n (up to 11 digits) + "\r\n$4\r\nMSET\r\n" */
+
 static int close_run(struct akma_redis *r)
 {
+	static const char mset[] = "\r\n$4\r\nMSET\r\n";
+	char head[RUN_GAP];
+
 	if (!r->run_pairs)
 		return 0;
-	if (out_reserve(r, r->run_len + 32) != 0)
-		return -ENOMEM;
-	char *p = r->out + r->out_len;
-	*p++ = '*';
-	p = akma_put_decimal(p, 1 + 2 * (uint64_t)r->run_pairs);
-	static const char mset[] = "\r\n$4\r\nMSET\r\n";
-	memcpy(p, mset, sizeof(mset) - 1);
-	p += sizeof(mset) - 1;
-	memcpy(p, r->run, r->run_len);
-	p += r->run_len;
-	r->out_len = (size_t)(p - r->out);
-	explicit_bzero(r->run, r->run_len);
-	r->run_len = 0;
+	char *h = head;
+	*h++ = '*';
+	h = akma_put_decimal(h, 1 + 2 * (uint64_t)r->run_pairs);
+	memcpy(h, mset, sizeof(mset) - 1);
+	h += sizeof(mset) - 1;
+	size_t hl = (size_t)(h - head), gap = RUN_GAP - hl;
+	size_t before = r->run_at - RUN_GAP - r->out_head, run = r->out_len - r->run_at;
+	if (before <= run) {
+		memmove(r->out + r->out_head + gap, r->out + r->out_head, before);
+		memset(r->out + r->out_head, 0, gap);
+		r->out_head += gap;
+		memcpy(r->out + r->run_at - hl, head, hl);
+	} else {
+		memcpy(r->out + r->run_at - RUN_GAP, head, hl);
+		memmove(r->out + r->run_at - gap, r->out + r->run_at, run);
+		r->out_len -= gap;
+		memset(r->out + r->out_len, 0, gap);
+	}
 	r->run_pairs = 0;
 	r->queued++;
 	return 0;
@@ -118,26 +140,15 @@ static int run_append(struct akma_redis *r, const char *key, size_t kl, const ui
 		      size_t vl)
 {
 	size_t need = kl + vl + 32;
-	if (fail_now(r))
+	if (out_reserve(r, (r->run_pairs ? 0 : RUN_GAP) + need) != 0)
 		return -ENOMEM;
-	if (r->run_len + need > r->run_cap) {
-		size_t cap = r->run_cap ? r->run_cap * 2 : 1 << 16;
-		while (cap < r->run_len + need)
-			cap *= 2;
-		char *p = malloc(cap);
-		if (!p)
-			return -ENOMEM;
-		if (r->run) {
-			memcpy(p, r->run, r->run_len);
-			explicit_bzero(r->run, r->run_cap);
-			free(r->run);
-		}
-		r->run = p;
-		r->run_cap = cap;
+	if (!r->run_pairs) {
+		r->out_len += RUN_GAP;
+		r->run_at = r->out_len;
 	}
-	char *p = put_bulk(r->run + r->run_len, key, kl);
+	char *p = put_bulk(r->out + r->out_len, key, kl);
 	p = put_bulk(p, val, vl);
-	r->run_len = (size_t)(p - r->run);
+	r->out_len = (size_t)(p - r->out);
 	r->run_pairs++;
 	return 0;
 }
@@ -264,13 +275,10 @@ int akma_redis_feed(struct akma_redis *r, const struct akma_redis_change *ch, un
 
 void akma_redis_discard(struct akma_redis *r)
 {
-	if (r->run)
-		explicit_bzero(r->run, r->run_len);
-	r->run_len = 0;
 	r->run_pairs = 0;
 	if (r->out)
 		explicit_bzero(r->out, r->out_len);
-	r->out_len = 0;
+	r->out_head = r->out_len = 0;
 	r->queued = 0;
 	r->n_waits = 0;
 }
@@ -312,7 +320,7 @@ int akma_redis_send(struct akma_redis *r, char *why, size_t why_size)
 		akma_redis_forget(r);
 		return -EIO;
 	}
-	for (size_t off = 0; off < r->out_len;) {
+	for (size_t off = r->out_head; off < r->out_len;) {
 		ssize_t n =
 			send(r->c->fd, r->out + off, r->out_len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
@@ -330,7 +338,7 @@ int akma_redis_send(struct akma_redis *r, char *why, size_t why_size)
 	r->batch_waits[r->n_batches] = r->n_waits;
 	memcpy(r->batch_wait_at[r->n_batches], r->wait_at, sizeof(r->wait_at));
 	r->n_batches++;
-	r->out_len = 0;
+	r->out_head = r->out_len = 0;
 	r->queued = 0;
 	r->n_waits = 0;
 	return 0;
