@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # akma-bench replication end to end, small: its private redis-server, every
-# row it prints; and that it never takes another's
+# row it prints, both thread layouts; and that it never takes another's
 # Redis for its own. It FLUSHALLs the Redis it uses: a decoy Redis, holding
 # a key, listens on the port the bench once derived from its PID (30000 +
 # PID % 20000, unchecked), started from the very process that then execs
@@ -13,7 +13,8 @@ bench=$1
 scratch bench-repl
 
 has_rows() {
-	local out=$1
+	local out=$1 layout=$2
+	grep -q "^layout *$layout" "$out" || { echo "no layout line '$layout'"; return 1; }
 	for row in "REGISTER, replication off" "REGISTER, async (answered)" \
 		"REGISTER, sync (answered = in Redis)" "REGISTER, sync, 4096 in flight" \
 		"redis-benchmark MSET x64 new keys"; do
@@ -43,11 +44,15 @@ rc=$?
 decoy_port=$(cat "$dir/decoy.port")
 [ -s "$decoy_pidfile" ] && pids+=("$(cat "$decoy_pidfile")")
 check "the bench ran (exit $rc)" test "$rc" = 0
-check "every row and ratio" has_rows "$dir/default.out"
+check "every row and ratio, every thread on core 0 by default" \
+	has_rows "$dir/default.out" "every akma-bench thread on core 0"
 check "20000 contexts written, read back bare and recovered" \
 	grep -q "^recovered  *20000 of 20000 keys .*(bare read saw 20000)" "$dir/default.out"
 check "the Redis on the PID's old port is not taken for the bench's own" \
 	test "$(redis-cli -p "$decoy_port" get decoy 2>&1)" = kept
 
+"$bench" replication --registrations 5000 --contexts 0 --spread > "$dir/spread.out" 2>&1
+check "--spread runs, the worker lcore on core 1" \
+	has_rows "$dir/spread.out" "the producer on core 0, the worker lcore on core 1"
 [ -s "$decoy_pidfile" ] && redis-cli -p "$decoy_port" shutdown nosave > /dev/null 2>&1
 check_done
