@@ -105,7 +105,7 @@ void akma_redis_set_fail_hook(struct akma_redis *r, int (*hook)(void *ctx), void
  * the caller can prepare the next batch while Redis works on this one. At
  * most AKMA_REDIS_MAX_BATCHES batches in flight. Returns 0, or -EIO with
  * why (every batch in flight is then forgotten: reconnect, resend). */
-#define AKMA_REDIS_MAX_BATCHES 2
+#define AKMA_REDIS_MAX_BATCHES 4
 int akma_redis_send(struct akma_redis *r, char *why, size_t why_size);
 
 /* Read the replies of the oldest batch in flight. Returns 0 when Redis took
