@@ -198,18 +198,15 @@ static void group(const struct akma_kaf_job *jobs, unsigned n)
 	explicit_bzero(st, sizeof(st));
 }
 
-/* S padded into its one inner block (af_id_len + 12 <= 64). */
+/* S padded into its one inner block (af_id_len + 12 <= 64): inner_blocks
+ * for one block, zeroed by four vector stores (see the top of the file). */
 SHANI_TARGET static inline void one_block_s(const struct akma_kaf_job *j, uint8_t s[64])
 {
-	size_t len = j->af_id_len, bits = (64 + len + 3) * 8;
 	const __m128i zero = _mm_setzero_si128();
 	for (int i = 0; i < 4; i++)
 		_mm_storeu_si128((__m128i *)(s + 16 * i), zero);
-	s[0] = AKMA_FC_KAF;
-	memcpy(s + 1, j->af_id, len);
-	s[1 + len] = (uint8_t)(len >> 8);
-	s[2 + len] = (uint8_t)len;
-	s[3 + len] = 0x80;
+	size_t len = akma_kaf_s(j->af_id, j->af_id_len, s), bits = (64 + len) * 8;
+	s[len] = 0x80;
 	s[62] = (uint8_t)(bits >> 8);
 	s[63] = (uint8_t)bits;
 }

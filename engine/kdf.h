@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define AKMA_KEY_LEN 32   /* K_AUSF, K_AKMA, K_AF, A-TID */
 #define AKMA_SUPI_MAX 253 /* RFC 7542 NAI limit; IMSI is at most 15 */
@@ -134,8 +135,7 @@ size_t akma_af_id_octets(const struct akma_af_id *af, uint8_t out[AKMA_AF_ID_MAX
 static inline size_t akma_kaf_s(const uint8_t *af_id, size_t af_id_len, uint8_t *s)
 {
 	s[0] = AKMA_FC_KAF;
-	for (size_t i = 0; i < af_id_len; i++)
-		s[1 + i] = af_id[i];
+	memcpy(s + 1, af_id, af_id_len);
 	s[1 + af_id_len] = (uint8_t)(af_id_len >> 8);
 	s[2 + af_id_len] = (uint8_t)af_id_len;
 	return af_id_len + 3;
