@@ -370,8 +370,8 @@ static double redis_benchmark_mset(unsigned keys)
  * 12 800 the queued requests outgrew the caches: akmad's CPU per sync
  * registration 1.11-1.88 us against 0.83-1.36 at 4096, the rate no
  * higher (3 runs each, 2026-12-03). */
-#define DEEP_INFLIGHT 4096u
 #define MAX_INFLIGHT 4096u
+#define DEEP_INFLIGHT MAX_INFLIGHT
 
 /* Registration i, formatted by hand: two snprintf()s a registration were
  * the load's own cost, about a third of the producer thread's CPU
