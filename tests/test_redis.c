@@ -40,6 +40,17 @@ static void make(struct akma_repl_ctx *c, unsigned i, uint64_t now)
 	c->eol_ms = i % 10 == 0 ? now + 3600000 : 0;
 }
 
+/* Context 30000 + k as the model's runs write it: its version-th K_AKMA,
+ * with an end of life or none. */
+static void make_version(struct akma_repl_ctx *c, unsigned k, unsigned version, int eol,
+			 uint64_t now)
+{
+	make(c, 30000 + k, now);
+	c->kakma[0] ^= (uint8_t)version;
+	c->kakma[1] ^= (uint8_t)(version >> 8);
+	c->eol_ms = eol ? now + 3600000 : 0;
+}
+
 static redisReply *cmd(redisContext *rc, int argc, const char **argv, const size_t *len)
 {
 	return redisCommandArgv(rc, argc, argv, len);
@@ -218,17 +229,15 @@ int main(int argc, char **argv)
 				unsigned k = (seed >> 8) % KEYS, what = (seed >> 20) % 20;
 				if (round < 16)
 					what = 0, k = (round * 97 + o) % KEYS; /* one run of ops */
-				make(&c, 30000 + k, now);
 				if (what >= 17) {
+					make(&c, 30000 + k, now);
 					akma_redis_del(r, c.ueid, c.ueid_len);
 					version[k] = 0;
 					continue;
 				}
 				version[k]++;
 				with_eol[k] = what >= 14;
-				c.kakma[0] ^= (uint8_t)version[k];
-				c.kakma[1] ^= (uint8_t)(version[k] >> 8);
-				c.eol_ms = with_eol[k] ? now + 3600000 : 0;
+				make_version(&c, k, version[k], with_eol[k], now);
 				CHECK(akma_redis_put(r, &c, now) == 0, "put in round %u", round);
 				writes++;
 			}
@@ -241,15 +250,13 @@ int main(int argc, char **argv)
 		      "load the runs");
 		unsigned differ = 0, present = 0;
 		for (unsigned k = 0; k < KEYS; k++) {
-			make(&c, 30000 + k, now);
 			if (!version[k]) {
+				make(&c, 30000 + k, now);
 				differ += lookup(s3, &c, now) != 0;
 				continue;
 			}
 			present++;
-			c.kakma[0] ^= (uint8_t)version[k];
-			c.kakma[1] ^= (uint8_t)(version[k] >> 8);
-			c.eol_ms = with_eol[k] ? now + 3600000 : 0;
+			make_version(&c, k, version[k], with_eol[k], now);
 			differ += !lookup(s3, &c, now);
 		}
 		CHECK(differ == 0 && st.bad_unwrap + st.bad_version + st.bad_format == 4,
