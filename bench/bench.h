@@ -62,6 +62,14 @@ double bench_floor_kaf_ns(unsigned blocks, double seconds);
  * else. For akma-bench kdf's limit rows and bench_floor_kaf_ns(). */
 void bench_floor_kaf_run(uint32_t state[4][8], unsigned blocks, unsigned lanes, unsigned n);
 
+/* The floor of an S that four lanes share (one AF_ID in a burst): per
+ * K_AF its blocks - 1 inner compressions, each message schedule shared by
+ * the four chains (akma_sha256_compress_x4_same), and the outer one, four
+ * chains interleaved; the loop, n K_AFs, and its ns per K_AF over about
+ * seconds (0 without SHA-NI). */
+void bench_floor_kaf_shared_run(uint32_t state[4][8], unsigned blocks, unsigned n);
+double bench_floor_kaf_shared_ns(unsigned blocks, double seconds);
+
 /* vzeroupper where the CPU has AVX: legacy-SSE code (SHA-NI) timed after
  * AVX code runs at its own speed (see engine/kaf_shani.c). */
 void bench_clean_upper(void);

@@ -56,6 +56,9 @@ static const char usage_text[] =
 	"  --inflight N        requests kept in flight (default 512)\n"
 	"  --burst N           worker dequeue burst, 1..64 (default 32)\n"
 	"  --af-len N          AF_ID octets (default 19)\n"
+	"  --af-ids N          distinct AF_IDs of that length, requests taking them\n"
+	"                      in turn (default 1: one AF asking for many UEs; 2 or\n"
+	"                      more: no two requests in a row alike; 1..26)\n"
 	"  --mb-arch NAME      K_AF path: auto (default), sse, avx, avx2, avx512 (ipsec-mb), "
 	"shani\n"
 	"  --csv               CSV rows instead of tables\n"
@@ -64,6 +67,7 @@ static const char usage_text[] =
 	"  -h, --help          this text\n";
 
 #define N_QUERIES (1u << 21)
+#define AF_IDS_MAX 26 /* told apart by their first letter */
 
 struct engine_bench {
 	uint64_t n;
@@ -77,7 +81,9 @@ struct engine_bench {
 	struct akma_engine *e;
 	struct akma_ctx_store *store;
 	struct cds_lfht *lfht;
-	uint8_t af_id[AKMA_AF_ID_MAX];
+	unsigned n_af;
+	uint8_t af_ids[AF_IDS_MAX][AKMA_AF_ID_MAX];
+	uint64_t af_next; /* the next request's AF_ID, in turn */
 	double tsc_ns;
 };
 
@@ -141,7 +147,7 @@ static void fill_request(struct engine_bench *b, struct akma_req *r, uint64_t *p
 		r->type = AKMA_REQ_GET_KAF;
 		r->flags = 0;
 		r->af_id_len = (uint16_t)b->af_len;
-		memcpy(akma_req_af_id(r), b->af_id, b->af_len);
+		memcpy(akma_req_af_id(r), b->af_ids[b->af_next++ % b->n_af], b->af_len);
 	}
 }
 
@@ -243,7 +249,7 @@ static double run_naive(struct engine_bench *b, uint64_t *ok)
 			if (node) {
 				const struct akma_ctx *c =
 					caa_container_of(node, struct lfht_node, node)->ctx;
-				size_t sl = akma_kaf_s(b->af_id, b->af_len, s);
+				size_t sl = akma_kaf_s(b->af_ids[n % b->n_af], b->af_len, s);
 				unsigned ol = 32;
 				HMAC(EVP_sha256(), akma_ctx_kakma(c), AKMA_KEY_LEN, s, sl, kaf,
 				     &ol);
@@ -327,6 +333,7 @@ int bench_engine_main(int argc, char **argv)
 				 .inflight = 512,
 				 .burst = 32,
 				 .af_len = 19,
+				 .n_af = 1,
 				 .arch = AKMA_MB_AUTO};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -341,6 +348,7 @@ int bench_engine_main(int argc, char **argv)
 		{"inflight", BENCH_OPT_UINT, &b.inflight, 1, 4096, NULL},
 		{"burst", BENCH_OPT_UINT, &b.burst, 1, 64, NULL},
 		{"af-len", BENCH_OPT_UINT, &b.af_len, 6, AKMA_AF_ID_MAX, NULL},
+		{"af-ids", BENCH_OPT_UINT, &b.n_af, 1, AF_IDS_MAX, NULL},
 		{"mb-arch", BENCH_OPT_CUSTOM, &b.arch, 0, 0, bench_parse_mb_arch},
 		{"csv", BENCH_OPT_FLAG, &b.csv, 0, 0, NULL},
 		{"no-naive", BENCH_OPT_FLAG, &b.no_naive, 0, 0, NULL},
@@ -383,11 +391,15 @@ int bench_engine_main(int argc, char **argv)
 	printf("%sengine     %u worker lcore(s), K_AF by %s, burst %u, %u in flight\n", pfx,
 	       akma_engine_workers(b.e), akma_mb_arch_name(akma_engine_mb_arch(b.e)), b.burst,
 	       b.inflight);
-	for (unsigned i = 0; i < b.af_len - AKMA_UA_ID_LEN; i++)
-		b.af_id[i] = (i % 16 == 15 && i + 1 < b.af_len - AKMA_UA_ID_LEN)
-				     ? '.'
-				     : (uint8_t)('a' + i % 26);
-	memcpy(b.af_id + b.af_len - AKMA_UA_ID_LEN, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
+	for (unsigned a = 0; a < b.n_af; a++) {
+		uint8_t *af = b.af_ids[a];
+		for (unsigned i = 0; i < b.af_len - AKMA_UA_ID_LEN; i++)
+			af[i] = (i % 16 == 15 && i + 1 < b.af_len - AKMA_UA_ID_LEN)
+					? '.'
+					: (uint8_t)('a' + i % 26);
+		af[0] = (uint8_t)('a' + a);
+		memcpy(af + b.af_len - AKMA_UA_ID_LEN, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
+	}
 	b.akids = malloc(b.n * BENCH_AKID_STRIDE);
 	b.queries = malloc((size_t)N_QUERIES * BENCH_AKID_STRIDE);
 	if (!b.akids || !b.queries) {
@@ -396,8 +408,9 @@ int bench_engine_main(int argc, char **argv)
 	}
 	preload(&b);
 	printf("%sworkload   GET_KAF over uniformly random A-KIDs, %.0f%% misses, %.0f%% REGISTER, "
-	       "AF_ID %u octets, %u rounds of %.2f s a row\n",
-	       pfx, b.miss_share * 100, b.register_share * 100, b.af_len, b.rounds, b.duration);
+	       "%u AF_ID%s of %u octets%s, %u rounds of %.2f s a row\n",
+	       pfx, b.miss_share * 100, b.register_share * 100, b.n_af, b.n_af == 1 ? "" : "s",
+	       b.af_len, b.n_af == 1 ? "" : " in turn", b.rounds, b.duration);
 
 	int producer = akma_engine_producer(b.e);
 	if (producer < 0 || akma_engine_start(b.e) != 0) {
@@ -485,13 +498,17 @@ int bench_engine_main(int argc, char **argv)
 				     naive / flat_med};
 	/* The floor of a request at this working set and AF_ID length: a
 	 * lookup's two random lines (bench_floor.c) and the K_AF's compressions,
-	 * per worker; the engine's rows are per request over all workers. */
+	 * per worker; the engine's rows are per request over all workers. With
+	 * one AF_ID the inner blocks' schedules are the four lanes' alike: the
+	 * floor is that of the shared schedule (bench.h). */
 	struct akma_ctx_stats fs;
 	akma_ctx_stats(b.store, &fs);
 	unsigned blocks = b.af_len + 3 <= 55 ? 2 : b.af_len + 3 <= 119 ? 3 : 4;
 	double lookup_floor = bench_floor_lines_ns((size_t)(fs.arena_used + fs.index_bytes), 2,
 						   b.duration),
-	       kaf_floor = bench_floor_kaf_ns(blocks, b.duration);
+	       kaf_floor = b.n_af == 1 && blocks <= 3
+				   ? bench_floor_kaf_shared_ns(blocks, b.duration)
+				   : bench_floor_kaf_ns(blocks, b.duration);
 	double floor_ns = (lookup_floor + kaf_floor) / akma_engine_workers(b.e);
 	bench_table_row(stdout, b.csv, &naive_row);
 	bench_table_row(stdout, b.csv, &flat_row);
@@ -516,9 +533,11 @@ int bench_engine_main(int argc, char **argv)
 					      naive / floor_ns};
 		bench_table_row(stdout, b.csv, &floor_row);
 		printf("\n%sthe limit: a lookup's two random lines at %.0f MB (%.1f ns) + %u "
-		       "SHA-NI "
-		       "compressions (%.1f ns), over %u worker(s); the engine is at %.0f%% of it\n",
+		       "SHA-NI compressions%s (%.1f ns), over %u worker(s); the engine is at "
+		       "%.0f%% of it\n",
 		       pfx, (double)(fs.arena_used + fs.index_bytes) / 1e6, lookup_floor, blocks,
+		       b.n_af == 1 && blocks <= 3 ? ", the inner's schedules shared by four lanes"
+						  : "",
 		       kaf_floor, akma_engine_workers(b.e), 100 * floor_ns / eng);
 	}
 	if (compare) {

@@ -39,6 +39,37 @@ void bench_floor_kaf_run(uint32_t state[4][8], unsigned blocks, unsigned lanes, 
 	}
 }
 
+void bench_floor_kaf_shared_run(uint32_t state[4][8], unsigned blocks, unsigned n)
+{
+	uint8_t block[64];
+	const uint8_t *blk[4] = {block, block, block, block};
+	memset(block, 0x5a, sizeof(block));
+	bench_clean_upper();
+	for (unsigned i = 0; i < n; i += 4) {
+		for (unsigned c = 1; c < blocks; c++)
+			akma_sha256_compress_x4_same(state, block);
+		akma_sha256_compress_x4(state, blk);
+		block[0] = (uint8_t)state[0][0];
+	}
+}
+
+double bench_floor_kaf_shared_ns(unsigned blocks, double seconds)
+{
+	if (!akma_kaf_shani_supported() || !blocks)
+		return 0;
+	uint32_t st[4][8];
+	for (int l = 0; l < 4; l++)
+		for (int j = 0; j < 8; j++)
+			st[l][j] = 0x6a09e667u + (uint32_t)(l * 8 + j);
+	uint64_t n = 0, t0 = akma_mono_ns(), end = t0 + (uint64_t)(seconds * 1e9), t;
+	do {
+		bench_floor_kaf_shared_run(st, blocks, 4096);
+		n += 4096;
+		t = akma_mono_ns();
+	} while (t < end);
+	return (double)(t - t0) / (double)n;
+}
+
 double bench_floor_kaf_ns(unsigned blocks, double seconds)
 {
 	if (!akma_kaf_shani_supported() || !blocks)

@@ -40,6 +40,11 @@ static const char usage_text[] =
 	"                              interleaved SHA-NI chains, nothing else; every\n"
 	"                              burst row is then shown as a fraction of the\n"
 	"                              fastest of them for its |S|\n"
+	"  limit: N shared + 1 x4      the floor when four lanes' S are alike (one\n"
+	"                              AF_ID): each inner block's message schedule\n"
+	"                              computed once for the four, then the outer\n"
+	"                              block; with --af-ids 1 the burst rows are\n"
+	"                              shown as a fraction of it too\n"
 	"and, per new K_AKMA, the midstate computation: ipsec-mb's\n"
 	"IMB_SHA256_ONE_BLOCK twice (baseline) against akmad's SHA-256 code.\n"
 	"\n"
@@ -52,6 +57,10 @@ static const char usage_text[] =
 	"                   as af.example.com; 6..258). S = N + 3 octets: up to\n"
 	"                   N = 52 K_AF costs 2 SHA-256 blocks from the midstates,\n"
 	"                   53..116 costs 3\n"
+	"  --af-ids N       distinct AF_IDs of that length, a burst's jobs taking\n"
+	"                   them in turn (default 1: one AF asking for many UEs,\n"
+	"                   every lane's S alike; 2 or more: no two neighbours\n"
+	"                   alike; 1..64)\n"
 	"  --keys N         distinct K_AKMA keys (default 4096, at least 4096)\n"
 	"  --bursts LIST    burst sizes, comma separated (default 8,16,32,64; 1..64)\n"
 	"  --arch LIST      K_AF code paths (default every one this CPU runs of\n"
@@ -60,17 +69,26 @@ static const char usage_text[] =
 	"  --csv            CSV rows instead of a table (environment as # lines)\n"
 	"  -h, --help       this text\n";
 
+#define AF_IDS_MAX 64
+
 struct kdf_bench {
 	double duration;
 	unsigned rounds;
 	unsigned n_keys;
 	unsigned af_len;
-	uint8_t af_id[AKMA_AF_ID_MAX];
+	unsigned n_af;
+	uint8_t af_ids[AF_IDS_MAX][AKMA_AF_ID_MAX];
 	uint8_t (*kakma)[AKMA_KEY_LEN];
 	struct akma_hmac_midstate *ms;
 	uint32_t *order; /* shuffled key indices */
 	int csv;
 };
+
+/* The AF_ID of request i: the AF_IDs in turn. */
+static inline const uint8_t *af_of(const struct kdf_bench *b, unsigned i)
+{
+	return b->af_ids[i % b->n_af];
+}
 
 /* 4096 derivations between clock reads: the read costs nothing beside them. */
 #define CHUNK 4096
@@ -92,9 +110,9 @@ static int check_against_openssl(const struct kdf_bench *b, const uint8_t (*got)
 				 unsigned n, const char *what)
 {
 	uint8_t s[AKMA_KAF_S_MAX], want[AKMA_KEY_LEN];
-	size_t len = akma_kaf_s(b->af_id, b->af_len, s);
 
 	for (unsigned i = 0; i < n; i++) {
+		size_t len = akma_kaf_s(af_of(b, i), b->af_len, s);
 		openssl_kaf(b->kakma[b->order[i]], s, len, want);
 		if (memcmp(want, got[i], AKMA_KEY_LEN) != 0) {
 			fprintf(stderr,
@@ -106,7 +124,15 @@ static int check_against_openssl(const struct kdf_bench *b, const uint8_t (*got)
 	return 0;
 }
 
-enum method_kind { M_LIMIT, M_OPENSSL, M_SCALAR, M_BURST, M_MIDSTATE_IMB, M_MIDSTATE_AKMA };
+enum method_kind {
+	M_LIMIT,
+	M_LIMIT_SHARED,
+	M_OPENSSL,
+	M_SCALAR,
+	M_BURST,
+	M_MIDSTATE_IMB,
+	M_MIDSTATE_AKMA
+};
 
 /* One row of the table: what to run, and the ns/op of each round. */
 struct kdf_method {
@@ -135,7 +161,7 @@ static double measure(const struct kdf_bench *b, const struct kdf_method *m)
 						     : CHUNK;
 
 	for (unsigned j = 0; j < m->burst && m->kind == M_BURST; j++)
-		jobs[j] = (struct akma_kaf_job){NULL, b->af_id, (uint16_t)b->af_len, out[j]};
+		jobs[j] = (struct akma_kaf_job){NULL, af_of(b, j), (uint16_t)b->af_len, out[j]};
 	do {
 		switch (m->kind) {
 		case M_LIMIT: {
@@ -150,9 +176,18 @@ static double measure(const struct kdf_bench *b, const struct kdf_method *m)
 			explicit_bzero(st, sizeof(st));
 			break;
 		}
+		case M_LIMIT_SHARED: {
+			uint32_t st[4][8];
+			for (int l = 0; l < 4; l++)
+				memcpy(st[l], b->ms[b->order[l]].inner, sizeof(st[l]));
+			bench_floor_kaf_shared_run(st, m->burst, chunk);
+			n += chunk;
+			explicit_bzero(st, sizeof(st));
+			break;
+		}
 		case M_OPENSSL:
 			for (unsigned i = 0; i < chunk; i++) {
-				size_t len = akma_kaf_s(b->af_id, b->af_len, s);
+				size_t len = akma_kaf_s(af_of(b, k), b->af_len, s);
 				openssl_kaf(b->kakma[b->order[k]], s, len, out[0]);
 				if (++k == b->n_keys)
 					k = 0;
@@ -161,7 +196,7 @@ static double measure(const struct kdf_bench *b, const struct kdf_method *m)
 			break;
 		case M_SCALAR:
 			for (unsigned i = 0; i < chunk; i++) {
-				size_t len = akma_kaf_s(b->af_id, b->af_len, s);
+				size_t len = akma_kaf_s(af_of(b, k), b->af_len, s);
 				akma_hmac_from_midstate(&b->ms[b->order[k]], s, len, out[0]);
 				if (++k == b->n_keys)
 					k = 0;
@@ -216,8 +251,8 @@ static int verify_burst(const struct kdf_bench *b, struct akma_mb *mb, unsigned 
 	uint8_t out[AKMA_MB_BURST_MAX][AKMA_KEY_LEN];
 
 	for (unsigned j = 0; j < burst; j++)
-		jobs[j] = (struct akma_kaf_job){&b->ms[b->order[j]], b->af_id, (uint16_t)b->af_len,
-						out[j]};
+		jobs[j] = (struct akma_kaf_job){&b->ms[b->order[j]], af_of(b, j),
+						(uint16_t)b->af_len, out[j]};
 	if (akma_mb_kaf_burst(mb, jobs, burst) != burst) {
 		fprintf(stderr, "akma-bench: ipsec-mb %s refused a burst of %u\n",
 			akma_mb_arch_name(akma_mb_arch_of(mb)), burst);
@@ -229,10 +264,11 @@ static int verify_burst(const struct kdf_bench *b, struct akma_mb *mb, unsigned 
 static int verify_scalar(const struct kdf_bench *b)
 {
 	uint8_t s[AKMA_KAF_S_MAX], out[64][AKMA_KEY_LEN];
-	size_t len = akma_kaf_s(b->af_id, b->af_len, s);
 
-	for (unsigned i = 0; i < 64; i++)
+	for (unsigned i = 0; i < 64; i++) {
+		size_t len = akma_kaf_s(af_of(b, i), b->af_len, s);
 		akma_hmac_from_midstate(&b->ms[b->order[i]], s, len, out[i]);
+	}
 	return check_against_openssl(b, (const uint8_t(*)[AKMA_KEY_LEN])out, 64, "scalar path");
 }
 
@@ -291,7 +327,8 @@ static int parse_archs(const char *text, void *out)
 
 int bench_kdf_main(int argc, char **argv)
 {
-	struct kdf_bench b = {.duration = 0.3, .rounds = 3, .n_keys = 4096, .af_len = 19};
+	struct kdf_bench b = {
+		.duration = 0.3, .rounds = 3, .n_keys = 4096, .af_len = 19, .n_af = 1};
 	struct list bursts = {{8, 16, 32, 64}, 4};
 	struct arch_set archs = {{0}, 0};
 	unsigned core_opt = ~0u;
@@ -301,6 +338,7 @@ int bench_kdf_main(int argc, char **argv)
 		{"duration", BENCH_OPT_DOUBLE, &b.duration, 0.01, 600, NULL},
 		{"rounds", BENCH_OPT_UINT, &b.rounds, 1, 16, NULL},
 		{"af-len", BENCH_OPT_UINT, &b.af_len, 6, AKMA_AF_ID_MAX, NULL},
+		{"af-ids", BENCH_OPT_UINT, &b.n_af, 1, AF_IDS_MAX, NULL},
 		{"keys", BENCH_OPT_UINT, &b.n_keys, 4096, 1u << 24, NULL},
 		{"bursts", BENCH_OPT_CUSTOM, &bursts, 0, 0, parse_bursts},
 		{"arch", BENCH_OPT_CUSTOM, &archs, 0, 0, parse_archs},
@@ -342,19 +380,31 @@ int bench_kdf_main(int argc, char **argv)
 		b.order[i] = b.order[j];
 		b.order[j] = tmp;
 	}
-	fill_fqdn(b.af_id, b.af_len - AKMA_UA_ID_LEN);
-	memcpy(b.af_id + b.af_len - AKMA_UA_ID_LEN, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
+	unsigned fqdn_len = b.af_len - AKMA_UA_ID_LEN;
+	if (b.n_af > 26 && fqdn_len < 2) {
+		fprintf(stderr, "akma-bench kdf: --af-ids above 26 needs --af-len 7 or more\n");
+		return 2;
+	}
+	for (unsigned a = 0; a < b.n_af; a++) { /* told apart by their first letters */
+		fill_fqdn(b.af_ids[a], fqdn_len);
+		b.af_ids[a][0] = (uint8_t)('a' + a % 26);
+		if (fqdn_len > 1)
+			b.af_ids[a][1] = (uint8_t)('a' + a / 26);
+		memcpy(b.af_ids[a] + fqdn_len, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
+	}
 	const char *pfx = b.csv ? "# " : "";
-	printf("%sworkload   %u distinct K_AKMA, AF_ID %u octets, |S| = %u (%s), %u rounds of %.2f "
-	       "s a row\n",
-	       pfx, b.n_keys, b.af_len, b.af_len + 3,
+	printf("%sworkload   %u distinct K_AKMA, %u AF_ID%s of %u octets%s, |S| = %u (%s), %u "
+	       "rounds of %.2f s a row\n",
+	       pfx, b.n_keys, b.n_af, b.n_af == 1 ? "" : "s", b.af_len,
+	       b.n_af == 1 ? " (a burst's lanes alike)" : " in turn (neighbours unlike)",
+	       b.af_len + 3,
 	       b.af_len + 3 <= 55    ? "2 SHA-256 blocks from the midstates"
 	       : b.af_len + 3 <= 119 ? "3 blocks"
 				     : "4+ blocks",
 	       b.rounds, b.duration);
 
 	/* The rows, in the order printed. */
-	struct kdf_method methods[2 + 6 + AKMA_MB_ARCH_COUNT * 16 + 2];
+	struct kdf_method methods[2 + 8 + AKMA_MB_ARCH_COUNT * 16 + 2];
 	unsigned n_methods = 0;
 	methods[n_methods++] = (struct kdf_method){
 		.kind = M_OPENSSL, .name = "openssl HMAC() one-shot", .arch = "-", .burst = 1};
@@ -375,7 +425,15 @@ int bench_kdf_main(int argc, char **argv)
 							    .arch = "-",
 							    .burst = blocks,
 							    .lanes = lanes[l]};
-		n_limits = 6;
+		static const char *const shared_names[2] = {"limit: 1 shared + 1 x4",
+							    "limit: 2 shared + 1 x4"};
+		for (unsigned blocks = 2; blocks <= 3; blocks++)
+			methods[n_methods++] = (struct kdf_method){.kind = M_LIMIT_SHARED,
+								   .name = shared_names[blocks - 2],
+								   .arch = "-",
+								   .burst = blocks,
+								   .lanes = 4};
+		n_limits = 8;
 	}
 	if (verify_scalar(&b) == 0)
 		methods[n_methods++] = (struct kdf_method){
@@ -465,17 +523,31 @@ int bench_kdf_main(int argc, char **argv)
 				floor_lanes = methods[i].lanes;
 			}
 		}
+		/* A one-block S alike in every lane has a lower floor of its own. */
+		double shared_ns = 0;
+		for (unsigned i = 0; i < n_methods && b.n_af == 1; i++)
+			if (methods[i].kind == M_LIMIT_SHARED && methods[i].burst == blocks)
+				shared_ns = bench_median(methods[i].ns, b.rounds);
 		if (floor_ns > 0) {
 			printf("\nfraction of the limit (%u sha-ni blocks a K_AF, best at %u "
 			       "lane%s: "
-			       "%.1f ns)\n",
+			       "%.1f ns",
 			       blocks, floor_lanes, floor_lanes == 1 ? "" : "s", floor_ns);
-			for (unsigned i = 0; i < first_midstate; i++)
-				if (methods[i].kind == M_BURST || methods[i].kind == M_SCALAR)
-					printf("  %-28s %-7s %5u %7.0f %%\n", methods[i].name,
-					       methods[i].arch, methods[i].burst,
-					       100 * floor_ns /
-						       bench_median(methods[i].ns, b.rounds));
+			if (shared_ns > 0)
+				printf("; and of the floor for four lanes' S alike, %u shared + 1: "
+				       "%.1f ns",
+				       blocks - 1, shared_ns);
+			printf(")\n");
+			for (unsigned i = 0; i < first_midstate; i++) {
+				if (methods[i].kind != M_BURST && methods[i].kind != M_SCALAR)
+					continue;
+				double ns = bench_median(methods[i].ns, b.rounds);
+				printf("  %-28s %-7s %5u %7.0f %%", methods[i].name,
+				       methods[i].arch, methods[i].burst, 100 * floor_ns / ns);
+				if (shared_ns > 0)
+					printf(" %7.0f %%", 100 * shared_ns / ns);
+				printf("\n");
+			}
 		}
 	}
 	for (unsigned i = 0; i < n_methods; i++)

@@ -102,6 +102,47 @@ static void check_arch(enum akma_mb_arch arch, struct burst_data *d)
 			}
 		}
 	}
+	/* AF_IDs shared across lanes, as when one AF asks for many UEs (a
+	 * kernel may then share work between lanes): every burst size, lengths
+	 * 1..60 (over one block from 53), and in each burst either every job
+	 * on one AF_ID buffer, or copies of it with one job in four unlike the
+	 * rest: in its last octet, its first, or its length (a prefix). */
+	for (unsigned n = 1; n <= AKMA_MB_BURST_MAX; n++) {
+		for (unsigned pattern = 0; pattern < 4; pattern++) {
+			unsigned len = 1 + (n * 5 + pattern * 17) % 60, odd = (n + pattern) % 4;
+			for (unsigned j = 0; j < n; j++)
+				d->af_len[j] = (uint16_t)len;
+			prepare(d, n);
+			for (unsigned j = 0; j < n; j++) {
+				if (pattern == 0) {
+					d->jobs[j].af_id = d->af_id[0];
+					continue;
+				}
+				memcpy(d->af_id[j], d->af_id[0], len);
+				if (j % 4 != odd)
+					continue;
+				if (pattern == 1)
+					d->af_id[j][len - 1] ^= 0x01;
+				else if (pattern == 2)
+					d->af_id[j][0] ^= 0x80;
+				else if (len > 1)
+					d->jobs[j].af_id_len = d->af_len[j] = (uint16_t)(len - 1);
+			}
+			CHECK_EQ_INT(akma_mb_kaf_burst(mb, d->jobs, n), n, "%s shared burst %u",
+				     name, n);
+			for (unsigned j = 0; j < AKMA_MB_BURST_MAX; j++) {
+				CHECK(guards_intact(d, j, j >= n),
+				      "%s shared burst %u slot %u guard", name, n, j);
+				if (j < n) {
+					oracle(d->keys[j], d->jobs[j].af_id, d->af_len[j], want);
+					CHECK(memcmp(d->jobs[j].kaf, want, 32) == 0,
+					      "%s shared burst %u pattern %u slot %u AF_ID %u "
+					      "octets",
+					      name, n, pattern, j, d->af_len[j]);
+				}
+			}
+		}
+	}
 	/* Every AF_ID length 1..300 once, in bursts of 16 on consecutive lengths:
 	 * lengths above 258 stop the burst at the first of them. */
 	for (unsigned first = 1; first <= 300; first += 16) {
