@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # akma-bench engine end to end, small: every row it prints carries a rate,
 # every request of the engine's round was answered as the workload wants
-# (all found; with a share of unknown A-KIDs, those not found, nothing
-# else), and on a CPU with SHA-NI the kernel is set against ipsec-mb in the
-# same run whichever path the engine runs, auto's choice or either forced.
+# (all found; with a share of unknown A-KIDs and three AF_IDs in turn,
+# those not found, nothing else), and on a CPU with SHA-NI the kernel is
+# set against ipsec-mb in the same run whichever path the engine runs,
+# auto's choice or either forced.
 #   bench_engine.sh AKMA_BENCH
 set -u
 [ $# -eq 1 ] || { echo "usage: bench_engine.sh AKMA_BENCH"; exit 2; }
@@ -51,7 +52,8 @@ check "auto: the bench ran (exit $rc)" test "$rc" = 0
 check "auto: every row carries a rate" has_rows "$dir/auto.out"
 check "auto: every request found, nothing else" answered "$dir/auto.out" 0
 
-"$bench" engine "${small[@]}" --miss-share 0.25 --no-naive > "$dir/miss.out" 2>&1
+"$bench" engine "${small[@]}" --miss-share 0.25 --af-ids 3 --no-naive > "$dir/miss.out" 2>&1
+check "three AF_IDs in turn" grep -q "^workload .* 3 AF_IDs of 19 octets in turn" "$dir/miss.out"
 check "a quarter unknown A-KIDs: those not found, the rest derived" answered "$dir/miss.out" 1
 
 if grep -qw sha_ni /proc/cpuinfo; then
