@@ -25,9 +25,9 @@ void akma_sha256_compress_x4(uint32_t state[4][8], const uint8_t *const blk[4]);
 void akma_sha256_compress_x2(uint32_t state[2][8], const uint8_t *const blk[2]);
 
 /* The same 64-octet block into each of four states: its message schedule
- * computed once, the four chains' rounds interleaved. The kernel's inner
- * step when a group's four S are one block alike (one AF_ID), and the
- * floor of akma-bench kdf's "shared" limit row. Needs SHA-NI. */
+ * computed once, the four chains' rounds interleaved. The kernel's step
+ * for each inner block of a group whose four S are alike (one AF_ID), and
+ * the floor of akma-bench kdf's "shared" limit rows. Needs SHA-NI. */
 void akma_sha256_compress_x4_same(uint32_t state[4][8], const uint8_t blk[64]);
 
 #endif
