@@ -41,8 +41,10 @@ static const char usage_text[] =
 	"derived in the pass it arrives), and, on a CPU with SHA-NI, through\n"
 	"the same engine on the K_AF path auto did not choose (akmad's own\n"
 	"SHA-NI kernel, or ipsec-mb's manager fastest in this engine), rounds\n"
-	"interleaved in the same run, with the kernel's ratio to ipsec-mb and\n"
-	"the spread of the rounds' ratios; then the limit: a lookup's two\n"
+	"interleaved in the same run, with the kernel's ratio to ipsec-mb, the\n"
+	"spread of the rounds' ratios and the worker's idle polls a request in\n"
+	"each (a worker waiting on the producer: the load, not the engine, set\n"
+	"part of that row's rate); then the limit: a lookup's two\n"
 	"random cache lines at the store's working set plus the K_AF's SHA-256\n"
 	"compressions, per worker.\n"
 	"\n"
@@ -153,9 +155,23 @@ static void fill_request(struct engine_bench *b, struct akma_req *r, uint64_t *p
 
 struct engine_result {
 	double ns_per_req;
+	double idle_per_req; /* the workers' idle polls a request */
 	uint64_t ok, not_found, other;
 	struct latency lat;
 };
+
+/* A worker with nothing to do polls its rings idle: many idle polls in a
+ * row mean the load, not the engine, set part of that row's rate. */
+static uint64_t workers_idle_polls(const struct akma_engine *e)
+{
+	uint64_t n = 0;
+	for (unsigned w = 0; w < akma_engine_workers(e); w++) {
+		struct akma_worker_stats st;
+		akma_engine_worker_stats(e, w, &st);
+		n += st.idle_polls;
+	}
+	return n;
+}
 
 static void run_engine(struct engine_bench *b, unsigned producer, struct engine_result *res)
 {
@@ -165,6 +181,7 @@ static void run_engine(struct engine_bench *b, unsigned producer, struct engine_
 	uint64_t pos = (uint64_t)(akma_mono_ns() % N_QUERIES), rng = 99, done = 0;
 
 	memset(res, 0, sizeof(*res));
+	uint64_t idle0 = workers_idle_polls(b->e);
 	if (akma_engine_req_alloc(b->e, queue, b->inflight) != 0) {
 		fprintf(stderr, "akma-bench engine: request pool too small\n");
 		exit(1);
@@ -228,6 +245,7 @@ static void run_engine(struct engine_bench *b, unsigned producer, struct engine_
 			break;
 	}
 	res->ns_per_req = (double)(akma_mono_ns() - t0) / (double)done;
+	res->idle_per_req = (double)(workers_idle_polls(b->e) - idle0) / (double)done;
 }
 
 /* The naive server: per request, cds_lfht lookup and OpenSSL HMAC(). */
@@ -445,7 +463,7 @@ int bench_engine_main(int argc, char **argv)
 	}
 	int compare = other != AKMA_MB_AUTO;
 	akma_engine_set_mb_arch(b.e, AKMA_MB_AUTO);
-	double eng_ns[16], naive_ns[16], flat_ns[16], other_ns[16];
+	double eng_ns[16], naive_ns[16], flat_ns[16], other_ns[16], eng_idle[16], other_idle[16];
 	uint64_t naive_ok = 0;
 	for (unsigned r = 0; r < b.rounds; r++) {
 		if (!b.csv && isatty(STDERR_FILENO))
@@ -463,11 +481,13 @@ int bench_engine_main(int argc, char **argv)
 			akma_engine_set_mb_arch(b.e, other);
 			run_engine(&b, (unsigned)producer, &flat);
 			other_ns[r] = flat.ns_per_req;
+			other_idle[r] = flat.idle_per_req;
 			akma_engine_set_mb_arch(b.e, AKMA_MB_AUTO);
 		}
 		run_engine(&b, (unsigned)producer, &res[r]);
 		urcu_qsbr_thread_online();
 		eng_ns[r] = res[r].ns_per_req;
+		eng_idle[r] = res[r].idle_per_req;
 		naive_ns[r] = b.no_naive ? eng_ns[r] : run_naive(&b, &naive_ok);
 		urcu_qsbr_quiescent_state();
 	}
@@ -555,6 +575,10 @@ int bench_engine_main(int argc, char **argv)
 		printf("%sakmad's sha-ni kernel in the engine: %.2fx the same engine on "
 		       "ipsec-mb %s (rounds %.2f-%.2f)\n",
 		       pfx, imb / kernel, imb_name, lo, hi);
+		printf("%sworker idle polls a request (median round): %.3f on %s, %.3f on %s; "
+		       "where many, the producer set part of the row's rate\n",
+		       pfx, bench_median(eng_idle, b.rounds), akma_mb_arch_name(own),
+		       bench_median(other_idle, b.rounds), akma_mb_arch_name(other));
 	}
 	const struct latency *l = &res[med].lat;
 	if (b.csv)

@@ -44,6 +44,8 @@ compared() {
 	grep -q "^$row " "$out" || { echo "no row '$row'"; return 1; }
 	grep -Eq "^akmad's sha-ni kernel in the engine: [0-9.]+x the same engine on ipsec-mb [a-z0-9]+ \(rounds [0-9.]+-[0-9.]+\)" \
 		"$out" || { echo "no kernel-to-ipsec-mb ratio"; return 1; }
+	grep -Eq "^worker idle polls a request \(median round\): [0-9.]+ on $own, [0-9.]+ on [a-z0-9]+;" \
+		"$out" || { echo "no idle polls of the two rows"; return 1; }
 }
 
 "$bench" engine "${small[@]}" > "$dir/auto.out" 2>&1
