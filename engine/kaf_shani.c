@@ -44,7 +44,7 @@
  * how AFs ask), so are the four lanes' inner blocks and so their message
  * schedules: the schedule is computed once, with the round constants
  * added, and the four chains run their rounds on it (schedule_kw,
- * rounds_kw; the outer blocks, each holding its own inner digest, keep
+ * block_rounds; the outer blocks, each holding its own inner digest, keep
  * their own). On a Zen 4 host (2026-12-03, cpu family 25 model 17) the
  * schedule, not sha256rnds2, was most of a compression's cost: the floor
  * of a K_AF with the inner schedule shared is 44-55 ns against 53-77 for
@@ -115,17 +115,33 @@ SHANI_TARGET static inline void schedule_kw(const uint8_t blk[64], __m128i kw[16
 	}
 }
 
-/* The 64 rounds of four lanes on a schedule_kw() schedule, interleaved. */
-SHANI_TARGET __attribute__((always_inline)) static inline void rounds_kw(__m128i abef[LANES],
-									 __m128i cdgh[LANES],
-									 const __m128i kw[16],
-									 const __m128i kw_hi[16])
+/* The 64 rounds of n lanes on their states in abef and cdgh, interleaved
+ * group by group: each lane on its own block's schedule, or, when every
+ * lane hashes the same block (same; blk[0]), on one schedule_kw()
+ * schedule computed once. */
+SHANI_TARGET __attribute__((always_inline)) static inline void block_rounds(
+	__m128i abef[LANES], __m128i cdgh[LANES], const uint8_t *const *blk, const int n,
+	const int same)
 {
+	if (same) {
+		__m128i kw[16], kw_hi[16];
+		schedule_kw(blk[0], kw, kw_hi);
+		for (int g = 0; g < 16; g++)
+			for (int l = 0; l < n; l++) {
+				cdgh[l] = _mm_sha256rnds2_epu32(cdgh[l], abef[l], kw[g]);
+				abef[l] = _mm_sha256rnds2_epu32(abef[l], cdgh[l], kw_hi[g]);
+			}
+		return;
+	}
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+	__m128i w[LANES][4];
+	for (int l = 0; l < n; l++)
+		for (int i = 0; i < 4; i++)
+			w[l][i] = _mm_shuffle_epi8(
+				_mm_loadu_si128((const __m128i *)(blk[l] + 16 * i)), bswap);
 	for (int g = 0; g < 16; g++)
-		for (int l = 0; l < LANES; l++) {
-			cdgh[l] = _mm_sha256rnds2_epu32(cdgh[l], abef[l], kw[g]);
-			abef[l] = _mm_sha256rnds2_epu32(abef[l], cdgh[l], kw_hi[g]);
-		}
+		for (int l = 0; l < n; l++)
+			QUAD(g, abef[l], cdgh[l], w[l]);
 }
 
 /* A state (host-order words a..h) in sha256rnds2's {A,B,E,F}, {C,D,G,H}. */
@@ -147,22 +163,16 @@ SHANI_TARGET static inline void state_out(__m128i abef, __m128i cdgh, __m128i *d
 }
 
 SHANI_TARGET __attribute__((always_inline)) static inline void compress_lanes(
-	uint32_t (*state)[8], const uint8_t *const *blk, const int LANES_N)
+	uint32_t (*state)[8], const uint8_t *const *blk, const int LANES_N, const int same)
 {
-	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-	__m128i abef[LANES], cdgh[LANES], abef_in[LANES], cdgh_in[LANES], w[LANES][4];
+	__m128i abef[LANES], cdgh[LANES], abef_in[LANES], cdgh_in[LANES];
 
 	for (int l = 0; l < LANES_N; l++) {
 		state_in(state[l], &abef[l], &cdgh[l]);
 		abef_in[l] = abef[l];
 		cdgh_in[l] = cdgh[l];
-		for (int i = 0; i < 4; i++)
-			w[l][i] = _mm_shuffle_epi8(
-				_mm_loadu_si128((const __m128i *)(blk[l] + 16 * i)), bswap);
 	}
-	for (int g = 0; g < 16; g++)
-		for (int l = 0; l < LANES_N; l++)
-			QUAD(g, abef[l], cdgh[l], w[l]);
+	block_rounds(abef, cdgh, blk, LANES_N, same);
 	for (int l = 0; l < LANES_N; l++) {
 		__m128i dcba, hgfe;
 		state_out(_mm_add_epi32(abef[l], abef_in[l]), _mm_add_epi32(cdgh[l], cdgh_in[l]),
@@ -175,31 +185,20 @@ SHANI_TARGET __attribute__((always_inline)) static inline void compress_lanes(
 SHANI_TARGET
 void akma_sha256_compress_x4(uint32_t state[4][8], const uint8_t *const blk[4])
 {
-	compress_lanes(state, blk, 4);
+	compress_lanes(state, blk, 4, 0);
 }
 
 SHANI_TARGET
 void akma_sha256_compress_x2(uint32_t state[2][8], const uint8_t *const blk[2])
 {
-	compress_lanes(state, blk, 2);
+	compress_lanes(state, blk, 2, 0);
 }
 
 SHANI_TARGET
 void akma_sha256_compress_x4_same(uint32_t state[4][8], const uint8_t blk[64])
 {
-	__m128i abef[LANES], cdgh[LANES], kw[16], kw_hi[16];
-
-	schedule_kw(blk, kw, kw_hi);
-	for (int l = 0; l < LANES; l++)
-		state_in(state[l], &abef[l], &cdgh[l]);
-	rounds_kw(abef, cdgh, kw, kw_hi);
-	for (int l = 0; l < LANES; l++) {
-		__m128i a, c, dcba, hgfe;
-		state_in(state[l], &a, &c);
-		state_out(_mm_add_epi32(abef[l], a), _mm_add_epi32(cdgh[l], c), &dcba, &hgfe);
-		_mm_storeu_si128((__m128i *)&state[l][0], dcba);
-		_mm_storeu_si128((__m128i *)&state[l][4], hgfe);
-	}
+	const uint8_t *const same[4] = {blk, blk, blk, blk};
+	compress_lanes(state, same, 4, 1);
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -243,23 +242,22 @@ static void group(const struct akma_kaf_job *jobs, unsigned n)
 	uint32_t st[LANES][8];
 	unsigned nb[LANES], common = INNER_BLOCKS_MAX;
 	const uint8_t *blk[LANES];
+	int alike = lanes_alike(jobs, n); /* one AF asking for many UEs */
 
 	for (unsigned l = 0; l < LANES; l++) {
 		const struct akma_kaf_job *j = &jobs[l < n ? l : n - 1];
-		nb[l] = inner_blocks(j, in[l]);
+		nb[l] = l == 0 || !alike ? inner_blocks(j, in[l]) : nb[0];
 		if (nb[l] < common)
 			common = nb[l];
 		memcpy(st[l], j->key->inner, sizeof(st[l]));
 	}
-	if (lanes_alike(jobs, n)) {
-		for (unsigned b = 0; b < common; b++)
-			akma_sha256_compress_x4_same(st, in[0] + b * 64);
-	} else {
-		for (unsigned b = 0; b < common; b++) {
-			for (unsigned l = 0; l < LANES; l++)
-				blk[l] = in[l] + b * 64;
+	for (unsigned b = 0; b < common; b++) {
+		for (unsigned l = 0; l < LANES; l++)
+			blk[l] = in[alike ? 0 : l] + b * 64;
+		if (alike)
+			akma_sha256_compress_x4_same(st, blk[0]);
+		else
 			akma_sha256_compress_x4(st, blk);
-		}
 	}
 	for (unsigned l = 0; l < n; l++)
 		if (nb[l] > common)
@@ -306,6 +304,7 @@ static void group_one_block(const struct akma_kaf_job *jobs, unsigned n)
 {
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
 	uint8_t s[LANES][64];
+	const uint8_t *const blk[LANES] = {s[0], s[1], s[2], s[3]};
 	__m128i abef[LANES], cdgh[LANES], w[LANES][4];
 	const struct akma_kaf_job *j[LANES];
 
@@ -318,19 +317,7 @@ static void group_one_block(const struct akma_kaf_job *jobs, unsigned n)
 	}
 	for (unsigned l = 0; l < LANES; l++)
 		state_in(j[l]->key->inner, &abef[l], &cdgh[l]);
-	if (alike) {
-		__m128i kw[16], kw_hi[16];
-		schedule_kw(s[0], kw, kw_hi);
-		rounds_kw(abef, cdgh, kw, kw_hi);
-	} else {
-		for (unsigned l = 0; l < LANES; l++)
-			for (int i = 0; i < 4; i++)
-				w[l][i] = _mm_shuffle_epi8(
-					_mm_loadu_si128((const __m128i *)(s[l] + 16 * i)), bswap);
-		for (int g = 0; g < 16; g++)
-			for (int l = 0; l < LANES; l++)
-				QUAD(g, abef[l], cdgh[l], w[l]);
-	}
+	block_rounds(abef, cdgh, blk, LANES, alike);
 	for (int l = 0; l < LANES; l++) {
 		__m128i a, c;
 		state_in(j[l]->key->inner, &a, &c);
