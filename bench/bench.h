@@ -52,23 +52,21 @@ extern const char *bench_eal_vdev; /* a --vdev for bench_eal_init, or NULL */
 
 /* The limits of this machine (bench_floor.c), in ns per operation, for
  * the `limit:` rows: a K_AF's blocks SHA-256 compressions with SHA-NI, in
- * 1, 2 or 4 interleaved chains, the fastest (0 without SHA-NI); and lines
- * independent random cache-line reads, prefetched 64 at a time, over a
- * resident working set of bytes. Each runs about seconds. */
-double bench_floor_kaf_ns(unsigned blocks, double seconds);
+ * 1, 2 or 4 interleaved chains, the fastest (0 without SHA-NI); with
+ * shared, the floor of an S that four lanes share (one AF_ID in a burst):
+ * its blocks - 1 inner compressions each on a message schedule computed
+ * once for the four chains (akma_sha256_compress_x4_same), then the outer
+ * one, four chains; and lines independent random cache-line reads,
+ * prefetched 64 at a time, over a resident working set of bytes. Each
+ * runs about seconds. */
+double bench_floor_kaf_ns(unsigned blocks, int shared, double seconds);
 
 /* The floor's loop itself: n K_AFs of blocks compressions each, lanes (1,
- * 2 or 4) chains interleaved over state (lane 0 alone for 1), nothing
- * else. For akma-bench kdf's limit rows and bench_floor_kaf_ns(). */
-void bench_floor_kaf_run(uint32_t state[4][8], unsigned blocks, unsigned lanes, unsigned n);
-
-/* The floor of an S that four lanes share (one AF_ID in a burst): per
- * K_AF its blocks - 1 inner compressions, each message schedule shared by
- * the four chains (akma_sha256_compress_x4_same), and the outer one, four
- * chains interleaved; the loop, n K_AFs, and its ns per K_AF over about
- * seconds (0 without SHA-NI). */
-void bench_floor_kaf_shared_run(uint32_t state[4][8], unsigned blocks, unsigned n);
-double bench_floor_kaf_shared_ns(unsigned blocks, double seconds);
+ * 2 or 4; 4 with shared) chains interleaved over state (lane 0 alone for
+ * 1), nothing else. For akma-bench kdf's limit rows and
+ * bench_floor_kaf_ns(). */
+void bench_floor_kaf_run(uint32_t state[4][8], unsigned blocks, unsigned lanes, int shared,
+			 unsigned n);
 
 /* vzeroupper where the CPU has AVX: legacy-SSE code (SHA-NI) timed after
  * AVX code runs at its own speed (see engine/kaf_shani.c). */

@@ -526,9 +526,7 @@ int bench_engine_main(int argc, char **argv)
 	unsigned blocks = b.af_len + 3 <= 55 ? 2 : b.af_len + 3 <= 119 ? 3 : 4;
 	double lookup_floor = bench_floor_lines_ns((size_t)(fs.arena_used + fs.index_bytes), 2,
 						   b.duration),
-	       kaf_floor = b.n_af == 1 && blocks <= 3
-				   ? bench_floor_kaf_shared_ns(blocks, b.duration)
-				   : bench_floor_kaf_ns(blocks, b.duration);
+	       kaf_floor = bench_floor_kaf_ns(blocks, b.n_af == 1 && blocks <= 3, b.duration);
 	double floor_ns = (lookup_floor + kaf_floor) / akma_engine_workers(b.e);
 	bench_table_row(stdout, b.csv, &naive_row);
 	bench_table_row(stdout, b.csv, &flat_row);

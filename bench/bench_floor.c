@@ -20,7 +20,8 @@ void bench_clean_upper(void)
 		__asm__ volatile("vzeroupper" ::: "memory");
 }
 
-void bench_floor_kaf_run(uint32_t state[4][8], unsigned blocks, unsigned lanes, unsigned n)
+void bench_floor_kaf_run(uint32_t state[4][8], unsigned blocks, unsigned lanes, int shared,
+			 unsigned n)
 {
 	uint8_t block[64];
 	const uint8_t *blk[4] = {block, block, block, block};
@@ -28,7 +29,9 @@ void bench_floor_kaf_run(uint32_t state[4][8], unsigned blocks, unsigned lanes, 
 	bench_clean_upper(); /* as akmad's kernel does a burst */
 	for (unsigned i = 0; i < n; i += lanes) {
 		for (unsigned c = 0; c < blocks; c++) {
-			if (lanes == 4)
+			if (shared && c + 1 < blocks) /* an inner block, its schedule shared */
+				akma_sha256_compress_x4_same(state, block);
+			else if (lanes == 4)
 				akma_sha256_compress_x4(state, blk);
 			else if (lanes == 2)
 				akma_sha256_compress_x2(state, blk);
@@ -39,55 +42,32 @@ void bench_floor_kaf_run(uint32_t state[4][8], unsigned blocks, unsigned lanes, 
 	}
 }
 
-void bench_floor_kaf_shared_run(uint32_t state[4][8], unsigned blocks, unsigned n)
+/* ns per K_AF of bench_floor_kaf_run over about seconds. */
+static double time_kaf_run(unsigned blocks, unsigned lanes, int shared, double seconds)
 {
-	uint8_t block[64];
-	const uint8_t *blk[4] = {block, block, block, block};
-	memset(block, 0x5a, sizeof(block));
-	bench_clean_upper();
-	for (unsigned i = 0; i < n; i += 4) {
-		for (unsigned c = 1; c < blocks; c++)
-			akma_sha256_compress_x4_same(state, block);
-		akma_sha256_compress_x4(state, blk);
-		block[0] = (uint8_t)state[0][0];
-	}
-}
-
-double bench_floor_kaf_shared_ns(unsigned blocks, double seconds)
-{
-	if (!akma_kaf_shani_supported() || !blocks)
-		return 0;
 	uint32_t st[4][8];
 	for (int l = 0; l < 4; l++)
 		for (int j = 0; j < 8; j++)
 			st[l][j] = 0x6a09e667u + (uint32_t)(l * 8 + j);
 	uint64_t n = 0, t0 = akma_mono_ns(), end = t0 + (uint64_t)(seconds * 1e9), t;
 	do {
-		bench_floor_kaf_shared_run(st, blocks, 4096);
+		bench_floor_kaf_run(st, blocks, lanes, shared, 4096);
 		n += 4096;
 		t = akma_mono_ns();
 	} while (t < end);
 	return (double)(t - t0) / (double)n;
 }
 
-double bench_floor_kaf_ns(unsigned blocks, double seconds)
+double bench_floor_kaf_ns(unsigned blocks, int shared, double seconds)
 {
 	if (!akma_kaf_shani_supported() || !blocks)
 		return 0;
+	if (shared)
+		return time_kaf_run(blocks, 4, 1, seconds);
 	static const unsigned lane_choices[3] = {1, 2, 4};
 	double best = 0;
 	for (unsigned li = 0; li < 3; li++) {
-		uint32_t st[4][8];
-		for (int l = 0; l < 4; l++)
-			for (int j = 0; j < 8; j++)
-				st[l][j] = 0x6a09e667u + (uint32_t)(l * 8 + j);
-		uint64_t n = 0, t0 = akma_mono_ns(), end = t0 + (uint64_t)(seconds / 3 * 1e9), t;
-		do {
-			bench_floor_kaf_run(st, blocks, lane_choices[li], 4096);
-			n += 4096;
-			t = akma_mono_ns();
-		} while (t < end);
-		double ns = (double)(t - t0) / (double)n;
+		double ns = time_kaf_run(blocks, lane_choices[li], 0, seconds / 3);
 		if (best == 0 || ns < best)
 			best = ns;
 	}

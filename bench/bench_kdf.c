@@ -124,15 +124,7 @@ static int check_against_openssl(const struct kdf_bench *b, const uint8_t (*got)
 	return 0;
 }
 
-enum method_kind {
-	M_LIMIT,
-	M_LIMIT_SHARED,
-	M_OPENSSL,
-	M_SCALAR,
-	M_BURST,
-	M_MIDSTATE_IMB,
-	M_MIDSTATE_AKMA
-};
+enum method_kind { M_LIMIT, M_OPENSSL, M_SCALAR, M_BURST, M_MIDSTATE_IMB, M_MIDSTATE_AKMA };
 
 /* One row of the table: what to run, and the ns/op of each round. */
 struct kdf_method {
@@ -141,6 +133,7 @@ struct kdf_method {
 	const char *arch;
 	unsigned burst; /* M_LIMIT: compressions a K_AF */
 	unsigned lanes; /* M_LIMIT: chains interleaved */
+	int shared;     /* M_LIMIT: the inner blocks' schedules shared by 4 lanes */
 	struct akma_mb *mb;
 	IMB_MGR *imb;
 	double ns[16];
@@ -171,16 +164,7 @@ static double measure(const struct kdf_bench *b, const struct kdf_method *m)
 			uint32_t st[4][8];
 			for (int l = 0; l < 4; l++)
 				memcpy(st[l], b->ms[b->order[l]].inner, sizeof(st[l]));
-			bench_floor_kaf_run(st, m->burst, m->lanes, chunk);
-			n += chunk;
-			explicit_bzero(st, sizeof(st));
-			break;
-		}
-		case M_LIMIT_SHARED: {
-			uint32_t st[4][8];
-			for (int l = 0; l < 4; l++)
-				memcpy(st[l], b->ms[b->order[l]].inner, sizeof(st[l]));
-			bench_floor_kaf_shared_run(st, m->burst, chunk);
+			bench_floor_kaf_run(st, m->burst, m->lanes, m->shared, chunk);
 			n += chunk;
 			explicit_bzero(st, sizeof(st));
 			break;
@@ -428,11 +412,12 @@ int bench_kdf_main(int argc, char **argv)
 		static const char *const shared_names[2] = {"limit: 1 shared + 1 x4",
 							    "limit: 2 shared + 1 x4"};
 		for (unsigned blocks = 2; blocks <= 3; blocks++)
-			methods[n_methods++] = (struct kdf_method){.kind = M_LIMIT_SHARED,
+			methods[n_methods++] = (struct kdf_method){.kind = M_LIMIT,
 								   .name = shared_names[blocks - 2],
 								   .arch = "-",
 								   .burst = blocks,
-								   .lanes = 4};
+								   .lanes = 4,
+								   .shared = 1};
 		n_limits = 8;
 	}
 	if (verify_scalar(&b) == 0)
@@ -517,8 +502,8 @@ int bench_kdf_main(int argc, char **argv)
 		unsigned floor_lanes = 0;
 		for (unsigned i = 0; i < n_methods; i++) {
 			double ns = bench_median(methods[i].ns, b.rounds);
-			if (methods[i].kind == M_LIMIT && methods[i].burst == blocks &&
-			    (floor_ns == 0 || ns < floor_ns)) {
+			if (methods[i].kind == M_LIMIT && !methods[i].shared &&
+			    methods[i].burst == blocks && (floor_ns == 0 || ns < floor_ns)) {
 				floor_ns = ns;
 				floor_lanes = methods[i].lanes;
 			}
@@ -526,7 +511,8 @@ int bench_kdf_main(int argc, char **argv)
 		/* A one-block S alike in every lane has a lower floor of its own. */
 		double shared_ns = 0;
 		for (unsigned i = 0; i < n_methods && b.n_af == 1; i++)
-			if (methods[i].kind == M_LIMIT_SHARED && methods[i].burst == blocks)
+			if (methods[i].kind == M_LIMIT && methods[i].shared &&
+			    methods[i].burst == blocks)
 				shared_ns = bench_median(methods[i].ns, b.rounds);
 		if (floor_ns > 0) {
 			printf("\nfraction of the limit (%u sha-ni blocks a K_AF, best at %u "
