@@ -524,9 +524,10 @@ int bench_engine_main(int argc, char **argv)
 	struct akma_ctx_stats fs;
 	akma_ctx_stats(b.store, &fs);
 	unsigned blocks = b.af_len + 3 <= 55 ? 2 : b.af_len + 3 <= 119 ? 3 : 4;
+	int shared_floor = b.n_af == 1;
 	double lookup_floor = bench_floor_lines_ns((size_t)(fs.arena_used + fs.index_bytes), 2,
 						   b.duration),
-	       kaf_floor = bench_floor_kaf_ns(blocks, b.n_af == 1 && blocks <= 3, b.duration);
+	       kaf_floor = bench_floor_kaf_ns(blocks, shared_floor, b.duration);
 	double floor_ns = (lookup_floor + kaf_floor) / akma_engine_workers(b.e);
 	bench_table_row(stdout, b.csv, &naive_row);
 	bench_table_row(stdout, b.csv, &flat_row);
@@ -554,25 +555,25 @@ int bench_engine_main(int argc, char **argv)
 		       "SHA-NI compressions%s (%.1f ns), over %u worker(s); the engine is at "
 		       "%.0f%% of it\n",
 		       pfx, (double)(fs.arena_used + fs.index_bytes) / 1e6, lookup_floor, blocks,
-		       b.n_af == 1 && blocks <= 3 ? ", the inner's schedules shared by four lanes"
-						  : "",
+		       shared_floor ? ", the inner's schedules shared by four lanes" : "",
 		       kaf_floor, akma_engine_workers(b.e), 100 * floor_ns / eng);
 	}
 	if (compare) {
 		/* Kernel over ipsec-mb: of the medians, and the spread of the
 		 * rounds, each a pair run back to back. */
-		double kernel = own == AKMA_MB_SHANI ? eng : other_med,
-		       imb = own == AKMA_MB_SHANI ? other_med : eng, lo = 0, hi = 0;
+		int own_is_kernel = own == AKMA_MB_SHANI;
+		const double *kernel_ns = own_is_kernel ? eng_ns : other_ns,
+			     *imb_ns = own_is_kernel ? other_ns : eng_ns;
+		double lo = 0, hi = 0;
 		for (unsigned r = 0; r < b.rounds; r++) {
-			double x = own == AKMA_MB_SHANI ? other_ns[r] / eng_ns[r]
-							: eng_ns[r] / other_ns[r];
+			double x = imb_ns[r] / kernel_ns[r];
 			lo = r == 0 || x < lo ? x : lo;
 			hi = r == 0 || x > hi ? x : hi;
 		}
-		const char *imb_name = akma_mb_arch_name(own == AKMA_MB_SHANI ? other : own);
 		printf("%sakmad's sha-ni kernel in the engine: %.2fx the same engine on "
 		       "ipsec-mb %s (rounds %.2f-%.2f)\n",
-		       pfx, imb / kernel, imb_name, lo, hi);
+		       pfx, bench_median(imb_ns, b.rounds) / bench_median(kernel_ns, b.rounds),
+		       akma_mb_arch_name(own_is_kernel ? other : own), lo, hi);
 		printf("%sworker idle polls a request (median round): %.3f on %s, %.3f on %s; "
 		       "where many, the producer set part of the row's rate\n",
 		       pfx, bench_median(eng_idle, b.rounds), akma_mb_arch_name(own),
