@@ -380,6 +380,21 @@ uint64_t bench_preload(struct akma_ctx_store *s, const uint8_t *akids, uint64_t 
 	return akma_mono_ns() - t0;
 }
 
+void bench_make_af_ids(uint8_t (*af_ids)[AKMA_AF_ID_MAX], unsigned n, unsigned af_len)
+{
+	unsigned fqdn_len = af_len - AKMA_UA_ID_LEN;
+
+	for (unsigned a = 0; a < n; a++) {
+		uint8_t *af = af_ids[a];
+		for (unsigned i = 0; i < fqdn_len; i++)
+			af[i] = (i % 16 == 15 && i + 1 < fqdn_len) ? '.' : (uint8_t)('a' + i % 26);
+		af[0] = (uint8_t)('a' + a % 26);
+		if (fqdn_len > 1)
+			af[1] = (uint8_t)('b' + a / 26);
+		memcpy(af + fqdn_len, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
+	}
+}
+
 void bench_make_akids(uint8_t *akids, uint64_t n, uint64_t *rng, int64_t rid_base)
 {
 	uint8_t atid[AKMA_KEY_LEN];

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "clock.h"
+#include "kdf.h" /* AKMA_AF_ID_MAX */
 
 struct bench_row {
 	const char *method; /* what was measured */
@@ -129,6 +130,13 @@ int bench_options(const char *mode, const char *usage, const struct bench_opt *o
  * The RID is (rid_base + i) % 10000, or drawn from rng when rid_base < 0. */
 #define BENCH_AKID_STRIDE 96
 void bench_make_akids(uint8_t *akids, uint64_t n, uint64_t *rng, int64_t rid_base);
+
+/* n AF_IDs of af_len octets (6..AKMA_AF_ID_MAX): an FQDN of letters with a
+ * dot every 16 ("abcdefghijklmno.qr..."), then the TLS 1.3 PSK Ua* id; AF_ID
+ * a starts with letter a % 26, and, when the FQDN has a second octet, its
+ * second is 'b' + a / 26, so n up to 26 (up to 78 from af_len 7) are
+ * distinct. */
+void bench_make_af_ids(uint8_t (*af_ids)[AKMA_AF_ID_MAX], unsigned n, unsigned af_len);
 
 /* A progress line on stderr, only when it is a terminal. */
 void bench_progress(const char *what, uint64_t done, uint64_t total);

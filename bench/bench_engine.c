@@ -69,7 +69,7 @@ static const char usage_text[] =
 	"  -h, --help          this text\n";
 
 #define N_QUERIES (1u << 21)
-#define AF_IDS_MAX 26 /* told apart by their first letter */
+#define AF_IDS_MAX 26 /* bench_make_af_ids() tells them apart at every --af-len */
 
 struct engine_bench {
 	uint64_t n;
@@ -409,15 +409,7 @@ int bench_engine_main(int argc, char **argv)
 	printf("%sengine     %u worker lcore(s), K_AF by %s, burst %u, %u in flight\n", pfx,
 	       akma_engine_workers(b.e), akma_mb_arch_name(akma_engine_mb_arch(b.e)), b.burst,
 	       b.inflight);
-	for (unsigned a = 0; a < b.n_af; a++) {
-		uint8_t *af = b.af_ids[a];
-		for (unsigned i = 0; i < b.af_len - AKMA_UA_ID_LEN; i++)
-			af[i] = (i % 16 == 15 && i + 1 < b.af_len - AKMA_UA_ID_LEN)
-					? '.'
-					: (uint8_t)('a' + i % 26);
-		af[0] = (uint8_t)('a' + a);
-		memcpy(af + b.af_len - AKMA_UA_ID_LEN, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
-	}
+	bench_make_af_ids(b.af_ids, b.n_af, b.af_len);
 	b.akids = malloc(b.n * BENCH_AKID_STRIDE);
 	b.queries = malloc((size_t)N_QUERIES * BENCH_AKID_STRIDE);
 	if (!b.akids || !b.queries) {

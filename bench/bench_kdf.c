@@ -93,12 +93,6 @@ static inline const uint8_t *af_of(const struct kdf_bench *b, unsigned i)
 /* 4096 derivations between clock reads: the read costs nothing beside them. */
 #define CHUNK 4096
 
-static void fill_fqdn(uint8_t *out, unsigned len)
-{
-	for (unsigned i = 0; i < len; i++)
-		out[i] = (i % 16 == 15 && i + 1 < len) ? '.' : (uint8_t)('a' + i % 26);
-}
-
 static void openssl_kaf(const uint8_t *key, const uint8_t *s, size_t len, uint8_t out[32])
 {
 	unsigned out_len = 32;
@@ -364,18 +358,11 @@ int bench_kdf_main(int argc, char **argv)
 		b.order[i] = b.order[j];
 		b.order[j] = tmp;
 	}
-	unsigned fqdn_len = b.af_len - AKMA_UA_ID_LEN;
-	if (b.n_af > 26 && fqdn_len < 2) {
+	if (b.n_af > 26 && b.af_len - AKMA_UA_ID_LEN < 2) {
 		fprintf(stderr, "akma-bench kdf: --af-ids above 26 needs --af-len 7 or more\n");
 		return 2;
 	}
-	for (unsigned a = 0; a < b.n_af; a++) { /* told apart by their first letters */
-		fill_fqdn(b.af_ids[a], fqdn_len);
-		b.af_ids[a][0] = (uint8_t)('a' + a % 26);
-		if (fqdn_len > 1)
-			b.af_ids[a][1] = (uint8_t)('a' + a / 26);
-		memcpy(b.af_ids[a] + fqdn_len, akma_ua_id_tls13_psk, AKMA_UA_ID_LEN);
-	}
+	bench_make_af_ids(b.af_ids, b.n_af, b.af_len);
 	const char *pfx = b.csv ? "# " : "";
 	printf("%sworkload   %u distinct K_AKMA, %u AF_ID%s of %u octets%s, |S| = %u (%s), %u "
 	       "rounds of %.2f s a row\n",
