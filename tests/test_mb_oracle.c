@@ -75,12 +75,31 @@ static int guards_intact(const struct burst_data *d, unsigned slot, int output_t
 	return 1;
 }
 
+/* After a burst that derived its first done jobs: slots 0..slots-1 keep
+ * their guards, the first done hold the oracle's K_AF of their key and
+ * AF_ID, and the rest are untouched. what names the burst in a failure. */
+static void check_outputs(const struct burst_data *d, unsigned slots, unsigned done,
+			  const char *what)
+{
+	uint8_t want[32];
+
+	for (unsigned j = 0; j < slots; j++) {
+		CHECK(guards_intact(d, j, j >= done), "%s slot %u guard", what, j);
+		if (j < done) {
+			oracle(d->keys[j], d->jobs[j].af_id, d->af_len[j], want);
+			CHECK(memcmp(d->jobs[j].kaf, want, 32) == 0, "%s slot %u AF_ID %u octets",
+			      what, j, d->af_len[j]);
+		}
+	}
+}
+
 static void check_arch(enum akma_mb_arch arch, struct burst_data *d)
 {
 	int err;
 	struct akma_mb *mb = akma_mb_create(arch, 0, &err);
 	const char *name = akma_mb_arch_name(arch);
 	uint8_t want[32];
+	char what[64];
 
 	if (!mb) {
 		printf("mb_arch %s: %s: skipped\n", name, akma_strerror(err));
@@ -91,16 +110,9 @@ static void check_arch(enum akma_mb_arch arch, struct burst_data *d)
 		for (unsigned j = 0; j < n; j++)
 			d->af_len[j] = (uint16_t)(1 + (n * 7 + j * 13) % AKMA_AF_ID_MAX);
 		prepare(d, n);
-		CHECK_EQ_INT(akma_mb_kaf_burst(mb, d->jobs, n), n, "%s burst %u", name, n);
-		for (unsigned j = 0; j < AKMA_MB_BURST_MAX; j++) {
-			CHECK(guards_intact(d, j, j >= n), "%s burst %u slot %u guard", name, n, j);
-			if (j < n) {
-				oracle(d->keys[j], d->af_id[j], d->af_len[j], want);
-				CHECK(memcmp(d->jobs[j].kaf, want, 32) == 0,
-				      "%s burst %u slot %u AF_ID %u octets", name, n, j,
-				      d->af_len[j]);
-			}
-		}
+		snprintf(what, sizeof(what), "%s burst %u", name, n);
+		CHECK_EQ_INT(akma_mb_kaf_burst(mb, d->jobs, n), n, "%s", what);
+		check_outputs(d, AKMA_MB_BURST_MAX, n, what);
 	}
 	/* AF_IDs shared across lanes, as when one AF asks for many UEs (a
 	 * kernel may then share work between lanes): every burst size, lengths
@@ -128,19 +140,10 @@ static void check_arch(enum akma_mb_arch arch, struct burst_data *d)
 				else if (len > 1)
 					d->jobs[j].af_id_len = d->af_len[j] = (uint16_t)(len - 1);
 			}
-			CHECK_EQ_INT(akma_mb_kaf_burst(mb, d->jobs, n), n, "%s shared burst %u",
-				     name, n);
-			for (unsigned j = 0; j < AKMA_MB_BURST_MAX; j++) {
-				CHECK(guards_intact(d, j, j >= n),
-				      "%s shared burst %u slot %u guard", name, n, j);
-				if (j < n) {
-					oracle(d->keys[j], d->jobs[j].af_id, d->af_len[j], want);
-					CHECK(memcmp(d->jobs[j].kaf, want, 32) == 0,
-					      "%s shared burst %u pattern %u slot %u AF_ID %u "
-					      "octets",
-					      name, n, pattern, j, d->af_len[j]);
-				}
-			}
+			snprintf(what, sizeof(what), "%s shared burst %u pattern %u", name, n,
+				 pattern);
+			CHECK_EQ_INT(akma_mb_kaf_burst(mb, d->jobs, n), n, "%s", what);
+			check_outputs(d, AKMA_MB_BURST_MAX, n, what);
 		}
 	}
 	/* Every AF_ID length 1..300 once, in bursts of 16 on consecutive lengths:
@@ -153,17 +156,9 @@ static void check_arch(enum akma_mb_arch arch, struct burst_data *d)
 				expect = j + 1;
 		}
 		prepare(d, n);
-		CHECK_EQ_INT(akma_mb_kaf_burst(mb, d->jobs, n), expect, "%s lengths %u..%u", name,
-			     first, first + n - 1);
-		for (unsigned j = 0; j < n; j++) {
-			CHECK(guards_intact(d, j, j >= expect), "%s length %u guard", name,
-			      d->af_len[j]);
-			if (j < expect) {
-				oracle(d->keys[j], d->af_id[j], d->af_len[j], want);
-				CHECK(memcmp(d->jobs[j].kaf, want, 32) == 0, "%s AF_ID %u octets",
-				      name, d->af_len[j]);
-			}
-		}
+		snprintf(what, sizeof(what), "%s lengths %u..%u", name, first, first + n - 1);
+		CHECK_EQ_INT(akma_mb_kaf_burst(mb, d->jobs, n), expect, "%s", what);
+		check_outputs(d, n, expect, what);
 	}
 	/* A zero-length AF_ID is refused, not hashed. */
 	d->af_len[0] = 0;
