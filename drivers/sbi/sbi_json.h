@@ -67,8 +67,9 @@ struct akma_sbi_call {
 };
 
 /* Decode a request body for op into req (engine request, all of it set)
- * and call. default_ua: the Ua* id of a bare-FQDN afId. Returns 0, or -1
- * with pb filled (status 400). */
+ * and call. default_ua: the Ua* id of a bare-FQDN afId. Returns 0 (with
+ * pb->status 0 and the rest of pb as it was), or -1 with pb filled (status
+ * 400). */
 int akma_sbi_decode(enum akma_sbi_op op, const char *body, size_t len,
 		    const uint8_t default_ua[AKMA_UA_ID_LEN], struct akma_req *req,
 		    struct akma_sbi_call *call, struct akma_sbi_problem *pb);
