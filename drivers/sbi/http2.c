@@ -270,25 +270,33 @@ static void respond(struct stream *st, int status, char *body, int problem, cons
 	st->resp_off = 0;
 	*akma_put_decimal(len, st->resp_len) = '\0';
 	http_date(date, sizeof(date));
-	const char *type = problem ? "application/problem+json" : "application/json";
 	nghttp2_nv nv[7];
 	size_t n = 0;
-#define NV(name, value)                                                                 \
-	nv[n++] = (nghttp2_nv){(uint8_t *)(name), (uint8_t *)(value), sizeof(name) - 1, \
-			       strlen(value), NGHTTP2_NV_FLAG_NONE}
+	/* Names are literals and nghttp2 need not copy them, nor values that
+	 * are literals (NV_STATIC); the rest live on this stack. */
+#define NV_FLAGS(name, value, value_len, flags)                                                    \
+	nv[n++] = (nghttp2_nv){(uint8_t *)(name), (uint8_t *)(value), sizeof(name) - 1, value_len, \
+			       NGHTTP2_NV_FLAG_NO_COPY_NAME | (flags)}
+#define NV(name, value) NV_FLAGS(name, value, strlen(value), NGHTTP2_NV_FLAG_NONE)
+#define NV_STATIC(name, value) \
+	NV_FLAGS(name, value, sizeof(value) - 1, NGHTTP2_NV_FLAG_NO_COPY_VALUE)
 	NV(":status", code);
 	if (status != 204) /* RFC 9110 8.6: no content-length on a 204 */
 		NV("content-length", len);
-	if (body)
-		NV("content-type", type);
+	if (body && problem)
+		NV_STATIC("content-type", "application/problem+json");
+	else if (body)
+		NV_STATIC("content-type", "application/json");
 	NV("date", date);
 	if (status == 405)
-		NV("allow", "POST");
+		NV_STATIC("allow", "POST");
 	if (status == 429 || status == 503)
-		NV("retry-after", "1");
+		NV_STATIC("retry-after", "1");
 	if (challenge && challenge[0])
 		NV("www-authenticate", challenge);
+#undef NV_STATIC
 #undef NV
+#undef NV_FLAGS
 	nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_body};
 	nghttp2_submit_response(c->h2, st->id, nv, n, body ? &prd : NULL);
 	akma_sbi_stats_answer(&c->s->st, st->op, status, st->t0);
