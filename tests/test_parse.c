@@ -241,6 +241,21 @@ static void hex_rules(void)
 	char out[7];
 	akma_hex_encode((const uint8_t *)"\x01\xab\xff", 3, out);
 	CHECK(strcmp(out, "01abff") == 0, "encode is lower case: %s", out);
+	/* Every octet value, at every offset of the sixteen-octet steps and
+	 * their tail. */
+	uint8_t all[256 + 15];
+	char hex[2 * sizeof(all) + 1], want[2 * sizeof(all) + 1];
+	for (size_t i = 0; i < sizeof(all); i++)
+		all[i] = (uint8_t)(i * 167 + 13);
+	for (size_t off = 0; off < 16; off++) {
+		size_t n = sizeof(all) - off;
+		for (size_t i = 0; i < n; i++)
+			snprintf(want + 2 * i, 3, "%02x", all[off + i]);
+		memset(hex, 'X', sizeof(hex));
+		akma_hex_encode(all + off, n, hex);
+		CHECK(memcmp(hex, want, 2 * n + 1) == 0, "encode of %zu octets at offset %zu", n,
+		      off);
+	}
 }
 
 static void akid_rules(void)
