@@ -117,6 +117,13 @@ struct conn {
 	struct akma_sbi_peer peer;    /* the client certificate's identity (mTLS) */
 	struct akma_authz_memo memo;  /* its Authorization field, cut from frames that repeat it */
 	int32_t memo_stream;          /* the stream of the cut frame nghttp2 is being fed */
+	/* The stream whose header block is being read (0: none): on_header
+	 * runs some seven times a request, and nghttp2's look-up of the
+	 * stream was 250 of the SBI thread's instructions a retrieve
+	 * (callgrind). A block never interleaves with another stream's
+	 * frames (RFC 9113 6.10); on_stream_close forgets it. */
+	int32_t header_stream;
+	struct stream *header_st;
 };
 
 struct akma_sbi {
@@ -500,6 +507,8 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 		return 0;
 	if (f->headers.cat != NGHTTP2_HCAT_REQUEST) {
 		struct stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+		c->header_stream = st ? f->hd.stream_id : 0;
+		c->header_st = st;
 		if (st && c->memo_stream == f->hd.stream_id && memo_field(c, st) != 0)
 			return NGHTTP2_ERR_CALLBACK_FAILURE;
 		return 0;
@@ -520,6 +529,8 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 	c->n_streams++;
 	akma_sbi_bump(&c->s->st.streams, 1);
 	nghttp2_session_set_stream_user_data(h2, st->id, st);
+	c->header_stream = st->id;
+	c->header_st = st;
 	if (c->memo_stream == st->id && memo_field(c, st) != 0)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	return 0;
@@ -532,7 +543,9 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
 	(void)flags;
 	if (f->hd.type != NGHTTP2_HEADERS)
 		return 0;
-	struct stream *st = nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
+	struct stream *st = f->hd.stream_id == c->header_stream
+				    ? c->header_st
+				    : nghttp2_session_get_stream_user_data(h2, f->hd.stream_id);
 	if (!st)
 		return 0;
 	if (header_octets_over(c, st, nl + vl + 32))
@@ -640,6 +653,8 @@ static int on_stream_close(nghttp2_session *h2, int32_t id, uint32_t code, void 
 {
 	struct conn *c = user;
 	(void)code;
+	if (id == c->header_stream)
+		c->header_stream = 0;
 	struct stream *st = nghttp2_session_get_stream_user_data(h2, id);
 	if (!st || c->closing)
 		return 0;
