@@ -348,5 +348,27 @@ int main(void)
 		decode_len((enum akma_sbi_op)op, with_nul, sizeof(with_nul) - 1);
 	CHECK(decoded > 3 * sizeof(edges) / sizeof(edges[0]), "%u bodies decoded both ways",
 	      decoded);
+	/* The in-place reader scans strings sixteen octets a step: an octet
+	 * it must stop at, at every position of a value and of a name, decides
+	 * as jansson decides (decode_len compares them). */
+	static const char stops[] = {'\\', 0x1f, 0x7f, (char)0x80, (char)0xe2, 0x01, '\n'};
+	unsigned agreed = decoded;
+	for (size_t k = 0; k < sizeof(stops); k++)
+		for (size_t at = 0; at < 40; at++) {
+			char value[41], text[160];
+			memset(value, 'a', 40);
+			value[40] = '\0';
+			value[at] = stops[k];
+			int n = snprintf(
+				text, sizeof(text),
+				"{\"afId\":\"af.example.com;ua=0100000007\",\"aKId\":\"%s@b\"}",
+				value);
+			decode_len(AKMA_SBI_RETRIEVE, text, (size_t)n);
+			n = snprintf(text, sizeof(text),
+				     "{\"%s\":1,\"afId\":\"af.example.com\",\"aKId\":\"a@b\"}",
+				     value);
+			decode_len(AKMA_SBI_RETRIEVE, text, (size_t)n);
+		}
+	CHECK(decoded - agreed == 2 * sizeof(stops) * 40, "each stop octet at each position");
 	return check_done("test_sbi_json");
 }
