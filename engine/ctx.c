@@ -679,7 +679,9 @@ unsigned akma_ctx_register_bulk(struct akma_ctx_store *s, const struct akma_ctx_
 		ok += rc[i] == 0;
 	}
 	unlock(s);
-	explicit_bzero(p, sizeof(p));
+	/* The midstates of the n prepared; the rest of p was never written
+	 * (the whole array, 64 entries, was wiped at every call). */
+	explicit_bzero(p, n * sizeof(p[0]));
 	return ok;
 }
 
