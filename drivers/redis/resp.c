@@ -170,17 +170,19 @@ int akma_redis_put(struct akma_redis *r, const struct akma_repl_ctx *c, uint64_t
 		return n;
 	if (!c->eol_ms) {
 		int rc = run_append(r, key, (size_t)kl, rec, (size_t)n);
-		explicit_bzero(rec, sizeof(rec));
+		explicit_bzero(rec, (size_t)n);
 		return rc;
 	}
-	if (close_run(r) != 0)
+	if (close_run(r) != 0) {
+		explicit_bzero(rec, (size_t)n);
 		return -ENOMEM;
+	}
 	const void *argv[5] = {"SET", key, rec, "PXAT", at};
 	size_t len[5] = {3, (size_t)kl, (size_t)n, 4, 0};
 	if (c->eol_ms)
 		len[4] = (size_t)(akma_put_decimal(at, c->eol_ms) - at);
 	int rc = out_command(r, c->eol_ms ? 5 : 3, argv, len);
-	explicit_bzero(rec, sizeof(rec));
+	explicit_bzero(rec, (size_t)n);
 	return rc;
 }
 
