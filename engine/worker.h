@@ -211,8 +211,9 @@ int akma_engine_repl_wait(struct akma_engine *e, unsigned timeout_us);
 void akma_engine_repl_wake(struct akma_engine *e);
 
 /* Hand back n taken writes once replicated (or given up at shutdown, their
- * status set to say so): in sync mode they complete to their producers, in
- * async mode the copies are freed. Caller: the replication thread only. */
+ * status set to say so), each K_AKMA wiped: in sync mode they complete to
+ * their producers, in async mode the copies are freed. Caller: the
+ * replication thread only. Non-blocking. */
 void akma_engine_repl_done(struct akma_engine *e, struct akma_req **reqs, unsigned n);
 
 /* Serve until the TSC reaches until_tsc, and from then answer every request
