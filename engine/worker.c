@@ -1119,16 +1119,18 @@ void akma_engine_repl_done(struct akma_engine *e, struct akma_req **reqs, unsign
 {
 	uint64_t rung = 0; /* the producers with a completion in this call */
 	/* A batch's requests have waited a Redis round trip since they were
-	 * read and are out of the near caches again: fetch a few ahead the two
-	 * lines this touches (the producer in the header, K_AKMA). */
-	for (unsigned i = 0; i < n && i < 4; i++) {
+	 * read and are out of the near caches again: fetch `ahead` of them
+	 * early, the two lines this touches (the producer in the header,
+	 * K_AKMA). */
+	const unsigned ahead = 4;
+	for (unsigned i = 0; i < n && i < ahead; i++) {
 		__builtin_prefetch(reqs[i], 1);
 		__builtin_prefetch(reqs[i]->kakma, 1);
 	}
 	for (unsigned i = 0; i < n; i++) {
-		if (i + 4 < n) {
-			__builtin_prefetch(reqs[i + 4], 1);
-			__builtin_prefetch(reqs[i + 4]->kakma, 1);
+		if (i + ahead < n) {
+			__builtin_prefetch(reqs[i + ahead], 1);
+			__builtin_prefetch(reqs[i + ahead]->kakma, 1);
 		}
 		explicit_bzero(reqs[i]->kakma, AKMA_KEY_LEN);
 		if (e->p.repl == AKMA_REPL_SYNC) {

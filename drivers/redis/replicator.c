@@ -99,11 +99,6 @@ static void log_bad(const char *key, int err)
 
 /* ---- primary ----------------------------------------------------------------------------- */
 
-/* Queue a batch's writes. K_AKMA stays in the requests until the batch is
- * acknowledged (a resend wraps it again); the copy here is wiped. Returns 0,
- * or the first failure with what was queued of the batch discarded: a batch
- * goes to Redis whole or not at all, so no write of it can be acknowledged
- * without Redis having been sent it. */
 /* The lines of a request a write reads: its header, the identities after
  * it (an A-KID, a SUPI and a GPSI fill two lines at most in practice; a
  * longer one is read without the head start) and K_AKMA with its creation
@@ -125,6 +120,11 @@ static inline void prefetch_write(const struct akma_req *q)
  * (perf, akma-bench replication, Zen 1). */
 #define PREFETCH_AHEAD 4
 
+/* Queue a batch's writes. K_AKMA stays in the requests until the batch is
+ * acknowledged (a resend wraps it again); the copy here is wiped. Returns 0,
+ * or the first failure with what was queued of the batch discarded: a batch
+ * goes to Redis whole or not at all, so no write of it can be acknowledged
+ * without Redis having been sent it. */
 static int queue_batch(struct akma_replicator *r, const struct batch *b, uint64_t now)
 {
 	struct akma_repl_ctx c;
